@@ -1,0 +1,1 @@
+"""Training stage: config, data, architecture, capture of activations."""

@@ -1,0 +1,213 @@
+"""Record conv activations during training, and keep them in one documented archive.
+
+`ActivationRecorder` is a Keras callback for any functional model: pass it to `fit` and read
+`recorder.snapshots` afterwards. `Capture` is the archive `build/capture.npz`:
+
+    steps               (T,)            int32    step of each snapshot (0 = before training)
+    probe_images        (N, 28, 28)     uint8    the pictured test images
+    probe_labels        (N,)            int32    their classes
+    layer_names         (L,)            str      recorded layers, in model order
+    <layer name>        (T, N, H, W, C) float16  that layer's output for the probes at each step
+    train_steps         (S,)            int32    1..S
+    train_loss          (S,)            float32  each step's own batch loss (not a running mean)
+    train_accuracy      (S,)            float32  each step's own batch accuracy
+    test_steps          (K,)            int32    steps at which the test set was evaluated
+    test_loss           (K,)            float32
+    test_accuracy       (K,)            float32
+    config              ()              str      Config.to_json() of the run
+    meta                ()              str      JSON: dataset actually used, sizes, final test
+                                                 metrics on the whole test set, timings, versions
+
+Load it with `np.load(path, allow_pickle=False)` or `Capture.load(path)`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ARCHIVE_VERSION = 1
+
+
+class CaptureError(ValueError):
+    """A capture archive that cannot be used (corrupt, foreign, or of another config)."""
+
+
+@dataclass
+class Capture:
+    """Everything one training run recorded, in plain numpy arrays."""
+
+    steps: np.ndarray  # (T,)
+    probe_images: np.ndarray  # (N, 28, 28) uint8
+    probe_labels: np.ndarray  # (N,)
+    activations: dict[str, np.ndarray]  # name -> (T, N, H, W, C) float16, in model order
+    train_loss: np.ndarray  # (S,)
+    train_accuracy: np.ndarray  # (S,)
+    test_steps: np.ndarray  # (K,)
+    test_loss: np.ndarray  # (K,)
+    test_accuracy: np.ndarray  # (K,)
+    config_json: str
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def layer_names(self) -> list[str]:
+        """Return the recorded layers in model order."""
+        return list(self.activations)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the archive atomically (a temporary file renamed over `path`)."""
+        path = Path(path)
+        arrays = {
+            "steps": np.asarray(self.steps, np.int32),
+            "probe_images": np.asarray(self.probe_images, np.uint8),
+            "probe_labels": np.asarray(self.probe_labels, np.int32),
+            "layer_names": np.array(self.layer_names),
+            "train_steps": np.arange(1, len(self.train_loss) + 1, dtype=np.int32),
+            "train_loss": np.asarray(self.train_loss, np.float32),
+            "train_accuracy": np.asarray(self.train_accuracy, np.float32),
+            "test_steps": np.asarray(self.test_steps, np.int32),
+            "test_loss": np.asarray(self.test_loss, np.float32),
+            "test_accuracy": np.asarray(self.test_accuracy, np.float32),
+            "config": np.array(self.config_json),
+            "meta": np.array(json.dumps({"archive_version": ARCHIVE_VERSION, **self.meta}, sort_keys=True)),
+        }
+        for name, values in self.activations.items():
+            arrays[name] = np.asarray(values, np.float16)
+        write_npz_atomically(path, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Capture":
+        """Read an archive written by `save`; raise CaptureError naming the fix if it is not one."""
+        path = Path(path)
+        fix = f"delete {path} and run `make site` again to retrain"
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                data = {key: archive[key] for key in archive.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+            raise CaptureError(f"{path} is not a readable capture archive ({error}); {fix}") from None
+        required = ("steps", "probe_images", "probe_labels", "layer_names", "train_loss", "train_accuracy",
+                    "test_steps", "test_loss", "test_accuracy", "config", "meta")
+        missing = [key for key in required if key not in data]
+        names = [str(name) for name in data.get("layer_names", [])]
+        missing += [name for name in names if name not in data]
+        if missing:
+            raise CaptureError(f"{path} lacks {', '.join(missing)}: not a capture of this tool; {fix}")
+        steps = data["steps"]
+        for name in names:
+            values = data[name]
+            if values.ndim != 5 or values.shape[0] != len(steps) or values.shape[1] != len(data["probe_labels"]):
+                raise CaptureError(f"{path}: layer {name} has shape {values.shape}, expected "
+                                   f"(T={len(steps)}, N={len(data['probe_labels'])}, H, W, C); {fix}")
+        try:
+            meta = json.loads(str(data["meta"]))
+            json.loads(str(data["config"]))
+        except json.JSONDecodeError:
+            raise CaptureError(f"{path}: its config or meta is not JSON; {fix}") from None
+        return cls(
+            steps=steps, probe_images=data["probe_images"], probe_labels=data["probe_labels"],
+            activations={name: data[name] for name in names},
+            train_loss=data["train_loss"], train_accuracy=data["train_accuracy"],
+            test_steps=data["test_steps"], test_loss=data["test_loss"], test_accuracy=data["test_accuracy"],
+            config_json=str(data["config"]), meta=meta,
+        )
+
+
+def write_npz_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Save arrays as a compressed .npz next to `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez_compressed(stream, **arrays)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _keras_callback_base():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+class ActivationRecorder(_keras_callback_base()):
+    """Keras callback that records named layers' outputs for fixed probe inputs during `fit`.
+
+    It records once before the first step (step 0) and after every `every`-th step (the last step
+    is always recorded), into preallocated float16 buffers. It only records: no plotting,
+    normalising or file writing happens inside training.
+    """
+
+    def __init__(self, probe_images: np.ndarray, layer_names=("conv1", "conv2", "conv3", "conv4", "conv5", "conv6"),
+                 total_steps: int | None = None, every: int = 1):
+        super().__init__()
+        if every <= 0:
+            raise ValueError(f"every must be a positive integer, got {every}")
+        self.probe_inputs = np.asarray(probe_images, np.float32)  # (N, H, W, C) model inputs
+        self.layer_names = tuple(layer_names)
+        self.total_steps = total_steps
+        self.every = every
+        self.steps: list[int] = []
+        self.snapshots: dict[str, np.ndarray] = {}
+        self._step = 0
+        self._extract = None
+
+    def planned_steps(self) -> list[int]:
+        """Return the steps that will be recorded: 0, every k-th, and the last."""
+        planned = list(range(0, self.total_steps + 1, self.every))
+        if planned[-1] != self.total_steps:
+            planned.append(self.total_steps)
+        return planned
+
+    def on_train_begin(self, logs=None):
+        """Build the extractor and buffers, and record the untrained model as step 0."""
+        import keras
+
+        if self.total_steps is None:
+            self.total_steps = int(self.params["steps"]) * int(self.params["epochs"])
+        extractor = keras.Model(inputs=self.model.inputs,
+                                outputs=[self.model.get_layer(name).output for name in self.layer_names])
+        self._extract = _compiled(extractor)
+        self._rows = {step: row for row, step in enumerate(self.planned_steps())}
+        outputs = self._extract(self.probe_inputs)
+        self.snapshots = {name: np.zeros((len(self._rows), *out.shape), np.float16)  # (T, N, H, W, C)
+                          for name, out in zip(self.layer_names, outputs)}
+        self.steps = []
+        self._step = 0
+        self._store(0, outputs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Record after each step that the stride selects."""
+        self._step += 1
+        if self._step in self._rows:
+            self._store(self._step, self._extract(self.probe_inputs))
+
+    def _store(self, step, outputs):
+        row = self._rows[step]
+        for name, out in zip(self.layer_names, outputs):
+            self.snapshots[name][row] = np.asarray(out)
+        self.steps.append(step)
+
+    def result(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Return the recorded steps (T,) and each layer's (T, N, H, W, C) snapshots."""
+        count = len(self.steps)
+        return np.array(self.steps, np.int32), {name: values[:count] for name, values in self.snapshots.items()}
+
+
+def _compiled(extractor):
+    """Wrap a model call in tf.function on the TensorFlow backend (eager calls cost ~15% of a step)."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        probe_call = tf.function(lambda inputs: extractor(inputs, training=False), reduce_retracing=True)
+        return lambda inputs: [out.numpy() for out in probe_call(tf.constant(inputs))]
+    return lambda inputs: [keras.ops.convert_to_numpy(out) for out in extractor(inputs, training=False)]

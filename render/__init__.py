@@ -1,0 +1,1 @@
+"""Rendering stage: activations to frames, animations, previews and curves."""

@@ -1,0 +1,1 @@
+"""Article stage: analysis of the capture and the Jinja2 site build."""
