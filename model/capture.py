@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model.files import publish
+
 ARCHIVE_VERSION = 1
 
 
@@ -119,13 +121,21 @@ class Capture:
 
 
 def write_npz_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Save arrays as a compressed .npz next to `path`, then rename it into place."""
+    """Save arrays as a deterministic compressed .npz next to `path`, then rename it into place.
+
+    np.savez_compressed stamps each member with the current time; a fixed stamp keeps the bytes
+    identical for identical arrays.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez_compressed(stream, **arrays)
-        os.replace(temporary, path)
+        with os.fdopen(handle, "wb") as stream, zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, values in arrays.items():
+                member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                member.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(member, "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, np.asanyarray(values), allow_pickle=False)
+        publish(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

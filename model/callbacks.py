@@ -1,0 +1,144 @@
+"""Keras callbacks the training run uses besides ActivationRecorder: metrics, progress, stopping.
+
+Each one records or reports only; none of them changes what the model learns.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import keras
+import numpy as np
+
+LOSS_EPSILON = 1e-7  # keras clips probabilities to [eps, 1 - eps] in categorical cross-entropy
+
+
+class BatchMetricsRecorder(keras.callbacks.Callback):
+    """Record each step's own batch loss and accuracy.
+
+    The `logs` a callback receives hold the epoch's running mean over equal-sized batches, so the
+    batch's own value is recovered exactly as i * mean_i - (i - 1) * mean_(i-1) within an epoch.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.loss: list[float] = []
+        self.accuracy: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Reset the running means, as Keras does at each epoch."""
+        self._previous = {"loss": 0.0, "accuracy": 0.0}
+        self._batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Turn the running means into this batch's own values."""
+        self._batches += 1
+        count = self._batches
+        for key, store in (("loss", self.loss), ("accuracy", self.accuracy)):
+            mean = float(logs[key])
+            store.append(count * mean - (count - 1) * self._previous[key])
+            self._previous[key] = mean
+
+
+class TestMetricsRecorder(keras.callbacks.Callback):
+    """Evaluate the model on a fixed test subset at step 0 and every `every` steps (and the last)."""
+
+    def __init__(self, x_test: np.ndarray, y_test: np.ndarray, every: int, total_steps: int, chunk: int = 1000):
+        super().__init__()
+        self.x_test = x_test  # (K, 28, 28, 1) float32
+        self.y_test = np.asarray(y_test, np.int64)  # (K,)
+        self.every = every
+        self.total_steps = total_steps
+        self.chunk = chunk
+        self.steps: list[int] = []
+        self.loss: list[float] = []
+        self.accuracy: list[float] = []
+
+    def on_train_begin(self, logs=None):
+        """Compile the forward pass and measure the untrained model."""
+        self._forward = compiled_forward(self.model)
+        self._step = 0
+        self._measure(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Measure after every `every`-th step and after the last one."""
+        self._step += 1
+        if self._step % self.every == 0 or self._step == self.total_steps:
+            self._measure(self._step)
+
+    def _measure(self, step):
+        loss, accuracy = evaluate(self._forward, self.x_test, self.y_test, self.chunk)
+        self.steps.append(step)
+        self.loss.append(loss)
+        self.accuracy.append(accuracy)
+
+
+def compiled_forward(model):
+    """Return a function images -> class probabilities (numpy), compiled once."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        forward = tf.function(lambda images: model(images, training=False), reduce_retracing=True)
+        return lambda images: forward(tf.constant(images)).numpy()
+    return lambda images: keras.ops.convert_to_numpy(model(images, training=False))
+
+
+def evaluate(forward, images: np.ndarray, labels: np.ndarray, chunk: int = 1000) -> tuple[float, float]:
+    """Return (mean categorical cross-entropy, accuracy) of `forward` on labelled images."""
+    probabilities = np.concatenate([forward(images[start:start + chunk])
+                                    for start in range(0, len(images), chunk)]).astype(np.float64)  # (K, classes)
+    picked = np.clip(probabilities[np.arange(len(labels)), labels], LOSS_EPSILON, 1 - LOSS_EPSILON)
+    loss = float(np.mean(-np.log(picked)))
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == labels))
+    return loss, accuracy
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Stop training after exactly `total_steps` steps, mid-epoch if need be."""
+
+    def __init__(self, total_steps: int):
+        super().__init__()
+        self.total_steps = total_steps
+        self._step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Count steps and stop at the target."""
+        self._step += 1
+        if self._step >= self.total_steps:
+            self.model.stop_training = True
+
+
+class ProgressBar(keras.callbacks.Callback):
+    """Print step, loss and time left over the whole run (not per epoch, as Keras' bar does)."""
+
+    def __init__(self, total_steps: int, stream=sys.stderr, interval_s: float | None = None):
+        super().__init__()
+        self.total_steps = total_steps
+        self.stream = stream
+        tty = getattr(stream, "isatty", lambda: False)()
+        self.interval_s = interval_s if interval_s is not None else (0.5 if tty else 10.0)
+        self.end = "\r" if tty else "\n"
+
+    def on_train_begin(self, logs=None):
+        """Start the clock."""
+        self._start = time.perf_counter()
+        self._last = 0.0
+        self._step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Print a line at most every `interval_s` seconds, and at the last step."""
+        self._step += 1
+        now = time.perf_counter() - self._start
+        if now - self._last < self.interval_s and self._step < self.total_steps:
+            return
+        self._last = now
+        remaining = now / self._step * (self.total_steps - self._step)
+        loss = float((logs or {}).get("loss", float("nan")))
+        print(f"training: step {self._step}/{self.total_steps}  epoch-mean loss {loss:.4f}  "
+              f"elapsed {now:.0f}s  ETA {remaining:.0f}s", end=self.end, file=self.stream, flush=True)
+
+    def on_train_end(self, logs=None):
+        """Finish the line."""
+        if self.end == "\r":
+            print(file=self.stream)
