@@ -13,7 +13,7 @@ import time
 import keras
 import numpy as np
 
-from model.architecture import build_model
+from model.architecture import build_model, layer_table
 from model.callbacks import (BatchMetricsRecorder, ProgressBar, StopAtStep, TestMetricsRecorder,
                              compiled_forward, evaluate)
 from model.capture import ActivationRecorder, Capture
@@ -73,6 +73,8 @@ def train(config, dataset, progress: bool = True) -> tuple[Capture, keras.Model,
         "final_test_loss": final_loss,
         "final_test_accuracy": final_accuracy,
         "final_test_size": int(len(dataset.x_test)),
+        "layers": layer_table(model),
+        "total_parameters": int(model.count_params()),
         "versions": library_versions(),
         "machine": machine_description(),
     }

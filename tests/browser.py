@@ -220,10 +220,10 @@ class _RangeRequestHandler(http.server.SimpleHTTPRequestHandler):
             return max(0, size - n), size - 1
         start = int(first)
         end = int(last) if last else size - 1
-        if end < start:
-            return None
         if start >= size:
             return "unsatisfiable"
+        if end < start:
+            return None
         return start, min(end, size - 1)
 
     def copyfile(self, source, outputfile):
@@ -410,6 +410,7 @@ class PageReport:
     links: list[str] = field(default_factory=list)  # every URL referenced by the page
     requests: list[str] = field(default_factory=list)  # every URL the page requested
     console: list[dict] = field(default_factory=list)  # all console entries
+    notes: list[str] = field(default_factory=list)  # things seen but deliberately not counted
 
     @property
     def ok(self) -> bool:
@@ -451,19 +452,29 @@ _VIDEOS_JS = r"""
 const [timeoutMs, done] = [arguments[0], arguments[arguments.length - 1]];
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 async function probe(v) {
+  // Restart loading with listeners attached: a failing <source> fires 'error' on the
+  // <source>, not on the <video>, and leaves play()'s promise pending forever.
+  const sources = Array.from(v.querySelectorAll(':scope > source'));
+  const usesSources = !v.hasAttribute('src');
+  let sourceErrors = 0;
+  const onSourceError = () => { sourceErrors++; };
+  sources.forEach(s => s.addEventListener('error', onSourceError));
   v.muted = true;                      // muted play() is allowed without a user gesture
   v.scrollIntoView({block: 'center'});
   let playError = null;
   const t0 = performance.now();
-  try {
-    const p = v.play();
-    if (p) await Promise.race([p, sleep(timeoutMs)]);
-  } catch (e) { playError = e.name + ': ' + e.message; }
-  const deadline = t0 + timeoutMs;
-  while (v.readyState < 2 && !v.error && v.networkState !== 3 && performance.now() < deadline) await sleep(25);
+  v.load();
+  const p = v.play();
+  if (p) p.catch(e => { playError = e.name + ': ' + e.message; });
+  const noSource = usesSources && sources.length === 0;
+  const allFailed = () => usesSources && sources.length > 0 && sourceErrors >= sources.length;
+  while (!noSource && v.readyState < 2 && !v.error && !allFailed() && performance.now() < t0 + timeoutMs) await sleep(25);
+  await sleep(0);                      // let a rejected play() promise report
+  sources.forEach(s => s.removeEventListener('error', onSourceError));
   const r = {
-    src: v.currentSrc, attrSrc: v.getAttribute('src') ? v.src : null,
-    sources: Array.from(v.querySelectorAll('source')).map(s => ({src: s.src, type: s.type})),
+    src: v.currentSrc, attrSrc: usesSources ? null : v.src,
+    sources: sources.map(s => ({src: s.src, type: s.type})),
+    noSource, allSourcesFailed: allFailed(),
     readyState: v.readyState, networkState: v.networkState,
     error: v.error ? ('MediaError ' + v.error.code + (v.error.message ? ': ' + v.error.message : '')) : null,
     playError, paused: v.paused, currentTime: v.currentTime, duration: v.duration,
@@ -500,7 +511,8 @@ for (const el of document.querySelectorAll('svg *')) {
 }
 const ids = Array.from(document.querySelectorAll('[id]')).map(e => e.id)
   .concat(Array.from(document.querySelectorAll('a[name]')).map(e => e.getAttribute('name')));
-return {refs: out, ids, baseURI: document.baseURI, url: location.href};
+return {refs: out, ids, baseURI: document.baseURI, url: location.href,
+        hasIcon: !!document.querySelector('link[rel~="icon" i]')};
 """
 
 _RESOURCES_JS = r"""
@@ -700,10 +712,16 @@ def check_page(
     for v in videos:
         candidates = [s["src"] for s in v["sources"]] + ([v["attrSrc"]] if v["attrSrc"] else [])
         target = v["src"] or ", ".join(c for c in candidates if c) or v["html"]
-        if v["error"] or v["readyState"] < 2 or v["networkState"] == 3:
-            why = v["error"] or (
-                "no playable source" if v["networkState"] == 3 else f"readyState {v['readyState']} after {v['ms']} ms"
-            )
+        if v["noSource"]:
+            problems.append(Problem("video", v["html"], "<video> without src or <source>"))
+        elif v["error"] or v["allSourcesFailed"] or v["readyState"] < 2:
+            if v["error"]:
+                why = v["error"]
+            elif v["allSourcesFailed"]:
+                why = "no <source> could be loaded and decoded"
+            else:
+                why = f"readyState {v['readyState']} after {v['ms']} ms (networkState {v['networkState']})"
+
             if v["playError"]:
                 why += f"; play() rejected: {v['playError']}"
             problems.append(Problem("video", target, f"cannot play: {why}"))
@@ -730,12 +748,21 @@ def check_page(
             if why:
                 problems.append(Problem("link", link, why))
 
+    # Chromium probes /favicon.ico over http when a page declares no icon; that is
+    # the browser's doing, not the page's, and its timing is racy (it can even land
+    # after the next check_page started): not counted, only noted.
+    def implicit_favicon(u: str) -> bool:
+        parts = urllib.parse.urlsplit(u)
+        return not refs["hasIcon"] and parts.scheme in ("http", "https") and parts.path == "/favicon.ico"
+
     # Requests (Performance API + DevTools network events) -----------------
     requested: list[str] = []
     for entry in driver.execute_script(_RESOURCES_JS):
         requested.append(entry["name"])
         status = entry["status"]
-        if status and status >= 400 and _is_same_site(entry["name"], page_url):
+        if implicit_favicon(entry["name"]):
+            report.notes.append(f"ignored: implicit {entry['name']} (HTTP {status}); add <link rel=icon> to avoid it")
+        elif status and status >= 400 and _is_same_site(entry["name"], page_url):
             problems.append(Problem("request-failed", entry["name"], f"HTTP {status} ({entry['initiator']})"))
     failed_ids: dict[str, str] = {}
     ids_to_url: dict[str, str] = {}
@@ -747,23 +774,27 @@ def check_page(
             requested.append(req_url)
         elif event["method"] == "Network.loadingFailed" and not params.get("canceled"):
             failed_ids[params.get("requestId", "")] = params.get("errorText", "failed")
-    report.requests = list(dict.fromkeys(u for u in requested if u))
+    report.requests = list(dict.fromkeys(u for u in requested if u and _origin(u)[0] not in _SKIP_SCHEMES))
     for req_url in report.requests:
-        scheme = _origin(req_url)[0]
-        if scheme not in _SKIP_SCHEMES and not _is_same_site(req_url, page_url):
+        if not _is_same_site(req_url, page_url) and not implicit_favicon(req_url):
             problems.append(Problem("external-request", req_url, "request to a host other than the page's own"))
     already = {p.target for p in problems if p.kind == "request-failed"}
     for request_id, error_text in failed_ids.items():
         req_url = ids_to_url.get(request_id, "")
-        if req_url and req_url not in already and _is_same_site(req_url, page_url):
+        if req_url and req_url not in already and _is_same_site(req_url, page_url) and not implicit_favicon(req_url):
             already.add(req_url)
             problems.append(Problem("request-failed", req_url, error_text))
 
     # Console ----------------------------------------------------------------
     report.console = driver.get_log("browser")
     for entry in report.console:
-        if entry.get("level") == "SEVERE":
-            problems.append(Problem("console", entry.get("source", "console"), entry.get("message", "")))
+        if entry.get("level") != "SEVERE":
+            continue
+        failed_url = entry.get("message", "").split(" - Failed to load resource:", 1)
+        if len(failed_url) == 2 and implicit_favicon(failed_url[0].strip()):
+            continue
+        target = failed_url[0].strip() if len(failed_url) == 2 else entry.get("source", "console")
+        problems.append(Problem("console", target, entry.get("message", "")))
     return report
 
 

@@ -1,0 +1,94 @@
+"""The XOR figure: four points no line separates, and the same points after one learned layer.
+
+`learn_xor()` trains a 2-2-1 tanh network on XOR with plain numpy gradient descent (seeded), and
+`write_xor_figure(path)` draws both views as a deterministic SVG.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+XOR_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float64)  # (4, 2)
+XOR_TARGETS = np.array([0, 1, 1, 0], np.float64)  # (4,)
+
+
+@dataclass
+class XorNetwork:
+    """A learned hidden layer (tanh) and the linear read-out on top of it."""
+
+    hidden_weights: np.ndarray  # (2, 2)
+    hidden_bias: np.ndarray  # (2,)
+    output_weights: np.ndarray  # (2,)
+    output_bias: float
+
+    def hidden(self, inputs: np.ndarray) -> np.ndarray:
+        """Return the hidden layer's view of the inputs, (n, 2)."""
+        return np.tanh(inputs @ self.hidden_weights + self.hidden_bias)
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        """Return the probability of class 1 for each input, (n,)."""
+        return 1 / (1 + np.exp(-(self.hidden(inputs) @ self.output_weights + self.output_bias)))
+
+
+def learn_xor(seed: int = 0, steps: int = 4000, learning_rate: float = 0.5) -> XorNetwork:
+    """Train a 2-2-1 network on the four XOR points with full-batch gradient descent."""
+    rng = np.random.default_rng(seed)
+    w1, b1 = rng.normal(0, 1, (2, 2)), np.zeros(2)
+    w2, b2 = rng.normal(0, 1, 2), 0.0
+    for _ in range(steps):
+        hidden = np.tanh(XOR_INPUTS @ w1 + b1)  # (4, 2)
+        probability = 1 / (1 + np.exp(-(hidden @ w2 + b2)))  # (4,)
+        error = (probability - XOR_TARGETS) / len(XOR_TARGETS)  # d(cross-entropy)/d(logit)
+        grad_hidden = np.outer(error, w2) * (1 - hidden ** 2)
+        w2 -= learning_rate * hidden.T @ error
+        b2 -= learning_rate * error.sum()
+        w1 -= learning_rate * XOR_INPUTS.T @ grad_hidden
+        b1 -= learning_rate * grad_hidden.sum(axis=0)
+    return XorNetwork(w1, b1, w2, float(b2))
+
+
+def write_xor_figure(path: Path, network: XorNetwork | None = None) -> dict:
+    """Draw the input space and the learned hidden space side by side; return facts for the caption."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    network = network or learn_xor()
+    hidden = network.hidden(XOR_INPUTS)
+    correct = int(np.sum((network.predict(XOR_INPUTS) > 0.5) == XOR_TARGETS.astype(bool)))
+    plt.rcParams["svg.hashsalt"] = "xor-figure"
+    figure, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.4), layout="constrained")
+    for axis, points, title, labels in ((left, XOR_INPUTS, "Inputs A, B", ("A", "B")),
+                                        (right, hidden, "After one learned tanh layer", ("unit 1", "unit 2"))):
+        for target, marker, colour, name in ((0, "o", "#b2182b", "output 0 (A = B)"),
+                                             (1, "X", "#2166ac", "output 1 (A ≠ B)")):
+            chosen = points[XOR_TARGETS == target]
+            axis.scatter(chosen[:, 0], chosen[:, 1], marker=marker, s=140, color=colour, label=name, zorder=3)
+        axis.set_title(title, fontsize=11)
+        axis.set_xlabel(labels[0])
+        axis.set_ylabel(labels[1])
+        axis.grid(alpha=0.3)
+    low, high = hidden.min() - 0.3, hidden.max() + 0.3
+    right.set_xlim(low, high)
+    right.set_ylim(low, high)
+    left.set_xlim(-0.3, 1.3)
+    left.set_ylim(-0.3, 1.3)
+    # The read-out's decision boundary w . h + b = 0 is a straight line in the hidden space.
+    (w_first, w_second), bias = network.output_weights, network.output_bias
+    xs = np.linspace(low, high, 50)
+    if abs(w_second) > 1e-9:
+        right.plot(xs, -(w_first * xs + bias) / w_second, color="#444", linestyle="--", label="learned line")
+    else:
+        right.axvline(-bias / w_first, color="#444", linestyle="--", label="learned line")
+    left.legend(loc="center", fontsize=8, framealpha=0.9)
+    right.legend(loc="best", fontsize=8, framealpha=0.9)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(figure)
+    Path(path).write_bytes(buffer.getvalue())
+    return {"correct": correct, "hidden_points": hidden.round(3).tolist()}

@@ -1,0 +1,155 @@
+"""Capture stage: recorded activations against fresh forward passes, shapes, strides, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+import keras  # noqa: E402
+
+from model.architecture import build_model  # noqa: E402
+from model.callbacks import BatchMetricsRecorder  # noqa: E402
+from model.capture import ActivationRecorder, Capture  # noqa: E402
+from model.config import Config  # noqa: E402
+from model.data import load_bundled  # noqa: E402
+from model.stage import run_capture  # noqa: E402
+from model.train import to_inputs, train, training_batches  # noqa: E402
+
+SHORT = dict(dataset="bundled", steps=6, test_every=3, test_subset=500)
+SHAPES = {"conv1": (28, 28, 4), "conv2": (28, 28, 4), "conv3": (14, 14, 8),
+          "conv4": (14, 14, 8), "conv5": (7, 7, 16), "conv6": (7, 7, 16)}
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return load_bundled(Config(dataset="bundled"))
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory, dataset):
+    build_dir = tmp_path_factory.mktemp("build")
+    config = Config(**SHORT)
+    capture = run_capture(config, build_dir, progress=False)
+    return config, build_dir, capture
+
+
+def probe_inputs(capture):
+    return to_inputs(capture.probe_images)
+
+
+def test_last_snapshot_equals_fresh_forward_pass_of_saved_model(short_run):
+    config, build_dir, _ = short_run
+    capture = Capture.load(build_dir / "capture.npz")
+    model = keras.models.load_model(build_dir / "model.keras")
+    extractor = keras.Model(model.inputs, [model.get_layer(name).output for name in config.layer_names])
+    fresh = extractor.predict(probe_inputs(capture), verbose=0)
+    for name, expected in zip(config.layer_names, fresh):
+        recorded = capture.activations[name][-1].astype(np.float32)
+        np.testing.assert_allclose(recorded, expected, atol=2e-3, rtol=0, err_msg=name)
+        assert np.abs(expected).max() > 1e-3, f"{name} is all zeros: the comparison would be empty"
+
+
+def test_step_zero_equals_untrained_model(short_run):
+    config, _, capture = short_run
+    keras.utils.set_random_seed(config.seed)
+    untrained = build_model(config)
+    extractor = keras.Model(untrained.inputs, [untrained.get_layer(name).output for name in config.layer_names])
+    fresh = extractor.predict(probe_inputs(capture), verbose=0)
+    for name, expected in zip(config.layer_names, fresh):
+        np.testing.assert_allclose(capture.activations[name][0].astype(np.float32), expected, atol=2e-3, rtol=0)
+        # training moved the weights, so the last snapshot must differ from step 0
+        assert not np.array_equal(capture.activations[name][0], capture.activations[name][-1])
+
+
+def test_probes_are_the_original_indices_and_digits(short_run, dataset):
+    _, _, capture = short_run
+    assert capture.probe_labels.tolist() == list(range(10))
+    np.testing.assert_array_equal(capture.probe_images, dataset.x_test[[10, 5, 35, 30, 4, 15, 11, 17, 268, 12]])
+
+
+def test_first_step_loss_is_the_batch_loss_of_the_untrained_model(short_run, dataset):
+    config, _, capture = short_run
+    keras.utils.set_random_seed(config.seed)
+    untrained = build_model(config)
+    images, targets = next(iter(training_batches(dataset, config)))
+    expected = float(keras.losses.categorical_crossentropy(targets, untrained(images)).numpy().mean())
+    assert capture.train_loss[0] == pytest.approx(expected, rel=1e-4)
+    assert len(capture.train_loss) == config.steps
+
+
+def test_batch_metrics_undo_the_running_mean():
+    recorder = BatchMetricsRecorder()
+    batch_values = [[2.3, 2.1, 1.5], [1.2, 0.9]]  # two epochs of per-batch losses
+    for epoch, values in enumerate(batch_values):
+        recorder.on_epoch_begin(epoch)
+        for index, _ in enumerate(values):
+            running = float(np.mean(values[: index + 1]))
+            recorder.on_train_batch_end(index, {"loss": running, "accuracy": running / 10})
+    np.testing.assert_allclose(recorder.loss, [2.3, 2.1, 1.5, 1.2, 0.9], rtol=1e-9)
+    np.testing.assert_allclose(recorder.accuracy, [0.23, 0.21, 0.15, 0.12, 0.09], rtol=1e-9)
+
+
+def test_test_metrics_cover_start_stride_and_end(short_run):
+    config, _, capture = short_run
+    assert capture.test_steps.tolist() == [0, 3, 6]
+    assert capture.test_loss[0] == pytest.approx(np.log(10), abs=0.05)  # untrained: chance
+    assert 0.0 <= capture.meta["final_test_accuracy"] <= 1.0
+    assert capture.meta["final_test_size"] == 10_000
+
+
+def test_290_steps_give_291_snapshots_of_the_documented_shapes(tmp_path, dataset):
+    # A small batch keeps 290 real steps cheap; the recorder does not depend on the batch size.
+    config = Config(dataset="bundled", steps=290, batch_size=16, test_every=290, test_subset=100)
+    capture, _, _ = train(config, dataset, progress=False)
+    assert capture.steps.tolist() == list(range(291))
+    for name, (height, width, channels) in SHAPES.items():
+        assert capture.activations[name].shape == (291, 10, height, width, channels)
+        assert capture.activations[name].dtype == np.float16
+    capture.save(tmp_path / "capture.npz")
+    with np.load(tmp_path / "capture.npz", allow_pickle=False) as archive:
+        assert archive["conv5"].shape == (291, 10, 7, 7, 16)
+        assert archive["probe_images"].shape == (10, 28, 28) and archive["probe_images"].dtype == np.uint8
+        assert archive["train_loss"].shape == (290,)
+
+
+def test_every_k_keeps_step_zero_every_kth_and_the_last(dataset, short_run):
+    config, _, full = short_run
+    thinned, _, _ = train(Config(**SHORT, capture_every=4), dataset, progress=False)
+    assert thinned.steps.tolist() == [0, 4, 6]
+    for name in config.layer_names:
+        np.testing.assert_array_equal(thinned.activations[name], full.activations[name][[0, 4, 6]])
+
+
+def test_recorder_planned_steps():
+    recorder = ActivationRecorder(np.zeros((1, 28, 28, 1)), total_steps=290, every=1)
+    assert len(recorder.planned_steps()) == 291
+    recorder = ActivationRecorder(np.zeros((1, 28, 28, 1)), total_steps=290, every=7)
+    planned = recorder.planned_steps()
+    assert planned[0] == 0 and planned[-1] == 290 and planned[1] == 7 and len(planned) == 43
+
+
+def test_same_seed_gives_identical_archives(tmp_path, short_run):
+    config, build_dir, first = short_run
+    again = run_capture(config, tmp_path, progress=False)
+    for name in config.layer_names:
+        np.testing.assert_array_equal(again.activations[name], first.activations[name])
+    np.testing.assert_array_equal(again.train_loss, first.train_loss)
+    assert (tmp_path / "capture.npz").read_bytes() == (build_dir / "capture.npz").read_bytes()
+
+
+def test_matching_archive_is_reused_and_other_config_retrains(tmp_path, short_run):
+    config, build_dir, _ = short_run
+    archive = build_dir / "capture.npz"
+    stamp = archive.stat().st_mtime_ns
+    run_capture(config, build_dir, progress=False)
+    assert archive.stat().st_mtime_ns == stamp, "a matching archive must be reused, not rewritten"
+    for name in ("capture.npz", "model.keras"):
+        (tmp_path / name).write_bytes((build_dir / name).read_bytes())
+    other = Config(**{**SHORT, "steps": 4})
+    retrained = run_capture(other, tmp_path, progress=False)
+    assert len(retrained.steps) == 5
+    assert Capture.load(tmp_path / "capture.npz").config_json == other.to_json()
