@@ -41,8 +41,13 @@ def test_subset(dataset, config) -> np.ndarray:
     return np.sort(np.random.default_rng(config.seed).permutation(len(dataset.x_test))[:count])
 
 
-def train(config, dataset, progress: bool = True) -> tuple[Capture, keras.Model, float]:
-    """Train for `config.steps` steps; return the capture, the trained model and the seconds `fit` took."""
+def train(config, dataset, progress: bool = True, record: bool = True, evaluate_test: bool = True,
+          extra_callbacks=()) -> tuple[Capture, keras.Model, float]:
+    """Train for `config.steps` steps; return the capture, the trained model and the seconds `fit` took.
+
+    `record=False` and `evaluate_test=False` leave out the activation recorder and the periodic
+    test evaluation (the benchmarks' bare `fit`); `extra_callbacks` are appended to the list.
+    """
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     steps_per_epoch = len(dataset.x_train) // config.batch_size
@@ -54,9 +59,10 @@ def train(config, dataset, progress: bool = True) -> tuple[Capture, keras.Model,
     batch_metrics = BatchMetricsRecorder()
     test_metrics = TestMetricsRecorder(to_inputs(dataset.x_test[subset]), dataset.y_test[subset],
                                        config.test_every, config.steps)
-    callbacks = [recorder, batch_metrics, test_metrics, StopAtStep(config.steps)]
-    if progress:
-        callbacks.append(ProgressBar(config.steps))
+    callbacks = [batch_metrics, StopAtStep(config.steps), *extra_callbacks]
+    callbacks += [recorder] if record else []
+    callbacks += [test_metrics] if evaluate_test else []
+    callbacks += [ProgressBar(config.steps)] if progress else []
 
     started = time.perf_counter()
     model.fit(training_batches(dataset, config), epochs=epochs, steps_per_epoch=steps_per_epoch,

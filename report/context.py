@@ -1,0 +1,102 @@
+"""Build the one context object the article template renders; every number comes from the run.
+
+`build_context(capture, manifest, findings, commentary, extras)` returns plain dicts and strings.
+Templates compute nothing: all wording that depends on numbers is chosen here or in
+report/commentary.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from report.sizes import human_size
+
+LAYER_NOTES = {  # what the original post reported per layer, restated as hypotheses (own words)
+    "conv1": "The original post saw two channels that seemed to track stroke thickness and two that looked "
+             "like edge detectors, and judged the layer to be mostly a lightly annotated copy of the input "
+             "rather than a bank of clean, textbook-style filters.",
+    "conv2": "The post found this layer to be another near copy: three channels almost the same as one "
+             "another and as the first layer's edge channels, and one a blurred version of the digit.",
+    "conv3": "At half resolution the post saw the first features that looked learned: one channel lighting "
+             "up under horizontal strokes, another along their top edge, the rest still copies.",
+    "conv4": "The post described sharper edge features here at several angles (top edges, diagonals), with "
+             "two channels still copying their input.",
+    "conv5": "At 7x7 the post saw maps that started as a flat, uninformative tint, turned into blurry "
+             "digit-like blobs by roughly step 70, and ended as clearly different channels whose meaning "
+             "it could not name.",
+    "conv6": "The post reported this layer behaves like conv5; its animation was too large for the blog's "
+             "upload limit, so only the last frame was shown there.",
+}
+
+CONCLUSION_CLAIMS = (
+    "Real networks are messier than tutorials: the first four conv layers do little feature extraction, "
+    "yet the model exceeds 95% test accuracy.",
+    "Learned features are rarely the clean, independent ones a person would design: the deepest layers "
+    "learn something useful that is hard to name.",
+    "Once a layer has found its representation it barely changes for the rest of training, and a channel "
+    "can stay idle to the end.",
+)
+
+
+def percent(value: float, digits: int = 1) -> str:
+    """Format a share in [0, 1] as a percentage."""
+    return f"{100 * value:.{digits}f}%"
+
+
+def dataset_sentence(dataset: dict) -> str:
+    """Say plainly which data the network was trained on, with sizes."""
+    sizes = f"{dataset['train_size']:,} training images and {dataset['test_size']:,} test images"
+    if dataset["name"] == "mnist":
+        return f"The network was trained on the full MNIST dataset ({sizes}), loaded with keras' own loader."
+    if dataset["name"] == "bundled":
+        return (f"The network was trained on the MNIST subset bundled with this project ({sizes}): the first "
+                f"10,000 images of the official training set and the complete official test set. Full MNIST "
+                f"has 60,000 training images; it is used automatically when keras can load it.")
+    return f"The network was trained on {dataset['title']} ({sizes}), from {dataset['source']}."
+
+
+def model_rows(layers: list[dict]) -> list[dict]:
+    """Format the Keras layer table for the article."""
+    rows = []
+    for layer in layers:
+        rows.append({"name": layer["name"], "kind": layer["kind"],
+                     "shape": " × ".join(str(size) for size in layer["output_shape"]),
+                     "activation": layer["activation"] or "—", "parameters": f"{layer['parameters']:,}"})
+    return rows
+
+
+def settings(config: dict, meta: dict) -> list[dict]:
+    """List the training settings shown beside the model table."""
+    return [
+        {"label": "Optimiser", "value": f"Adam, learning rate {config['learning_rate']:g} (Keras defaults)"},
+        {"label": "Loss", "value": "categorical cross-entropy"},
+        {"label": "Batch size", "value": f"{config['batch_size']:,} images (remainder of each epoch dropped)"},
+        {"label": "Training steps", "value": f"{config['steps']:,} ({meta['steps_per_epoch']} per epoch, "
+                                             f"{meta['epochs']:g} epochs)"},
+        {"label": "Conv kernel initialiser", "value": f"normal, mean 0, standard deviation {config['kernel_init_stddev']:g}"},
+        {"label": "Snapshots", "value": f"every {config['capture_every']} step(s), plus step 0"},
+        {"label": "Test curve", "value": f"every {config['test_every']} steps on {meta['test_subset_size']:,} "
+                                         f"fixed test images; the final figure on all {meta['final_test_size']:,}"},
+        {"label": "Seed", "value": str(config["seed"])},
+    ]
+
+
+def timing_rows(timings: dict) -> list[dict]:
+    """Flatten build/timings.json into (stage, seconds) rows in pipeline order."""
+    rows = []
+    for stage in ("capture", "render", "site"):
+        for key, seconds in sorted(timings.get(stage, {}).items()):
+            if isinstance(seconds, (int, float)) and math.isfinite(seconds):
+                rows.append({"stage": f"{stage}: {key.replace('_', ' ')}", "seconds": f"{seconds:.1f}"})
+    return rows
+
+
+def download(label: str, href: str, size: int) -> dict:
+    """Describe one downloadable file with its human-readable size."""
+    return {"label": label, "href": href, "size": human_size(size)}
+
+
+def config_of(capture) -> dict:
+    """Return the run's config as a dict."""
+    return json.loads(capture.config_json)

@@ -1,0 +1,32 @@
+"""Small still figures the article needs besides the rendered animations: the probe strip."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+PROBE_SCALE = 3  # each 28x28 probe drawn at 84x84 px
+PROBE_GUTTER = 6  # px between probes
+
+
+def probe_strip(probe_images: np.ndarray, scale: int = PROBE_SCALE, gutter: int = PROBE_GUTTER) -> np.ndarray:
+    """Return the probes side by side as the model sees them (white ink on black), nearest-neighbour enlarged."""
+    count, height, width = probe_images.shape  # (N, 28, 28)
+    cell_h, cell_w = height * scale, width * scale
+    strip = np.full((cell_h, count * cell_w + (count - 1) * gutter), 255, np.uint8)  # (H, W)
+    for index, image in enumerate(np.asarray(probe_images, np.uint8)):
+        enlarged = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+        left = index * (cell_w + gutter)
+        strip[:, left:left + cell_w] = enlarged
+    return strip
+
+
+def write_png(pixels: np.ndarray, path: Path) -> tuple[int, int]:
+    """Write a uint8 grey or RGB array as a PNG without timestamps; return (width, height)."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", optimize=True)
+    Path(path).write_bytes(buffer.getvalue())
+    return pixels.shape[1], pixels.shape[0]
