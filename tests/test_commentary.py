@@ -1,0 +1,329 @@
+"""Tests for report.commentary: sentences and verdicts chosen by the numbers, with grammatical counts.
+
+Run: .venv/bin/python -m pytest tests/test_commentary.py -q
+"""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from report import analysis, commentary
+from tests.test_analysis import make_capture, make_probes, maps_at, stack_channels
+
+SIZES = {"conv1": (28, 4), "conv2": (28, 4), "conv3": (14, 8), "conv4": (14, 8), "conv5": (7, 16), "conv6": (7, 16)}
+
+
+@pytest.fixture(scope="module")
+def probes():
+    return make_probes()
+
+
+def build_findings(probes, early="copy", late="noise", accuracy=0.97, settle="early", count=8) -> dict:
+    """Analyse a six-layer synthetic run: conv1-4 all copies or all edge maps; conv5-6 noise or distinct edges.
+
+    With late="edges" conv5 and conv6 get two channels each, a horizontal and a vertical edge detector,
+    which are nameable and nearly uncorrelated with each other.
+    """
+    rng = np.random.default_rng(11)
+    layers = {}
+    for name, (size, width) in SIZES.items():
+        if late == "edges" and name in analysis.LATE_LAYERS:
+            width = 2
+        maps = maps_at(probes, size)
+        is_early = name in analysis.EARLY_LAYERS
+        if is_early and early == "copy":
+            finals = [(0.8 if c % 2 else -0.8) * maps["copy"] for c in range(width)]
+        elif is_early or late == "edges":
+            kinds = ["horizontal", "vertical"] if not is_early else list(analysis.EDGE_KINDS)
+            finals = [0.1 * maps[kinds[c % len(kinds)]] * (1 if c % 2 else -1) for c in range(width)]
+            if not is_early:  # different pairs for distinct channels: independent noise on top
+                finals = [f + 0.02 * rng.standard_normal(f.shape) for f in finals]
+        else:
+            finals = [0.3 * rng.standard_normal(maps["copy"].shape) for _ in range(width)]
+        final = stack_channels(*finals)
+        series = np.empty((count, *final.shape))
+        for t in range(count):
+            if settle == "early" or t == count - 1:
+                series[t] = final
+            else:  # the pattern keeps changing until the last step
+                series[t] = 0.3 * rng.standard_normal(final.shape)
+        layers[name] = series
+    capture = make_capture(layers, probes, meta={"final_test_accuracy": accuracy, "final_test_loss": 0.2},
+                           train_loss=np.concatenate([np.full(55, 2.3026), np.linspace(2.0, 0.3, count - 56)])
+                           if count > 56 else None)
+    return analysis.analyse(capture).to_dict()
+
+
+@pytest.fixture(scope="module")
+def supportive(probes):
+    return build_findings(probes)
+
+
+def channel(kind="copy", index=0, copy_r=0.93, best_edge="horizontal", best_edge_r=0.1, spread=0.2,
+            saturated_share=0.0, pattern_step=20, settle_step=90, previous_r=0.0):
+    """Make one channel's findings dict with chosen numbers."""
+    side = analysis.EDGE_SIDES[best_edge][0 if best_edge_r >= 0 else 1]
+    return {"layer": "conv3", "channel": index, "kind": kind, "copy_r": copy_r,
+            "edge_r": {k: (best_edge_r if k == best_edge else 0.0) for k in analysis.EDGE_KINDS},
+            "best_edge": best_edge, "best_edge_r": best_edge_r, "edge_side": side, "linear_r": 0.99,
+            "spread": spread, "mean": 0.0, "saturated_share": saturated_share, "settle_step": settle_step,
+            "pattern_step": pattern_step, "most_similar_channel": None, "most_similar_r": 0.0,
+            "previous_layer_channel": 0 if previous_r else None, "previous_layer_r": previous_r}
+
+
+def layer(channels, name="conv3", groups=(), pair_mean=0.3, pair_max=0.5, previous=None):
+    """Make one layer's findings dict around channel dicts."""
+    counts = {kind: sum(ch["kind"] == kind for ch in channels) for kind in analysis.CHANNEL_KINDS}
+    active = [ch for ch in channels if ch["kind"] != "idle"]
+    return {"name": name, "height": 14, "width": 14, "num_channels": len(channels), "counts": counts,
+            "channels": channels,
+            "median_settle_step": float(np.median([c["settle_step"] for c in active])) if active else None,
+            "median_pattern_step": float(np.median([c["pattern_step"] for c in active])) if active else None,
+            "median_linear_r": 0.99, "pair_mean_abs_r": pair_mean, "pair_max_abs_r": pair_max,
+            "pair_max": [0, 1] if len(channels) > 1 else [], "duplicate_groups": [list(g) for g in groups],
+            "previous_layer": previous,
+            "duplicates_of_previous": [{"channel": c["channel"], "previous_channel": 0, "r": c["previous_layer_r"]}
+                                       for c in channels if abs(c["previous_layer_r"]) >= 0.9],
+            "informative_step": 10, "resembles_input_step": 10, "distinct_step": None,
+            "timeline": {"median_spread": [0.0, 0.2], "median_abs_copy_r": [0.1, 0.8], "pair_mean_abs_r": [0.2, 0.6]}}
+
+
+# --- Conclusions --------------------------------------------------------------------------------------
+
+
+def verdicts(findings):
+    return [item["verdict"] for item in commentary.commentary(findings)["conclusions"]]
+
+
+def test_supportive_run_holds(supportive):
+    assert verdicts(supportive) == [commentary.HOLDS, commentary.HOLDS, commentary.HOLDS]
+
+
+def test_contradicting_run_does_not_hold(probes):
+    findings = build_findings(probes, early="edges", late="edges", settle="late")
+    assert verdicts(findings) == [commentary.DOES_NOT_HOLD] * 3
+
+
+def test_low_accuracy_makes_conclusion_1_partial(probes):
+    findings = build_findings(probes, accuracy=0.90)
+    result = commentary.conclusion_1(findings["run"])
+    assert result["verdict"] == commentary.PARTLY
+    assert "90.0%, below the claimed 95%" in result["evidence"]
+
+
+@pytest.mark.parametrize("shares, accuracy, expected", [
+    ({"copy": 0.8, "edge": 0.1, "other": 0.1, "idle": 0.0, "saturated": 0.0}, 0.97, commentary.HOLDS),
+    ({"copy": 0.8, "edge": 0.1, "other": 0.1, "idle": 0.0, "saturated": 0.0}, 0.93, commentary.PARTLY),
+    ({"copy": 0.4, "edge": 0.4, "other": 0.2, "idle": 0.0, "saturated": 0.0}, 0.97, commentary.PARTLY),
+    ({"copy": 0.2, "edge": 0.7, "other": 0.1, "idle": 0.0, "saturated": 0.0}, 0.97, commentary.DOES_NOT_HOLD),
+    ({"copy": 0.8, "edge": 0.1, "other": 0.1, "idle": 0.0, "saturated": 0.0}, None, commentary.PARTLY),
+])
+def test_conclusion_1_verdicts(supportive, shares, accuracy, expected):
+    run = copy.deepcopy(supportive["run"])
+    total = run["conclusion_1"]["channels"]
+    run["conclusion_1"]["shares"] = shares
+    run["conclusion_1"]["counts"] = {kind: round(share * total) for kind, share in shares.items()}
+    run["conclusion_1"]["final_test_accuracy"] = accuracy
+    assert commentary.conclusion_1(run)["verdict"] == expected
+
+
+@pytest.mark.parametrize("unnamed, pair_mean, expected", [
+    (24, 0.7, commentary.HOLDS),
+    (12, 0.7, commentary.PARTLY),
+    (16, 0.3, commentary.PARTLY),  # exactly half is not "most"
+    (4, 0.3, commentary.DOES_NOT_HOLD),
+    (4, 0.7, commentary.PARTLY),  # nameable but overlapping
+])
+def test_conclusion_2_verdicts(supportive, unnamed, pair_mean, expected):
+    run = copy.deepcopy(supportive["run"])
+    numbers = run["conclusion_2"]
+    numbers.update(active_channels=32, unnamed=unnamed, unnamed_share=unnamed / 32, pair_mean_abs_r=pair_mean,
+                   pair_mean_abs_r_by_layer={"conv5": pair_mean, "conv6": pair_mean})
+    assert commentary.conclusion_2(run)["verdict"] == expected
+
+
+def test_conclusion_2_counts_read_well(supportive):
+    run = copy.deepcopy(supportive["run"])
+    run["conclusion_2"].update(active_channels=4, unnamed=0, unnamed_share=0.0)
+    assert "none of the four active channels is unnamed (0%" in commentary.conclusion_2(run)["evidence"]
+    run["conclusion_2"].update(active_channels=32, unnamed=32, unnamed_share=1.0)
+    assert "all 32 active channels are unnamed (100%" in commentary.conclusion_2(run)["evidence"]
+    run["conclusion_2"].update(unnamed=1, unnamed_share=1 / 32)
+    assert "one of the 32 active channels is unnamed (3%" in commentary.conclusion_2(run)["evidence"]
+
+
+def test_conclusion_3_partial_and_idle_evidence(supportive):
+    run = copy.deepcopy(supportive["run"])
+    numbers = run["conclusion_3"]
+    numbers["layers_early"] = numbers["layers"][:4]
+    result = commentary.conclusion_3(run)
+    assert result["verdict"] == commentary.PARTLY
+    assert "conv5 and conv6 kept changing for longer" in result["evidence"]
+    assert "Four channels stayed idle" not in result["evidence"]
+    numbers["idle_channels"] = [{"layer": "conv4", "channel": 2, "spread": 0.001}]
+    assert "One channel stayed idle to the end: conv4 channel 3." in commentary.conclusion_3(run)["evidence"]
+    numbers["idle_channels"] = []
+    assert "No channel stayed idle" in commentary.conclusion_3(run)["evidence"]
+    numbers["layers_early"] = []
+    assert commentary.conclusion_3(run)["verdict"] == commentary.DOES_NOT_HOLD
+
+
+# --- Layer sentences ----------------------------------------------------------------------------------
+
+
+def test_copy_counts_are_grammatical():
+    one = layer([channel("copy", 0, copy_r=0.91)] + [channel("other", i, copy_r=0.3) for i in (1, 2, 3)])
+    text = commentary.kind_sentences(one)
+    assert text[0] == "One of the four channels copies the input (|r| = 0.91)."
+    three = layer([channel("copy", i, copy_r=r) for i, r in enumerate((0.91, -0.88, 0.86))]
+                  + [channel("other", 3, copy_r=0.3)])
+    text = commentary.kind_sentences(three)
+    assert text[0] == ("Three of the four channels copy the input (|r| = 0.91, 0.88, 0.86), "
+                       "one of them inverted (negative on the ink).")
+    assert text[-1].startswith("One of the four channels matches neither")
+    every = layer([channel("copy", i, copy_r=-0.9) for i in range(8)])
+    assert commentary.kind_sentences(every)[0] == ("All eight channels copy the input (|r| = 0.90 each), "
+                                                   "all inverted (negative on the ink).")
+    spread = layer([channel("copy", i, copy_r=0.7 + 0.03 * i) for i in range(8)])
+    assert commentary.kind_sentences(spread)[0] == "All eight channels copy the input (|r| from 0.70 to 0.91)."
+
+
+def test_idle_sentence_singular_and_plural():
+    single = layer([channel("copy", 0), channel("idle", 1, spread=0.004)])
+    assert ("Channel 2 is idle: its final map barely varies (spread 0.004, below 0.03)."
+            in commentary.kind_sentences(single))
+    double = layer([channel("idle", 0, spread=0.001), channel("copy", 1), channel("idle", 2, spread=0.002)])
+    assert ("Channels 1 and 3 are idle: their final maps barely vary (spread 0.001 and 0.002, below 0.03)."
+            in commentary.kind_sentences(double))
+
+
+def test_no_edge_sentence_gives_the_right_reason():
+    weak = layer([channel("copy", 0, best_edge_r=0.3), channel("copy", 1, best_edge_r=0.2)])
+    assert "has |r| = 0.30, below 0.6)" in commentary.kind_sentences(weak)[1]
+    # An edge match above the threshold that loses to the copy match is not "below 0.6".
+    strong = layer([channel("copy", 0, copy_r=0.9, best_edge_r=0.65), channel("copy", 1)])
+    assert "but it matches the input more closely, |r| = 0.90" in commentary.kind_sentences(strong)[1]
+
+
+def test_edge_sentence_names_orientation_and_side():
+    detectors = layer([channel("edge", 0, copy_r=0.1, best_edge="horizontal", best_edge_r=-0.84),
+                       channel("copy", 1)])
+    sentence = commentary.kind_sentences(detectors)[1]
+    assert sentence == ("One of the two channels responds to edges: channel 1 to horizontal edges, positive along "
+                        "the bottom side of strokes (r = \u22120.84).")
+
+
+def test_copy_closeness_follows_the_number():
+    close = commentary.channel_sentence(channel("copy", copy_r=0.95), 290)
+    rough = commentary.channel_sentence(channel("copy", copy_r=0.75), 290)
+    assert "a close copy" in close and "a rough copy" in rough
+    inverted = commentary.channel_sentence(channel("copy", copy_r=-0.95), 290)
+    assert "close inverted copy of the input (r = \u22120.95)" in inverted
+    unsettled = commentary.channel_sentence(channel("copy", pattern_step=290), 290)
+    assert "still changing at the last step" in unsettled
+
+
+def test_similarity_sentences():
+    channels = [channel("copy", i, previous_r=(0.95, -0.97, 0.93, 0.2)[i]) for i in range(4)]
+    all_same = commentary.similarity_sentences(layer(channels, groups=[(0, 1, 2, 3)], pair_mean=0.97,
+                                                     previous="conv2"))
+    assert all_same[0].startswith("All four channels are near-duplicates of one another")
+    assert all_same[1] == "Three of the four channels repeat a conv2 channel (|r| = 0.97, 0.95, 0.93)."
+    none = commentary.similarity_sentences(layer([channel("copy", i) for i in range(4)], pair_max=0.62))
+    assert none == ["No two channels are near-duplicates (the closest pair, channels 1 and 2, has |r| = 0.62; "
+                    "the mean is 0.30)."]
+    some = commentary.similarity_sentences(layer([channel("copy", i) for i in range(8)], groups=[(0, 2, 3, 4, 5)]))
+    assert some[0].startswith("All channels except channels 2, 7 and 8 are near-duplicates")
+
+
+def test_conv3_horizontal_edges_comparison():
+    both = layer([channel("edge", 0, best_edge_r=0.8), channel("edge", 1, best_edge_r=-0.7),
+                  channel("copy", 2)])
+    text = commentary.comparison_sentences(both)
+    assert any(s.startswith("Like the post, this run has both a top-edge and an underside channel") for s in text)
+    top_only = layer([channel("edge", 0, best_edge_r=0.8), channel("copy", 1)])
+    assert any("only the top-edge one" in s and "no underside one" in s
+               for s in commentary.comparison_sentences(top_only))
+    neither = layer([channel("copy", 0), channel("copy", 1)])
+    assert any(s.startswith("Neither of the post's horizontal-stroke channels appears")
+               for s in commentary.comparison_sentences(neither))
+
+
+def test_count_comparison_agrees_or_differs():
+    agrees = layer([channel("copy", i) for i in range(4)], name="conv2")
+    assert commentary.comparison_sentences(agrees)[0] == ("The post's reading implies four copies of the input; "
+                                                          "this run agrees: four copies of the input.")
+    differs = layer([channel("copy", i) for i in range(3)] + [channel("idle", 3, spread=0.0)], name="conv2")
+    assert commentary.comparison_sentences(differs)[0] == (
+        "The post's reading implies four copies of the input; this run has three copies of the input and "
+        "one idle channel.")
+
+
+def test_conv2_near_identical_channels_by_group_size():
+    def sentence(groups):
+        item = layer([channel("copy", i) for i in range(4)], name="conv2", groups=groups)
+        return commentary.comparison_sentences(item)[1]
+    assert sentence([(0, 1, 2, 3)]).endswith("here four channels are near-duplicates, more than the post saw.")
+    assert sentence([(0, 2, 3)]).endswith("here too three channels are near-duplicates.")
+    assert sentence([(1, 2)]).endswith("here only two channels are near-duplicates.")
+    assert sentence([]).endswith("here no two channels are near-duplicates.")
+
+
+def test_other_layer_width_is_said(probes):
+    wide = layer([channel("copy", i) for i in range(6)], name="conv2")
+    assert commentary.comparison_sentences(wide)[0].startswith(
+        "The post's conv2 had 4 channels and this run's has 6, so only the kinds compare")
+
+
+def test_training_sentences_follow_the_plateau(supportive):
+    run = copy.deepcopy(supportive["run"])
+    run["plateau"].update(steps=54, left_at_step=55, num_steps=290)
+    assert "for the first 54 steps, close to the post's 60" in commentary.training_sentences(run)[0]
+    run["plateau"].update(steps=1, left_at_step=2)
+    assert "for the first one step, fewer than the post's 60" in commentary.training_sentences(run)[0]
+    run["plateau"].update(steps=290, left_at_step=None)
+    assert "never left chance level" in commentary.training_sentences(run)[0]
+    run["plateau"].update(steps=0, left_at_step=None, num_steps=0)
+    assert commentary.training_sentences(run)[0] == "The run recorded no training loss."
+    run["final_test_accuracy"] = 0.951
+    assert "95.1% and loss 0.200 on the whole test set, above the post's 95%" in commentary.training_sentences(run)[1]
+
+
+# --- Output as a whole --------------------------------------------------------------------------------
+
+
+def test_commentary_structure_is_plain_deterministic_text(probes, supportive):
+    first = commentary.commentary(supportive)
+    second = commentary.commentary(copy.deepcopy(supportive))
+    assert json.dumps(first) == json.dumps(second)
+    assert [item["name"] for item in first["layers"]] == list(SIZES)
+    assert [item["verdict"] for item in first["conclusions"]] == [commentary.HOLDS] * 3
+    assert {row["name"] for row in first["thresholds"]} == set(analysis.thresholds())
+    text = json.dumps(first)
+    assert "<" not in text and ">" not in text.replace("\\u2192", "")  # no HTML inside
+    assert all(item["post"] for item in first["layers"])
+    for item in first["layers"]:
+        assert item["run"] and len(item["channels"]) == item["num_channels"]
+        assert len(item["paragraphs"]) == 3 and item["paragraphs"][0].startswith(item["run"][0])
+        assert " ".join(item["paragraphs"]) == " ".join(item["run"] + item["comparison"])
+        assert len(item["table"]["rows"]) == item["num_channels"]
+        assert all(len(row) == len(item["table"]["headings"]) for row in item["table"]["rows"])
+    assert [item["verdict_class"] for item in first["conclusions"]] == ["holds"] * 3
+
+
+def test_commentary_accepts_findings_objects(probes):
+    capture_findings = analysis.analyse(make_capture(
+        {"conv1": np.repeat((0.8 * maps_at(probes, 28)["copy"])[None, ..., None], 3, axis=0)}, probes))
+    from_object = commentary.commentary(capture_findings)
+    from_dict = commentary.commentary(capture_findings.to_dict())
+    assert from_object == from_dict
+    assert from_object["layers"][0]["run"][0] == "The only channel copies the input (|r| = 1.00)."
+
+
+def test_unknown_layer_has_no_post_reading(probes):
+    findings = analysis.analyse(make_capture(
+        {"block7": np.repeat((0.8 * maps_at(probes, 14)["copy"])[None, ..., None], 3, axis=0)}, probes))
+    item = commentary.commentary(findings)["layers"][0]
+    assert item["post"] is None and item["comparison"] == []
