@@ -18,7 +18,7 @@ from pathlib import Path
 from model.capture import Capture, CaptureError
 from model.files import write_text_atomically
 
-CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "train.py")
+CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "recorder.py", "train.py")
 CAPTURE_NAME = "capture.npz"
 MODEL_NAME = "model.keras"
 TIMINGS_NAME = "timings.json"

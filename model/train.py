@@ -16,7 +16,8 @@ import numpy as np
 from model.architecture import build_model, layer_table
 from model.callbacks import (BatchMetricsRecorder, ProgressBar, StopAtStep, TestMetricsRecorder,
                              compiled_forward, evaluate)
-from model.capture import ActivationRecorder, Capture
+from model.capture import Capture
+from model.recorder import ActivationRecorder
 
 
 def to_inputs(images: np.ndarray) -> np.ndarray:

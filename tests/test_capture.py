@@ -13,7 +13,8 @@ import keras  # noqa: E402
 
 from model.architecture import build_model  # noqa: E402
 from model.callbacks import BatchMetricsRecorder  # noqa: E402
-from model.capture import ActivationRecorder, Capture  # noqa: E402
+from model.capture import Capture  # noqa: E402
+from model.recorder import ActivationRecorder  # noqa: E402
 from model.config import Config  # noqa: E402
 from model.data import load_bundled  # noqa: E402
 from model.stage import run_capture  # noqa: E402
