@@ -31,7 +31,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--every", type=int, dest="capture_every", help="record every k-th step (default 1)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="set any config field (value parsed as JSON, else taken as a string)")
-    parser.add_argument("--gif-budget-mb", type=float, default=5.0, help="largest GIF preview, in MB")
+    parser.add_argument("--gif-budget-mb", type=float, default=1.0,
+                        help="largest GIF preview per layer, in MB (1 keeps the whole site under 15 MB)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser.parse_args(argv)
 
@@ -68,7 +69,7 @@ def run(arguments: argparse.Namespace) -> None:
     capture = run_capture(config, build_dir, progress=not arguments.quiet)
     if arguments.stage == "capture":
         return
-    from render.stage import render_if_stale
+    from render.cache import render_if_stale
 
     manifest = render_if_stale(capture, build_dir, gif_budget_bytes=int(arguments.gif_budget_mb * 1_000_000),
                                progress=not arguments.quiet)

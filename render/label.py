@@ -22,6 +22,12 @@ def _font(size: int):
     return font
 
 
+def line_height(size: int) -> int:
+    """Return the height in pixels of one line of text at font `size` (ascent + descent)."""
+    ascent, descent = _font(size).getmetrics()
+    return ascent + descent
+
+
 def text_width(text: str, size: int) -> int:
     """Return the advance width in pixels of `text` at font `size`."""
     return int(np.ceil(_font(size).getlength(text)))
@@ -31,11 +37,9 @@ def text_mask(text: str, size: int, height: int | None = None) -> np.ndarray:
     """Draw `text` into an (height, width) uint8 coverage mask (255 = ink), baseline-stable for a size."""
     from PIL import Image, ImageDraw
 
-    font = _font(size)
-    ascent, descent = font.getmetrics()
-    height = ascent + descent if height is None else height
+    height = line_height(size) if height is None else height
     canvas = Image.new("L", (max(1, text_width(text, size)), height), 0)
-    ImageDraw.Draw(canvas).text((0, (height - ascent - descent) // 2), text, fill=255, font=font)
+    ImageDraw.Draw(canvas).text((0, (height - line_height(size)) // 2), text, fill=255, font=_font(size))
     return np.asarray(canvas, np.uint8).copy()  # (height, width)
 
 

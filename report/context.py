@@ -12,33 +12,6 @@ import math
 
 from report.sizes import human_size
 
-LAYER_NOTES = {  # what the original post reported per layer, restated as hypotheses (own words)
-    "conv1": "The original post saw two channels that seemed to track stroke thickness and two that looked "
-             "like edge detectors, and judged the layer to be mostly a lightly annotated copy of the input "
-             "rather than a bank of clean, textbook-style filters.",
-    "conv2": "The post found this layer to be another near copy: three channels almost the same as one "
-             "another and as the first layer's edge channels, and one a blurred version of the digit.",
-    "conv3": "At half resolution the post saw the first features that looked learned: one channel lighting "
-             "up under horizontal strokes, another along their top edge, the rest still copies.",
-    "conv4": "The post described sharper edge features here at several angles (top edges, diagonals), with "
-             "two channels still copying their input.",
-    "conv5": "At 7x7 the post saw maps that started as a flat, uninformative tint, turned into blurry "
-             "digit-like blobs by roughly step 70, and ended as clearly different channels whose meaning "
-             "it could not name.",
-    "conv6": "The post reported this layer behaves like conv5; its animation was too large for the blog's "
-             "upload limit, so only the last frame was shown there.",
-}
-
-CONCLUSION_CLAIMS = (
-    "Real networks are messier than tutorials: the first four conv layers do little feature extraction, "
-    "yet the model exceeds 95% test accuracy.",
-    "Learned features are rarely the clean, independent ones a person would design: the deepest layers "
-    "learn something useful that is hard to name.",
-    "Once a layer has found its representation it barely changes for the rest of training, and a channel "
-    "can stay idle to the end.",
-)
-
-
 def percent(value: float, digits: int = 1) -> str:
     """Format a share in [0, 1] as a percentage."""
     return f"{100 * value:.{digits}f}%"

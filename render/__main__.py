@@ -1,0 +1,33 @@
+"""Command line: `python -m render BUILD/capture.npz OUTDIR [--fps 10] [--gif-budget BYTES] [--webm] [--quiet]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render a capture archive into OUTDIR and print where the manifest is."""
+    parser = argparse.ArgumentParser(prog="python -m render", description=__doc__)
+    parser.add_argument("capture", help="a capture archive written by model.capture.Capture.save")
+    parser.add_argument("out_dir", help="folder for the videos, previews, curves and manifest.json")
+    parser.add_argument("--fps", type=float, default=10)
+    parser.add_argument("--gif-budget", type=int, default=5_000_000, help="largest GIF preview in bytes")
+    parser.add_argument("--webm", action="store_true", help="also write a VP9 WebM per layer")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    from model.capture import Capture
+    from render.stage import render_capture
+
+    try:
+        manifest = render_capture(Capture.load(args.capture), args.out_dir, fps=args.fps,
+                                  gif_budget_bytes=args.gif_budget, webm=args.webm, progress=not args.quiet)
+    except ValueError as error:
+        print(f"render: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.out_dir}/manifest.json: {len(manifest['layers'])} layers")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

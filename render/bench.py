@@ -1,0 +1,93 @@
+"""Benchmark: time and memory of the render stage on a synthetic capture of the real shapes.
+
+`python -m render.bench [OUTDIR] [--webm]` prints the composition time of all frames (no
+encoding), the whole stage's time per layer and encoding, the sizes written, and the peak memory
+of this process (reset after building the capture) and of its ffmpeg children.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def _rss_kib(pid: int, field: str = "VmRSS") -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"PPid:\t{pid}\n" in status.read_text():
+                found.append(int(status.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def _watch_memory(stop: threading.Event, peaks: dict) -> None:
+    me = os.getpid()
+    while not stop.wait(0.05):
+        children = sum(_rss_kib(child) for child in _children(me))
+        total = _rss_kib(me) + children
+        peaks["children_kib"] = max(peaks.get("children_kib", 0), children)
+        peaks["total_kib"] = max(peaks.get("total_kib", 0), total)
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark and print its numbers."""
+    from render.encode import to_yuv420p
+    from render.frames import layer_frames
+    from render.stage import render_capture
+    from render.synthetic import synthetic_capture
+
+    webm = "--webm" in argv
+    positional = [arg for arg in argv if not arg.startswith("--")]
+    out_dir = Path(positional[0]) if positional else Path(tempfile.mkdtemp(prefix="render-bench-"))
+    capture = synthetic_capture()
+    print(f"cores: {os.cpu_count()}, shapes: " + ", ".join(f"{k} {v.shape}" for k, v in capture.activations.items()))
+    started = time.perf_counter()
+    for name, values in capture.activations.items():
+        for frame in layer_frames(values, capture.probe_images, name=name, steps=capture.steps, domain=(-1, 1)):
+            to_yuv420p(frame)
+    print(f"all frames of all layers, composed + converted to yuv420p: {time.perf_counter() - started:.2f} s")
+    Path("/proc/self/clear_refs").write_text("5") if Path("/proc/self/clear_refs").exists() else None
+    before = _rss_kib(os.getpid())
+    peaks: dict = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch_memory, args=(stop, peaks), daemon=True)
+    watcher.start()
+    timings: dict = {}
+    started = time.perf_counter()
+    manifest = render_capture(capture, out_dir, webm=webm, progress=False, timings=timings)
+    total = time.perf_counter() - started
+    stop.set()
+    watcher.join()
+    print(f"render_capture total: {total:.2f} s (webm={webm}) into {out_dir}")
+    print(json.dumps({k: ({n: round(s, 2) for n, s in v.items()} if isinstance(v, dict) else round(v, 2))
+                      for k, v in timings.items()}))
+    for layer in manifest["layers"]:
+        files, gif = layer["files"], layer["files"]["gif"]
+        sizes = ", ".join(f"{kind} {entry['bytes'] / 1e6:.2f} MB" for kind, entry in files.items())
+        print(f"{layer['name']} {layer['width']}x{layer['height']}: {sizes}; gif stride {gif['stride']} "
+              f"scale {gif['scale']} frames {gif['frames']} ({len(gif['attempts'])} attempts)")
+    print(f"memory: this process {before / 1024:.0f} MiB before rendering (synthetic capture built), peak {_rss_kib(os.getpid(), 'VmHWM') / 1024:.0f} MiB; "
+          f"ffmpeg children {peaks.get('children_kib', 0) / 1024:.0f} MiB, "
+          f"sampled total {peaks.get('total_kib', 0) / 1024:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

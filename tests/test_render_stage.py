@@ -1,0 +1,109 @@
+"""The whole rendering stage on small synthetic captures: files, manifest, determinism, bad input."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from render.__main__ import main as render_cli
+from render.stage import render_capture
+from render.synthetic import synthetic_capture
+
+LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
+
+
+@pytest.fixture(scope="module")
+def capture():
+    return synthetic_capture(steps=12)
+
+
+@pytest.fixture(scope="module")
+def rendered(capture, tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    return out, render_capture(capture, out, progress=False)
+
+
+def test_every_layer_gets_its_files_and_the_manifest_lists_them_with_sizes(rendered):
+    out, manifest = rendered
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    assert [layer["name"] for layer in manifest["layers"]] == list(LAYERS)
+    for layer in manifest["layers"]:
+        name = layer["name"]
+        assert {"mp4", "poster", "gif", "colorbar"} <= set(layer["files"])
+        assert layer["files"]["mp4"]["path"] == f"{name}.mp4" and layer["files"]["gif"]["path"] == f"{name}.gif"
+        for entry in layer["files"].values():
+            assert (out / entry["path"]).stat().st_size == entry["bytes"] > 0
+        assert layer["frames"] == 13 == layer["files"]["mp4"]["frames"]
+        assert layer["width"] % 2 == 0 and layer["height"] % 2 == 0
+        assert layer["domain"] == [-1.0, 1.0] and layer["domain_fixed_tanh"] is True
+        gif = layer["files"]["gif"]
+        assert {"stride", "scale", "frames", "bytes", "width", "height", "attempts"} <= set(gif)
+        assert gif["bytes"] <= manifest["gif_budget_bytes"]
+    widths = {layer["width"] for layer in manifest["layers"]}
+    assert len(widths) == 1  # same cells, same columns: every layer is as wide
+    assert manifest["layers"][4]["block_px"] == 8 and manifest["layers"][0]["block_px"] == 2
+    assert {"svg", "png"} <= set(manifest["curves"])
+    assert (out / "curves.svg").stat().st_size == manifest["curves"]["svg"]["bytes"]
+    assert manifest["colors"]["zero"] == [255, 255, 255]
+
+
+def test_the_same_capture_gives_the_same_bytes(capture, rendered, tmp_path):
+    out, manifest = rendered
+    again = render_capture(capture, tmp_path, progress=False)
+    assert again == manifest
+    for path in sorted(out.iterdir()):
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_an_unbounded_layer_gets_a_symmetric_domain_and_says_so(capture, tmp_path):
+    activations = dict(capture.activations)
+    activations["conv6"] = (capture.activations["conv6"].astype(np.float32) * 3).astype(np.float16)
+    activations["conv6"][1, 0, 0, 0, 0] = np.nan
+    wider = dataclasses.replace(capture, activations=activations)
+    manifest = render_capture(wider, tmp_path, layers=["conv5", "conv6"], bounded_layers=["conv5"],
+                              progress=False)
+    conv5, conv6 = manifest["layers"]
+    largest = float(np.nanmax(np.abs(activations["conv6"].astype(np.float32))))
+    assert conv6["domain_fixed_tanh"] is False and conv6["domain"] == pytest.approx([-largest, largest], rel=1e-5)
+    assert "largest |value|" in conv6["domain_caption"] and conv6["nonfinite_values"] == 1
+    assert conv6["files"]["colorbar"]["path"] == "conv6_colorbar.png"
+    assert conv5["files"]["colorbar"]["path"] == "colorbar.png" and conv5["domain"] == [-1.0, 1.0]
+
+
+def test_a_capture_missing_a_layer_is_refused_with_the_fix(capture, tmp_path):
+    partial = dataclasses.replace(capture, activations={k: v for k, v in capture.activations.items() if k != "conv3"})
+    with pytest.raises(ValueError, match="lacks layer.*conv3.*make site"):
+        render_capture(partial, tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("shape", [(13, 10, 7, 7), (12, 10, 7, 7, 16), (13, 9, 7, 7, 16), (13, 10, 7, 7, 15)])
+def test_a_layer_of_the_wrong_shape_is_refused(capture, tmp_path, shape):
+    broken = dataclasses.replace(capture, activations={**capture.activations, "conv5": np.zeros(shape, np.float16)})
+    with pytest.raises(ValueError, match="conv5"):
+        render_capture(broken, tmp_path, progress=False)
+
+
+def test_the_command_line_reports_an_archive_missing_a_layer(capture, tmp_path, capsys):
+    partial = dataclasses.replace(capture, activations={k: v for k, v in capture.activations.items() if k != "conv4"})
+    partial.save(tmp_path / "capture.npz")
+    assert render_cli([str(tmp_path / "capture.npz"), str(tmp_path / "out"), "--quiet"]) == 2
+    assert "conv4" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_bad_settings_are_refused(capture, tmp_path):
+    with pytest.raises(ValueError, match="gif_budget_bytes"):
+        render_capture(capture, tmp_path, gif_budget_bytes=0, progress=False)
+
+
+def test_the_plateau_is_found_and_a_spike_does_not_squash_the_loss_axis(capture):
+    from render.curves import curves_figure, plateau_end
+
+    accuracy = np.r_[np.full(30, 0.1), np.linspace(0.4, 0.95, 60)]
+    assert 28 <= plateau_end(accuracy) <= 34
+    assert plateau_end(np.linspace(0.5, 0.99, 50)) == 0
+    spiky = dataclasses.replace(capture, train_loss=np.r_[capture.train_loss[:5], 40.0, capture.train_loss[6:]])
+    loss_axes = curves_figure(spiky).axes[0]
+    assert 2.19 < loss_axes.get_ylim()[1] < 1.5 * 2.2 * 1.08
+    assert loss_axes.get_xlabel() and loss_axes.get_legend() is not None
