@@ -53,6 +53,7 @@ def build_site(capture, manifest: dict, build_dir: Path, site_dir: Path) -> Path
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-building-", dir=site_dir.parent))
     try:
         context, copies = assemble(capture, manifest, build_dir, staging, build_date())
+        copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir()) if path.is_file()]
         for source, relative in copies:
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -56,9 +56,12 @@ def settings(config: dict, meta: dict) -> list[dict]:
 
 
 def timing_rows(timings: dict) -> list[dict]:
-    """Flatten build/timings.json into (stage, seconds) rows in pipeline order."""
+    """Flatten the capture and render timings of build/timings.json into (stage, seconds) rows.
+
+    The site stage's own time is left out: it is only known after the page is written.
+    """
     rows = []
-    for stage in ("capture", "render", "site"):
+    for stage in ("capture", "render"):
         for key, seconds in sorted(timings.get(stage, {}).items()):
             if isinstance(seconds, (int, float)) and math.isfinite(seconds):
                 rows.append({"stage": f"{stage}: {key.replace('_', ' ')}", "seconds": f"{seconds:.1f}"})

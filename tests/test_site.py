@@ -1,0 +1,142 @@
+"""The article from a short real run: in a real browser, and against the capture it came from."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.capture import Capture
+from tests import browser as harness
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / "build" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Build a whole site from a short bundled run through the real command line."""
+    root = tmp_path_factory.mktemp("short")
+    build_dir, site_dir = root / "build", root / "site"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "generate.py"), "site", "--quiet", "--dataset", "bundled", "--steps", "24",
+         "--set", "test_every=4", "--build-dir", str(build_dir), "--site-dir", str(site_dir)],
+        cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    assert result.returncode == 0, result.stderr
+    return build_dir, site_dir
+
+
+@pytest.fixture(scope="module")
+def driver():
+    harness.require(harness.chromium_available())
+    browser = harness.start_browser(*harness.DESKTOP)
+    yield browser
+    browser.quit()
+
+
+def page_text(site_dir: Path) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", (site_dir / "index.html").read_text()))
+
+
+def test_page_served_over_http_loads_everything(built, driver):
+    _, site_dir = built
+    with harness.serve_directory(site_dir) as base:
+        report = harness.check_page(driver, base + "index.html")
+        assert report.ok, str(report)
+        assert len(report.videos) == 6 and len(report.images) >= 4
+        violations = harness.run_axe(driver)
+        assert violations == [], violations
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        harness.screenshot(driver, SCREENSHOTS / "desktop.png", *harness.DESKTOP)
+        harness.screenshot(driver, SCREENSHOTS / "phone.png", *harness.PHONE)
+
+
+def test_page_opened_from_disk_loads_everything(built, driver):
+    _, site_dir = built
+    report = harness.check_page(driver, harness.file_url(site_dir / "index.html"))
+    assert report.ok, str(report)
+
+
+def test_page_works_from_a_subfolder_url(built, driver, tmp_path):
+    _, site_dir = built
+    shutil.copytree(site_dir, tmp_path / "project-name")
+    with harness.serve_directory(tmp_path) as base:
+        report = harness.check_page(driver, base + "project-name/index.html")
+        assert report.ok, str(report)
+
+
+def test_html_validates(built):
+    harness.require(harness.vnu_available())
+    _, site_dir = built
+    assert harness.run_vnu([site_dir / "index.html"]) == []
+
+
+def test_no_absolute_or_external_references(built):
+    _, site_dir = built
+    markup = (site_dir / "index.html").read_text()
+    references = re.findall(r'(?:href|src|poster)="([^"]*)"', markup)
+    assert references
+    for reference in references:
+        assert not re.match(r"^(https?:)?//|^/", reference), reference
+    assert (site_dir / ".nojekyll").exists()
+
+
+def test_final_accuracy_and_channel_correlations_match_the_capture(built):
+    """Recompute numbers shown on the page straight from capture.npz, independently of report/."""
+    build_dir, site_dir = built
+    with np.load(build_dir / "capture.npz", allow_pickle=False) as archive:
+        meta = json.loads(str(archive["meta"]))
+        conv1 = archive["conv1"][-1].astype(np.float64)  # (N, 28, 28, 4)
+        probes = archive["probe_images"].astype(np.float64) / 255  # (N, 28, 28)
+    text = page_text(site_dir)
+    assert f"{100 * meta['final_test_accuracy']:.1f}% test accuracy" in text
+    for channel in range(conv1.shape[-1]):
+        r = np.corrcoef(conv1[..., channel].ravel(), probes.ravel())[0, 1]
+        shown = f"{r:+.2f}".replace("-", "\u2212")
+        row = re.search(rf"Channel {channel + 1}\s+\w+\s+([+\u2212]\d\.\d\d)", text[text.index("conv1: what each"):])
+        assert row is not None and row.group(1) == shown, (channel, row and row.group(1), shown)
+
+
+def test_same_capture_gives_identical_site_bytes(built, tmp_path):
+    build_dir, site_dir = built
+    from report.build import build_site
+    from render.cache import render_if_stale
+
+    capture = Capture.load(build_dir / "capture.npz")
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+    try:
+        manifest = render_if_stale(capture, build_dir, gif_budget_bytes=1_000_000, progress=False)
+        again = build_site(capture, manifest, build_dir, tmp_path / "again")
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    first = {path.relative_to(site_dir): path.read_bytes() for path in site_dir.rglob("*") if path.is_file()}
+    second = {path.relative_to(again.parent): path.read_bytes() for path in again.parent.rglob("*") if path.is_file()}
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_interrupted_build_leaves_the_previous_site_whole(built, tmp_path, monkeypatch):
+    build_dir, site_dir = built
+    previous = tmp_path / "site"
+    shutil.copytree(site_dir, previous)
+    before = {path: path.read_bytes() for path in previous.rglob("*") if path.is_file()}
+    from report import build
+
+    def fail(*_args, **_kwargs):
+        raise KeyboardInterrupt("interrupted while rendering the template")
+
+    monkeypatch.setattr(build, "environment", fail)
+    capture = Capture.load(build_dir / "capture.npz")
+    manifest = json.loads((build_dir / "assets" / "manifest.json").read_text())
+    with pytest.raises(KeyboardInterrupt):
+        build.build_site(capture, manifest, build_dir, previous)
+    assert {path: path.read_bytes() for path in previous.rglob("*") if path.is_file()} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]
