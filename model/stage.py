@@ -17,6 +17,7 @@ from pathlib import Path
 
 from model.capture import Capture, CaptureError
 from model.files import write_text_atomically
+from model.keras_file import normalise_keras_file
 
 CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "recorder.py", "train.py")
 CAPTURE_NAME = "capture.npz"
@@ -90,10 +91,11 @@ def run_capture(config, build_dir: Path, progress: bool = True) -> Capture:
 
 
 def save_model_atomically(model, path: Path) -> None:
-    """Save a Keras model to a temporary .keras file and rename it into place."""
+    """Save a Keras model to a temporary .keras file, make it deterministic, and rename it into place."""
     temporary = path.with_name(f".{path.stem}.tmp{os.getpid()}.keras")
     try:
         model.save(temporary)
+        normalise_keras_file(temporary)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

@@ -49,6 +49,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     `record=False` and `evaluate_test=False` leave out the activation recorder and the periodic
     test evaluation (the benchmarks' bare `fit`); `extra_callbacks` are appended to the list.
     """
+    keras.backend.clear_session()  # fresh name counters, so a second run in one process saves the same file
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     steps_per_epoch = len(dataset.x_train) // config.batch_size

@@ -140,6 +140,7 @@ def test_same_seed_gives_identical_archives(tmp_path, short_run):
         np.testing.assert_array_equal(again.activations[name], first.activations[name])
     np.testing.assert_array_equal(again.train_loss, first.train_loss)
     assert (tmp_path / "capture.npz").read_bytes() == (build_dir / "capture.npz").read_bytes()
+    assert (tmp_path / "model.keras").read_bytes() == (build_dir / "model.keras").read_bytes()
 
 
 def test_matching_archive_is_reused_and_other_config_retrains(tmp_path, short_run):
