@@ -17,7 +17,37 @@ from report.figures import probe_strip, write_png
 from report.xor import write_xor_figure
 
 ASSETS = "assets"
-REBUILD_COMMAND = "git clone <this repository> && cd <it> && make site"
+SUBJECTS = {  # how the page names what the network looks at, per dataset
+    "fashion": {"task": "tell ten kinds of clothing apart", "plural": "images", "singular": "image"},
+    "default": {"task": "read handwritten digits", "plural": "digits", "singular": "digit"},
+}
+DATA_CREDITS = {
+    "fashion": "Fashion-MNIST by Han Xiao, Kashif Rasul and Roland Vollgraf (Zalando Research), MIT licence.",
+    "default": "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, CC BY-SA 3.0.",
+}
+FLAGS = {"dataset": "--dataset", "data_dir": "--data-dir", "steps": "--steps", "batch_size": "--batch-size",
+         "seed": "--seed", "capture_every": "--every"}
+
+
+def rebuild_command(config: dict) -> str:
+    """Return the make command that reproduces this run's config (defaults left out)."""
+    from model.config import Config
+
+    defaults = Config().to_dict()
+    arguments = []
+    for name, value in config.items():
+        if value == defaults[name]:
+            continue
+        if name in FLAGS:
+            arguments.append(f"{FLAGS[name]} {value}")
+        else:
+            arguments.append(f"--set {name}={json.dumps(value, separators=(',', ':'))}")
+    return "make site" + (f' ARGS="{" ".join(arguments)}"' if arguments else "")
+
+
+def subject(dataset: dict) -> dict:
+    """Return the nouns for what the probes show on this dataset."""
+    return SUBJECTS.get(dataset["name"], SUBJECTS["default"])
 
 
 def assemble(capture, manifest: dict, build_dir: Path, staging: Path, date: str | None) -> tuple[dict, list]:
@@ -48,8 +78,9 @@ def assemble(capture, manifest: dict, build_dir: Path, staging: Path, date: str 
         "kicker": f"A reproduction, trained on {dataset['title']}",
         "description": "Every conv layer of a small MNIST classifier, animated over training, with "
                        "commentary computed from the run.",
-        "lede": (f"A small convolutional network learns to read handwritten digits in {config['steps']} steps. "
-                 f"We recorded what each of its six convolutional layers makes of ten test digits after every "
+        "lede": (f"A small convolutional network learns to {subject(dataset)['task']} in {config['steps']} steps. "
+                 f"We recorded what each of its six convolutional layers makes of ten test "
+                 f"{subject(dataset)['plural']} after every "
                  f"step, turned that into animations, and checked what the original article claimed against "
                  f"the numbers. This run ends at {words.percent(final_accuracy)} test accuracy."),
         "notice": dataset_notice(dataset),
@@ -68,7 +99,7 @@ def assemble(capture, manifest: dict, build_dir: Path, staging: Path, date: str 
         "page": page, "nav": nav, "layers": layers,
         "why": why_section(xor_facts),
         "experiment": experiment_section(capture, config, meta, generated["probes"]),
-        "reading": reading_section(manifest, asset(colorbar["path"]), colorbar),
+        "reading": reading_section(manifest, asset(colorbar["path"]), colorbar, subject(dataset)),
         "curves": curves_section(said, curves, asset(curves["svg"]["path"]), final_accuracy, meta,
                                  config["batch_size"]),
         "conclusions": {"title": "Conclusions, checked", "verdicts": said["conclusions"],
@@ -146,14 +177,15 @@ def experiment_section(capture, config: dict, meta: dict, probes_size: tuple[int
     }
 
 
-def reading_section(manifest: dict, colorbar_src: str, colorbar: dict) -> dict:
+def reading_section(manifest: dict, colorbar_src: str, colorbar: dict, nouns: dict) -> dict:
     """Return the guide to reading the animations, with the colour legend in words."""
     first = manifest["layers"][0]
     return {
         "title": "How to read the animations",
         "paragraphs": [
             "Each animation is one layer. The top row shows the ten probe images. Every row below is one channel "
-            "of the layer, and every column one probe, so a row shows how a single filter responds to each digit.",
+            "of the layer, and every column one probe, so a row shows how a single filter responds to each "
+            f"{nouns['singular']}.",
             "Colours follow a fixed scale for the whole animation: strong negative activations are red, zero is "
             "white and strong positive activations are blue; tanh keeps every value between −1 and +1, so full "
             "red means −1 and full blue +1. Values that are not finite would show in grey.",
@@ -240,7 +272,7 @@ def appendix_section(capture, config, meta, build_dir, staging, asset, manifest,
     machine = meta.get("machine", {})
     timings = read_json(Path(build_dir) / "timings.json")
     facts = [
-        {"label": "Command", "value": "make site"},
+        {"label": "Command", "value": rebuild_command(config)},
         {"label": "Seed", "value": str(config["seed"])},
         {"label": "Steps and batch", "value": f"{config['steps']} steps of {config['batch_size']:,}"},
         {"label": "Data", "value": f"{meta['dataset']['title']} ({meta['dataset']['source']})"},
@@ -264,7 +296,7 @@ def appendix_section(capture, config, meta, build_dir, staging, asset, manifest,
         "title": "Appendix",
         "reproduce_text": ("Same config and seed give the same capture and the same page on the same machine and "
                            "thread count. To rebuild this page from scratch:"),
-        "command": REBUILD_COMMAND,
+        "command": f"git clone <this repository> && cd <it> && {rebuild_command(config)}",
         "facts": facts,
         "timings": words.timing_rows(timings),
         "timings_caption": "Wall-clock seconds of the latest run of each stage on the machine above",
@@ -276,7 +308,7 @@ def appendix_section(capture, config, meta, build_dir, staging, asset, manifest,
         "credits": [
             "Original article: “Watch this Neural Network Learn to See” by Conor Lazarou, Towards Data Science, "
             "December 2019. This page restates its experiment and tests its observations; the text is new.",
-            "MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, CC BY-SA 3.0.",
+            DATA_CREDITS.get(meta["dataset"]["name"], DATA_CREDITS["default"]),
         ],
     }
 
