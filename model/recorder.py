@@ -2,6 +2,11 @@
 
 `ActivationRecorder` is a Keras callback for any functional model: pass it to `fit`, then call
 `recorder.result()` for the steps (T,) and each layer's (T, N, H, W, C) float16 snapshots.
+
+On the TensorFlow backend the probe forward pass runs inside the compiled train step and writes
+into preallocated float16 variables with `scatter_nd_update`, so recording adds no extra function
+call or host round trip per step; the buffers are read once, when training ends. Elsewhere (or
+with `in_graph=False`) a compiled extractor is called after each step instead.
 """
 
 from __future__ import annotations
@@ -9,17 +14,19 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+CONV_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
+
 
 class ActivationRecorder(keras.callbacks.Callback):
     """Keras callback that records named layers' outputs for fixed probe inputs during `fit`.
 
     It records once before the first step (step 0) and after every `every`-th step (the last step
-    is always recorded), into preallocated float16 buffers. It only records: no plotting,
-    normalising or file writing happens inside training.
+    is always recorded). It only records: no plotting, normalising or file writing happens inside
+    training.
     """
 
-    def __init__(self, probe_images: np.ndarray, layer_names=("conv1", "conv2", "conv3", "conv4", "conv5", "conv6"),
-                 total_steps: int | None = None, every: int = 1):
+    def __init__(self, probe_images: np.ndarray, layer_names=CONV_LAYERS, total_steps: int | None = None,
+                 every: int = 1, in_graph: bool | None = None):
         super().__init__()
         if every <= 0:
             raise ValueError(f"every must be a positive integer, got {every}")
@@ -27,10 +34,9 @@ class ActivationRecorder(keras.callbacks.Callback):
         self.layer_names = tuple(layer_names)
         self.total_steps = total_steps
         self.every = every
+        self.in_graph = keras.backend.backend() == "tensorflow" if in_graph is None else in_graph
         self.steps: list[int] = []
         self.snapshots: dict[str, np.ndarray] = {}
-        self._step = 0
-        self._extract = None
 
     def planned_steps(self) -> list[int]:
         """Return the steps that will be recorded: 0, every k-th, and the last."""
@@ -40,25 +46,71 @@ class ActivationRecorder(keras.callbacks.Callback):
         return planned
 
     def on_train_begin(self, logs=None):
-        """Build the extractor and buffers, and record the untrained model as step 0."""
+        """Build the extractor and buffers, record the untrained model as step 0, hook the train step."""
         if self.total_steps is None:
             self.total_steps = int(self.params["steps"]) * int(self.params["epochs"])
-        extractor = keras.Model(inputs=self.model.inputs,
-                                outputs=[self.model.get_layer(name).output for name in self.layer_names])
-        self._extract = _compiled(extractor)
-        self._rows = {step: row for row, step in enumerate(self.planned_steps())}
-        outputs = self._extract(self.probe_inputs)
-        self.snapshots = {name: np.zeros((len(self._rows), *out.shape), np.float16)  # (T, N, H, W, C)
-                          for name, out in zip(self.layer_names, outputs)}
-        self.steps = []
+        self._extractor = keras.Model(inputs=self.model.inputs,
+                                      outputs=[self.model.get_layer(name).output for name in self.layer_names])
+        self._planned = self.planned_steps()
+        self._rows = {step: row for row, step in enumerate(self._planned)}
         self._step = 0
-        self._store(0, outputs)
+        if self.in_graph:
+            self._hook_train_step()
+        else:
+            self._extract = _compiled(self._extractor)
+            outputs = self._extract(self.probe_inputs)
+            self.snapshots = {name: np.zeros((len(self._planned), *out.shape), np.float16)  # (T, N, H, W, C)
+                              for name, out in zip(self.layer_names, outputs)}
+            self._store(0, outputs)
 
     def on_train_batch_end(self, batch, logs=None):
-        """Record after each step that the stride selects."""
+        """Count the step; on the per-step path, record it if the stride selects it."""
         self._step += 1
-        if self._step in self._rows:
+        if not self.in_graph and self._step in self._rows:
             self._store(self._step, self._extract(self.probe_inputs))
+
+    def on_train_end(self, logs=None):
+        """Unhook the train step and copy the in-graph buffers out once."""
+        if not self.in_graph:
+            return
+        del self.model.train_step  # the instance attribute; the class's method is back
+        self.model.train_function = None  # rebuilt without the hook on the next fit
+        count = sum(1 for step in self._planned if step <= self._step)
+        self.snapshots = {name: buffer.numpy()[:count] for name, buffer in zip(self.layer_names, self._buffers)}
+        self.steps = self._planned[:count]
+        self._buffers = None
+
+    def _hook_train_step(self):
+        """Wrap the model's train step so it also writes the probes' activations into variables."""
+        import tensorflow as tf
+
+        probes = tf.constant(self.probe_inputs)
+        extractor = self._extractor
+        first = extractor(probes, training=False)
+        self._buffers = [tf.Variable(tf.zeros((len(self._planned), *out.shape), tf.float16), trainable=False)
+                         for out in first]  # each (T, N, H, W, C)
+        for buffer, out in zip(self._buffers, first):
+            buffer[0].assign(tf.cast(out, tf.float16))
+        row_of_step = np.full(self.total_steps + 1, -1, np.int32)
+        row_of_step[self._planned] = np.arange(len(self._planned), dtype=np.int32)
+        rows, counter, buffers = tf.constant(row_of_step), tf.Variable(0, dtype=tf.int32, trainable=False), self._buffers
+        original = self.model.train_step
+        last = self.total_steps
+
+        def record(row):
+            # Runs after the weight update: TF orders reads of a variable after earlier writes to it.
+            for buffer, out in zip(buffers, extractor(probes, training=False)):
+                buffer.scatter_nd_update([[row]], [tf.cast(out, tf.float16)])
+            return tf.constant(True)
+
+        def train_step_and_record(data):
+            logs = original(data)
+            row = tf.gather(rows, tf.minimum(counter.assign_add(1), last))
+            tf.cond(row >= 0, lambda: record(row), lambda: tf.constant(False))
+            return logs
+
+        self.model.train_step = train_step_and_record
+        self.model.make_train_function(force=True)
 
     def _store(self, step, outputs):
         row = self._rows[step]

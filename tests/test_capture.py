@@ -155,3 +155,17 @@ def test_matching_archive_is_reused_and_other_config_retrains(tmp_path, short_ru
     retrained = run_capture(other, tmp_path, progress=False)
     assert len(retrained.steps) == 5
     assert Capture.load(tmp_path / "capture.npz").config_json == other.to_json()
+
+
+def test_in_graph_and_per_step_recording_agree(dataset):
+    config = Config(**SHORT, capture_every=2)
+    in_graph, _, _ = train(config, dataset, progress=False)
+    keras_recorder = ActivationRecorder(to_inputs(dataset.x_test[dataset.probe_indices]), config.layer_names,
+                                        total_steps=config.steps, every=2, in_graph=False)
+    _, _, _ = train(config, dataset, progress=False, record=False, evaluate_test=False,
+                    extra_callbacks=[keras_recorder])
+    steps, per_step = keras_recorder.result()
+    assert steps.tolist() == in_graph.steps.tolist() == [0, 2, 4, 6]
+    for name in config.layer_names:
+        np.testing.assert_allclose(per_step[name].astype(np.float32), in_graph.activations[name].astype(np.float32),
+                                   atol=1e-3, rtol=0)
