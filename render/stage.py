@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_RGB, PALETTE, symme
 from render.preview import fit_gif
 
 MANIFEST_VERSION = 1
+LAYER_WORKERS = 2  # layers rendered at once (see render_capture)
 TANH_DOMAIN = (-1.0, 1.0)
 log = logging.getLogger("render")
 
@@ -187,10 +189,17 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
     (out_dir / "manifest.json").unlink(missing_ok=True)  # no manifest while the files change: a failed run has none
     entries = []
     timings = {} if timings is None else timings
-    for name in layers:
-        entry = render_layer(capture, name, out_dir, bounded=name in bounded_layers, fps=fps,
-                             gif_budget_bytes=gif_budget_bytes, gif_min_frames=gif_min_frames, webm=webm, crf=crf,
-                             preset=preset, progress=progress)
+
+    def render_one(name: str) -> dict:
+        return render_layer(capture, name, out_dir, bounded=name in bounded_layers, fps=fps,
+                            gif_budget_bytes=gif_budget_bytes, gif_min_frames=gif_min_frames, webm=webm, crf=crf,
+                            preset=preset, progress=progress)
+
+    # Two layers at a time: while one layer's frames are composed in Python, the other's ffmpeg
+    # encodes, so both cores stay busy. Results keep the model's layer order.
+    with ThreadPoolExecutor(max_workers=LAYER_WORKERS) as pool:
+        rendered = list(pool.map(render_one, layers))
+    for name, entry in zip(layers, rendered):
         timings[name] = entry.pop("_timings")
         colorbar = out_dir / ("colorbar.png" if entry["domain_fixed_tanh"] else f"{name}_colorbar.png")
         if colorbar.name not in {done["files"]["colorbar"]["path"] for done in entries}:

@@ -14,7 +14,7 @@ def test_rebuild_command_of_the_default_run_is_plain_make_site():
 
 
 def test_rebuild_command_reproduces_a_changed_config():
-    config = Config(dataset="fashion", steps=580, seed=3, test_every=10, conv_widths=(4, 4, 8, 8, 16, 32))
+    config = Config(dataset="fashion", steps=580, seed=3, test_every=20, conv_widths=(4, 4, 8, 8, 16, 32))
     command = rebuild_command(config.to_dict())
     assert command.startswith('make site ARGS="')
     arguments = shlex.split(command.split("ARGS=", 1)[1])[0]
