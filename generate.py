@@ -59,11 +59,8 @@ def config_from(arguments: argparse.Namespace):
 
 def run(arguments: argparse.Namespace) -> None:
     """Run the stages up to the one asked for."""
-    config = config_from(arguments)  # bad flags fail here, before TensorFlow's slow import
-    from model.quiet import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    from model.stage import run_capture
+    config = config_from(arguments)  # bad flags fail here, before anything slow
+    from model.stage import run_capture  # imports TensorFlow only if it has to train
 
     build_dir = Path(arguments.build_dir)
     capture = run_capture(config, build_dir, progress=not arguments.quiet)

@@ -72,6 +72,9 @@ def run_capture(config, build_dir: Path, progress: bool = True) -> Capture:
         print(f"capture: reusing {build_dir / CAPTURE_NAME} (same config and code)", file=sys.stderr)
         return existing
 
+    from model.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from model.data import load_dataset
     from model.train import train
 
