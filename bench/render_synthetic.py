@@ -1,6 +1,6 @@
 """Benchmark: time and memory of the render stage on a synthetic capture of the real shapes.
 
-`python -m render.bench [OUTDIR] [--webm]` prints the composition time of all frames (no
+`python -m bench.render_synthetic [OUTDIR] [--webm]` prints the composition time of all frames (no
 encoding), the whole stage's time per layer and encoding, the sizes written, and the peak memory
 of this process (reset after building the capture) and of its ffmpeg children.
 """
