@@ -19,7 +19,10 @@ $(VENV)/.installed: requirements.txt
 
 # generate.py decides what is stale: it reuses build/capture.npz when config and training code
 # match, re-renders only when the capture changed, and always rewrites the (cheap) article.
+# Training runs in its own process, so TensorFlow's memory is returned before rendering starts
+# (the second command reuses the capture and never imports TensorFlow).
 site: $(VENV)/.installed
+	$(PY) generate.py capture $(ARGS)
 	$(PY) generate.py site $(ARGS)
 
 capture: $(VENV)/.installed
