@@ -20,6 +20,7 @@ import hashlib
 import json
 import math
 import os
+import shlex
 import shutil
 import statistics
 import sys
@@ -46,7 +47,28 @@ BUDGETS = {
     "first_view_mb": 2.0, "site_peak_mb": 2000.0, "growth_exponent": 1.10,
 }
 QUIET_PATIENCE_S = 30.0  # before each fit, wait up to this long for other work on the machine to calm down
-TREE_PARTS = ("generate.py", "model", "render", "report", "templates", "data")
+TREE_PARTS = ("generate.py", "Makefile", "requirements.txt", "model", "render", "report", "templates", "data")
+VENV = ROOT / ".venv"
+# Everything runs from a copy of the code taken when the bench starts (bench/out/code), so that
+# commits landing during a long run cannot mix two versions into one table.
+CODE = OUT / "code"
+
+
+def copy_code(source: Path, target: Path, parts=TREE_PARTS + ("bench",)) -> None:
+    """Copy the parts of the working tree a run needs (mtimes kept, caches and bench/out left out)."""
+    for part in parts:
+        origin = source / part
+        if origin.is_dir():
+            shutil.copytree(origin, target / part, copy_function=shutil.copy2,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "out"))
+        elif origin.exists():
+            shutil.copy2(origin, target / part)
+
+
+def make_site_argv(build: str, site: str, flags: list[str]) -> list[str]:
+    """Return the `make site` command line (setup already done) for these folders and generate.py flags."""
+    arguments = ["--build-dir", build, "--site-dir", site, "--quiet", *flags]
+    return ["make", "--no-print-directory", "-s", "site", f"PY={PY}", f"VENV={VENV}", f"ARGS={shlex.join(arguments)}"]
 
 
 @dataclass
@@ -145,14 +167,14 @@ def run_logged(argv: list[str], log_name: str, workload: Workload, **kwargs) -> 
     log = OUT / "logs" / f"{workload.name}-{log_name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(f"$ {' '.join(argv)}\n")
-    result = measure(argv, cwd=kwargs.pop("cwd", ROOT), log=log, **kwargs)
+    result = measure(argv, cwd=kwargs.pop("cwd", CODE), log=log, **kwargs)
     result["log"] = str(log)
     return checked(result, f"{' '.join(argv[1:4])} ({log})")
 
 
 def fit(workload: Workload, mode: str, steps: int, tag: str, every: int = 1, save: Path | None = None) -> dict:
     """One training run in a fresh worker process; returns the worker's JSON plus wall/CPU/memory."""
-    argv = [PY, str(HERE / "worker.py"), "fit", "--mode", mode, "--steps", str(steps), "--every", str(every)]
+    argv = [PY, str(CODE / "bench" / "worker.py"), "fit", "--mode", mode, "--steps", str(steps), "--every", str(every)]
     argv += workload.args + (["--save", str(save)] if save else [])
     waited = wait_for_quiet(patience_s=QUIET_PATIENCE_S) if QUIET_PATIENCE_S > 0 else 0.0
     result = run_logged(argv, f"fit-{mode}-{steps}-{tag}", workload)
@@ -165,11 +187,10 @@ def fit(workload: Workload, mode: str, steps: int, tag: str, every: int = 1, sav
 
 
 def site_run(workload: Workload, tag: str, steps: int) -> dict:
-    """`generate.py site` (what `make site` runs) from nothing, in fresh build and site folders."""
+    """`make site` (its capture and site commands, after setup) from nothing, in fresh build and site folders."""
     base = fresh(OUT / workload.name / f"site-{tag}")
     build, site = base / "build", base / "site"
-    argv = [PY, "generate.py", "site", "--build-dir", str(build), "--site-dir", str(site), "--quiet",
-            "--steps", str(steps), *workload.args]
+    argv = make_site_argv(str(build), str(site), ["--steps", str(steps), *workload.args])
     if QUIET_PATIENCE_S > 0:
         wait_for_quiet(patience_s=QUIET_PATIENCE_S)
     result = run_logged(argv, f"site-{tag}", workload, sample=True)
@@ -184,7 +205,8 @@ def render_run(workload: Workload, capture: Path, tag: str) -> dict:
     """The render stage alone on a capture, in a fresh process and a fresh build folder."""
     build = fresh(OUT / workload.name / f"render-{tag}")
     shutil.copy2(capture, build / "capture.npz")
-    argv = [PY, str(HERE / "worker.py"), "render", "--capture", str(build / "capture.npz"), "--build-dir", str(build)]
+    argv = [PY, str(CODE / "bench" / "worker.py"), "render", "--capture", str(build / "capture.npz"), "--build-dir",
+            str(build)]
     result = run_logged(argv, f"render-{tag}", workload, sample=True, interval_s=0.05)
     out = dict(result["json"])
     out.update({k: result[k] for k in ("wall_s", "cpu_s", "maxrss_mb", "tree_peak_mb", "load_before", "load_after")})
@@ -425,17 +447,10 @@ def item_4(report: Report, site_result: dict, steps: int) -> None:
     w = report.workload
     say(f"{w.name}: template-only rebuild (item 4)")
     tree = fresh(OUT / w.name / "tree")
-    for part in TREE_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, tree / part, copy_function=shutil.copy2,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(source, tree / part)
+    copy_code(CODE, tree, TREE_PARTS)
     shutil.copytree(site_result["build"], tree / "build", copy_function=shutil.copy2)
     shutil.copytree(site_result["site"], tree / "site", copy_function=shutil.copy2)
-    argv = [PY, "generate.py", "site", "--build-dir", "build", "--site-dir", "site", "--quiet", "--steps", str(steps),
-            *w.args]
+    argv = make_site_argv("build", "site", ["--steps", str(steps), *w.args])
 
     before = snapshot(tree / "build")
     unchanged = run_logged(argv, "rebuild-unchanged", w, cwd=tree, sample=True)
@@ -628,7 +643,7 @@ def write_results(reports: list[Report], options, machine_info: dict, started: f
     lines = ["# Benchmark results", "",
              f"- date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
              f"- command: `{options.command}` ({(time.time() - started) / 60:.1f} min)",
-             f"- code: {machine_info.get('code', 'unknown')} (at the start of the run)",
+             f"- code: {machine_info.get('code', 'unknown')}, copied to bench/out/code at the start and run from there",
              f"- machine: {machine_info['cores']} cores ({machine_info['cpu']}), {machine_info['memory_gb']} GiB memory, "
              f"{machine_info['system']}",
              f"- libraries: Python {machine_info['python']}, "
@@ -668,12 +683,15 @@ def write_results(reports: list[Report], options, machine_info: dict, started: f
               "ffmpeg; gif = the GIF phase less its own composition. With the stage's layer threads these are "
               "thread-seconds, summed (so they can exceed the stage's wall time). Peak memory is the larger of the "
               "process's exact peak (wait4) and the sampled sum of PSS over its process tree (ffmpeg included).",
-              "3. `make site`: `generate.py site` (the command `make site` runs) from empty build and site folders, "
+              "0. Every run uses a copy of the code taken when the bench starts (bench/out/code), so commits made "
+              "meanwhile do not mix into the table; `make site` runs with `PY` and `VENV` pointing at the "
+              "project's .venv.",
+              "3. `make site`: the Makefile target itself (its capture and site commands; setup already done) from empty build and site folders, "
               "wall-clock including Python and TensorFlow start-up and exit, divided by the bare fit of the same "
               "round; the split uses the stages' timings.json.",
-              "4. Template rebuild: generate.py, model/, render/, report/, templates/ and data/ are copied to "
-              "bench/out/<workload>/tree with a finished build; templates/article.html.j2 (the copy) gets a comment "
-              "appended and `generate.py site` is timed; file mtimes and hashes show what was redone.",
+              "4. Template rebuild: the code (bench/out/code) is copied again to bench/out/<workload>/tree with the "
+              "build and site of a site run; templates/article.html.j2 (the copy) gets a comment appended and "
+              "`make site` is timed there; file mtimes and hashes show what was redone.",
               "5. Site weight: all files under the site folder; first view = index.html plus its stylesheets (and "
               "their url()s), scripts, non-lazy <img>, every poster, and the first source of media without "
               "preload=\"none\" (bench/site_weight.py).",
@@ -753,6 +771,8 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     machine_info = machine.describe()
     machine_info["code"] = machine.code_state(ROOT)
+    fresh(CODE)
+    copy_code(ROOT, CODE)
     say(f"machine: {machine.one_line(machine_info)}")
     say(f"items {sorted(options.items)} on {', '.join(options.workloads)}; results -> {options.results}")
     reports = []
