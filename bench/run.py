@@ -172,12 +172,14 @@ def run_logged(argv: list[str], log_name: str, workload: Workload, **kwargs) -> 
     return checked(result, f"{' '.join(argv[1:4])} ({log})")
 
 
-def fit(workload: Workload, mode: str, steps: int, tag: str, every: int = 1, save: Path | None = None) -> dict:
+def fit(workload: Workload, mode: str, steps: int, tag: str, every: int = 1, save: Path | None = None,
+        recorder: str = "project") -> dict:
     """One training run in a fresh worker process; returns the worker's JSON plus wall/CPU/memory."""
     argv = [PY, str(CODE / "bench" / "worker.py"), "fit", "--mode", mode, "--steps", str(steps), "--every", str(every)]
+    argv += ["--recorder", recorder] if recorder != "project" else []
     argv += workload.args + (["--save", str(save)] if save else [])
     waited = wait_for_quiet(patience_s=QUIET_PATIENCE_S) if QUIET_PATIENCE_S > 0 else 0.0
-    result = run_logged(argv, f"fit-{mode}-{steps}-{tag}", workload)
+    result = run_logged(argv, f"fit-{mode}{'-' + recorder if recorder != 'project' else ''}-{steps}-{tag}", workload)
     out = dict(result["json"])
     out.update({k: result[k] for k in ("wall_s", "cpu_s", "load_before", "load_after", "log", "foreign_cores")})
     out["waited_s"] = waited
@@ -246,6 +248,8 @@ def item_1_and_3(report: Report, options) -> None:
             order = ["bare", "recorded"] if r % 2 == 0 else ["recorded", "bare"]
             if options.toggle:
                 order.append("toggle")
+            if options.prototype:
+                order.insert(1 + r % 2, "prototype")
             if r < options.naive_rounds:
                 order.append("naive")
         else:
@@ -254,6 +258,11 @@ def item_1_and_3(report: Report, options) -> None:
         for mode in order:
             if mode == "toggle":
                 runs[mode] = fit(w, "toggle", options.steps, f"r{r}")
+            elif mode == "prototype":
+                runs[mode] = fit(w, "recorded", options.steps, f"r{r}", recorder=options.prototype,
+                                 save=OUT / w.name / "prototype-r0.npz" if r == 0 else None)
+            elif mode == "recorded" and options.prototype and r == 0:
+                runs[mode] = fit(w, mode, options.steps, f"r{r}", save=OUT / w.name / "recorded-r0.npz")
             else:
                 runs[mode] = fit(w, mode, options.steps, f"r{r}")
         if with_site and r < max(1, options.site_runs):
@@ -296,6 +305,18 @@ def item_1_and_3(report: Report, options) -> None:
                    f"{per_step_ms:.2f} ms per snapshot"
                    + ("; the snapshots themselves are taken inside the compiled train step, so their cost is in "
                       "the step times above, not here" if in_graph else ""))
+        if options.prototype:
+            p_ratios = [run["prototype"]["robust_fit_seconds"] / run["bare"]["robust_fit_seconds"] for run in rounds]
+            p_steps = statistics.median(run["prototype"]["step_median_seconds"] for run in rounds) * 1e3
+            p_first = statistics.median(run["prototype"]["first_step_seconds"] for run in rounds)
+            r_first = statistics.median(run["recorded"]["first_step_seconds"] for run in rounds)
+            b_first = statistics.median(run["bare"]["first_step_seconds"] for run in rounds)
+            report.add("1", f"PROTOTYPE recorder `{options.prototype}` (bench/recorder_{options.prototype}.py) / bare fit",
+                       statistics.median(p_ratios), "x", BUDGETS["capture_overhead"],
+                       f"ratios {', '.join(f'{x:.3f}' for x in p_ratios)}; median step {p_steps:.1f} ms vs "
+                       f"{step_rec:.1f} ms (project's recorder) and {step_bare:.1f} ms (bare); first step "
+                       f"{p_first:.2f} s vs {r_first:.2f} s and {b_first:.2f} s; snapshots identical to the "
+                       f"project's: {archives_equal(OUT / w.name / 'recorded-r0.npz', OUT / w.name / 'prototype-r0.npz')}")
         naive_rounds = [run for run in rounds if "naive" in run]
         if naive_rounds:
             naive_ratios = [run["naive"]["robust_fit_seconds"] / run["bare"]["robust_fit_seconds"] for run in naive_rounds]
@@ -358,6 +379,19 @@ def site_parts(site: dict, bare: dict) -> dict[str, float]:
     known = sum(stage_total(block) or 0.0 for block in (capture, render, page))
     parts["rest (start-up, TF import, loading, exit)"] = site["wall_s"] - known
     return parts
+
+
+def archives_equal(a: Path, b: Path) -> str:
+    """Return whether two capture archives hold the same steps and activation bits."""
+    import numpy as np
+
+    if not (a.exists() and b.exists()):
+        return "not compared"
+    with np.load(a) as first, np.load(b) as second:
+        names = [str(n) for n in first["layer_names"]]
+        same = np.array_equal(first["steps"], second["steps"]) and all(
+            np.array_equal(first[n].view(np.uint16), second[n].view(np.uint16)) for n in names)
+    return "yes" if same else "NO"
 
 
 def stage_total(numbers) -> float | None:
@@ -738,6 +772,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="item 1: skip the in-run on/off measurement (one extra fit per round)")
     parser.add_argument("--quiet-patience", type=float, default=QUIET_PATIENCE_S,
                         help="seconds to wait before each timed run for other work to calm down (0: don't wait)")
+    parser.add_argument("--prototype", choices=("lean",),
+                        help="item 1: also time bench/recorder_lean.py's recorder in every round (a proposed change)")
     parser.add_argument("--results", default=str(HERE / "results.md"), help="where the markdown goes")
     options = parser.parse_args(argv)
     options.command = "bench/run.py " + " ".join(argv) if argv else "make bench"

@@ -130,6 +130,12 @@ def run_fit(arguments) -> dict:
     from model.data import load_dataset
     from model.train import to_inputs, train
 
+    if getattr(arguments, "recorder", "project") == "lean":
+        import model.train
+
+        from bench.recorder_lean import LeanRecorder
+
+        model.train.ActivationRecorder = ActivationRecorder = LeanRecorder
     overrides = {"dataset": arguments.dataset, "steps": arguments.steps, "capture_every": arguments.every}
     if arguments.data_dir:
         overrides["data_dir"] = arguments.data_dir
@@ -214,7 +220,7 @@ def run_fit(arguments) -> dict:
         }
     snapshots = len(capture.steps) if record else (len(naive.snapshots[config.layer_names[0]]) if naive else 0)
     return {
-        "mode": arguments.mode, "steps": config.steps, "every": config.capture_every, "dataset": dataset.name,
+        "mode": arguments.mode, "recorder": getattr(arguments, "recorder", "project"), "steps": config.steps, "every": config.capture_every, "dataset": dataset.name,
         "train_size": int(len(dataset.x_train)),
         "fit_seconds": fit_seconds,
         "step_median_seconds": step_median,
@@ -394,6 +400,8 @@ def main(argv=None) -> int:
     parser.add_argument("task", choices=("fit", "render"))
     parser.add_argument("--mode", choices=("bare", "recorded", "naive", "default", "toggle"))
     parser.add_argument("--block", type=int, default=5, help="toggle: steps per on/off block")
+    parser.add_argument("--recorder", default="project", choices=("project", "lean"),
+                        help="fit: the project's recorder, or bench/recorder_lean.py's prototype")
     parser.add_argument("--save", help="fit: also save the capture archive here (timed)")
     parser.add_argument("--capture", help="render: the capture archive to render")
     parser.add_argument("--build-dir", help="render: where the assets go")
