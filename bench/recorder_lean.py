@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from model.quiet import import_tensorflow_quietly  # noqa: E402
+
+import_tensorflow_quietly()  # model.recorder imports keras, and keras TensorFlow
 from model.recorder import ActivationRecorder  # noqa: E402
 
 
@@ -84,9 +87,6 @@ class LeanRecorder(ActivationRecorder):
 
 def main() -> int:
     """Train 30 steps with each recorder from the same seed and compare the snapshots bit for bit."""
-    from model.quiet import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
     import model.train as train_module
     from model.config import Config
     from model.data import load_dataset
