@@ -317,6 +317,19 @@ def item_1_and_3(report: Report, options) -> None:
                        f"{step_rec:.1f} ms (project's recorder) and {step_bare:.1f} ms (bare); first step "
                        f"{p_first:.2f} s vs {r_first:.2f} s and {b_first:.2f} s; snapshots identical to the "
                        f"project's: {archives_equal(OUT / w.name / 'recorded-r0.npz', OUT / w.name / 'prototype-r0.npz')}")
+        first_diff = statistics.median(run["recorded"]["first_step_seconds"] - run["bare"]["first_step_seconds"]
+                                       for run in rounds)
+        step_diff = statistics.median(run["recorded"]["step_median_seconds"] - run["bare"]["step_median_seconds"]
+                                      for run in rounds)
+        once = statistics.median(run["recorded"]["recorder_begin_seconds"] + run["recorded"].get("recorder_end_seconds", 0)
+                                 for run in rounds)
+        bare_robust = statistics.median(run["bare"]["robust_fit_seconds"] for run in rounds)
+        report.notes.append(
+            f"Item 1, where the recorder's time goes (medians over the rounds, share of the bare fit of "
+            f"{bare_robust:.1f} s): first step, i.e. tracing the hooked train step, {first_diff:+.2f} s "
+            f"({first_diff / bare_robust:+.1%}); every other step {step_diff * 1e3:+.2f} ms x {options.steps - 1} = "
+            f"{step_diff * (options.steps - 1):+.2f} s ({step_diff * (options.steps - 1) / bare_robust:+.1%}); "
+            f"set-up before the first step and read-out after the last {once:.2f} s ({once / bare_robust:.1%}).")
         naive_rounds = [run for run in rounds if "naive" in run]
         if naive_rounds:
             naive_ratios = [run["naive"]["robust_fit_seconds"] / run["bare"]["robust_fit_seconds"] for run in naive_rounds]
@@ -611,6 +624,15 @@ def item_7(report: Report, options) -> None:
                    None if key.endswith("peak_mb") else BUDGETS["growth_exponent"],
                    f"{span} ({x} {', '.join(str(r[x]) for r in rows)}): {values} "
                    f"{'MB' if key.endswith('mb') else 's'}; 1 = linear")
+    for key, label in (("capture_peak_mb", "capture"), ("render_peak_mb", "render stage")):
+        if key in first and key in last and last["snapshots"] > first["snapshots"]:
+            slope = (last[key] - first[key]) / (last["snapshots"] - first["snapshots"]) * 100
+            report.notes.append(
+                f"Item 7, memory: the {label}'s peak grows by {slope:.0f} MB per 100 snapshots "
+                f"({first[key]:.0f} MB at {first['snapshots']:,}, {last[key]:.0f} MB at {last['snapshots']:,}"
+                + (f"; over the 2,000 MB `make site` budget from about "
+                   f"{first['snapshots'] + (2000 - first[key]) / slope * 100:,.0f} snapshots"
+                   if slope > 0 and last[key] > 2000 else "") + ").")
     report.notes.append("Item 7 growth exponent = log(cost ratio) / log(length ratio) between the shortest and the "
                         "longest run: 1.0 is linear; the budget allows 1.10 for timing noise. Per-run numbers are in "
                         "the scaling table below.")
