@@ -245,14 +245,6 @@ def run_fit(arguments) -> dict:
     }
 
 
-def rss_mb() -> float:
-    """Return this process's current resident memory in MB."""
-    import os
-
-    with open("/proc/self/statm") as stream:
-        return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 class StageProbe:
     """Time the render stage's parts from outside: frame composition, yuv conversion, PNG writing.
 

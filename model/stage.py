@@ -7,7 +7,6 @@ read, so nothing the user has is overwritten by mistake.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -15,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from model.capture import Capture, CaptureError
-from model.files import write_text_atomically
+from model.capture import Capture
+from model.files import fingerprint, write_text_atomically
 from model.keras_file import normalise_keras_file
 
 CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "recorder.py", "train.py")
@@ -27,11 +26,8 @@ TIMINGS_NAME = "timings.json"
 
 def code_fingerprint() -> str:
     """Return a hash of the training code, so an archive made by other code is not reused."""
-    digest = hashlib.sha256()
     folder = Path(__file__).resolve().parent
-    for name in CODE_FILES:
-        digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
-    return digest.hexdigest()[:16]
+    return fingerprint(folder / name for name in CODE_FILES)
 
 
 def check_writable(build_dir: Path) -> None:

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from model.files import write_text_atomically
+from model.files import fingerprint, write_text_atomically
 from model.stage import CAPTURE_NAME, record_timing
 from render.stage import render_capture
 
@@ -22,10 +22,7 @@ KEY_NAME = "render-key.json"
 
 def renderer_fingerprint() -> str:
     """Return a hash of the render package's code."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return fingerprint(sorted(Path(__file__).resolve().parent.glob("*.py")))
 
 
 def file_digest(path: Path) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from model.capture import Capture
+from model.files import write_bytes_atomically
 from render.curves import write_curves
 from render.encode import H264_CRF, H264_PRESET, VideoWriter, write_png
 from render.frames import BASE_CELL, GUTTER, Layout, layer_frames
@@ -83,12 +84,6 @@ def _files_entry(path: Path, **extra) -> dict:
     return {"path": path.name, "bytes": path.stat().st_size, **extra}
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
 def _layer_domain(values: np.ndarray, bounded: bool) -> tuple[tuple[float, float], dict]:
     finite = np.isfinite(values)
     stats = {"nonfinite_values": int(values.size - np.count_nonzero(finite))}
@@ -151,7 +146,7 @@ def render_layer(capture, name: str, out_dir: Path, *, bounded: bool, fps: float
     data, record = fit_gif(lambda cell, indices: frames(cell, indices), size_at, count=count, base_cell=BASE_CELL,
                            fps=fps, budget=gif_budget_bytes, min_frames=gif_min_frames)
     gif = out_dir / f"{name}.gif"
-    _write_atomically(gif, data)
+    write_bytes_atomically(gif, data)
     files["gif"] = {"path": gif.name, **record}
     timings["gif_s"] = time.perf_counter() - started
     log.info("%s: video %.2f s, gif %.2f s (stride %d, scale %g, %d bytes)", name, timings["video_s"],
@@ -224,6 +219,6 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
         "layers": entries,
         "curves": curves,
     }
-    _write_atomically(out_dir / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    write_bytes_atomically(out_dir / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     log.info("render timings: %s", json.dumps(timings))
     return manifest

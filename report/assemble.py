@@ -65,13 +65,12 @@ def assemble(capture, manifest: dict, build_dir: Path, staging: Path, date: str 
         copies.append((assets_dir / name, f"{ASSETS}/{name}"))
         return f"{ASSETS}/{name}"
 
-    generated = {}
     xor_facts = write_xor_figure(staging / ASSETS / "xor.svg")
-    generated["probes"] = write_png(probe_strip(capture.probe_images), staging / ASSETS / "probes.png")
+    probes_size = write_png(probe_strip(capture.probe_images), staging / ASSETS / "probes.png")
     findings_path = staging / ASSETS / "findings.json"
     findings_path.write_text(json.dumps(findings.to_dict(), indent=1, sort_keys=True, allow_nan=False) + "\n")
 
-    layers = [layer_context(entry, said_layer, asset, manifest, assets_dir)
+    layers = [layer_context(entry, said_layer, asset, manifest)
               for entry, said_layer in zip(manifest["layers"], said["layers"])]
     page = {
         "title": "Watch a neural network learn to see",
@@ -98,7 +97,7 @@ def assemble(capture, manifest: dict, build_dir: Path, staging: Path, date: str 
     context = {
         "page": page, "nav": nav, "layers": layers,
         "why": why_section(xor_facts),
-        "experiment": experiment_section(capture, config, meta, generated["probes"]),
+        "experiment": experiment_section(capture, config, meta, probes_size),
         "reading": reading_section(manifest, asset(colorbar["path"]), colorbar, subject(dataset)),
         "curves": curves_section(said, curves, asset(curves["svg"]["path"]), final_accuracy, meta,
                                  config["batch_size"]),
@@ -199,7 +198,7 @@ def reading_section(manifest: dict, colorbar_src: str, colorbar: dict, nouns: di
     }
 
 
-def layer_context(entry: dict, said: dict, asset, manifest: dict, assets_dir: Path) -> dict:
+def layer_context(entry: dict, said: dict, asset, manifest: dict) -> dict:
     """Return one conv layer's section: video, caption, commentary, channel table and downloads."""
     name, files = entry["name"], entry["files"]
     height, width = entry["map_size"]
