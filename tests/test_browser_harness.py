@@ -1,4 +1,4 @@
-"""Proves that tests/browser.py catches what it claims to, on small fixture pages.
+"""Proves that the browser harness (tests/harness/) catches what it claims to, on small fixture pages.
 
 Needs Chromium + chromedriver, Java 11+ and `npm ci` (axe-core, vnu-jar):
     sudo bash scripts/install_test_deps.sh
@@ -16,11 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-try:
-    from tests import browser as harness
-except ImportError:  # tests/ itself is on sys.path (pytest's rootdir insertion)
-    import browser as harness
-
+from tests import harness
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -35,7 +31,8 @@ def write_png(path: Path, width: int, height: int, rgb: tuple[int, int, int]) ->
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    chunks = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunks)
 
 
 def write_mp4(path: Path, width: int = 64, height: int = 48, frames: int = 10) -> None:
@@ -184,14 +181,6 @@ def base_url(site):
         yield url
 
 
-@pytest.fixture(scope="module")
-def driver():
-    harness.require(harness.chromium_available())
-    d = harness.start_browser(*harness.DESKTOP)
-    yield d
-    d.quit()
-
-
 @pytest.fixture(params=["http", "file"])
 def page_url(request, site, base_url):
     """page_url("index.html") -> the page over http://127.0.0.1 or file://."""
@@ -208,9 +197,9 @@ def _get(url: str, range_header: str | None = None):
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=10) as resp:
-            return resp.status, dict(resp.headers), resp.read()
+            return resp.status, resp.headers, resp.read()  # names case-insensitive
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
+        return exc.code, exc.headers, exc.read()
 
 
 def test_server_answers_range_requests(site, base_url):
@@ -238,9 +227,9 @@ def test_server_answers_range_requests(site, base_url):
 
 
 def test_parse_srcset():
-    assert harness._parse_srcset("a.png 1x, b@2x.png 2x") == ["a.png", "b@2x.png"]
-    assert harness._parse_srcset("small.png 320w,big.png 1280w") == ["small.png", "big.png"]
-    assert harness._parse_srcset("one.png") == ["one.png"]
+    assert harness.parse_srcset("a.png 1x, b@2x.png 2x") == ["a.png", "b@2x.png"]
+    assert harness.parse_srcset("small.png 320w,big.png 1280w") == ["small.png", "big.png"]
+    assert harness.parse_srcset("one.png") == ["one.png"]
 
 
 # --------------------------------------------------------------------------- check_page

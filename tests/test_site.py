@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from model.capture import Capture
-from tests import browser as harness
+from tests import harness
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "build" / "screenshots"
@@ -32,14 +32,6 @@ def built(tmp_path_factory):
         cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
     assert result.returncode == 0, result.stderr
     return build_dir, site_dir
-
-
-@pytest.fixture(scope="module")
-def driver():
-    harness.require(harness.chromium_available())
-    browser = harness.start_browser(*harness.DESKTOP)
-    yield browser
-    browser.quit()
 
 
 def page_text(site_dir: Path) -> str:

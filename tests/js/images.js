@@ -1,0 +1,20 @@
+// check_page: scroll every <img> into view (so lazy ones load), wait for them, report each one.
+// Arguments: timeout in ms, then Selenium's callback.
+const [timeoutMs, done] = [arguments[0], arguments[arguments.length - 1]];
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+const frame = () => Promise.race([new Promise(r => requestAnimationFrame(() => r())), sleep(100)]);
+(async () => {
+  const imgs = Array.from(document.images);
+  for (const img of imgs) {            // lazy images start loading once near the viewport
+    img.scrollIntoView({block: 'center', inline: 'center'});
+    await frame(); await frame();
+  }
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline && !imgs.every(i => i.complete)) await sleep(50);
+  await Promise.all(imgs.map(i => i.complete && i.naturalWidth && i.decode ? i.decode().catch(() => {}) : null));
+  window.scrollTo(0, 0);
+  return imgs.map(i => ({
+    src: i.currentSrc || i.src, attr: i.getAttribute('src'), srcset: i.getAttribute('srcset'),
+    complete: i.complete, naturalWidth: i.naturalWidth, naturalHeight: i.naturalHeight,
+    loading: i.loading, alt: i.getAttribute('alt'), html: i.outerHTML.slice(0, 200)}));
+})().then(done, e => done({error: String(e && e.stack || e)}));

@@ -1,0 +1,15 @@
+// screenshot: scroll through the page so lazy content loads, wait for images, return the full height.
+const done = arguments[arguments.length - 1];
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+const frame = () => Promise.race([new Promise(r => requestAnimationFrame(() => r())), sleep(100)]);
+(async () => {
+  const step = Math.max(200, window.innerHeight);
+  for (let y = 0; y < document.documentElement.scrollHeight; y += step) {
+    window.scrollTo(0, y); await frame(); await frame();
+  }
+  const imgs = Array.from(document.images);
+  const deadline = performance.now() + 5000;
+  while (performance.now() < deadline && !imgs.every(i => i.complete)) await sleep(50);
+  window.scrollTo(0, 0); await frame();
+  return Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0);
+})().then(done, e => done(-1));
