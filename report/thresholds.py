@@ -1,0 +1,77 @@
+"""The named thresholds behind every label the article gives: one registry of value and explanation.
+
+Use: import a threshold by name where a measure or a sentence needs it (`from report.thresholds import
+COPY_MIN_R`); `thresholds()` returns all of them as {name: (value, explanation)} in a fixed order, and
+`appendix_rows()` the same as display rows for the page's appendix. Each is defined once below, with the
+explanation the appendix shows; the comment above a definition says why the value is what it is.
+"""
+
+from __future__ import annotations
+
+_REGISTRY: dict[str, tuple[float, str]] = {}
+
+
+def _named(name: str, value: float, explanation: str) -> float:
+    """Record a threshold's value and explanation under its name, and return the value."""
+    _REGISTRY[name] = (value, explanation)
+    return value
+
+
+# r^2 = 0.49: the input alone then accounts for about half or more of the channel's variation across probes
+# and positions.
+COPY_MIN_R = _named("COPY_MIN_R", 0.7, "a channel copies the input when |r| with the input (pooled to the "
+                    "layer's resolution) is at least this")
+# A rough copy is a blurred or partial one.
+CLOSE_COPY_MIN_R = _named("CLOSE_COPY_MIN_R", 0.9, "a copy with |r| of at least this is called close, below it rough")
+# Lower than COPY_MIN_R because a Sobel filter is only one idealised edge filter among many.
+EDGE_MIN_R = _named("EDGE_MIN_R", 0.6, "a channel is an edge detector when |r| with its best Sobel edge map is at "
+                    "least this and above its copy |r|")
+# About 1.5% of the -1..1 colour scale, invisible in the animation; at step 0 (N(0, 0.01) weights) channels
+# spread below 0.01.
+IDLE_MAX_STD = _named("IDLE_MAX_STD", 0.03, "a channel is idle when its final map's standard deviation over probes "
+                      "and positions is below this (tanh units)")
+# The pre-activation is then beyond +-1.47, where tanh's slope, and so the gradient, has fallen below a fifth of
+# its maximum.
+SATURATION_LEVEL = _named("SATURATION_LEVEL", 0.9, "a value is saturated when |tanh| exceeds this")
+# Such a channel is stuck almost everywhere.
+SATURATED_MIN_SHARE = _named("SATURATED_MIN_SHARE", 0.9, "a channel is saturated when at least this share of its "
+                             "final values are saturated")
+SETTLE_TOLERANCE = _named("SETTLE_TOLERANCE", 0.1, "a channel has settled from the step after which its map (all "
+                          "probes) stays within this share of its final spread of its final map (RMS difference)")
+# So that faint channels are not held to float16 noise.
+SETTLE_FLOOR = _named("SETTLE_FLOOR", 0.01, "the settle tolerance is never smaller than this (tanh units)")
+# The picture is then in place; its contrast may still grow.
+PATTERN_MIN_R = _named("PATTERN_MIN_R", 0.95, "a channel's pattern is in place from the step after which its map "
+                       "keeps at least this correlation with its final map")
+# Also used between a channel and its best match in the previous layer.
+DUPLICATE_MIN_R = _named("DUPLICATE_MIN_R", 0.9, "two channels are near-duplicates when their final maps correlate "
+                         "at |r| of at least this")
+INFORMATIVE_SHARE = _named("INFORMATIVE_SHARE", 0.5, "a layer is informative from the step after which its "
+                           "channels' median spread stays at least this share of its final value")
+RESEMBLES_MIN_R = _named("RESEMBLES_MIN_R", 0.5, "an informative layer resembles the input once its channels' "
+                         "median |r| with the input reaches this")
+DISTINCT_MAX_R = _named("DISTINCT_MAX_R", 0.5, "a layer's channels are distinct from the step after which their "
+                        "mean |r| with each other stays at most this")
+PLATEAU_TOLERANCE = _named("PLATEAU_TOLERANCE", 0.05, "the training loss is at chance while it stays within this "
+                           "of ln(number of classes)")
+# The post's own steps are approximate: a plateau of about 60 steps, blurry blobs by about step 70.
+NEAR_STEPS = _named("NEAR_STEPS", 20, "a step within this many steps of one the post reports counts as close to it")
+# Conclusions 1 and 2 speak of "most" and "few" channels.
+MAJORITY_SHARE = _named("MAJORITY_SHARE", 0.5, "a share of channels above this counts as most")
+MINORITY_SHARE = _named("MINORITY_SHARE", 0.25, "a share of channels of at most this counts as few")
+# The post says "above 95%" (conclusion 1).
+CLAIMED_ACCURACY = _named("CLAIMED_ACCURACY", 0.95, "the test accuracy the post claims for its model")
+# Conclusion 3: once learned, the picture stopped changing for the larger part of the rest of training.
+EARLY_SHARE = _named("EARLY_SHARE", 0.5, "a layer settled early when its median pattern step comes at most this "
+                     "share of the way from its informative step to the last step")
+
+
+def thresholds() -> dict[str, tuple[float, str]]:
+    """Return every named threshold as {name: (value, explanation)}, in a fixed order."""
+    return dict(_REGISTRY)
+
+
+def appendix_rows() -> list[dict]:
+    """Return the thresholds as rows for the appendix ("meaning" is the same text as "explanation")."""
+    return [{"name": name, "value": value, "display": f"{value:g}", "explanation": text, "meaning": text}
+            for name, (value, text) in _REGISTRY.items()]
