@@ -2,16 +2,19 @@
 
 Run `python generate.py site` for the whole job (what `make site` does), or one stage:
 `python generate.py capture --steps 20 --dataset bundled`. Every config field can be set with its
-own flag or `--set field=value`; bad input exits with status 2 and a one-line error.
+own flag or `--set field=value`. Everything is checked before any work starts; bad input exits
+with status 2 and a one-line `error:`, and leaves every existing file as it was.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import tempfile
+import traceback
 from pathlib import Path
-
 
 STAGES = ("capture", "render", "site")
 
@@ -22,7 +25,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("stage", nargs="?", default="site", choices=STAGES,
                         help="run up to this stage (default: site, the whole job)")
     parser.add_argument("--build-dir", default="build", help="where capture.npz, model.keras and assets go")
-    parser.add_argument("--site-dir", default="site", help="where the article is written")
+    parser.add_argument("--site-dir", default="site",
+                        help="where the article is written (replaced whole; must be new, empty or written by this tool)")
     parser.add_argument("--dataset", help="auto (default), mnist, bundled or fashion")
     parser.add_argument("--data-dir", help="folder of MNIST-format idx files to train on")
     parser.add_argument("--steps", type=int, help="training steps (default 290)")
@@ -57,33 +61,80 @@ def config_from(arguments: argparse.Namespace):
     return Config.from_overrides(overrides)
 
 
-def run(arguments: argparse.Namespace) -> None:
-    """Run the stages up to the one asked for."""
-    config = config_from(arguments)  # bad flags fail here, before anything slow
-    from model.stage import run_capture  # imports TensorFlow only if it has to train
+def render_settings_from(arguments: argparse.Namespace):
+    """Return the render settings, refusing a GIF budget that is not a positive number of megabytes."""
+    from render.stage import RenderSettings
 
-    build_dir = Path(arguments.build_dir)
-    capture = run_capture(config, build_dir, progress=not arguments.quiet)
+    budget = arguments.gif_budget_mb
+    if not (math.isfinite(budget) and budget > 0):
+        raise ValueError(f"--gif-budget-mb must be a positive number of megabytes, got {budget:g}")
+    return RenderSettings(gif_budget_bytes=max(1, int(budget * 1_000_000)))
+
+
+def run(arguments: argparse.Namespace, layout) -> None:
+    """Check every input and output folder, then run the stages up to the one asked for."""
+    from pipeline.folders import prepare
+
+    config = config_from(arguments)  # bad flags fail here, before anything slow
+    settings = render_settings_from(arguments)
+    prepare(layout, writes_site=arguments.stage == "site")
+    import model.stage  # imports TensorFlow only if it has to train
+
+    capture = model.stage.run(config, layout, progress=not arguments.quiet)
     if arguments.stage == "capture":
         return
-    from render.cache import render_if_stale
+    import render.stage
 
-    manifest = render_if_stale(capture, build_dir, gif_budget_bytes=int(arguments.gif_budget_mb * 1_000_000),
-                               progress=not arguments.quiet)
+    manifest = render.stage.run(capture, layout, settings, progress=not arguments.quiet)
     if arguments.stage == "render":
         return
-    from report.build import build_site
+    import report.stage
 
-    build_site(capture, manifest, build_dir, Path(arguments.site_dir))
+    report.stage.run(capture, manifest, layout)
+
+
+def one_line(error: BaseException) -> str:
+    """Return an error's message on one line."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def log_traceback(layout) -> Path:
+    """Write the current exception's traceback to build/error.log (or a temporary file) and return the path."""
+    text = traceback.format_exc()
+    try:
+        layout.build_dir.mkdir(parents=True, exist_ok=True)
+        layout.error_log.write_text(text)
+        return layout.error_log
+    except OSError:
+        with tempfile.NamedTemporaryFile("w", prefix="generate-error-", suffix=".log", delete=False) as stream:
+            stream.write(text)
+        return Path(stream.name)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: returns the exit status (2 for bad input)."""
+    """Entry point: returns the exit status (2 for any error, each reported in one line)."""
+    from pipeline.layout import Layout
+
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    layout = Layout(Path(arguments.build_dir), Path(arguments.site_dir))
     try:
-        run(arguments)
-    except ValueError as error:  # DataError, CaptureError and config errors all derive from it
-        print(f"error: {error}", file=sys.stderr)
+        run(arguments, layout)
+    except ValueError as error:  # DataError, CaptureError, FolderError and config errors all derive from it
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; the outputs of the previous run are unchanged", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: out of memory: record fewer snapshots (--every K) or fewer --steps", file=sys.stderr)
+        return 2
+    except OSError as error:  # a full disk, a permission taken away mid-run
+        print(f"error: {error.strerror or one_line(error)}: {error.filename or 'an output file'}; free some space "
+              f"or fix the permissions, then run again", file=sys.stderr)
+        return 2
+    except Exception as error:  # a bug, not bad input: keep the traceback, say where
+        print(f"error: unexpected {type(error).__name__}: {one_line(error)[:300]} (traceback in "
+              f"{log_traceback(layout)}; please report it)", file=sys.stderr)
         return 2
     return 0
 

@@ -6,13 +6,33 @@
 
 from __future__ import annotations
 
-import keras
-
 POOL_AFTER = ("conv2", "conv4")  # 2x2 max-pooling follows these layers, halving the resolution
+SNAPSHOT_BYTES_PER_VALUE = 2  # float16
+
+
+def recorded_shapes(config, input_shape=(28, 28, 1)) -> dict[str, tuple[int, int, int]]:
+    """Return each conv layer's output (H, W, C), worked out without building the model."""
+    height, width = input_shape[:2]
+    shapes = {}
+    for name, channels in zip(config.layer_names, config.conv_widths):
+        shapes[name] = (height, width, channels)
+        if name in POOL_AFTER:
+            height, width = height // 2, width // 2
+    return shapes
+
+
+def snapshot_bytes(config) -> int:
+    """Return the bytes the recorder's buffers hold for this config (all layers, all probes, all snapshots)."""
+    snapshots = config.steps // config.capture_every + 1 + (1 if config.steps % config.capture_every else 0)
+    probes = config.dense_widths[-1]  # one probe per class
+    values = sum(height * width * channels for height, width, channels in recorded_shapes(config).values())
+    return snapshots * probes * values * SNAPSHOT_BYTES_PER_VALUE
 
 
 def build_model(config, input_shape=(28, 28, 1)) -> keras.Model:
     """Build and compile the model the config describes (call keras.utils.set_random_seed first)."""
+    import keras
+
     inputs = keras.Input(shape=input_shape, name="image")
     features = inputs
     pools = 0

@@ -23,16 +23,24 @@ Load it with `np.load(path, allow_pickle=False)` or `Capture.load(path)`.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from model.files import atomic_output
+from pipeline.files import atomic_output
 
 ARCHIVE_VERSION = 1
+# What the meta must hold (the report states each of these): key -> expected JSON kind.
+META_FIELDS = {"dataset": dict, "final_test_accuracy": numbers.Real, "final_test_loss": numbers.Real,
+               "final_test_size": int, "layers": list, "total_parameters": int, "steps_per_epoch": int,
+               "epochs": numbers.Real, "test_subset_size": int}
+DATASET_FIELDS = {"name": str, "title": str, "source": str, "train_size": int, "test_size": int,
+                  "probe_indices": list, "class_names": list}
 
 
 class CaptureError(ValueError):
@@ -89,7 +97,7 @@ class Capture:
         try:
             with np.load(path, allow_pickle=False) as archive:
                 data = {key: archive[key] for key in archive.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error, KeyError) as error:
             raise CaptureError(f"{path} is not a readable capture archive ({error}); {fix}") from None
         required = ("steps", "probe_images", "probe_labels", "layer_names", "train_loss", "train_accuracy",
                     "test_steps", "test_loss", "test_accuracy", "config", "meta")
@@ -106,9 +114,12 @@ class Capture:
                                    f"(T={len(steps)}, N={len(data['probe_labels'])}, H, W, C); {fix}")
         try:
             meta = json.loads(str(data["meta"]))
-            json.loads(str(data["config"]))
+            config = json.loads(str(data["config"]))
         except json.JSONDecodeError:
             raise CaptureError(f"{path}: its config or meta is not JSON; {fix}") from None
+        problem = _meta_problem(meta) or _arrays_problem(data, names, config)
+        if problem:
+            raise CaptureError(f"{path}: {problem}; {fix}")
         return cls(
             steps=steps, probe_images=data["probe_images"], probe_labels=data["probe_labels"],
             activations={name: data[name] for name in names},
@@ -116,6 +127,46 @@ class Capture:
             test_steps=data["test_steps"], test_loss=data["test_loss"], test_accuracy=data["test_accuracy"],
             config_json=str(data["config"]), meta=meta,
         )
+
+
+def _kind_problem(where: str, values: dict, fields: dict) -> str | None:
+    for key, kind in fields.items():
+        value = values.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"{where} lacks {key!r} or it is not a {kind.__name__}"
+    return None
+
+
+def _meta_problem(meta) -> str | None:
+    """Say what is wrong with an archive's meta, or return None."""
+    if not isinstance(meta, dict):
+        return "its meta is not a JSON object"
+    return _kind_problem("its meta", meta, META_FIELDS) or _kind_problem("its meta's dataset", meta["dataset"],
+                                                                         DATASET_FIELDS)
+
+
+def _arrays_problem(data: dict, names: list[str], config) -> str | None:
+    """Say what is wrong with an archive's arrays and labels, or return None."""
+    if not isinstance(config, dict):
+        return "its config is not a JSON object"
+    steps, labels, probes = data["steps"], data["probe_labels"], data["probe_images"]
+    if steps.ndim != 1 or steps.size == 0 or steps.dtype.kind not in "iu" or np.any(np.diff(steps) <= 0):
+        return "its steps are not an increasing list of integers"
+    if probes.ndim != 3 or probes.dtype != np.uint8 or len(probes) != len(labels):
+        return f"its probe images are {probes.shape} {probes.dtype}, expected (N, H, W) uint8 with one label each"
+    classes = len(json.loads(str(data["meta"]))["dataset"]["class_names"])
+    if labels.ndim != 1 or labels.dtype.kind not in "iu" or (labels.size and (labels.min() < 0 or labels.max() >= classes)):
+        return f"its probe labels are not class numbers 0..{classes - 1}"
+    for name in names:
+        if data[name].dtype.kind != "f":
+            return f"layer {name} holds {data[name].dtype} values, not floats"
+    for key in ("train_loss", "train_accuracy", "test_steps", "test_loss", "test_accuracy"):
+        if data[key].ndim != 1:
+            return f"its {key} is not a 1-D array"
+    if len(data["train_loss"]) != len(data["train_accuracy"]) or not (
+            len(data["test_steps"]) == len(data["test_loss"]) == len(data["test_accuracy"])):
+        return "its metric arrays have different lengths"
+    return None
 
 
 def write_npz_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -8,9 +8,44 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import re
 from dataclasses import dataclass, field
 
 DATASETS = ("auto", "mnist", "bundled", "fashion")
+MAX_STEPS = 10_000_000  # far beyond any run this machine can hold; the memory check decides the real limit
+LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")  # what Keras accepts as a layer name, and safe in files
+RESERVED_NAMES = frozenset({"image", "flatten", "pool1", "pool2", "dense1", "dense2", "dense3"})  # the model's others
+
+
+def _type_name(default) -> str:
+    if isinstance(default, tuple):
+        return f"a list of {'names' if default and isinstance(default[0], str) else 'integers'}"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(type(default), "null")
+
+
+def check_type(name: str, value, default) -> None:
+    """Raise ValueError when `value` is not of the kind the field's default is (NaN and infinity are not numbers)."""
+    def fits(item, example) -> bool:
+        if isinstance(example, bool) or isinstance(item, bool):
+            return isinstance(item, bool) and isinstance(example, bool)
+        if isinstance(example, float):
+            return isinstance(item, (int, float)) and math.isfinite(item)
+        if isinstance(example, int):
+            return isinstance(item, int)
+        return isinstance(item, type(example))
+
+    if default is None:  # data_dir: a folder path or nothing
+        ok = value is None or (isinstance(value, str) and value != "")
+        expected = "a folder path"
+    elif isinstance(default, tuple):
+        ok = isinstance(value, tuple) and all(fits(item, default[0]) for item in value)
+        expected = _type_name(default)
+    else:
+        ok = fits(value, default)
+        expected = _type_name(default)
+    if not ok:
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -50,16 +85,29 @@ class Config:
 
     def __post_init__(self) -> None:
         """Reject values that cannot make a run, with the fix in the message."""
+        for item in dataclasses.fields(self):
+            check_type(item.name, getattr(self, item.name), item.default if item.default is not dataclasses.MISSING
+                       else item.default_factory())
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}: use one of {', '.join(DATASETS)}")
         for name in ("steps", "batch_size", "capture_every", "test_every", "test_subset"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.steps > MAX_STEPS:
+            raise ValueError(f"steps must be at most {MAX_STEPS:,}, got {self.steps:,}")
+        for name in ("conv_widths", "dense_widths"):
+            if not getattr(self, name) or min(getattr(self, name)) <= 0:
+                raise ValueError(f"{name} must be a non-empty list of positive integers, got {list(getattr(self, name))}")
         if len(self.conv_widths) != len(self.layer_names):
             raise ValueError("conv_widths and layer_names must have the same length")
         if self.kernel_init_stddev <= 0 or self.learning_rate <= 0:
             raise ValueError("kernel_init_stddev and learning_rate must be positive")
+        if min(self.mnist_probe_indices, default=0) < 0:
+            raise ValueError("mnist_probe_indices must be indices into the test set (0 or more)")
+        bad = [name for name in self.layer_names if not LAYER_NAME.fullmatch(name) or name in RESERVED_NAMES]
+        if bad or len(set(self.layer_names)) != len(self.layer_names):
+            raise ValueError(f"layer_names must be distinct names of letters, digits, _ . or -, other than "
+                             f"{', '.join(sorted(RESERVED_NAMES))}; got {list(self.layer_names)}")
 
     @classmethod
     def from_overrides(cls, overrides: dict) -> "Config":

@@ -173,6 +173,13 @@ def _make(name: str, title: str, source: str, arrays: dict, config) -> Dataset:
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8 or len(images) != len(labels):
             raise DataError(f"{source}: {split} images must be (n, 28, 28) uint8 with one label each, "
                             f"got {images.shape} {images.dtype} and {len(labels)} labels")
+        classes_count = config.dense_widths[-1]
+        if len(labels) and (labels.min() < 0 or labels.max() >= classes_count):
+            raise DataError(f"{source}: {split} labels must be class numbers 0..{classes_count - 1} (the model has "
+                            f"{classes_count} outputs), found {int(labels.min())}..{int(labels.max())}: fix the "
+                            f"labels or set --set dense_widths=[...,{int(labels.max()) + 1}]")
+        if len(images) == 0:
+            raise DataError(f"{source}: the {split} set is empty")
     official = name in ("mnist", "bundled") and _is_official_mnist_test(y_test, config.mnist_probe_indices)
     classes = FASHION_CLASSES if name == "fashion" else DIGIT_CLASSES
     probes = choose_probes(y_test, official, config.mnist_probe_indices)
@@ -181,4 +188,5 @@ def _make(name: str, title: str, source: str, arrays: dict, config) -> Dataset:
 
 def _is_official_mnist_test(y_test: np.ndarray, indices) -> bool:
     """Tell whether the test labels look like the official MNIST test set (10,000, probes = 0..9)."""
-    return len(y_test) == 10_000 and [int(y_test[i]) for i in indices] == list(range(10))
+    return (len(y_test) == 10_000 and all(0 <= i < len(y_test) for i in indices)
+            and [int(y_test[i]) for i in indices] == list(range(10)))

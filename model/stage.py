@@ -1,27 +1,27 @@
-"""The capture stage of `make site`: reuse a matching build/capture.npz or train and write one.
+"""The capture stage: reuse a matching build/capture.npz + model.keras, or train and write both.
 
-`run_capture(config, build_dir)` returns the Capture; it retrains when the archive was made by
-another config or other training code, and refuses (CaptureError) to touch an archive it cannot
-read, so nothing the user has is overwritten by mistake.
+    capture = model.stage.run(config, Layout(build_dir, site_dir), timings=timings)
+
+It retrains when the archive was made by another config or other training code, or when
+model.keras is not the model the archive recorded (its sha256 is in the archive's meta, so a
+crash between the two writes or a damaged model is noticed). It refuses (CaptureError) to touch
+an archive it cannot read, so nothing the user has is overwritten by mistake.
 """
 
 from __future__ import annotations
 
-import json
+import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from model.capture import Capture
-from model.files import fingerprint, write_text_atomically
-from model.keras_file import normalise_keras_file
+from pipeline.files import crash_point, file_sha256, fingerprint
+from pipeline.layout import Layout
 
 CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "recorder.py", "train.py")
-CAPTURE_NAME = "capture.npz"
-MODEL_NAME = "model.keras"
-TIMINGS_NAME = "timings.json"
+MEMORY_HEADROOM_BYTES = 1_500_000_000  # TensorFlow, the data and the model beside the snapshot buffers
 
 
 def code_fingerprint() -> str:
@@ -30,20 +30,9 @@ def code_fingerprint() -> str:
     return fingerprint(folder / name for name in CODE_FILES)
 
 
-def check_writable(build_dir: Path) -> None:
-    """Raise ValueError naming the fix when the build folder cannot be created or written."""
-    try:
-        build_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=build_dir, prefix=".write-check-"):
-            pass
-    except OSError as error:
-        raise ValueError(f"build folder {build_dir} is not writable ({error.strerror}): "
-                         f"fix its permissions or pass another --build-dir") from None
-
-
-def reusable_capture(config, build_dir: Path) -> Capture | None:
-    """Return the existing capture if it was made by this config and code, else None."""
-    path = build_dir / CAPTURE_NAME
+def reusable_capture(config, layout: Layout) -> Capture | None:
+    """Return the existing capture if it was made by this config and code with this model file, else None."""
+    path = layout.capture
     if not path.exists():
         return None
     capture = Capture.load(path)  # raises CaptureError for a corrupt or foreign archive
@@ -53,20 +42,38 @@ def reusable_capture(config, build_dir: Path) -> Capture | None:
     if capture.meta.get("code_fingerprint") != code_fingerprint():
         print(f"capture: {path} was made by other training code; retraining", file=sys.stderr)
         return None
-    if not (build_dir / MODEL_NAME).exists():
-        print(f"capture: {build_dir / MODEL_NAME} is missing; retraining", file=sys.stderr)
+    if not layout.model.is_file() or file_sha256(layout.model) != capture.meta.get("model_sha256"):
+        print(f"capture: {layout.model} is missing or is not the model {path} recorded; retraining",
+              file=sys.stderr)
         return None
     return capture
 
 
-def run_capture(config, build_dir: Path, progress: bool = True) -> Capture:
-    """Reuse or create build/capture.npz and build/model.keras for `config`."""
-    build_dir = Path(build_dir)
-    check_writable(build_dir)
-    existing = reusable_capture(config, build_dir)
+def check_memory(config) -> None:
+    """Raise ValueError naming the fix when the snapshot buffers of this run cannot fit in free memory."""
+    import psutil
+
+    from model.architecture import snapshot_bytes
+
+    buffers = snapshot_bytes(config)
+    needed = 2 * buffers + MEMORY_HEADROOM_BYTES  # the buffers, and their copy when training ends
+    available = psutil.virtual_memory().available
+    if needed <= available:
+        return
+    room = available - MEMORY_HEADROOM_BYTES
+    fix = (f"pass --every {max(config.capture_every + 1, math.ceil(config.capture_every * 2 * buffers / room))} "
+           f"or fewer --steps" if room > 0 else "free some memory first")
+    raise ValueError(f"recording {config.steps:,} steps (every {config.capture_every}) would need about "
+                     f"{needed / 1e9:.1f} GB of memory but {available / 1e9:.1f} GB is free: {fix}")
+
+
+def run(config, layout: Layout, *, progress: bool = True, timings: dict | None = None) -> Capture:
+    """Reuse or create the capture archive and model file for `config`; return the Capture."""
+    existing = reusable_capture(config, layout)
     if existing is not None:
-        print(f"capture: reusing {build_dir / CAPTURE_NAME} (same config and code)", file=sys.stderr)
+        print(f"capture: reusing {layout.capture} (same config, code and model)", file=sys.stderr)
         return existing
+    check_memory(config)
 
     from model.quiet import import_tensorflow_quietly
 
@@ -80,32 +87,27 @@ def run_capture(config, build_dir: Path, progress: bool = True) -> Capture:
           f"for {config.steps} steps of {config.batch_size}", file=sys.stderr)
     capture, model, fit_seconds = train(config, dataset, progress=progress)
     capture.meta["code_fingerprint"] = code_fingerprint()
-    save_model_atomically(model, build_dir / MODEL_NAME)
-    capture.save(build_dir / CAPTURE_NAME)
-    record_timing(build_dir, "capture", {"fit_seconds": round(fit_seconds, 2),
-                                         "total_seconds": round(time.perf_counter() - started, 2)})
-    print(f"capture: wrote {build_dir / CAPTURE_NAME} ({len(capture.steps)} snapshots) and "
-          f"{build_dir / MODEL_NAME}; final test accuracy {capture.meta['final_test_accuracy']:.4f}", file=sys.stderr)
+    save_model_atomically(model, capture, layout.model)
+    crash_point("capture-model-written")
+    capture.save(layout.capture)
+    numbers = {"fit_seconds": round(fit_seconds, 2), "total_seconds": round(time.perf_counter() - started, 2)}
+    layout.record_timing("capture", numbers)
+    if timings is not None:
+        timings["capture"] = numbers
+    print(f"capture: wrote {layout.capture} ({len(capture.steps)} snapshots) and {layout.model}; "
+          f"final test accuracy {capture.meta['final_test_accuracy']:.4f}", file=sys.stderr)
     return capture
 
 
-def save_model_atomically(model, path: Path) -> None:
-    """Save a Keras model to a temporary .keras file, make it deterministic, and rename it into place."""
-    temporary = path.with_name(f".{path.stem}.tmp{os.getpid()}.keras")
+def save_model_atomically(model, capture: Capture, path: Path) -> None:
+    """Save the model deterministically beside `path`, note its sha256 in the capture's meta, rename it in."""
+    from model.keras_file import normalise_keras_file
+
+    temporary = path.with_name(f".{path.stem}.tmp{os.getpid()}.keras")  # Keras insists on the .keras suffix
     try:
         model.save(temporary)
         normalise_keras_file(temporary)
+        capture.meta["model_sha256"] = file_sha256(temporary)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def record_timing(build_dir: Path, stage: str, numbers: dict) -> None:
-    """Merge one stage's timings into build/timings.json (written atomically)."""
-    path = Path(build_dir) / TIMINGS_NAME
-    try:
-        timings = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        timings = {}
-    timings[stage] = numbers
-    write_text_atomically(path, json.dumps(timings, indent=2, sort_keys=True) + "\n")

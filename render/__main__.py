@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     from model.capture import Capture
-    from render.stage import render_capture
+    from render.assets import render_capture
 
     try:
         manifest = render_capture(Capture.load(args.capture), args.out_dir, fps=args.fps,

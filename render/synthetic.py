@@ -83,5 +83,17 @@ def synthetic_capture(steps: int = 290, probes: int = 10, *, layers=LAYERS, widt
         probe_labels=np.arange(probes, dtype=np.int32) % 10, activations=activations,
         train_loss=train_loss, train_accuracy=train_accuracy, test_steps=test_steps,
         test_loss=train_loss[test_steps - 1] + 0.02, test_accuracy=train_accuracy[test_steps - 1] - 0.01,
-        config_json=json.dumps(config, sort_keys=True), meta={"dataset": "synthetic"},
+        config_json=json.dumps(config, sort_keys=True), meta=synthetic_meta(probes, test_loss_final=float(
+            train_loss[-1] + 0.02), test_accuracy_final=float(train_accuracy[-1] - 0.01)),
     )
+
+
+def synthetic_meta(probes: int, test_loss_final: float, test_accuracy_final: float) -> dict:
+    """Return a meta of the shape a real run writes, describing the made-up data honestly."""
+    return {
+        "dataset": {"name": "synthetic", "title": "synthetic digits", "source": "render/synthetic.py",
+                    "train_size": 0, "test_size": probes, "probe_indices": list(range(probes)),
+                    "class_names": [str(digit) for digit in range(10)], "notice": ""},
+        "final_test_loss": test_loss_final, "final_test_accuracy": test_accuracy_final, "final_test_size": probes,
+        "layers": [], "total_parameters": 0, "steps_per_epoch": 1, "epochs": 0, "test_subset_size": probes,
+    }

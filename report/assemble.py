@@ -1,6 +1,6 @@
-"""Gather the article's context and the files it links, for report/build.py to write.
+"""Gather the article's context and the files it links, for report/stage.py to write.
 
-`assemble(capture, manifest, build_dir, staging, date)` analyses the capture, writes the small
+`assemble(capture, manifest, layout, staging, date)` analyses the capture, writes the small
 generated figures and data files into `staging`, and returns (context, copies) where copies are
 (source path, path relative to the site) pairs of rendered assets.
 """
@@ -8,6 +8,7 @@ generated figures and data files into `staging`, and returns (context, copies) w
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 from report import context as words
@@ -30,7 +31,7 @@ FLAGS = {"dataset": "--dataset", "data_dir": "--data-dir", "steps": "--steps", "
 
 
 def rebuild_command(config: dict) -> str:
-    """Return the make command that reproduces this run's config (defaults left out)."""
+    """Return the make command that reproduces this run's config (defaults left out), safe to paste."""
     from model.config import Config
 
     defaults = Config().to_dict()
@@ -39,10 +40,16 @@ def rebuild_command(config: dict) -> str:
         if value == defaults[name]:
             continue
         if name in FLAGS:
-            arguments.append(f"{FLAGS[name]} {value}")
+            arguments += [FLAGS[name], str(value)]
         else:
-            arguments.append(f"--set {name}={json.dumps(value, separators=(',', ':'))}")
-    return "make site" + (f' ARGS="{" ".join(arguments)}"' if arguments else "")
+            arguments += ["--set", f"{name}={json.dumps(value, separators=(',', ':'))}"]
+    if not arguments:
+        return "make site"
+    # make hands ARGS to its recipe's shell: quote each argument for that shell and double each `$`
+    # (make's own expansion), then quote the whole assignment for the reader's shell.
+    inner = " ".join(shlex.quote(argument) for argument in arguments).replace("$", "$$")
+    plain = not any(character in inner for character in "\"$`!\\\n")
+    return "make site ARGS=" + (f'"{inner}"' if plain else shlex.quote(inner))
 
 
 def subject(dataset: dict) -> dict:
@@ -50,9 +57,9 @@ def subject(dataset: dict) -> dict:
     return SUBJECTS.get(dataset["name"], SUBJECTS["default"])
 
 
-def assemble(capture, manifest: dict, build_dir: Path, staging: Path, date: str | None) -> tuple[dict, list]:
+def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -> tuple[dict, list]:
     """Return the template context and the asset copies for one run."""
-    assets_dir = Path(build_dir) / ASSETS
+    assets_dir = layout.assets
     (staging / ASSETS).mkdir(parents=True, exist_ok=True)
     config, meta = words.config_of(capture), capture.meta
     findings = analyse(capture)
@@ -104,7 +111,7 @@ def assemble(capture, manifest: dict, build_dir: Path, staging: Path, date: str 
         "conclusions": {"title": "Conclusions, checked", "verdicts": said["conclusions"],
                         "paragraphs": ["The original article closed with three lessons. Each is restated "
                                        "below with the verdict this run's numbers give it."]},
-        "appendix": appendix_section(capture, config, meta, build_dir, staging, asset, manifest, said, date),
+        "appendix": appendix_section(config, meta, layout, staging, asset, manifest, said, date),
     }
     return context, copies
 
@@ -265,11 +272,10 @@ def curves_section(said: dict, curves: dict, svg_src: str, final_accuracy: float
     }
 
 
-def appendix_section(capture, config, meta, build_dir, staging, asset, manifest, said, date) -> dict:
-    """Return the reproducibility facts, timings, thresholds and downloads."""
+def appendix_section(config, meta, layout, staging, asset, manifest, said, date) -> dict:
+    """Return the reproducibility facts, thresholds and downloads."""
     versions = meta.get("versions", {})
     machine = meta.get("machine", {})
-    timings = read_json(Path(build_dir) / "timings.json")
     facts = [
         {"label": "Command", "value": rebuild_command(config)},
         {"label": "Seed", "value": str(config["seed"])},
@@ -283,7 +289,7 @@ def appendix_section(capture, config, meta, build_dir, staging, asset, manifest,
     if date:
         facts.append({"label": "Built", "value": date})
     model_copy = staging / ASSETS / "model.keras"
-    model_copy.write_bytes((Path(build_dir) / "model.keras").read_bytes())
+    model_copy.write_bytes(layout.model.read_bytes())
     downloads = [
         words.download("Trained model (Keras)", f"{ASSETS}/model.keras", model_copy.stat().st_size),
         words.download("Findings behind every sentence (JSON)", f"{ASSETS}/findings.json",
@@ -297,8 +303,6 @@ def appendix_section(capture, config, meta, build_dir, staging, asset, manifest,
                            "thread count. To rebuild this page from scratch:"),
         "command": f"git clone <this repository> && cd <it> && {rebuild_command(config)}",
         "facts": facts,
-        "timings": words.timing_rows(timings),
-        "timings_caption": "Wall-clock seconds of the latest run of each stage on the machine above",
         "thresholds_text": ("Each label in the commentary (copy, edge detector, idle, saturated, settled) comes from "
                             "a fixed rule on the recorded activations. The rules use these constants; the full "
                             "per-channel numbers are in the findings download."),
@@ -310,12 +314,3 @@ def appendix_section(capture, config, meta, build_dir, staging, asset, manifest,
             DATA_CREDITS.get(meta["dataset"]["name"], DATA_CREDITS["default"]),
         ],
     }
-
-
-def read_json(path: Path) -> dict:
-    """Return a JSON file's content, or {} when it is absent or unreadable."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-

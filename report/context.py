@@ -8,7 +8,6 @@ report/commentary.py.
 from __future__ import annotations
 
 import json
-import math
 
 from report.sizes import human_size
 
@@ -53,19 +52,6 @@ def settings(config: dict, meta: dict) -> list[dict]:
                                          f"fixed test images; the final figure on all {meta['final_test_size']:,}"},
         {"label": "Seed", "value": str(config["seed"])},
     ]
-
-
-def timing_rows(timings: dict) -> list[dict]:
-    """Flatten the capture and render timings of build/timings.json into (stage, seconds) rows.
-
-    The site stage's own time is left out: it is only known after the page is written.
-    """
-    rows = []
-    for stage in ("capture", "render"):
-        for key, seconds in sorted(timings.get(stage, {}).items()):
-            if isinstance(seconds, (int, float)) and math.isfinite(seconds):
-                rows.append({"stage": f"{stage}: {key.replace('_', ' ')}", "seconds": f"{seconds:.1f}"})
-    return rows
 
 
 def download(label: str, href: str, size: int) -> dict:

@@ -17,7 +17,8 @@ from model.capture import Capture  # noqa: E402
 from model.recorder import ActivationRecorder  # noqa: E402
 from model.config import Config  # noqa: E402
 from model.data import load_bundled  # noqa: E402
-from model.stage import run_capture  # noqa: E402
+from model.stage import run as run_capture  # noqa: E402
+from pipeline.layout import Layout  # noqa: E402
 from model.train import to_inputs, train, training_batches  # noqa: E402
 
 SHORT = dict(dataset="bundled", steps=6, test_every=3, test_subset=500)
@@ -34,7 +35,7 @@ def dataset():
 def short_run(tmp_path_factory, dataset):
     build_dir = tmp_path_factory.mktemp("build")
     config = Config(**SHORT)
-    capture = run_capture(config, build_dir, progress=False)
+    capture = run_capture(config, Layout(build_dir, build_dir.parent / "site"), progress=False)
     return config, build_dir, capture
 
 
@@ -135,7 +136,7 @@ def test_recorder_planned_steps():
 
 def test_same_seed_gives_identical_archives(tmp_path, short_run):
     config, build_dir, first = short_run
-    again = run_capture(config, tmp_path, progress=False)
+    again = run_capture(config, Layout(tmp_path, tmp_path.parent / "site"), progress=False)
     for name in config.layer_names:
         np.testing.assert_array_equal(again.activations[name], first.activations[name])
     np.testing.assert_array_equal(again.train_loss, first.train_loss)
@@ -147,12 +148,12 @@ def test_matching_archive_is_reused_and_other_config_retrains(tmp_path, short_ru
     config, build_dir, _ = short_run
     archive = build_dir / "capture.npz"
     stamp = archive.stat().st_mtime_ns
-    run_capture(config, build_dir, progress=False)
+    run_capture(config, Layout(build_dir, build_dir.parent / "site"), progress=False)
     assert archive.stat().st_mtime_ns == stamp, "a matching archive must be reused, not rewritten"
     for name in ("capture.npz", "model.keras"):
         (tmp_path / name).write_bytes((build_dir / name).read_bytes())
     other = Config(**{**SHORT, "steps": 4})
-    retrained = run_capture(other, tmp_path, progress=False)
+    retrained = run_capture(other, Layout(tmp_path, tmp_path.parent / "site"), progress=False)
     assert len(retrained.steps) == 5
     assert Capture.load(tmp_path / "capture.npz").config_json == other.to_json()
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.folders import OWNER_MARKER
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -31,6 +33,7 @@ def build_dir_with_outputs(tmp_path):
     """A build folder holding files that a failed run must leave byte for byte as they were."""
     build = tmp_path / "build"
     build.mkdir()
+    (build / OWNER_MARKER).write_text("written by an earlier run\n")
     (build / "model.keras").write_bytes(b"previous model")
     (build / "timings.json").write_text("{}\n")
     return build
@@ -86,3 +89,104 @@ def test_unwritable_build_folder(tmp_path):
     result = run_generate("--build-dir", str(blocker / "build"), "--dataset", "bundled", "--steps", "2")
     assert_clean_failure(result, "not writable", "--build-dir")
     assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (["--set", "learning_rate=abc"], ["learning_rate", "number"]),
+    (["--set", "learning_rate=NaN"], ["learning_rate", "number"]),
+    (["--set", "steps=2.5"], ["steps", "integer"]),
+    (["--steps", "1000000"], ["GB", "--every"]),
+    (["--set", 'layer_names=["conv 1","c2","c3","c4","c5","c6"]'], ["layer_names"]),
+    (["--set", 'layer_names=["a/b","c2","c3","c4","c5","c6"]'], ["layer_names"]),
+    (["--set", "conv_widths=[4,4,0,8,16,16]"], ["conv_widths", "positive"]),
+])
+def test_bad_values_are_refused_before_any_work(arguments, words, build_dir_with_outputs):
+    before = snapshot(build_dir_with_outputs)
+    result = run_generate("--build-dir", str(build_dir_with_outputs), "--dataset", "bundled", *arguments)
+    assert_clean_failure(result, *words)
+    assert snapshot(build_dir_with_outputs) == before
+
+
+def write_idx(path: Path, values: np.ndarray) -> None:
+    header = bytes([0, 0, 8, values.ndim]) + b"".join(int(size).to_bytes(4, "big") for size in values.shape)
+    path.write_bytes(header + values.astype(np.uint8).tobytes())
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_labels_out_of_range_in_a_data_folder_are_refused_before_training(split, tmp_path, build_dir_with_outputs):
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name, count in (("train", 64), ("t10k", 32)):
+        labels = np.arange(count) % 10
+        if (name == "train") == (split == "train"):
+            labels[5] = 12
+        write_idx(folder / f"{name}-images-idx3-ubyte", rng.integers(0, 255, (count, 28, 28)))
+        write_idx(folder / f"{name}-labels-idx1-ubyte", labels)
+    before = snapshot(build_dir_with_outputs)
+    result = run_generate("--build-dir", str(build_dir_with_outputs), "--data-dir", str(folder), "--batch-size", "16")
+    assert_clean_failure(result, f"{split} labels", "0..9")
+    assert snapshot(build_dir_with_outputs) == before
+
+
+def rewrite_capture(path: Path, **changes) -> None:
+    """Write a copy of a valid-looking archive with some members replaced."""
+    from model.capture import write_npz_atomically
+    from render.synthetic import synthetic_capture
+
+    synthetic_capture(steps=3).save(path)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    arrays.update(changes)
+    write_npz_atomically(path, arrays)
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"meta": np.array("[1, 2]")}, ["meta", "not a JSON object"]),
+    ({"meta": np.array('{"final_test_accuracy": 0.5}')}, ["meta", "dataset"]),
+    ({"probe_labels": np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 42], np.int32)}, ["probe labels"]),
+    ("damaged-deflate", ["not a readable capture archive"]),
+])
+def test_a_damaged_or_inconsistent_capture_is_refused_and_kept(change, words, build_dir_with_outputs):
+    archive = build_dir_with_outputs / "capture.npz"
+    if change == "damaged-deflate":
+        rewrite_capture(archive)
+        data = bytearray(archive.read_bytes())
+        middle = len(data) // 2
+        data[middle:middle + 64] = bytes(64)  # inside a layer's deflate stream; the zip directory stays intact
+        archive.write_bytes(bytes(data))
+    else:
+        rewrite_capture(archive, **change)
+    before = snapshot(build_dir_with_outputs)
+    result = subprocess.run([sys.executable, str(REPO / "generate.py"), "render", "--quiet", "--build-dir",
+                             str(build_dir_with_outputs), "--dataset", "bundled"], cwd=REPO, capture_output=True,
+                            text=True, timeout=300)
+    assert_clean_failure(result, "capture.npz", *words)
+    assert snapshot(build_dir_with_outputs) == before
+
+
+def test_an_unwritable_site_folder_is_found_before_training(tmp_path, build_dir_with_outputs):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    before = snapshot(build_dir_with_outputs)
+    result = subprocess.run([sys.executable, str(REPO / "generate.py"), "site", "--quiet", "--dataset", "bundled",
+                             "--build-dir", str(build_dir_with_outputs), "--site-dir", str(blocker / "site")],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert_clean_failure(result, "--site-dir", "not writable")
+    assert "training" not in result.stderr
+    assert snapshot(build_dir_with_outputs) == before and blocker.read_text() == "not a folder"
+
+
+def test_an_unexpected_error_is_one_line_that_names_the_log(tmp_path, monkeypatch, capsys):
+    import generate
+    import pipeline.folders
+
+    def broken(*_arguments, **_keywords):
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr(pipeline.folders, "prepare", broken)
+    status = generate.main(["capture", "--build-dir", str(tmp_path / "build"), "--dataset", "bundled"])
+    message = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(message) == 1 and message[0].startswith("error: unexpected RuntimeError: a bug over")
+    log = tmp_path / "build" / "error.log"
+    assert str(log) in message[0] and "RuntimeError: a bug" in log.read_text()

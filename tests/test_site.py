@@ -110,14 +110,17 @@ def test_final_accuracy_and_channel_correlations_match_the_capture(built):
 
 def test_same_capture_gives_identical_site_bytes(built, tmp_path):
     build_dir, site_dir = built
-    from report.build import build_site
-    from render.cache import render_if_stale
+    import render.stage
+    import report.stage
+    from pipeline.layout import Layout
 
     capture = Capture.load(build_dir / "capture.npz")
+    layout = Layout(build_dir, tmp_path / "again")
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
     try:
-        manifest = render_if_stale(capture, build_dir, gif_budget_bytes=1_000_000, progress=False)
-        again = build_site(capture, manifest, build_dir, tmp_path / "again")
+        manifest = render.stage.run(capture, layout, render.stage.RenderSettings(gif_budget_bytes=1_000_000),
+                                    progress=False)
+        again = report.stage.run(capture, manifest, layout)
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
     first = {path.relative_to(site_dir): path.read_bytes() for path in site_dir.rglob("*") if path.is_file()}
@@ -131,15 +134,16 @@ def test_interrupted_build_leaves_the_previous_site_whole(built, tmp_path, monke
     previous = tmp_path / "site"
     shutil.copytree(site_dir, previous)
     before = {path: path.read_bytes() for path in previous.rglob("*") if path.is_file()}
-    from report import build
+    from pipeline.layout import Layout
+    from report import stage
 
     def fail(*_args, **_kwargs):
         raise KeyboardInterrupt("interrupted while rendering the template")
 
-    monkeypatch.setattr(build, "environment", fail)
+    monkeypatch.setattr(stage, "environment", fail)
     capture = Capture.load(build_dir / "capture.npz")
     manifest = json.loads((build_dir / "assets" / "manifest.json").read_text())
     with pytest.raises(KeyboardInterrupt):
-        build.build_site(capture, manifest, build_dir, previous)
+        stage.run(capture, manifest, Layout(build_dir, previous))
     assert {path: path.read_bytes() for path in previous.rglob("*") if path.is_file()} == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]

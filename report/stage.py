@@ -1,8 +1,11 @@
-"""Write the article into site/: gather everything, write it into a temporary folder, swap it in.
+"""The report stage: write the article into site/, built in a folder beside it and swapped in whole.
 
-`build_site(capture, manifest, build_dir, site_dir)` is the last stage of `make site`. An
+    index = report.stage.run(capture, manifest, Layout(build_dir, site_dir), timings=timings)
+
+It is the last stage of `make site` and always runs (it takes about two seconds). An
 interrupted build leaves the previous site whole; the same inputs give the same bytes
-(`SOURCE_DATE_EPOCH` sets the date shown, and without it no date is shown).
+(`SOURCE_DATE_EPOCH` sets the date shown, and without it no date is shown). The site folder
+carries the marker of pipeline/folders.py, so only a folder this tool wrote is ever replaced.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ import datetime
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import jinja2
 
-from model.stage import record_timing
+from pipeline.files import crash_point
+from pipeline.folders import new_staging, swap_in
+from pipeline.layout import Layout
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO_ROOT / "templates"
@@ -43,16 +47,15 @@ def build_date() -> str | None:
     return moment.strftime("%d %B %Y").lstrip("0")
 
 
-def build_site(capture, manifest: dict, build_dir: Path, site_dir: Path) -> Path:
-    """Build the whole site from the capture and the rendered assets, then swap it into `site_dir`."""
+def run(capture, manifest: dict, layout: Layout, *, timings: dict | None = None) -> Path:
+    """Build the whole site from the capture and the rendered assets, swap it into place, return index.html."""
     from report.assemble import assemble
 
     started = time.perf_counter()
-    build_dir, site_dir = Path(build_dir), Path(site_dir)
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-building-", dir=site_dir.parent))
+    site_dir = layout.site_dir
+    staging = new_staging(site_dir)
     try:
-        context, copies = assemble(capture, manifest, build_dir, staging, build_date())
+        context, copies = assemble(capture, manifest, layout, staging, build_date())
         copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir()) if path.is_file()]
         for source, relative in copies:
             target = staging / relative
@@ -64,24 +67,17 @@ def build_site(capture, manifest: dict, build_dir: Path, site_dir: Path) -> Path
         for path in staging.rglob("*"):
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
         os.chmod(staging, 0o755)
-        swap_in(staging, site_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        crash_point("site-staged")
+        swap_in(staging, site_dir, "site")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful swap
     seconds = time.perf_counter() - started
-    record_timing(build_dir, "site", {"build_seconds": round(seconds, 2)})
+    layout.record_timing("site", {"build_seconds": round(seconds, 2)})
+    if timings is not None:
+        timings["site"] = {"build_seconds": seconds}
     print(f"site: wrote {site_dir / 'index.html'} ({total_bytes(site_dir) / 1e6:.1f} MB in all) "
           f"in {seconds:.1f}s", file=sys.stderr)
     return site_dir / "index.html"
-
-
-def swap_in(staging: Path, site_dir: Path) -> None:
-    """Replace `site_dir` with the finished `staging` folder, keeping the old one until the rename."""
-    retired = site_dir.with_name(f".{site_dir.name}-old-{os.getpid()}")
-    if site_dir.exists():
-        os.replace(site_dir, retired)
-    os.replace(staging, site_dir)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def total_bytes(folder: Path) -> int:

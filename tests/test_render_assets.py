@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from render.__main__ import main as render_cli
-from render.stage import render_capture
+from render.assets import render_capture
 from render.synthetic import synthetic_capture
 
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")

@@ -1,12 +1,26 @@
-"""Atomic file writes shared by every stage: write beside the target, then rename into place."""
+"""Atomic file writes, content hashes and the test hook that kills a run at a named point.
+
+Every file a stage publishes is written beside its target and renamed into place, so a reader
+(or the next run) sees either the old file or the new one, never half of one.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import signal
 import tempfile
 from pathlib import Path
+
+CRASH_VARIABLE = "GENERATE_CRASH_AT"  # tests set it to a crash_point name to kill the run right there
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def crash_point(name: str) -> None:
+    """Kill this process with SIGKILL when the test hook names this point (a crash at a chosen moment)."""
+    if os.environ.get(CRASH_VARIABLE) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def publish(temporary: str | Path, path: Path) -> None:
@@ -17,12 +31,17 @@ def publish(temporary: str | Path, path: Path) -> None:
     os.replace(temporary, path)
 
 
+def temporary_prefix(path: Path) -> str:
+    """Return the name prefix of the temporary files written for `path` (the leftovers a killed run leaves)."""
+    return f".{Path(path).name}."
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path):
     """Yield a binary stream to a temporary file beside `path`; rename it into place only on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=TEMPORARY_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             yield stream
@@ -50,3 +69,9 @@ def fingerprint(paths) -> str:
         path = Path(path)
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()

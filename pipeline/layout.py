@@ -1,0 +1,84 @@
+"""The file layout of build/ and site/: every name a stage reads or writes, and the timings file.
+
+    layout = Layout(Path("build"), Path("site"))
+    layout.capture        build/capture.npz     the recorded run (model/capture.py documents it)
+    layout.model          build/model.keras     the trained model; its sha256 is in the capture's meta
+    layout.assets         build/assets/         rendered files + manifest.json + render-key.json
+    layout.timings        build/timings.json    wall-clock seconds per stage (never published)
+    layout.site_dir       site/                 the article, swapped in whole
+
+Stages receive a Layout and never spell these names themselves, so no stage imports another.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.files import write_text_atomically
+
+CAPTURE_NAME = "capture.npz"
+MODEL_NAME = "model.keras"
+TIMINGS_NAME = "timings.json"
+ASSETS_NAME = "assets"
+MANIFEST_NAME = "manifest.json"
+RENDER_KEY_NAME = "render-key.json"
+ERROR_LOG_NAME = "error.log"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one run's artifacts live."""
+
+    build_dir: Path
+    site_dir: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "build_dir", Path(self.build_dir))
+        object.__setattr__(self, "site_dir", Path(self.site_dir))
+
+    @property
+    def capture(self) -> Path:
+        """Return the capture archive's path."""
+        return self.build_dir / CAPTURE_NAME
+
+    @property
+    def model(self) -> Path:
+        """Return the trained model's path."""
+        return self.build_dir / MODEL_NAME
+
+    @property
+    def assets(self) -> Path:
+        """Return the rendered assets' folder."""
+        return self.build_dir / ASSETS_NAME
+
+    @property
+    def manifest(self) -> Path:
+        """Return the render manifest's path."""
+        return self.assets / MANIFEST_NAME
+
+    @property
+    def timings(self) -> Path:
+        """Return the timings file's path."""
+        return self.build_dir / TIMINGS_NAME
+
+    @property
+    def error_log(self) -> Path:
+        """Return where an unexpected error's traceback is written."""
+        return self.build_dir / ERROR_LOG_NAME
+
+    def record_timing(self, stage: str, numbers: dict) -> None:
+        """Merge one stage's timings into build/timings.json (written atomically)."""
+        timings = read_json(self.timings)
+        timings[stage] = numbers
+        write_text_atomically(self.timings, json.dumps(timings, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: Path) -> dict:
+    """Return a JSON object file's content, or {} when it is absent, unreadable or not an object."""
+    try:
+        value = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}

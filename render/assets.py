@@ -1,0 +1,253 @@
+"""Render a Capture into a folder: per-layer MP4 (+ WebM), poster PNG, GIF preview, legend, curves, manifest.
+
+`render_capture(capture, out_dir)` does the work whatever is in out_dir; render/stage.py is the
+stage that decides whether it is needed. The article stage reads `manifest.json` (schema in
+`render/README.md`). Each layer's frames are composed once at full size and streamed to the
+video encoders (ffmpeg runs beside the composition); the GIF preview composes its own, smaller
+selection afterwards. Nothing holds all frames of a layer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from model.capture import Capture
+from pipeline.files import file_sha256, write_bytes_atomically
+from render.curves import write_curves
+from render.encode import H264_CRF, H264_PRESET, VideoWriter, write_png
+from render.frames import BASE_CELL, GUTTER, Layout, layer_frames
+from render.legend import colorbar_frame, legend_caption
+from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_RGB, PALETTE, symmetric_domain
+from render.preview import fit_gif
+
+MANIFEST_VERSION = 1
+LAYER_WORKERS = 2  # layers rendered at once (see render_capture)
+TANH_DOMAIN = (-1.0, 1.0)
+log = logging.getLogger("render")
+
+
+_FIX = ("rebuild the capture (delete build/capture.npz and run `make site`) or pass layers=[...] to render fewer")
+
+
+def expected_layers(capture) -> list[str]:
+    """Return the layers the capture's config says were recorded (its own list when the config lacks one)."""
+    try:
+        names = json.loads(capture.config_json).get("layer_names")
+    except (TypeError, ValueError, AttributeError):
+        names = None
+    return [str(name) for name in names] if names else list(capture.activations)
+
+
+def check_capture(capture, layers: Sequence[str]) -> None:
+    """Raise ValueError, saying what to do, when the capture cannot be rendered for these layers."""
+    for attribute in ("steps", "probe_images", "activations", "train_loss", "train_accuracy", "test_steps",
+                      "test_loss", "test_accuracy"):
+        if not hasattr(capture, attribute):
+            raise ValueError(f"the capture has no `{attribute}`: pass a model.capture.Capture (Capture.load(path))")
+    steps = np.asarray(capture.steps)
+    probes = np.asarray(capture.probe_images)
+    if steps.ndim != 1 or steps.size == 0:
+        raise ValueError(f"capture steps must be a non-empty (T,) array, got shape {steps.shape}; {_FIX}")
+    if probes.ndim != 3 or probes.dtype != np.uint8:
+        raise ValueError(f"probe_images must be (N, 28, 28) uint8, got {probes.shape} {probes.dtype}; {_FIX}")
+    missing = [name for name in layers if name not in capture.activations]
+    if missing:
+        raise ValueError(f"the capture lacks layer(s) {', '.join(missing)} (it has {', '.join(capture.activations) or 'none'}); "
+                         f"{_FIX}")
+    widths = _config_widths(capture)
+    for name in layers:
+        shape = np.shape(capture.activations[name])
+        if len(shape) != 5 or shape[0] != steps.size or shape[1] != len(probes) or 0 in shape:
+            raise ValueError(f"layer {name} has shape {shape}, expected (T={steps.size}, N={len(probes)}, H, W, C); "
+                             f"{_FIX}")
+        if name in widths and shape[4] != widths[name]:
+            raise ValueError(f"layer {name} has {shape[4]} channels but the capture's config says {widths[name]}; "
+                             f"{_FIX}")
+
+
+def _config_widths(capture) -> dict[str, int]:
+    try:
+        config = json.loads(capture.config_json)
+        return dict(zip(config["layer_names"], config["conv_widths"]))
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return {}
+
+
+def _files_entry(path: Path, **extra) -> dict:
+    return {"path": path.name, "bytes": path.stat().st_size, **extra}
+
+
+def _timed(frames, seconds: list[float]):
+    """Yield from `frames`, adding the time spent producing them to seconds[0]."""
+    iterator = iter(frames)
+    while True:
+        started = time.perf_counter()
+        try:
+            frame = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            seconds[0] += time.perf_counter() - started
+        yield frame
+
+
+def file_entries(manifest: dict) -> list[dict]:
+    """Return every file entry of a manifest (each layer's files and the curves), each with its "path"."""
+    entries = [entry for layer in manifest["layers"] for entry in layer["files"].values()]
+    return entries + [manifest["curves"][kind] for kind in ("svg", "png")]
+
+
+def _layer_domain(values: np.ndarray, bounded: bool) -> tuple[tuple[float, float], dict]:
+    finite = np.isfinite(values)
+    stats = {"nonfinite_values": int(values.size - np.count_nonzero(finite))}
+    if bounded:
+        with np.errstate(invalid="ignore"):
+            stats["out_of_domain_values"] = int(np.count_nonzero(np.abs(values[finite].astype(np.float32)) > 1.0))
+        return TANH_DOMAIN, stats
+    low, high = symmetric_domain(values)
+    return (round(low, 6), round(high, 6)), stats
+
+
+def render_layer(capture, name: str, out_dir: Path, *, bounded: bool, fps: float, gif_budget_bytes: int,
+                 gif_min_frames: int, webm: bool, crf: int, preset: str, progress: bool) -> dict:
+    """Write one layer's MP4 (+ WebM), poster PNG and GIF preview into out_dir; return its manifest entry."""
+    from tqdm import tqdm
+
+    values = capture.activations[name]  # (T, N, H, W, C)
+    count, probes, map_h, map_w, channels = values.shape
+    steps = [int(step) for step in capture.steps]
+    domain, stats = _layer_domain(values, bounded)
+    layout = Layout(probes=probes, channels=channels, cell=BASE_CELL)
+
+    def frames(cell: int = BASE_CELL, indices: Sequence[int] | None = None):
+        return layer_frames(values, capture.probe_images, name=name, steps=steps, domain=domain, bounded=bounded,
+                            cell=cell, indices=indices)
+
+    files: dict[str, dict] = {}
+    timings = {}
+    started = time.perf_counter()
+    writers = {"mp4": VideoWriter(out_dir / f"{name}.mp4", layout.width, layout.height, fps=fps, codec="h264",
+                                  crf=crf, preset=preset)}
+    if webm:
+        writers["webm"] = VideoWriter(out_dir / f"{name}.webm", layout.width, layout.height, fps=fps, codec="vp9")
+    last = None
+    composing = [0.0]
+    try:
+        for frame in tqdm(_timed(frames(), composing), total=count, desc=f"{name}", unit="frame",
+                          disable=not progress):
+            for writer in writers.values():
+                writer.write(frame)
+            last = frame
+    except BaseException:
+        for writer in writers.values():
+            writer.close(keep=False)
+        raise
+    for writer in writers.values():
+        writer.close()
+    for kind, writer in writers.items():
+        files[kind] = _files_entry(writer.path, frames=writer.frames, width=layout.width, height=layout.height,
+                                   pix_fmt="yuv420p", **writer.settings)
+    video_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    poster = out_dir / f"{name}.png"
+    write_png(last, poster)
+    files["poster"] = _files_entry(poster, width=layout.width, height=layout.height, step=steps[-1])
+    timings.update(frames_s=composing[0], encode_s=video_seconds - composing[0],
+                   poster_s=time.perf_counter() - started)
+
+    started = time.perf_counter()
+
+    def size_at(cell: int) -> tuple[int, int]:
+        small = Layout(probes=probes, channels=channels, cell=cell)
+        return small.width, small.height
+
+    data, record = fit_gif(lambda cell, indices: frames(cell, indices), size_at, count=count, base_cell=BASE_CELL,
+                           fps=fps, budget=gif_budget_bytes, min_frames=gif_min_frames)
+    gif = out_dir / f"{name}.gif"
+    write_bytes_atomically(gif, data)
+    files["gif"] = {"path": gif.name, **record}
+    timings["gif_s"] = time.perf_counter() - started
+    log.info("%s: frames %.2f s, encode %.2f s, gif %.2f s (stride %d, scale %g, %d bytes)", name,
+             timings["frames_s"], timings["encode_s"],
+             timings["gif_s"], record["stride"], record["scale"], record["bytes"])
+    block = BASE_CELL // map_h if BASE_CELL % map_h == 0 and map_h == map_w else None
+    return {
+        "name": name, "channels": channels, "map_size": [map_h, map_w], "frames": count,
+        "width": layout.width, "height": layout.height, "cell_px": BASE_CELL, "block_px": block,
+        "gutter_px": GUTTER, "domain": [float(domain[0]), float(domain[1])], "domain_fixed_tanh": bounded,
+        "domain_caption": legend_caption(domain, bounded), **stats, "files": files,
+        "_timings": timings,
+    }
+
+
+def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float = 10, gif_budget_bytes: int = 5_000_000,
+                   gif_min_frames: int = 40, layers: Sequence[str] | None = None,
+                   bounded_layers: Collection[str] | None = None, webm: bool = False, crf: int = H264_CRF,
+                   preset: str = H264_PRESET, progress: bool = True, timings: dict | None = None) -> dict:
+    """Render every layer's animations, previews and legend, and the curves, into out_dir; return the manifest.
+
+    bounded_layers: layers whose activation is tanh (domain fixed to [-1, 1]); None = all of them.
+    Other layers get the symmetric domain +- their largest |value| over the run. `timings`, when
+    given, is filled with seconds per layer and stage (kept out of the manifest, which is deterministic).
+    """
+    if fps <= 0 or gif_budget_bytes <= 0 or gif_min_frames < 2:
+        raise ValueError(f"need fps > 0, gif_budget_bytes > 0 and gif_min_frames >= 2; got fps={fps}, "
+                         f"gif_budget_bytes={gif_budget_bytes}, gif_min_frames={gif_min_frames}")
+    layers = list(dict.fromkeys(layers if layers is not None else expected_layers(capture)))
+    if not layers:
+        raise ValueError("no layers to render: pass layer names, or a capture whose config lists its layers")
+    check_capture(capture, layers)
+    bounded_layers = set(layers) if bounded_layers is None else set(bounded_layers)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "manifest.json").unlink(missing_ok=True)  # no manifest while the files change: a failed run has none
+    entries = []
+    timings = {} if timings is None else timings
+
+    def render_one(name: str) -> dict:
+        return render_layer(capture, name, out_dir, bounded=name in bounded_layers, fps=fps,
+                            gif_budget_bytes=gif_budget_bytes, gif_min_frames=gif_min_frames, webm=webm, crf=crf,
+                            preset=preset, progress=progress)
+
+    # Two layers at a time: while one layer's frames are composed in Python, the other's ffmpeg
+    # encodes, so both cores stay busy. Results keep the model's layer order.
+    with ThreadPoolExecutor(max_workers=LAYER_WORKERS) as pool:
+        rendered = list(pool.map(render_one, layers))
+    for name, entry in zip(layers, rendered):
+        timings[name] = entry.pop("_timings")
+        colorbar = out_dir / ("colorbar.png" if entry["domain_fixed_tanh"] else f"{name}_colorbar.png")
+        if colorbar.name not in {done["files"]["colorbar"]["path"] for done in entries}:
+            write_png(colorbar_frame(tuple(entry["domain"]), entry["domain_fixed_tanh"]), colorbar)
+        entry["files"]["colorbar"] = _files_entry(colorbar)
+        entries.append(entry)
+    started = time.perf_counter()
+    curves = write_curves(capture, out_dir)
+    timings["curves_s"] = time.perf_counter() - started
+    steps = np.asarray(capture.steps)
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "fps": fps,
+        "gif_budget_bytes": gif_budget_bytes,
+        "gif_min_frames": gif_min_frames,
+        "steps": {"count": int(steps.size), "first": int(steps[0]), "last": int(steps[-1])},
+        "probes": int(len(capture.probe_images)),
+        "probe_labels": [int(label) for label in np.asarray(capture.probe_labels)],
+        "colors": {"table_size": DIVERGING_SIZE, "negative": PALETTE[0].tolist(),
+                   "zero": PALETTE[CENTER_INDEX].tolist(), "positive": PALETTE[DIVERGING_SIZE - 1].tolist(),
+                   "nan": list(NAN_RGB)},
+        "layers": entries,
+        "curves": curves,
+    }
+    for entry in file_entries(manifest):
+        entry["sha256"] = file_sha256(out_dir / entry["path"])  # a reused asset is checked against it
+    write_bytes_atomically(out_dir / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    log.info("render timings: %s", json.dumps(timings))
+    return manifest

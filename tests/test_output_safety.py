@@ -1,0 +1,206 @@
+"""Output folders are owned, artifacts are committed together, and a kill at any chosen point loses nothing.
+
+Each test runs the real command line on a short real run; kills happen at named points through the
+GENERATE_CRASH_AT hook (pipeline/files.py), never by timing luck.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from model.capture import Capture
+from pipeline.files import CRASH_VARIABLE, file_sha256
+from pipeline.folders import NO_EXCHANGE_VARIABLE, OWNER_MARKER
+
+REPO = Path(__file__).resolve().parents[1]
+SHORT = ["--quiet", "--dataset", "bundled", "--steps", "4", "--set", "test_every=2", "--set", "test_subset=200"]
+
+
+def generate(stage: str, build: Path, site: Path, *extra: str, env: dict | None = None,
+             cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """Run generate.py as a user would, with the short run's settings."""
+    return subprocess.run([sys.executable, str(REPO / "generate.py"), stage, *SHORT, "--build-dir", str(build),
+                           "--site-dir", str(site), *extra], cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", **(env or {})})
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Return every file under a folder (hidden ones included) with its sha256."""
+    if not folder.exists():
+        return {}
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def assert_refused(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    for word in words:
+        assert word in errors[0], errors[0]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A whole short run (build and site), made once; tests work on copies."""
+    root = tmp_path_factory.mktemp("finished")
+    result = generate("site", root / "build", root / "site")
+    assert result.returncode == 0, result.stderr
+    return root / "build", root / "site"
+
+
+@pytest.fixture
+def run_copy(finished, tmp_path):
+    """A private copy of the finished run: (build, site)."""
+    build, site = tmp_path / "build", tmp_path / "site"
+    shutil.copytree(finished[0], build, symlinks=True)
+    shutil.copytree(finished[1], site, symlinks=True)
+    return build, site
+
+
+def test_a_folder_of_the_users_is_never_used_as_the_site(run_copy, tmp_path):
+    build, _ = run_copy
+    mine = tmp_path / "v"
+    mine.mkdir()
+    (mine / "keep").write_text("x")
+    before = tree(build)
+    assert_refused(generate("site", build, mine), "--site-dir", "keep")
+    assert (mine / "keep").read_text() == "x" and sorted(os.listdir(mine)) == ["keep"]
+    assert tree(build) == before
+
+
+@pytest.mark.parametrize("target", ["project", "build", "parent-of-build", "assets", "cwd"])
+def test_the_site_may_not_be_or_hold_the_project_the_build_or_the_current_folder(run_copy, tmp_path, target):
+    build, site = run_copy
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    (cwd / OWNER_MARKER).write_text("even marked, the current folder is never replaced\n")
+    chosen = {"project": REPO, "build": build, "parent-of-build": tmp_path, "assets": build / "assets",
+              "cwd": cwd}[target]
+    before = {"build": tree(build), "site": tree(site), "cwd": tree(cwd), "repo": sorted(os.listdir(REPO))}
+    assert_refused(generate("site", build, chosen, cwd=cwd), "--site-dir")
+    assert before == {"build": tree(build), "site": tree(site), "cwd": tree(cwd), "repo": sorted(os.listdir(REPO))}
+
+
+def test_a_file_at_the_site_path_is_not_renamed_away(run_copy, tmp_path):
+    build, _ = run_copy
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    assert_refused(generate("site", build, blocker), "is a file")
+    assert blocker.read_text() == "mine" and sorted(os.listdir(tmp_path)) == ["build", "notes.txt", "site"]
+
+
+@pytest.mark.parametrize("target", ["users-folder", "project", "cwd"])
+def test_the_build_folder_is_owned_too(tmp_path, target):
+    users = tmp_path / "mine"
+    users.mkdir()
+    (users / "thesis.tex").write_text("precious")
+    chosen = {"users-folder": users, "project": REPO, "cwd": tmp_path}[target]
+    before = tree(users)
+    assert_refused(generate("capture", chosen, tmp_path / "site", cwd=tmp_path), "--build-dir")
+    assert tree(users) == before and not (tmp_path / "site").exists()
+
+
+def test_a_new_model_beside_an_old_capture_is_never_published(run_copy, tmp_path):
+    build, site = run_copy
+    old_capture = (build / "capture.npz").read_bytes()
+    killed = generate("capture", build, site, "--seed", "1", env={CRASH_VARIABLE: "capture-model-written"})
+    assert killed.returncode == -signal.SIGKILL
+    assert (build / "capture.npz").read_bytes() == old_capture
+    assert file_sha256(build / "model.keras") != Capture.load(build / "capture.npz").meta["model_sha256"]
+    result = generate("site", build, site)
+    assert result.returncode == 0, result.stderr
+    assert "is not the model" in result.stderr
+    capture = Capture.load(build / "capture.npz")
+    assert file_sha256(build / "model.keras") == capture.meta["model_sha256"]
+    assert file_sha256(site / "assets" / "model.keras") == capture.meta["model_sha256"]
+
+
+def test_a_damaged_model_is_retrained_not_published(run_copy):
+    build, site = run_copy
+    model = build / "model.keras"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+    result = generate("site", build, site)
+    assert result.returncode == 0, result.stderr
+    expected = Capture.load(build / "capture.npz").meta["model_sha256"]
+    assert file_sha256(model) == expected == file_sha256(site / "assets" / "model.keras")
+
+
+@pytest.mark.parametrize("point, fallback", [("site-staged", False), ("site-exchanged", False),
+                                             ("site-staged", True), ("site-retired", True)])
+def test_a_kill_during_the_site_swap_leaves_a_whole_site_and_the_next_run_clears_up(run_copy, point, fallback):
+    build, site = run_copy
+    old = tree(site)
+    env = {CRASH_VARIABLE: point, "SOURCE_DATE_EPOCH": "1800000000", **({NO_EXCHANGE_VARIABLE: "1"} if fallback else {})}
+    assert generate("site", build, site, env=env).returncode == -signal.SIGKILL
+    leftovers = [path.name for path in site.parent.iterdir() if path.name.startswith(".site-")]
+    assert leftovers, "the kill should have left a staging or retired folder behind"
+    if point != "site-retired":  # the only moment of the two-rename fallback with no site at the path
+        assert tree(site) == old or (point == "site-exchanged" and tree(site) != old and "index.html" in tree(site))
+    result = generate("site", build, site)
+    assert result.returncode == 0, result.stderr
+    assert tree(site) == old  # SOURCE_DATE_EPOCH is back to the first run's: the same bytes again
+    assert [path.name for path in site.parent.iterdir() if path.name.startswith(".site-")] == []
+
+
+def test_a_kill_before_the_assets_swap_leaves_the_old_assets(run_copy):
+    build, site = run_copy
+    old = tree(build / "assets")
+    assert generate("render", build, site, "--gif-budget-mb", "0.5",
+                    env={CRASH_VARIABLE: "render-staged"}).returncode == -signal.SIGKILL
+    assert tree(build / "assets") == old
+    assert any(path.name.startswith(".assets-building-") for path in build.iterdir())
+    assert generate("render", build, site).returncode == 0
+    assert tree(build / "assets") == old and not any(path.name.startswith(".assets-") for path in build.iterdir())
+
+
+def test_temporary_files_of_killed_runs_are_cleared(run_copy):
+    build, site = run_copy
+    for name in (".capture.npz.k2j3.tmp", ".model.tmp4242.keras", ".timings.json.x.tmp"):
+        (build / name).write_bytes(b"half a file")
+    (site.parent / ".site-building-999999999-abc").mkdir()
+    (site.parent / ".site-old-999999999").mkdir()
+    (build / ".assets-building-999999999-q").mkdir()
+    assert generate("site", build, site).returncode == 0
+    assert sorted(path.name for path in build.iterdir() if path.name.startswith(".")) == [OWNER_MARKER]
+    assert [path.name for path in site.parent.iterdir() if path.name.startswith(".site-")] == []
+
+
+def test_a_rejected_setting_changes_nothing(run_copy):
+    build, site = run_copy
+    before = tree(build), tree(site)
+    assert_refused(generate("site", build, site, "--gif-budget-mb", "0"), "--gif-budget-mb")
+    assert (tree(build), tree(site)) == before
+    result = generate("site", build, site)
+    assert result.returncode == 0 and "render: reusing" in result.stderr, result.stderr
+
+
+def test_a_truncated_or_misdescribed_asset_is_rendered_again(run_copy):
+    build, site = run_copy
+    video = build / "assets" / "conv3.mp4"
+    good = video.read_bytes()
+    video.write_bytes(good[: len(good) // 3])
+    result = generate("site", build, site)
+    assert result.returncode == 0 and "render: wrote" in result.stderr, result.stderr
+    assert (site / "assets" / "conv3.mp4").read_bytes() == good
+    (build / "assets" / "manifest.json").write_text("{}")
+    result = generate("site", build, site)
+    assert result.returncode == 0 and "render: wrote" in result.stderr, result.stderr
+    assert json.loads((build / "assets" / "manifest.json").read_text())["layers"]
+
+
+def test_two_fresh_runs_give_byte_identical_sites(finished, tmp_path):
+    result = generate("site", tmp_path / "build", tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    first, second = tree(finished[1]), tree(tmp_path / "site")
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
