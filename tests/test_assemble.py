@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
 
 from generate import config_from, parse_arguments
 from model.config import Config
 from report.assemble import rebuild_command, subject
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_rebuild_command_of_the_default_run_is_plain_make_site():
@@ -25,3 +31,25 @@ def test_subject_names_what_the_probes_show():
     assert subject({"name": "fashion"})["plural"] == "images"
     assert subject({"name": "bundled"})["plural"] == "digits"
     assert subject({"name": "mnist"})["task"] == "read handwritten digits"
+
+
+HOSTILE_FOLDERS = ["$(touch PWNED)", "`touch PWNED`", "with space", "it's", 'say "hi"', "semi;colon && touch PWNED",
+                   "$HOME", "100%", "a#b", "back\\slash", "trailing\\"]
+
+
+@pytest.mark.parametrize("folder", HOSTILE_FOLDERS)
+def test_rebuild_command_survives_hostile_folder_names_in_a_real_shell_and_make(folder, tmp_path):
+    """Paste the command into bash (with make in dry-run mode), then run make's recipe line's arguments in bash."""
+    config = Config(data_dir=f"/data/{folder}", steps=12)
+    command = rebuild_command(config.to_dict())
+    assert command.startswith("make site ARGS=")
+    dry_run = "make -n -s -C " + shlex.quote(str(REPO)) + " site" + command[len("make site"):]
+    printed = subprocess.run(["bash", "-c", dry_run], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert printed.returncode == 0, printed.stderr
+    recipe = next(line for line in printed.stdout.splitlines() if "generate.py capture" in line)
+    arguments = recipe.split("generate.py capture", 1)[1]
+    echoed = subprocess.run(["bash", "-c", f"printf '%s\\0' {arguments}"], cwd=tmp_path, capture_output=True,
+                            timeout=60)
+    received = echoed.stdout.decode().split("\0")[:-1]
+    assert config_from(parse_arguments(["site", *received])) == config
+    assert not (tmp_path / "PWNED").exists() and not (REPO / "PWNED").exists()
