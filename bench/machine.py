@@ -8,11 +8,13 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+import psutil
+
 PACKAGES = ("tensorflow-cpu", "keras", "numpy", "pillow", "imageio", "imageio-ffmpeg", "Jinja2", "matplotlib")
 
 
 def cpu_model() -> str:
-    """Return the CPU model name from /proc/cpuinfo."""
+    """Return the CPU model name from /proc/cpuinfo (read by hand: psutil does not report the model)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -24,13 +26,7 @@ def cpu_model() -> str:
 
 def memory_gb() -> float:
     """Return the total memory in GiB."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    return float("nan")
+    return psutil.virtual_memory().total / 2**30
 
 
 def ffmpeg_version() -> str:
@@ -77,5 +73,8 @@ def code_state(root: Path) -> str:
                                 timeout=20).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return "unknown (no git)"
+    if not head:  # not a git checkout
+        return "unknown (no git)"
     changed = [line[3:] for line in status if not line[3:].startswith("bench/")]
-    return f"commit {head}" + (f" with {len(changed)} changed/untracked file(s) outside bench/" if changed else ", clean")
+    return f"commit {head}" + (f" with {len(changed)} changed/untracked file(s) outside bench/" if changed
+                               else ", clean")

@@ -8,9 +8,8 @@ rebuilding them each step: the baseline is a charitable one, so the gain reporte
 
 from __future__ import annotations
 
-import numpy as np
-
 import keras
+import numpy as np
 
 
 class NaivePredictRecorder(keras.callbacks.Callback):

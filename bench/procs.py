@@ -1,8 +1,8 @@
 """Run one measured command in a fresh process: wall time, CPU time, exact and sampled peak memory.
 
-`measure(argv)` starts the command, optionally samples the summed resident memory of its whole
-process tree (the Python process plus any ffmpeg it starts) every `interval_s`, and reaps it with
-`os.wait4`, whose rusage gives the exact peak RSS of the child or of its largest reaped descendant.
+`measure(argv)` starts the command, optionally samples the summed memory of its whole process tree
+(the Python process plus any ffmpeg it starts) every `interval_s`, and reaps it with `os.wait4`.
+The machine's load and busy CPU come from psutil.
 """
 
 from __future__ import annotations
@@ -14,25 +14,18 @@ import threading
 import time
 from pathlib import Path
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
+import psutil
 
 
 def load_average() -> float:
     """Return the 1-minute load average."""
-    try:
-        return float(Path("/proc/loadavg").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+    return psutil.getloadavg()[0]
 
 
 def busy_cpu_seconds() -> float:
-    """Return the CPU seconds all cores have spent busy since boot (from /proc/stat)."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+    """Return the CPU seconds all cores have spent busy (not idle, not waiting for I/O) since boot."""
+    t = psutil.cpu_times()  # Linux fields; guest time is already inside user time
+    return t.user + t.nice + t.system + t.irq + t.softirq + t.steal
 
 
 def wait_for_quiet(max_busy_cores: float = 0.3, window_s: float = 2.0, patience_s: float = 90.0) -> float:
@@ -50,57 +43,35 @@ def wait_for_quiet(max_busy_cores: float = 0.3, window_s: float = 2.0, patience_
             return waited
 
 
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stream:
-                fields = stream.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))  # fields[1] = ppid
-    return children
-
-
-def _pss_bytes(pid: int) -> int | None:
-    """Return a process's proportional set size (shared pages split between their users), or None."""
+def process_memory_bytes(process: psutil.Process) -> int:
+    """Return a process's proportional set size (shared pages split between their users), else its RSS, else 0."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as stream:
-            for line in stream:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, IndexError, ValueError):
-        return None
-    return None
+        return process.memory_full_info().pss
+    except (psutil.AccessDenied, AttributeError):  # no PSS readable: RSS
+        try:
+            return process.memory_info().rss
+        except psutil.Error:
+            return 0
+    except psutil.Error:  # gone meanwhile
+        return 0
 
 
-def tree_rss_bytes(root: int) -> int:
+def tree_memory_bytes(root: int) -> int:
     """Return the memory of `root` and all its descendants: summed PSS (RSS where PSS is unreadable).
 
     PSS, not RSS: a child just forked from the Python process shares its pages, and summing RSS
     would count them twice.
     """
-    children = _children_map()
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        pss = _pss_bytes(pid)
-        if pss is not None:
-            total += pss
-        else:
-            try:
-                with open(f"/proc/{pid}/statm", "rb") as stream:
-                    total += int(stream.read().split()[1]) * PAGE
-            except (OSError, IndexError, ValueError):
-                pass
-        stack.extend(children.get(pid, ()))
-    return total
+    try:
+        parent = psutil.Process(root)
+        processes = [parent, *parent.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    return sum(process_memory_bytes(process) for process in processes)
 
 
 class TreeSampler(threading.Thread):
-    """Record the largest summed RSS of a process tree until stopped."""
+    """Record the largest summed memory of a process tree until stopped."""
 
     def __init__(self, pid: int, interval_s: float = 0.1):
         super().__init__(daemon=True)
@@ -108,11 +79,13 @@ class TreeSampler(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self):
+        """Sample until stopped."""
         while not self._stop_event.is_set():
-            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            self.peak = max(self.peak, tree_memory_bytes(self.pid))
             self._stop_event.wait(self.interval_s)
 
     def stop(self):
+        """Stop sampling and wait for the thread."""
         self._stop_event.set()
         self.join()
 
@@ -121,7 +94,9 @@ def measure(argv: list[str], *, cwd: str | os.PathLike | None = None, sample: bo
             interval_s: float = 0.1, timeout_s: float = 3600, log: Path | None = None) -> dict:
     """Run `argv` to completion; return wall/CPU seconds, peak memory, load, exit status and output.
 
-    stdout is returned (the workers print one JSON line last); stderr goes to `log` if given.
+    Reaped by hand with `os.wait4`, not psutil or subprocess: only wait4's rusage gives the exact
+    peak RSS and CPU time of that one child (or its largest reaped descendant), and a sampler can
+    miss a short peak. stdout is returned (the workers print one JSON line last); stderr goes to `log`.
     """
     env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2")
     load_before = load_average()
@@ -155,17 +130,15 @@ def measure(argv: list[str], *, cwd: str | os.PathLike | None = None, sample: bo
     busy = busy_cpu_seconds() - busy_before
     text = output.decode(errors="replace")
     own = usage.ru_utime + usage.ru_stime
-    result = {
+    return {
         # CPU seconds spent by everything else on the machine while the command ran, per second of wall
         "foreign_cores": max(0.0, busy - own) / wall if wall > 0 else 0.0,
         "argv": argv, "rc": process.returncode, "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "maxrss_mb": usage.ru_maxrss / 1024,  # the child's (or its largest descendant's) exact peak
-        "tree_peak_mb": sampler.peak / 2**20 if sampler else None,  # sampled sum over the process tree
-        "load_before": load_before, "load_after": load_average(), "stdout": text,
+        "cpu_s": own,
+        "maxrss_mb": usage.ru_maxrss / 1024,  # the child's (or its largest descendant's) exact peak, MiB
+        "tree_peak_mb": sampler.peak / 2**20 if sampler else None,  # sampled sum over the process tree, MiB
+        "load_before": load_before, "load_after": load_average(), "stdout": text, "json": last_json(text),
     }
-    result["json"] = last_json(text)
-    return result
 
 
 def last_json(text: str):

@@ -15,32 +15,28 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 
-def _rss_kib(pid: int, field: str = "VmRSS") -> int:
+
+def _rss_kib(process: psutil.Process) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
+        return process.memory_info().rss // 1024
+    except psutil.Error:  # a child that has exited meanwhile
+        return 0
+
+
+def _peak_rss_kib() -> int:
+    """Return this process's peak RSS since the last reset (VmHWM: psutil has no peak, and clear_refs resets it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
     return 0
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            if f"PPid:\t{pid}\n" in status.read_text():
-                found.append(int(status.parent.name))
-        except OSError:
-            continue
-    return found
-
-
 def _watch_memory(stop: threading.Event, peaks: dict) -> None:
-    me = os.getpid()
+    me = psutil.Process()
     while not stop.wait(0.05):
-        children = sum(_rss_kib(child) for child in _children(me))
+        children = sum(_rss_kib(child) for child in me.children())
         total = _rss_kib(me) + children
         peaks["children_kib"] = max(peaks.get("children_kib", 0), children)
         peaks["total_kib"] = max(peaks.get("total_kib", 0), total)
@@ -63,8 +59,9 @@ def main(argv: list[str]) -> int:
         for frame in layer_frames(values, capture.probe_images, name=name, steps=capture.steps, domain=(-1, 1)):
             to_yuv420p(frame)
     print(f"all frames of all layers, composed + converted to yuv420p: {time.perf_counter() - started:.2f} s")
-    Path("/proc/self/clear_refs").write_text("5") if Path("/proc/self/clear_refs").exists() else None
-    before = _rss_kib(os.getpid())
+    if Path("/proc/self/clear_refs").exists():  # reset the peak (VmHWM) to now: psutil cannot
+        Path("/proc/self/clear_refs").write_text("5")
+    before = _rss_kib(psutil.Process())
     peaks: dict = {}
     stop = threading.Event()
     watcher = threading.Thread(target=_watch_memory, args=(stop, peaks), daemon=True)
@@ -83,7 +80,8 @@ def main(argv: list[str]) -> int:
         sizes = ", ".join(f"{kind} {entry['bytes'] / 1e6:.2f} MB" for kind, entry in files.items())
         print(f"{layer['name']} {layer['width']}x{layer['height']}: {sizes}; gif stride {gif['stride']} "
               f"scale {gif['scale']} frames {gif['frames']} ({len(gif['attempts'])} attempts)")
-    print(f"memory: this process {before / 1024:.0f} MiB before rendering (synthetic capture built), peak {_rss_kib(os.getpid(), 'VmHWM') / 1024:.0f} MiB; "
+    print(f"memory: this process {before / 1024:.0f} MiB before rendering (synthetic capture built), "
+          f"peak {_peak_rss_kib() / 1024:.0f} MiB; "
           f"ffmpeg children {peaks.get('children_kib', 0) / 1024:.0f} MiB, "
           f"sampled total {peaks.get('total_kib', 0) / 1024:.0f} MiB")
     return 0
