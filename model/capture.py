@@ -64,6 +64,11 @@ class Capture:
     meta: dict = field(default_factory=dict)
 
     @property
+    def config(self) -> dict:
+        """Return the run's config as a dict (parsed from `config_json`)."""
+        return json.loads(self.config_json)
+
+    @property
     def layer_names(self) -> list[str]:
         """Return the recorded layers in model order."""
         return list(self.activations)

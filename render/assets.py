@@ -40,7 +40,7 @@ _FIX = ("rebuild the capture (delete build/capture.npz and run `make site`) or p
 def expected_layers(capture) -> list[str]:
     """Return the layers the capture's config says were recorded (its own list when the config lacks one)."""
     try:
-        names = json.loads(capture.config_json).get("layer_names")
+        names = capture.config.get("layer_names")
     except (TypeError, ValueError, AttributeError):
         names = None
     return [str(name) for name in names] if names else list(capture.activations)
@@ -75,7 +75,7 @@ def check_capture(capture, layers: Sequence[str]) -> None:
 
 def _config_widths(capture) -> dict[str, int]:
     try:
-        config = json.loads(capture.config_json)
+        config = capture.config
         return dict(zip(config["layer_names"], config["conv_widths"]))
     except (TypeError, ValueError, KeyError, AttributeError):
         return {}

@@ -12,7 +12,6 @@ report.analysis calls it after measuring every layer. The parts are public for t
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -47,7 +46,7 @@ def plateau(train_loss: np.ndarray, num_classes: int = 10) -> dict:
 def _num_classes(capture) -> int:
     """Return the number of classes from the run's config (its last dense width), else 10."""
     try:
-        widths = json.loads(capture.config_json).get("dense_widths")
+        widths = capture.config.get("dense_widths")
         if widths:
             return int(widths[-1])
     except (AttributeError, TypeError, ValueError):

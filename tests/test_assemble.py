@@ -10,7 +10,7 @@ import pytest
 
 from generate import config_from, parse_arguments
 from model.config import Config
-from report.assemble import rebuild_command, subject
+from report.page_facts import rebuild_command, subject
 
 REPO = Path(__file__).resolve().parents[1]
 
