@@ -6,7 +6,6 @@ Each one records or reports only; none of them changes what the model learns.
 from __future__ import annotations
 
 import sys
-import time
 
 import keras
 import numpy as np
@@ -110,35 +109,27 @@ class StopAtStep(keras.callbacks.Callback):
 
 
 class ProgressBar(keras.callbacks.Callback):
-    """Print step, loss and time left over the whole run (not per epoch, as Keras' bar does)."""
+    """Show one tqdm bar over the whole run (Keras' own bar restarts every epoch), with the epoch-mean loss."""
 
-    def __init__(self, total_steps: int, stream=sys.stderr, interval_s: float | None = None):
+    def __init__(self, total_steps: int, stream=sys.stderr):
         super().__init__()
         self.total_steps = total_steps
         self.stream = stream
-        tty = getattr(stream, "isatty", lambda: False)()
-        self.interval_s = interval_s if interval_s is not None else (0.5 if tty else 10.0)
-        self.end = "\r" if tty else "\n"
 
     def on_train_begin(self, logs=None):
-        """Start the clock."""
-        self._start = time.perf_counter()
-        self._last = 0.0
-        self._step = 0
+        """Open the bar; away from a terminal it prints a line every 10 s instead of redrawing."""
+        from tqdm import tqdm
+
+        tty = getattr(self.stream, "isatty", lambda: False)()
+        self._bar = tqdm(total=self.total_steps, desc="training", unit="step", file=self.stream,
+                         mininterval=0.5 if tty else 10.0, ascii=not tty)
 
     def on_train_batch_end(self, batch, logs=None):
-        """Print a line at most every `interval_s` seconds, and at the last step."""
-        self._step += 1
-        now = time.perf_counter() - self._start
-        if now - self._last < self.interval_s and self._step < self.total_steps:
-            return
-        self._last = now
-        remaining = now / self._step * (self.total_steps - self._step)
-        loss = float((logs or {}).get("loss", float("nan")))
-        print(f"training: step {self._step}/{self.total_steps}  epoch-mean loss {loss:.4f}  "
-              f"elapsed {now:.0f}s  ETA {remaining:.0f}s", end=self.end, file=self.stream, flush=True)
+        """Advance the bar by one step and show the loss."""
+        self._bar.set_postfix_str(f"epoch-mean loss {float((logs or {}).get('loss', float('nan'))):.4f}",
+                                  refresh=False)
+        self._bar.update(1)
 
     def on_train_end(self, logs=None):
-        """Finish the line."""
-        if self.end == "\r":
-            print(file=self.stream)
+        """Close the bar."""
+        self._bar.close()

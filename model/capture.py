@@ -111,12 +111,10 @@ class Capture:
         missing += [name for name in names if name not in data]
         if missing:
             raise CaptureError(f"{path} lacks {', '.join(missing)}: not a capture of this tool; {fix}")
-        steps = data["steps"]
         for name in names:
-            values = data[name]
-            if values.ndim != 5 or values.shape[0] != len(steps) or values.shape[1] != len(data["probe_labels"]):
-                raise CaptureError(f"{path}: layer {name} has shape {values.shape}, expected "
-                                   f"(T={len(steps)}, N={len(data['probe_labels'])}, H, W, C); {fix}")
+            problem = snapshot_shape_problem(name, data[name].shape, len(data["steps"]), len(data["probe_labels"]))
+            if problem:
+                raise CaptureError(f"{path}: {problem}; {fix}")
         try:
             meta = json.loads(str(data["meta"]))
             config = json.loads(str(data["config"]))
@@ -126,12 +124,19 @@ class Capture:
         if problem:
             raise CaptureError(f"{path}: {problem}; {fix}")
         return cls(
-            steps=steps, probe_images=data["probe_images"], probe_labels=data["probe_labels"],
+            steps=data["steps"], probe_images=data["probe_images"], probe_labels=data["probe_labels"],
             activations={name: data[name] for name in names},
             train_loss=data["train_loss"], train_accuracy=data["train_accuracy"],
             test_steps=data["test_steps"], test_loss=data["test_loss"], test_accuracy=data["test_accuracy"],
             config_json=str(data["config"]), meta=meta,
         )
+
+
+def snapshot_shape_problem(name: str, shape: tuple, steps: int, probes: int) -> str | None:
+    """Say what is wrong with a layer's snapshot array shape, or return None if it is (T, N, H, W, C)."""
+    if len(shape) != 5 or shape[0] != steps or shape[1] != probes or 0 in shape:
+        return f"layer {name} has shape {tuple(shape)}, expected (T={steps}, N={probes}, H, W, C)"
+    return None
 
 
 def _kind_problem(where: str, values: dict, fields: dict) -> str | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.capture import Capture
+from model.capture import Capture, snapshot_shape_problem
 from pipeline.files import file_sha256, write_bytes_atomically
 from render.curves import write_curves
 from render.encode import H264_CRF, H264_PRESET, VideoWriter, write_png
@@ -65,9 +65,9 @@ def check_capture(capture, layers: Sequence[str]) -> None:
     widths = _config_widths(capture)
     for name in layers:
         shape = np.shape(capture.activations[name])
-        if len(shape) != 5 or shape[0] != steps.size or shape[1] != len(probes) or 0 in shape:
-            raise ValueError(f"layer {name} has shape {shape}, expected (T={steps.size}, N={len(probes)}, H, W, C); "
-                             f"{_FIX}")
+        problem = snapshot_shape_problem(name, shape, steps.size, len(probes))
+        if problem:
+            raise ValueError(f"{problem}; {_FIX}")
         if name in widths and shape[4] != widths[name]:
             raise ValueError(f"layer {name} has {shape[4]} channels but the capture's config says {widths[name]}; "
                              f"{_FIX}")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.images import write_png as write_image
 from render.palette import PALETTE, TRANSPARENT_INDEX
 
 H264_CRF = 20
@@ -173,13 +174,4 @@ class GifWriter:
 
 def write_png(frame: np.ndarray, path: str | os.PathLike, palette: np.ndarray = PALETTE) -> int:
     """Write a palette-index frame as a palette PNG (exact colours, no timestamp, atomically); return its bytes."""
-    from PIL import Image
-
-    pixels = np.ascontiguousarray(frame, np.uint8)  # (H, W)
-    image = Image.frombuffer("P", (pixels.shape[1], pixels.shape[0]), pixels, "raw", "P", 0, 1)
-    image.putpalette(np.asarray(palette, np.uint8).tobytes())
-    path = Path(path)
-    partial = path.with_name(f".{path.name}.partial")
-    image.save(partial, format="PNG", optimize=False, compress_level=9)
-    os.replace(partial, path)
-    return path.stat().st_size
+    return write_image(frame, path, palette=palette)

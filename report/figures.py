@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
+from pipeline.images import write_png as write_image
 
 PROBE_SCALE = 3  # each 28x28 probe drawn at 84x84 px
 PROBE_GUTTER = 6  # px between probes
@@ -25,8 +25,6 @@ def probe_strip(probe_images: np.ndarray, scale: int = PROBE_SCALE, gutter: int 
 
 
 def write_png(pixels: np.ndarray, path: Path) -> tuple[int, int]:
-    """Write a uint8 grey or RGB array as a PNG without timestamps; return (width, height)."""
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG", optimize=True)
-    Path(path).write_bytes(buffer.getvalue())
+    """Write a uint8 grey or RGB figure as a PNG without timestamps; return (width, height)."""
+    write_image(pixels, path)
     return pixels.shape[1], pixels.shape[0]
