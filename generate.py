@@ -26,7 +26,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
                         help="run up to this stage (default: site, the whole job)")
     parser.add_argument("--build-dir", default="build", help="where capture.npz, model.keras and assets go")
     parser.add_argument("--site-dir", default="site",
-                        help="where the article is written (replaced whole; must be new, empty or written by this tool)")
+                        help="where the article is written (replaced whole: new, empty or written by this tool)")
     parser.add_argument("--dataset", help="auto (default), mnist, bundled or fashion")
     parser.add_argument("--data-dir", help="folder of MNIST-format idx files to train on")
     parser.add_argument("--steps", type=int, help="training steps (default 290)")

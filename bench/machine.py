@@ -37,7 +37,7 @@ def ffmpeg_version() -> str:
         text = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-version"], capture_output=True, text=True,
                               timeout=20).stdout
         return " ".join(text.split()[:3])
-    except Exception as error:  # noqa: BLE001 - a description, not a failure
+    except Exception as error:  # a description, not a failure
         return f"unknown ({type(error).__name__})"
 
 

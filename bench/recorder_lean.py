@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from model.quiet import import_tensorflow_quietly  # noqa: E402
+from model.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # model.recorder imports keras, and keras TensorFlow
-from model.recorder import ActivationRecorder  # noqa: E402
+from model.recorder import ActivationRecorder
 
 
 class LeanRecorder(ActivationRecorder):

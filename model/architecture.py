@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
+
 POOL_AFTER = ("conv2", "conv4")  # 2x2 max-pooling follows these layers, halving the resolution
 SNAPSHOT_BYTES_PER_VALUE = 2  # float16
 

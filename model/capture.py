@@ -95,7 +95,7 @@ class Capture:
         write_npz_atomically(path, arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Capture":
+    def load(cls, path: str | os.PathLike) -> Capture:
         """Read an archive written by `save`; raise CaptureError naming the fix if it is not one."""
         path = Path(path)
         fix = f"delete {path} and run `make site` again to retrain"
@@ -165,7 +165,8 @@ def _arrays_problem(data: dict, names: list[str], config) -> str | None:
     if probes.ndim != 3 or probes.dtype != np.uint8 or len(probes) != len(labels):
         return f"its probe images are {probes.shape} {probes.dtype}, expected (N, H, W) uint8 with one label each"
     classes = len(json.loads(str(data["meta"]))["dataset"]["class_names"])
-    if labels.ndim != 1 or labels.dtype.kind not in "iu" or (labels.size and (labels.min() < 0 or labels.max() >= classes)):
+    out_of_range = labels.size and (labels.min() < 0 or labels.max() >= classes)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu" or out_of_range:
         return f"its probe labels are not class numbers 0..{classes - 1}"
     for name in names:
         if data[name].dtype.kind != "f":

@@ -97,7 +97,8 @@ class Config:
             raise ValueError(f"steps must be at most {MAX_STEPS:,}, got {self.steps:,}")
         for name in ("conv_widths", "dense_widths"):
             if not getattr(self, name) or min(getattr(self, name)) <= 0:
-                raise ValueError(f"{name} must be a non-empty list of positive integers, got {list(getattr(self, name))}")
+                raise ValueError(f"{name} must be a non-empty list of positive integers, "
+                                 f"got {list(getattr(self, name))}")
         if len(self.conv_widths) != len(self.layer_names):
             raise ValueError("conv_widths and layer_names must have the same length")
         if self.kernel_init_stddev <= 0 or self.learning_rate <= 0:
@@ -110,7 +111,7 @@ class Config:
                              f"{', '.join(sorted(RESERVED_NAMES))}; got {list(self.layer_names)}")
 
     @classmethod
-    def from_overrides(cls, overrides: dict) -> "Config":
+    def from_overrides(cls, overrides: dict) -> Config:
         """Build a config from the defaults and named overrides; an unknown name is an error."""
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(overrides) - set(fields))
@@ -134,6 +135,6 @@ class Config:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "Config":
+    def from_json(cls, text: str) -> Config:
         """Rebuild a config from `to_json` output."""
         return cls.from_overrides(json.loads(text))

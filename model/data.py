@@ -102,7 +102,8 @@ def _load_fashion(config) -> Dataset:
         return _make("fashion", "Fashion-MNIST", "keras.datasets.fashion_mnist", _keras_loader("fashion_mnist"), config)
     except DataError as keras_error:
         if DEBIAN_FASHION_DIR.is_dir():
-            return _make("fashion", "Fashion-MNIST", str(DEBIAN_FASHION_DIR), read_idx_folder(DEBIAN_FASHION_DIR), config)
+            arrays = read_idx_folder(DEBIAN_FASHION_DIR)
+            return _make("fashion", "Fashion-MNIST", str(DEBIAN_FASHION_DIR), arrays, config)
         raise DataError(f"Fashion-MNIST is not available ({keras_error}): install Debian's dataset-fashion-mnist "
                         f"or pass --data-dir with its idx files") from None
 

@@ -26,8 +26,8 @@ def import_tensorflow_quietly():
     with tempfile.TemporaryFile(mode="w+b") as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import tensorflow
             import keras  # noqa: F401  (keras' own import touches the same loggers)
+            import tensorflow
         finally:
             os.dup2(saved, 2)
             os.close(saved)

@@ -93,7 +93,8 @@ class ActivationRecorder(keras.callbacks.Callback):
             buffer[0].assign(tf.cast(out, tf.float16))
         row_of_step = np.full(self.total_steps + 1, -1, np.int32)
         row_of_step[self._planned] = np.arange(len(self._planned), dtype=np.int32)
-        rows, counter, buffers = tf.constant(row_of_step), tf.Variable(0, dtype=tf.int32, trainable=False), self._buffers
+        rows, buffers = tf.constant(row_of_step), self._buffers
+        counter = tf.Variable(0, dtype=tf.int32, trainable=False)
         original = self.model.train_step
         last = self.total_steps
 

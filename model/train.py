@@ -14,8 +14,14 @@ import keras
 import numpy as np
 
 from model.architecture import build_model, layer_table
-from model.callbacks import (BatchMetricsRecorder, ProgressBar, StopAtStep, TestMetricsRecorder,
-                             compiled_forward, evaluate)
+from model.callbacks import (
+    BatchMetricsRecorder,
+    ProgressBar,
+    StopAtStep,
+    TestMetricsRecorder,
+    compiled_forward,
+    evaluate,
+)
 from model.capture import Capture
 from model.recorder import ActivationRecorder
 
@@ -91,9 +97,10 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
         "machine": machine_description(),
     }
     capture = Capture(
-        steps=steps, probe_images=dataset.x_test[dataset.probe_indices], probe_labels=dataset.y_test[dataset.probe_indices],
-        activations=activations,
-        train_loss=np.array(batch_metrics.loss, np.float32), train_accuracy=np.array(batch_metrics.accuracy, np.float32),
+        steps=steps, probe_images=dataset.x_test[dataset.probe_indices],
+        probe_labels=dataset.y_test[dataset.probe_indices], activations=activations,
+        train_loss=np.array(batch_metrics.loss, np.float32),
+        train_accuracy=np.array(batch_metrics.accuracy, np.float32),
         test_steps=np.array(test_metrics.steps, np.int32), test_loss=np.array(test_metrics.loss, np.float32),
         test_accuracy=np.array(test_metrics.accuracy, np.float32),
         config_json=config.to_json(), meta=meta,

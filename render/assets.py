@@ -60,7 +60,8 @@ def check_capture(capture, layers: Sequence[str]) -> None:
         raise ValueError(f"probe_images must be (N, 28, 28) uint8, got {probes.shape} {probes.dtype}; {_FIX}")
     missing = [name for name in layers if name not in capture.activations]
     if missing:
-        raise ValueError(f"the capture lacks layer(s) {', '.join(missing)} (it has {', '.join(capture.activations) or 'none'}); "
+        present = ", ".join(capture.activations) or "none"
+        raise ValueError(f"the capture lacks layer(s) {', '.join(missing)} (it has {present}); "
                          f"{_FIX}")
     widths = _config_widths(capture)
     for name in layers:

@@ -60,7 +60,8 @@ def curves_figure(capture, *, classes: int = 10):
               (accuracy_axes, train_accuracy, np.asarray(capture.test_accuracy), "accuracy"))
     plateau = plateau_end(train_accuracy, classes)
     for axes, train, test, title in panels:
-        axes.plot(train_steps, train, color=TRAIN_COLOR, linewidth=0.9, alpha=0.85, label="training (each step's batch)")
+        axes.plot(train_steps, train, color=TRAIN_COLOR, linewidth=0.9, alpha=0.85,
+                  label="training (each step's batch)")
         axes.plot(test_steps, test, color=TEST_COLOR, linewidth=1.2, marker="o", markersize=3, label="test")
         if plateau:
             axes.axvspan(0, plateau, color="#000000", alpha=0.06, linewidth=0)

@@ -102,7 +102,7 @@ class VideoWriter:
         else:
             self._partial.unlink(missing_ok=True)
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         return self
 
     def __exit__(self, kind, error, trace) -> None:

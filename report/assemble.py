@@ -15,8 +15,7 @@ from report.analysis import analyse
 from report.commentary import commentary
 from report.figures import probe_strip, write_png
 from report.page_facts import dataset_notice, download, rebuild_command, reproducibility_facts, subject
-from report.sections import (ASSETS, curves_section, experiment_section, layer_section, reading_section,
-                             why_section)
+from report.sections import ASSETS, curves_section, experiment_section, layer_section, reading_section, why_section
 from report.wording import number, percent
 from report.xor import write_xor_figure
 

@@ -41,7 +41,7 @@ def build_date() -> str | None:
     if not epoch:
         return None
     try:
-        moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
+        moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
     except (ValueError, OverflowError, OSError):
         raise ValueError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix timestamp: unset it or give seconds") from None
     return moment.strftime("%d %B %Y").lstrip("0")

@@ -9,17 +9,17 @@ from model.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-import keras  # noqa: E402
+import keras
 
-from model.architecture import build_model  # noqa: E402
-from model.callbacks import BatchMetricsRecorder  # noqa: E402
-from model.capture import Capture  # noqa: E402
-from model.recorder import ActivationRecorder  # noqa: E402
-from model.config import Config  # noqa: E402
-from model.data import load_bundled  # noqa: E402
-from model.stage import run as run_capture  # noqa: E402
-from pipeline.layout import Layout  # noqa: E402
-from model.train import to_inputs, train, training_batches  # noqa: E402
+from model.architecture import build_model
+from model.callbacks import BatchMetricsRecorder
+from model.capture import Capture
+from model.config import Config
+from model.data import load_bundled
+from model.recorder import ActivationRecorder
+from model.stage import run as run_capture
+from model.train import to_inputs, train, training_batches
+from pipeline.layout import Layout
 
 SHORT = dict(dataset="bundled", steps=6, test_every=3, test_subset=500)
 SHAPES = {"conv1": (28, 28, 4), "conv2": (28, 28, 4), "conv3": (14, 14, 8),

@@ -140,7 +140,9 @@ def test_a_damaged_model_is_retrained_not_published(run_copy):
 def test_a_kill_during_the_site_swap_leaves_a_whole_site_and_the_next_run_clears_up(run_copy, point, fallback):
     build, site = run_copy
     old = tree(site)
-    env = {CRASH_VARIABLE: point, "SOURCE_DATE_EPOCH": "1800000000", **({NO_EXCHANGE_VARIABLE: "1"} if fallback else {})}
+    env = {CRASH_VARIABLE: point, "SOURCE_DATE_EPOCH": "1800000000"}
+    if fallback:
+        env[NO_EXCHANGE_VARIABLE] = "1"
     assert generate("site", build, site, env=env).returncode == -signal.SIGKILL
     leftovers = [path.name for path in site.parent.iterdir() if path.name.startswith(".site-")]
     assert leftovers, "the kill should have left a staging or retired folder behind"

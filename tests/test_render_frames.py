@@ -4,8 +4,19 @@ import numpy as np
 import pytest
 
 from render.frames import BASE_CELL, Layout, enlarge, layer_frames, step_label
-from render.palette import (CENTER_INDEX, DIVERGING_SIZE, NAN_INDEX, NAN_RGB, PALETTE, colorize, diverging_table,
-                            grey_indices, symmetric_domain, to_rgb, value_indices)
+from render.palette import (
+    CENTER_INDEX,
+    DIVERGING_SIZE,
+    NAN_INDEX,
+    NAN_RGB,
+    PALETTE,
+    colorize,
+    diverging_table,
+    grey_indices,
+    symmetric_domain,
+    to_rgb,
+    value_indices,
+)
 
 RED, WHITE, BLUE = (103, 0, 31), (255, 255, 255), (5, 48, 97)  # RdBu's ends, and pure white in the middle
 
