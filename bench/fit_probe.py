@@ -7,7 +7,11 @@ Modes (everything else equal):
   default   record=True,  evaluate_test=True    (what `make site` trains with)
   toggle    the project's recorder installed, but every other block of B steps runs without it (bench/toggle.py)
 
-The recorder callbacks' own time is accumulated in-process (two perf_counter calls per step).
+It calls `model.train.train`, not the capture stage (`model.stage.run`, whose `timings=` hook gives only the
+fit and total seconds): item 1 needs the same training with the recorder off and without test evaluation,
+extra callbacks (a step timer, the naive recorder, the toggle) and every step's interval. The recorder's
+own callback time is accumulated by wrapping its three hooks (two perf_counter calls per step), which no
+stage reports.
 """
 
 from __future__ import annotations

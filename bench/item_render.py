@@ -12,7 +12,7 @@ ENCODINGS = ("mp4", "mp4+webm", "gif", "png", "curves")
 
 
 def render_alone(report: Report, capture: Path, options) -> dict:
-    """Add item 2's figures from one render worker run (bench/render_probe.py splits its time)."""
+    """Add item 2's figures from one render worker run (the stage's timings hook splits its time)."""
     w = report.workload
     say(f"{w.name}: render stage alone (item 2)")
     result = render_run(w, capture, f"{options.steps}")
@@ -21,21 +21,17 @@ def render_alone(report: Report, capture: Path, options) -> dict:
     report.raw["render_parts"] = parts
     threads = result.get("layer_workers") or 1
     summed = f"summed over the stage's {threads} layer threads" if threads > 1 else "one thread"
-    frames = result.get("probe_frames")
     report.add("2", f"render: compose all frames of all {result['layers']} layers", parts["compose"], "s",
                BUDGETS["render_frames_s"], f"{result['frames']} frames per layer, "
-               f"{frames['video'] if frames else result['frames'] * result['layers']} in all, at full size; {summed}"
-               + (f" (the GIF search composed {frames['gif']} more, {parts['gif_compose']:.1f} s)"
-                  if frames and parts.get("gif_compose") is not None else
-                  " (the GIFs' own, smaller frames are inside gif below)"))
+               f"{result['frames'] * result['layers']} in all, at full size, for the videos; {summed} (the GIFs' "
+               f"own smaller frames are inside gif below)")
     encodes = {k: parts[k] for k in ENCODINGS if parts.get(k) is not None}
-    mp4 = ("mp4 = the video phase less composition: "
-           + (f"yuv conversion {parts['yuv']:.1f} s, " if parts.get("yuv") is not None else "yuv conversion, ")
-           + f"piping and waiting for ffmpeg, which used {result['ffmpeg_cpu_seconds']:.1f} CPU s beside it")
     total = sum(encodes.values()) if encodes else None
     report.add("2", "render: all encodings", total, "s", BUDGETS["render_encode_s"],
                ", ".join(f"{k} {v:.1f} s" for k, v in encodes.items())
-               + f" ({summed}; {mp4}); the whole stage took {result['render_seconds']:.1f} s wall via "
+               + f" ({summed}; mp4 = yuv conversion, piping and waiting for ffmpeg, which used "
+               f"{result['ffmpeg_cpu_seconds']:.1f} CPU s beside it; gif = its frames, the LZW and the size search; "
+               f"png = the posters); the whole stage took {result['render_seconds']:.1f} s wall via "
                f"{result['entry']}, process {result['wall_s']:.1f} s")
     peak = max(x for x in (mib_to_mb(result["maxrss_mb"]), mib_to_mb(result["tree_peak_mb"])) if x is not None)
     report.add("2", "render: peak memory of the stage", peak, "MB", BUDGETS["render_peak_mb"],

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-PACKAGES = ("tensorflow-cpu", "keras", "numpy", "pillow", "imageio", "imageio-ffmpeg", "Jinja2", "matplotlib")
+PACKAGES = ("tensorflow-cpu", "keras", "numpy", "pillow", "imageio-ffmpeg", "Jinja2", "matplotlib", "tqdm", "psutil")
 
 
 def cpu_model() -> str:

@@ -42,8 +42,8 @@ MARKERS = [
     ("render: GIF frame diff", "GifWriter.write"),
     ("render: PNG", "write_png"),
     ("render: curves", "write_curves"),
-    ("render: capture sha256", "file_digest"),
-    ("site: build", "build_site"),
+    ("render: capture sha256", "file_sha256"),
+    ("site: build", "run (report/stage.py"),
 ]
 
 

@@ -44,9 +44,9 @@ def _watch_memory(stop: threading.Event, peaks: dict) -> None:
 
 def main(argv: list[str]) -> int:
     """Run the benchmark and print its numbers."""
+    from render.assets import render_capture
     from render.encode import to_yuv420p
     from render.frames import layer_frames
-    from render.stage import render_capture
     from render.synthetic import synthetic_capture
 
     webm = "--webm" in argv
