@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the real-browser tests (tests/browser.py) need, on Debian/Ubuntu:
+# Install what the real-browser tests (tests/harness/) need, on Debian/Ubuntu:
 #   - apt: chromium, chromium-driver; default-jre-headless only if no Java 11+ is present
 #     (nodejs + npm too if npm is missing)
 #   - npm ci in the repository root: axe-core and vnu-jar, pinned in package-lock.json
