@@ -117,7 +117,11 @@ def library_versions() -> dict:
 
 
 def machine_description() -> dict:
-    """Return the CPU model and core count the run used."""
+    """Return the CPU model and core count the run used.
+
+    The model name is read from /proc/cpuinfo by hand: psutil does not report it, and
+    platform.processor() is empty on Linux.
+    """
     import os
 
     model_name = platform.processor() or platform.machine()
