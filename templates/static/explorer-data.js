@@ -1,0 +1,101 @@
+// Explorer data: the page's inline explore.json, and each (layer, probe) chunk of 8-bit activation
+// levels, loaded on demand as a classic <script> (file:// allows those, not fetch()), inflated with
+// DecompressionStream and its step-delta coding undone. Format: render/page_data.py.
+(function () {
+  "use strict";
+  var X = window.Explorer = window.Explorer || {};
+  var chunks = {};   // "layer/probe" -> Uint8Array of (T, C, H, W) levels
+  var pending = {};  // "layer/probe" -> Promise
+
+  function readMeta() {
+    var element = document.getElementById("explorer-meta");
+    if (!element) { return null; }
+    var meta = JSON.parse(element.textContent);
+    meta.base = element.getAttribute("data-base") || "";
+    meta.layerIndex = {};
+    meta.layers.forEach(function (layer, index) {
+      meta.layerIndex[layer.name] = index;
+      layer.frameSize = layer.channels * layer.map_size[0] * layer.map_size[1];
+    });
+    return meta;
+  }
+
+  function supported() {
+    return typeof DecompressionStream === "function" && typeof Response === "function" &&
+      typeof Blob === "function" && !!window.HTMLCanvasElement;
+  }
+
+  function fromBase64(text) {
+    var binary = atob(text);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) { bytes[i] = binary.charCodeAt(i); }
+    return bytes;
+  }
+
+  function inflate(bytes) {
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer().then(function (buffer) { return new Uint8Array(buffer); });
+  }
+
+  // Each step was stored minus the one before (mod 256): add them back up, in place.
+  function undoDeltas(levels, frameSize) {
+    for (var i = frameSize; i < levels.length; i++) { levels[i] = levels[i] + levels[i - frameSize]; }
+    return levels;
+  }
+
+  // Take the chunk a loaded script pushed onto window.explorerChunks (and drop its text).
+  function takeRegistered(name, probe) {
+    var queue = window.explorerChunks || [];
+    for (var i = 0; i < queue.length; i++) {
+      if (queue[i][0] === name && queue[i][1] === probe) { return queue.splice(i, 1)[0][2]; }
+    }
+    return null;
+  }
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.async = true;
+      script.onload = function () { script.remove(); resolve(); };
+      script.onerror = function () { script.remove(); reject(new Error("could not load " + src)); };
+      document.head.appendChild(script);
+    });
+  }
+
+  function key(layer, probe) { return layer + "/" + probe; }
+
+  // Return the (T, C, H, W) levels of a loaded chunk, or null while it is not loaded.
+  function chunk(layerIndex, probe) { return chunks[key(layerIndex, probe)] || null; }
+
+  // Load a chunk unless it is loaded or on its way; resolve with its levels.
+  function need(layerIndex, probe) {
+    var id = key(layerIndex, probe);
+    if (chunks[id]) { return Promise.resolve(chunks[id]); }
+    if (pending[id]) { return pending[id]; }
+    var meta = X.meta, layer = meta.layers[layerIndex];
+    pending[id] = loadScript(meta.base + layer.files[probe].path).then(function () {
+      var text = takeRegistered(layer.name, probe);
+      if (text === null) { throw new Error(layer.files[probe].path + " registered no data"); }
+      return inflate(fromBase64(text));
+    }).then(function (levels) {
+      var expected = meta.steps.length * layer.frameSize;
+      if (levels.length !== expected) {
+        throw new Error(layer.name + " probe " + probe + ": " + levels.length + " levels, expected " + expected);
+      }
+      chunks[id] = undoDeltas(levels, layer.frameSize);
+      delete pending[id];
+      return chunks[id];
+    }, function (error) { delete pending[id]; throw error; });
+    return pending[id];
+  }
+
+  // Return the bytes of all loaded chunks (for the memory figures).
+  function loadedBytes() {
+    return Object.keys(chunks).reduce(function (sum, id) { return sum + chunks[id].length; }, 0);
+  }
+
+  X.supported = supported();
+  X.meta = X.supported ? readMeta() : null;
+  X.data = {chunk: chunk, need: need, loadedBytes: loadedBytes, undoDeltas: undoDeltas};
+})();

@@ -1,0 +1,168 @@
+// Explorer drawing: levels -> the renderer's palette colours (render/palette.py, shipped in explore.json),
+// one small source canvas per (layer, probe) at one pixel per activation, and grids of cells copied from
+// it with nearest-neighbour scaling at the device's pixel ratio (a whole number of device pixels each).
+(function () {
+  "use strict";
+  var X = window.Explorer = window.Explorer || {};
+  if (!X.meta) { return; }
+  var meta = X.meta;
+  var littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+  function packed(rgb) {
+    return littleEndian ? (0xff000000 | (rgb[2] << 16) | (rgb[1] << 8) | rgb[0]) >>> 0
+      : ((rgb[0] << 24) | (rgb[1] << 16) | (rgb[2] << 8) | 0xff) >>> 0;
+  }
+  var palette = meta.palette.map(packed);  // palette index -> RGBA as one 32-bit pixel
+  var fixedTables = meta.layers.map(function (layer) {
+    return Uint32Array.from(layer.fixed_table, function (index) { return palette[index]; });
+  });
+  var contrastTable = new Uint32Array(256);
+
+  // Return the level -> pixel table of a layer at snapshot t under "fixed" or "contrast".
+  // Contrast: 0 stays white and the step's largest |level - 128| (all probes) reaches the table's end,
+  // rounding half up: index = 95 + floor((190 k + m) / (2 m)), exact in doubles for these integers.
+  function table(layerIndex, t, mode) {
+    if (mode !== "contrast") { return fixedTables[layerIndex]; }
+    var m = meta.layers[layerIndex].contrast_extents[t], centre = meta.center_index, top = meta.table_size - 1;
+    for (var level = 0; level < 256; level++) {
+      var k = level - meta.zero_level;
+      var index = Math.floor((2 * centre * k + m) / (2 * m)) + centre;
+      contrastTable[level] = palette[Math.max(0, Math.min(top, index))];
+    }
+    contrastTable[meta.nan_level] = palette[meta.nan_index];
+    return contrastTable;
+  }
+
+  // The activation value a level stands for in a layer (NaN for the NaN level).
+  function value(layerIndex, level) {
+    if (level === meta.nan_level) { return NaN; }
+    return (level - meta.zero_level) * meta.layers[layerIndex].scale / meta.half_range;
+  }
+
+  function Source(width, height) {
+    this.canvas = document.createElement("canvas");
+    this.canvas.width = width;
+    this.canvas.height = height;
+    this.context = this.canvas.getContext("2d");
+    this.image = this.context.createImageData(width, height);
+    this.pixels = new Uint32Array(this.image.data.buffer);
+    this.state = null;
+  }
+
+  var sources = {};
+  // Return the source canvas of (layer, probe) filled for snapshot t and mode, or null without data.
+  function activationSource(layerIndex, probe, t, mode) {
+    var levels = X.data.chunk(layerIndex, probe);
+    if (!levels) { return null; }
+    var layer = meta.layers[layerIndex], id = layerIndex + "/" + probe;
+    var source = sources[id] || (sources[id] = new Source(layer.map_size[1], layer.channels * layer.map_size[0]));
+    var state = t + ":" + mode;
+    if (source.state !== state) {
+      var lut = table(layerIndex, t, mode), pixels = source.pixels, size = layer.frameSize;
+      for (var i = 0, offset = t * size; i < size; i++) { pixels[i] = lut[levels[offset + i]]; }
+      source.context.putImageData(source.image, 0, 0);
+      source.state = state;
+    }
+    return source;
+  }
+
+  var probeSource = null;
+  function probeImages() {
+    if (probeSource) { return probeSource; }
+    var side = meta.probe_size, grey = atob(meta.probe_grey), count = meta.probe_labels.length;
+    probeSource = new Source(side[1], count * side[0]);
+    for (var i = 0; i < grey.length; i++) {
+      var level = grey.charCodeAt(i);
+      probeSource.pixels[i] = packed([level, level, level]);
+    }
+    probeSource.context.putImageData(probeSource.image, 0, 0);
+    return probeSource;
+  }
+
+  // A grid of cells on one canvas. spec: {layer (index, or -1 for the probe images), cells: [{channel,
+  // probe, row, col}], rows, cols}; cell sides are a whole number of device pixels per activation.
+  function Grid(canvas, spec) {
+    this.canvas = canvas;
+    this.spec = spec;
+    this.context = canvas.getContext("2d", {alpha: false});
+    this.map = spec.layer < 0 ? meta.probe_size : meta.layers[spec.layer].map_size;
+    this.drawn = null;
+  }
+
+  // Size the canvas for cells of about `cellCss` CSS pixels; return the CSS pitch between cells.
+  Grid.prototype.layout = function (cellCss, gutterCss) {
+    var ratio = window.devicePixelRatio || 1, spec = this.spec, map = this.map;
+    var block = Math.max(1, Math.floor(cellCss * ratio / map[1]));
+    if (spec.layer < 0 && spec.match) { block = spec.match.cellDevice / map[1]; }
+    this.cellDevice = Math.round(block * map[1]);
+    this.gutterDevice = Math.max(1, Math.round((gutterCss || 2) * ratio));
+    this.pitchDevice = this.cellDevice + this.gutterDevice;
+    var width = this.gutterDevice + spec.cols * this.pitchDevice;
+    var height = this.gutterDevice + spec.rows * this.pitchDevice;
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    this.canvas.style.width = width / ratio + "px";
+    this.canvas.style.height = height / ratio + "px";
+    this.canvas.setAttribute("data-cell-device", String(this.cellDevice));
+    this.canvas.setAttribute("data-gutter-device", String(this.gutterDevice));
+    var paper = meta.paper;
+    this.context.fillStyle = "rgb(" + paper[0] + "," + paper[1] + "," + paper[2] + ")";
+    this.context.fillRect(0, 0, width, height);
+    this.context.imageSmoothingEnabled = false;
+    this.drawn = null;
+    return this.pitchDevice / ratio;
+  };
+
+  // Return the (x, y) device pixel of a cell's top-left corner.
+  Grid.prototype.origin = function (cell) {
+    return [this.gutterDevice + cell.col * this.pitchDevice, this.gutterDevice + cell.row * this.pitchDevice];
+  };
+
+  // Draw snapshot t; return true when every cell had its data.
+  Grid.prototype.draw = function (t, mode) {
+    var spec = this.spec, state = t + ":" + mode, complete = true;
+    if (this.drawn === state) { return true; }
+    var map = this.map, side = this.cellDevice, context = this.context;
+    for (var i = 0; i < spec.cells.length; i++) {
+      var cell = spec.cells[i], at = this.origin(cell), source, sy;
+      if (spec.layer < 0) {
+        source = probeImages();
+        sy = cell.probe * map[0];
+      } else {
+        source = activationSource(spec.layer, cell.probe, t, mode);
+        sy = cell.channel * map[0];
+      }
+      if (!source) { complete = false; continue; }
+      context.drawImage(source.canvas, 0, sy, map[1], map[0], at[0], at[1], side, side);
+    }
+    this.drawn = complete ? state : null;
+    return complete;
+  };
+
+  // Return {cell, x, y} (activation coordinates within the cell) under a client point, or null.
+  Grid.prototype.hit = function (clientX, clientY) {
+    var box = this.canvas.getBoundingClientRect();
+    var x = (clientX - box.left) * this.canvas.width / box.width - this.gutterDevice;
+    var y = (clientY - box.top) * this.canvas.height / box.height - this.gutterDevice;
+    var col = Math.floor(x / this.pitchDevice), row = Math.floor(y / this.pitchDevice);
+    var inX = x - col * this.pitchDevice, inY = y - row * this.pitchDevice;
+    if (x < 0 || y < 0 || inX >= this.cellDevice || inY >= this.cellDevice) { return null; }
+    var cell = this.spec.cells.filter(function (c) { return c.row === row && c.col === col; })[0];
+    if (!cell) { return null; }
+    var block = this.cellDevice / this.map[1];
+    return {cell: cell, x: Math.floor(inX / block), y: Math.floor(inY / block)};
+  };
+
+  // Return the level at snapshot t of a hit (from Grid.hit), or null without data.
+  function levelAt(layerIndex, hit, t) {
+    var levels = X.data.chunk(layerIndex, hit.cell.probe);
+    if (!levels) { return null; }
+    var map = meta.layers[layerIndex].map_size;
+    var index = t * meta.layers[layerIndex].frameSize + (hit.cell.channel * map[0] + hit.y) * map[1] + hit.x;
+    return levels[index];
+  }
+
+  X.draw = {Grid: Grid, table: table, value: value, levelAt: levelAt, palette: palette};
+})();

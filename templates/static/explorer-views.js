@@ -1,0 +1,218 @@
+// Explorer views: each layer section's grid (channels x probes, the probe row above it) and the compact
+// all-layers view of one probe. They are sized to whole device pixels per activation, load their data
+// when they come near the screen, and redraw (once per frame at most) when the step or the scale changes.
+(function () {
+  "use strict";
+  var X = window.Explorer = window.Explorer || {};
+  if (!X.meta || !X.draw || !X.control) { return; }
+  var meta = X.meta, Grid = X.draw.Grid;
+  var views = [];
+  var MAX_CELL = 64, GUTTER = 2;
+
+  function cellsOf(channels, probes, columns, transpose) {
+    var cells = [];
+    channels.forEach(function (channel, c) {
+      probes.forEach(function (probe, p) {
+        cells.push(transpose ? {channel: channel, probe: probe, row: Math.floor(c / columns), col: c % columns}
+          : {channel: channel, probe: probe, row: c, col: p});
+      });
+    });
+    return cells;
+  }
+
+  function range(count) { return Array.from({length: count}, function (_, i) { return i; }); }
+
+  // A layer section's view: every channel (rows) of every probe (columns), the probe images on top.
+  function layerView(figure) {
+    var layerIndex = meta.layerIndex[figure.getAttribute("data-explorer-layer")];
+    if (layerIndex === undefined) { return null; }
+    var layer = meta.layers[layerIndex], probes = range(meta.probe_labels.length);
+    var grid = new Grid(figure.querySelector(".xl-grid"), {layer: layerIndex, rows: layer.channels,
+      cols: probes.length, cells: cellsOf(range(layer.channels), probes, 0, false)});
+    var head = new Grid(figure.querySelector(".xl-probes"), {layer: -1, rows: 1, cols: probes.length,
+      cells: probes.map(function (p) { return {channel: 0, probe: p, row: 0, col: p}; }), match: grid});
+    return {element: figure, layers: [layerIndex], grids: [grid, head], probes: function () { return probes; },
+      layout: function () {
+        var body = figure.querySelector(".xl-body"), labels = figure.querySelector(".xl-rows");
+        var room = body.clientWidth - labels.offsetWidth - 1;
+        var cell = Math.min(MAX_CELL, (room - GUTTER) / probes.length - GUTTER);
+        var pitch = grid.layout(cell, GUTTER);
+        head.layout(cell, GUTTER);
+        figure.style.setProperty("--x-pitch", pitch + "px");
+        figure.style.setProperty("--x-grid-width", grid.canvas.style.width);
+      }};
+  }
+
+  function selectedProbe(root) {
+    var checked = root.querySelector("input[name='explorer-probe']:checked");
+    return checked ? +checked.value : 0;
+  }
+
+  // The compact view: the chosen probe through all layers, each layer's channels in a small block.
+  function compactView(root) {
+    var grids = [], probe = selectedProbe(root);
+    var input = new Grid(root.querySelector("[data-explorer-compact-input]"), {layer: -1, rows: 1, cols: 1,
+      cells: [{channel: 0, probe: probe, row: 0, col: 0}]});
+    root.querySelectorAll("[data-explorer-compact-layer]").forEach(function (canvas) {
+      var layerIndex = meta.layerIndex[canvas.getAttribute("data-explorer-compact-layer")];
+      var channels = meta.layers[layerIndex].channels;
+      var columns = channels <= 4 ? 2 : 4;
+      grids.push(new Grid(canvas, {layer: layerIndex, rows: Math.ceil(channels / columns), cols: columns,
+        cells: cellsOf(range(channels), [probe], columns, true)}));
+    });
+    var view = {element: root, grids: [input].concat(grids),
+      layers: grids.map(function (grid) { return grid.spec.layer; }),
+      probes: function () { return [probe]; },
+      layout: function () {
+        var cell = root.clientWidth >= 640 ? 56 : 30;
+        input.layout(2 * cell + GUTTER, GUTTER);
+        grids.forEach(function (grid) { grid.layout(cell, GUTTER); });
+      }};
+    root.addEventListener("change", function (event) {
+      if (event.target.name !== "explorer-probe") { return; }
+      probe = +event.target.value;
+      view.grids.forEach(function (grid) {
+        grid.spec.cells.forEach(function (cell) { cell.probe = probe; });
+        grid.drawn = null;
+      });
+      load(view);
+      requestDraw();
+    });
+    return view;
+  }
+
+  function load(view) {
+    var wanted = [];
+    view.layers.forEach(function (layerIndex) {
+      view.probes().forEach(function (probe) { wanted.push(X.data.need(layerIndex, probe)); });
+    });
+    setStatus(view, "Loading the activations\u2026");
+    Promise.all(wanted).then(function () { setStatus(view, ""); view.force = true; requestDraw(); }, function (error) {
+      setStatus(view, "The activations could not be loaded (" + error.message + ").");
+      view.element.querySelectorAll("[data-explorer-fallback]").forEach(function (e) { e.hidden = false; });
+    });
+  }
+
+  function setStatus(view, text) {
+    var status = view.element.querySelector("[data-explorer-status]");
+    if (status) { status.textContent = text; status.hidden = !text; }
+  }
+
+  function extent(layerIndex, t, mode) {
+    var layer = meta.layers[layerIndex];
+    return mode === "contrast" ? layer.contrast_extents[t] * layer.scale / meta.half_range : layer.scale;
+  }
+
+  function legendText(layerIndex, t, mode) {
+    var scale = meta.layers[layerIndex].scale;
+    if (mode !== "contrast") {
+      return "Fixed scale: \u2212" + scale + " red, 0 white, +" + scale + " blue, at every step.";
+    }
+    return "Contrast scale: full colour at \u00b1" + extent(layerIndex, t, mode).toPrecision(2) +
+      ", this layer's largest |value| at step " + meta.steps[t] + "; 0 is still white.";
+  }
+
+  function writeLegends(root, t, mode) {
+    root.querySelectorAll("[data-explorer-legend]").forEach(function (element) {
+      element.textContent = legendText(meta.layerIndex[element.getAttribute("data-explorer-legend")], t, mode);
+    });
+    root.querySelectorAll("[data-explorer-scale]").forEach(function (element) {
+      var index = meta.layerIndex[element.getAttribute("data-explorer-scale")];
+      element.textContent = "\u00b1" + extent(index, t, mode).toPrecision(2);
+    });
+    root.querySelectorAll("[data-explorer-scale-name]").forEach(function (element) {
+      element.textContent = mode === "contrast"
+        ? "Contrast per layer: each layer stretched to its largest |value| at this step (under each block); 0 white."
+        : "Fixed scale: \u22121 red, 0 white, +1 blue, the same for every layer and step.";
+    });
+  }
+
+  function drawColorbar() {
+    document.querySelectorAll("[data-explorer-colorbar]").forEach(function (canvas) {
+      var size = meta.table_size, context = canvas.getContext("2d");
+      canvas.width = size;
+      canvas.height = 1;
+      var image = context.createImageData(size, 1), pixels = new Uint32Array(image.data.buffer);
+      for (var i = 0; i < size; i++) { pixels[i] = X.draw.palette[i]; }
+      context.putImageData(image, 0, 0);
+    });
+  }
+
+  var scheduled = false;
+  function requestDraw() {
+    if (!scheduled) { scheduled = true; requestAnimationFrame(drawVisible); }
+  }
+
+  function drawVisible() {
+    scheduled = false;
+    var state = X.control.state, t = state.index, complete = true, drawn = [];
+    views.forEach(function (view) {
+      if (!view.visible && !view.force) { return; }
+      view.force = false;
+      view.grids.forEach(function (grid) {
+        if (grid.drawn !== t + ":" + state.mode) { drawn.push(grid); }
+        complete = grid.draw(t, state.mode) && complete;
+      });
+      writeLegends(view.element, t, state.mode);
+    });
+    if (X.stats.flush) {  // make the canvases rasterise now, so that the time below includes it
+      drawn.forEach(function (grid) { grid.context.getImageData(0, 0, 1, 1); });
+    }
+    var since = X.stats.pendingSince;
+    X.stats.pendingSince = null;
+    if (since !== null && complete && drawn.length) {
+      var now = performance.now();
+      X.stats.samples.push(now - since);
+      requestAnimationFrame(function () { X.stats.frames.push(performance.now() - since); });
+    }
+    if (X.tooltip) { X.tooltip.refresh(); }
+  }
+
+  function observe() {
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        var view = views.filter(function (v) { return v.element === entry.target; })[0];
+        var wasVisible = view.visible;
+        view.visible = entry.isIntersecting;
+        if (view.visible && !wasVisible) { load(view); requestDraw(); }
+      });
+    }, {rootMargin: "50% 0px 50% 0px"});
+    views.forEach(function (view) { observer.observe(view.element); });
+  }
+
+  function layoutAll() {
+    views.forEach(function (view) { view.layout(); view.force = true; });
+    var bar = document.querySelector("[data-explorer-stepbar]");
+    if (bar) { document.documentElement.style.setProperty("--x-stepbar", bar.offsetHeight + "px"); }
+    requestDraw();
+  }
+
+  function start() {
+    document.querySelectorAll("[data-explorer-fallback]").forEach(function (e) { e.hidden = true; });
+    document.querySelectorAll("[data-explorer-ui]").forEach(function (e) { e.hidden = false; });
+    document.querySelectorAll("[data-explorer-layer]").forEach(function (figure) {
+      var view = layerView(figure);
+      if (view) { views.push(view); }
+    });
+    document.querySelectorAll("[data-explorer-compact]").forEach(function (root) { views.push(compactView(root)); });
+    drawColorbar();
+    layoutAll();
+    var width = window.innerWidth, ratio = window.devicePixelRatio;
+    window.addEventListener("resize", function () {
+      if (window.innerWidth !== width || window.devicePixelRatio !== ratio) {
+        width = window.innerWidth;
+        ratio = window.devicePixelRatio;
+        layoutAll();
+      }
+    });
+    X.control.onChange(requestDraw);
+    var initial = document.querySelector("[data-explorer-initial]");
+    X.control.start(initial ? +initial.getAttribute("data-explorer-initial") : meta.steps[meta.steps.length - 1]);
+    observe();
+    if (X.tooltip) { X.tooltip.bind(views); }
+    document.documentElement.setAttribute("data-explorer", "ready");
+  }
+
+  X.views = {list: views, requestDraw: requestDraw, layoutAll: layoutAll};
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+})();
