@@ -22,11 +22,13 @@ import tempfile
 from pathlib import Path
 
 from pipeline.files import TEMPORARY_SUFFIX, crash_point
-from pipeline.layout import CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME, Layout
+from pipeline.layout import ASSETS_NAME, CAPTURE_NAME, ERROR_LOG_NAME, MODEL_NAME, TIMINGS_NAME, Layout
 
 OWNER_MARKER = ".made-by-generate-py"
 MARKER_TEXT = ("This folder was written by generate.py (Watch a neural network learn to see) and is replaced or "
                "rewritten by every build: keep no files of your own in it.\n")
+# What the project writes into a build folder: the stages' files, and the browser tests' screenshots.
+BUILD_ENTRIES = frozenset({CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME, ASSETS_NAME, ERROR_LOG_NAME, "screenshots"})
 EARLIER_SITE_FILES = ("index.html", ".nojekyll", "assets/findings.json")  # a site from before the marker
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NO_EXCHANGE_VARIABLE = "GENERATE_NO_EXCHANGE"  # tests set it to exercise the two-rename fallback
@@ -46,10 +48,12 @@ def _protected_places() -> dict[str, Path]:
     return {"the project folder": PROJECT_ROOT, "the current folder": Path.cwd().resolve()}
 
 
-def check_owned(folder: Path, flag: str, earlier_output: tuple[str, ...] = ()) -> None:
-    """Raise FolderError unless `folder` is absent, empty, marked as the tool's, or holds all of `earlier_output`.
+def check_owned(folder: Path, flag: str, earlier_output: tuple[str, ...] = (), own_names: frozenset = frozenset()
+                ) -> None:
+    """Raise FolderError unless `folder` is absent, empty, marked as the tool's, or holds the tool's files only.
 
-    `earlier_output` names the files by which a folder written by a version without the marker is known.
+    `earlier_output` names the files by which a folder written by a version without the marker is
+    known; `own_names` are entries the project itself puts there (a folder holding nothing else is its).
     """
     if folder.is_symlink():
         raise FolderError(f"{flag} {folder} is a symbolic link: pass the folder it points to, or a new folder")
@@ -58,7 +62,7 @@ def check_owned(folder: Path, flag: str, earlier_output: tuple[str, ...] = ()) -
     if not folder.is_dir():
         raise FolderError(f"{flag} {folder} is a file, not a folder: pass a folder path (it is created if missing)")
     names = sorted(os.listdir(folder))
-    if not names or OWNER_MARKER in names:
+    if not names or OWNER_MARKER in names or set(names) <= own_names:
         return
     if earlier_output and all((folder / name).is_file() for name in earlier_output):
         return
@@ -97,7 +101,7 @@ def check_writable(folder: Path, flag: str) -> None:
 def prepare(layout: Layout, writes_site: bool) -> None:
     """Check the output folders before any work, then clear what killed runs left and mark the build folder."""
     build, site = layout.build_dir, layout.site_dir
-    check_owned(build, "--build-dir", (CAPTURE_NAME,))
+    check_owned(build, "--build-dir", (CAPTURE_NAME,), BUILD_ENTRIES)
     check_not_over(build, "--build-dir", {})
     check_writable(build, "--build-dir")
     if writes_site:

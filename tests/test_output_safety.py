@@ -110,6 +110,17 @@ def test_the_build_folder_is_owned_too(tmp_path, target):
     assert tree(users) == before and not (tmp_path / "site").exists()
 
 
+def test_a_build_folder_holding_only_the_projects_own_files_is_accepted(tmp_path):
+    from pipeline.folders import prepare
+    from pipeline.layout import Layout
+
+    build = tmp_path / "build"
+    (build / "screenshots").mkdir(parents=True)  # what the browser tests leave in the project's build/
+    (build / "screenshots" / "desktop.png").write_bytes(b"png")
+    prepare(Layout(build, tmp_path / "site"), writes_site=True)
+    assert (build / OWNER_MARKER).is_file() and (build / "screenshots" / "desktop.png").read_bytes() == b"png"
+
+
 def test_a_new_model_beside_an_old_capture_is_never_published(run_copy, tmp_path):
     build, site = run_copy
     old_capture = (build / "capture.npz").read_bytes()
