@@ -87,32 +87,48 @@
     this.context = canvas.getContext("2d", {alpha: false});
     this.map = spec.layer < 0 ? meta.probe_size : meta.layers[spec.layer].map_size;
     this.drawn = null;
+    this.live = false;  // no pixels until its view comes near the screen
   }
+
+  // Every map side divides `unit` (28 for 28, 14 and 7), so cells of a multiple of it are the same size
+  // in every layer, as in the renderer's frames; cells smaller than that take whole pixels per value.
+  function gcd(a, b) { return b ? gcd(b, a % b) : a; }
+  var unit = meta.layers.reduce(function (u, layer) { return u * layer.map_size[1] / gcd(u, layer.map_size[1]); },
+    meta.probe_size[1]);
 
   // Size the canvas for cells of about `cellCss` CSS pixels; return the CSS pitch between cells.
   Grid.prototype.layout = function (cellCss, gutterCss) {
     var ratio = window.devicePixelRatio || 1, spec = this.spec, map = this.map;
-    var block = Math.max(1, Math.floor(cellCss * ratio / map[1]));
-    if (spec.layer < 0 && spec.match) { block = spec.match.cellDevice / map[1]; }
-    this.cellDevice = Math.round(block * map[1]);
+    var units = Math.floor(cellCss * ratio / unit);
+    this.cellDevice = units >= 1 ? units * unit : Math.max(1, Math.floor(cellCss * ratio / map[1])) * map[1];
+    if (spec.match) { this.cellDevice = spec.match.cellDevice; }
     this.gutterDevice = Math.max(1, Math.round((gutterCss || 2) * ratio));
     this.pitchDevice = this.cellDevice + this.gutterDevice;
     var width = this.gutterDevice + spec.cols * this.pitchDevice;
     var height = this.gutterDevice + spec.rows * this.pitchDevice;
-    if (this.canvas.width !== width || this.canvas.height !== height) {
-      this.canvas.width = width;
-      this.canvas.height = height;
-    }
     this.canvas.style.width = width / ratio + "px";
     this.canvas.style.height = height / ratio + "px";
     this.canvas.setAttribute("data-cell-device", String(this.cellDevice));
     this.canvas.setAttribute("data-gutter-device", String(this.gutterDevice));
+    this.drawn = null;
+    if (!this.live) { return this.pitchDevice / ratio; }
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
     var paper = meta.paper;
     this.context.fillStyle = "rgb(" + paper[0] + "," + paper[1] + "," + paper[2] + ")";
     this.context.fillRect(0, 0, width, height);
     this.context.imageSmoothingEnabled = false;
-    this.drawn = null;
     return this.pitchDevice / ratio;
+  };
+
+  // Give the canvas's pixels back while it is far off screen (its CSS size stays); layout() restores them.
+  Grid.prototype.release = function () {
+    this.live = false;
+    this.canvas.width = 0;
+    this.canvas.height = 0;
+    this.drawn = null;
   };
 
   // Return the (x, y) device pixel of a cell's top-left corner.
@@ -123,6 +139,7 @@
   // Draw snapshot t; return true when every cell had its data.
   Grid.prototype.draw = function (t, mode) {
     var spec = this.spec, state = t + ":" + mode, complete = true;
+    if (!this.live) { return false; }
     if (this.drawn === state) { return true; }
     var map = this.map, side = this.cellDevice, context = this.context;
     for (var i = 0; i < spec.cells.length; i++) {

@@ -87,7 +87,7 @@
       view.probes().forEach(function (probe) { wanted.push(X.data.need(layerIndex, probe)); });
     });
     setStatus(view, "Loading the activations\u2026");
-    Promise.all(wanted).then(function () { setStatus(view, ""); view.force = true; requestDraw(); }, function (error) {
+    Promise.all(wanted).then(function () { setStatus(view, ""); requestDraw(); }, function (error) {
       setStatus(view, "The activations could not be loaded (" + error.message + ").");
       view.element.querySelectorAll("[data-explorer-fallback]").forEach(function (e) { e.hidden = false; });
     });
@@ -138,50 +138,74 @@
     });
   }
 
-  var scheduled = false;
+  var scheduled = false, idle = null;
   function requestDraw() {
-    if (!scheduled) { scheduled = true; requestAnimationFrame(drawVisible); }
+    if (!scheduled) { scheduled = true; requestAnimationFrame(drawOnScreen); }
   }
 
-  function drawVisible() {
-    scheduled = false;
+  // Draw the views that are not up to date; return {complete, grids drawn}.
+  function drawViews(list) {
     var state = X.control.state, t = state.index, complete = true, drawn = [];
-    views.forEach(function (view) {
-      if (!view.visible && !view.force) { return; }
-      view.force = false;
+    list.forEach(function (view) {
       view.grids.forEach(function (grid) {
         if (grid.drawn !== t + ":" + state.mode) { drawn.push(grid); }
         complete = grid.draw(t, state.mode) && complete;
       });
       writeLegends(view.element, t, state.mode);
     });
+    return {complete: complete, drawn: drawn};
+  }
+
+  // Each frame: the views on screen now (timed); the ones just off it when the page is idle.
+  function drawOnScreen() {
+    scheduled = false;
+    var result = drawViews(views.filter(function (view) { return view.near && view.onScreen; }));
     if (X.stats.flush) {  // make the canvases rasterise now, so that the time below includes it
-      drawn.forEach(function (grid) { grid.context.getImageData(0, 0, 1, 1); });
+      result.drawn.forEach(function (grid) { grid.context.getImageData(0, 0, 1, 1); });
     }
     var since = X.stats.pendingSince;
     X.stats.pendingSince = null;
-    if (since !== null && complete && drawn.length) {
-      var now = performance.now();
-      X.stats.samples.push(now - since);
+    if (since !== null && result.complete && result.drawn.length) {
+      X.stats.samples.push(performance.now() - since);
       requestAnimationFrame(function () { X.stats.frames.push(performance.now() - since); });
     }
     if (X.tooltip) { X.tooltip.refresh(); }
+    if (idle !== null) { clearTimeout(idle); }
+    idle = setTimeout(drawNear, 150);  // once the reader pauses
   }
 
+  function drawNear() {
+    idle = null;
+    drawViews(views.filter(function (view) { return view.near && !view.onScreen; }));
+  }
+
+  function viewOf(element) { return views.filter(function (view) { return view.element === element; })[0]; }
+
+  // Near the screen (half a screen either way): pixels, data, drawn; off it: pixels given back.
+  // On screen: redrawn with every step.
   function observe() {
-    var observer = new IntersectionObserver(function (entries) {
+    var near = new IntersectionObserver(function (entries) {
       entries.forEach(function (entry) {
-        var view = views.filter(function (v) { return v.element === entry.target; })[0];
-        var wasVisible = view.visible;
-        view.visible = entry.isIntersecting;
-        if (view.visible && !wasVisible) { load(view); requestDraw(); }
+        var view = viewOf(entry.target), was = view.near;
+        view.near = entry.isIntersecting;
+        if (view.near && !was) {
+          view.grids.forEach(function (grid) { grid.live = true; });
+          view.layout();
+          load(view);
+          requestDraw();
+        }
+        if (!view.near && was) { view.grids.forEach(function (grid) { grid.release(); }); }
       });
     }, {rootMargin: "50% 0px 50% 0px"});
-    views.forEach(function (view) { observer.observe(view.element); });
+    var screen = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) { viewOf(entry.target).onScreen = entry.isIntersecting; });
+      requestDraw();
+    });
+    views.forEach(function (view) { near.observe(view.element); screen.observe(view.element); });
   }
 
   function layoutAll() {
-    views.forEach(function (view) { view.layout(); view.force = true; });
+    views.forEach(function (view) { view.layout(); });
     var bar = document.querySelector("[data-explorer-stepbar]");
     if (bar) { document.documentElement.style.setProperty("--x-stepbar", bar.offsetHeight + "px"); }
     requestDraw();
