@@ -1,15 +1,44 @@
-"""Record named layers' outputs for fixed probe images after every training step.
+"""Record named layers' outputs for fixed probe inputs after every training step.
 
-`ActivationRecorder` is a Keras callback for any functional model: pass it to `fit`, then call
-`recorder.result()` for the steps (T,) and each layer's (T, N, H, W, C) float16 snapshots.
+`ActivationRecorder` is a Keras callback: pass it to `fit`, then call `recorder.result()` for the
+recorded steps (T,) and each layer's (T, N, ...) float16 snapshots, where snapshot k is what
+`model(probes, training=False)` computes inside that layer after step k (step 0: before training).
+One file, Keras and numpy only (TensorFlow is imported when the TensorFlow backend is used), so it
+can be copied into a notebook::
+
+    import keras, numpy as np
+    from recorder import ActivationRecorder
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, name="conv"),
+                              keras.layers.Flatten(), keras.layers.Dense(10, name="head")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x, y = np.random.rand(256, 28, 28, 1).astype("float32"), np.random.randint(0, 10, 256)
+    recorder = ActivationRecorder(x[:5], ["conv", "head"])  # or one name: "conv"; nested: "block1/conv"
+    model.fit(x, y, batch_size=32, epochs=2, callbacks=[recorder], verbose=0)
+    steps, activations = recorder.result()  # steps: 0..16; activations["conv"].shape == (17, 5, 26, 26, 4)
+
+What it records on:
+- functional, Sequential and subclassed models (a subclassed model, or a layer inside a sub-model
+  named "outer/inner", is recorded by hooking the layer's `call` during the probes' forward pass);
+- probes as one array, or a list or dict of arrays for a model with several inputs;
+- one or many layers whose call returns one tensor of any rank (the layer must run once per forward pass);
+- `steps_per_execution`, a custom `train_step`, `jit_compile`, `tf.distribute` strategies (the
+  in-graph path below), inputs of unknown length, and repeated `fit` calls (each starts at step 0).
+
+Steps are true optimizer steps. It records step 0, every `every`-th step up to `total_steps` (by
+default the `fit` call's epochs x steps per epoch) and always the final state, labelled with its
+real step, also when the run ends before or after `total_steps`. Where it cannot record exactly it
+raises `RecorderError` at the start of `fit`, saying what is supported.
 
 On the TensorFlow backend the probe forward pass runs inside the compiled train step and writes
-into preallocated float16 variables with `scatter_nd_update`, so recording adds no extra function
-call or host round trip per step; the buffers are read once, when training ends. Elsewhere (or
-with `in_graph=False`) a compiled extractor is called after each step instead.
+into preallocated float16 variables, so recording adds no extra function call or host round trip
+per step; the buffers are read once, when training ends. Elsewhere (or with `in_graph=False`) a
+compiled extractor is called after each step instead; that path needs `steps_per_execution=1`.
 """
 
 from __future__ import annotations
+
+import functools
 
 import keras
 import numpy as np
@@ -17,24 +46,37 @@ import numpy as np
 CONV_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
 
 
+class RecorderError(ValueError):
+    """A model, input or setting the recorder cannot record exactly; raised when `fit` starts."""
+
+
 class ActivationRecorder(keras.callbacks.Callback):
     """Keras callback that records named layers' outputs for fixed probe inputs during `fit`.
 
-    It records once before the first step (step 0) and after every `every`-th step (the last step
-    is always recorded). It only records: no plotting, normalising or file writing happens inside
-    training.
+    It records once before the first step (step 0), after every `every`-th step up to
+    `total_steps`, and the final state. It only records: no plotting, normalising or file writing
+    happens inside training.
     """
 
-    def __init__(self, probe_images: np.ndarray, layer_names=CONV_LAYERS, total_steps: int | None = None,
+    def __init__(self, probe_images, layer_names=CONV_LAYERS, total_steps: int | None = None,
                  every: int = 1, in_graph: bool | None = None):
         super().__init__()
-        if every <= 0:
-            raise ValueError(f"every must be a positive integer, got {every}")
-        self.probe_inputs = np.asarray(probe_images, np.float32)  # (N, H, W, C) model inputs
-        self.layer_names = tuple(layer_names)
+        if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every <= 0:
+            raise ValueError(f"every must be a positive integer, got {every!r}")
+        if total_steps is not None and (not isinstance(total_steps, (int, np.integer)) or total_steps < 0):
+            raise ValueError(f"total_steps must be a non-negative integer or None, got {total_steps!r}")
+        names = (layer_names,) if isinstance(layer_names, str) else tuple(layer_names)
+        if not names or not all(isinstance(name, str) and name for name in names):
+            raise ValueError(f"layer_names must be one layer name or a sequence of names, got {layer_names!r}")
+        if len(set(names)) != len(names):
+            raise ValueError(f"layer_names repeats a name: {names}")
+        self.probe_inputs = _as_probe_inputs(probe_images)  # (N, ...) model inputs, or a list/dict of them
+        self.layer_names = names
         self.total_steps = total_steps
-        self.every = every
+        self.every = int(every)
+        # the path it will take (on_train_begin settles it: an input of unknown length takes the per-step path)
         self.in_graph = keras.backend.backend() == "tensorflow" if in_graph is None else in_graph
+        self._given_total, self._given_in_graph = total_steps, in_graph
         self.steps: list[int] = []
         self.snapshots: dict[str, np.ndarray] = {}
 
@@ -46,67 +88,193 @@ class ActivationRecorder(keras.callbacks.Callback):
         return planned
 
     def on_train_begin(self, logs=None):
-        """Build the extractor and buffers, record the untrained model as step 0, hook the train step."""
-        if self.total_steps is None:
-            self.total_steps = int(self.params["steps"]) * int(self.params["epochs"])
-        self._extractor = keras.Model(inputs=self.model.inputs,
-                                      outputs=[self.model.get_layer(name).output for name in self.layer_names])
-        self._planned = self.planned_steps()
-        self._rows = {step: row for row, step in enumerate(self._planned)}
+        """Check what can be recorded, build the extractor, record the untrained model as step 0."""
+        tensorflow = keras.backend.backend() == "tensorflow"
+        spe = int(getattr(self.model, "steps_per_execution", 1) or 1)
+        self.total_steps = self._given_total if self._given_total is not None else _fit_steps(self.params)
+        if self._given_in_graph and not tensorflow:
+            _refuse(f"in_graph=True needs the TensorFlow backend (this is {keras.backend.backend()}); "
+                    "use in_graph=False with steps_per_execution=1")
+        if self.total_steps is None and (self._given_in_graph or spe > 1):
+            _refuse("the number of steps is unknown (an input of unknown length): pass total_steps=... "
+                    "(an estimate is fine), or use in_graph=False with steps_per_execution=1")
+        self.in_graph = self._given_in_graph if self._given_in_graph is not None else (
+            tensorflow and self.total_steps is not None)
+        if not self.in_graph and spe > 1:
+            _refuse(f"steps_per_execution={spe} runs {spe} steps per callback, so the per-step path "
+                    "(in_graph=False) cannot see them: compile with steps_per_execution=1, or use "
+                    "in_graph=True (TensorFlow backend)")
+        self._hooks = []
+        try:
+            self._extractor = self._build_extractor()
+        except BaseException:
+            self._unhook()
+            raise
+        self._planned = self.planned_steps() if self.total_steps is not None else None
+        self._rows = {step: row for row, step in enumerate(self._planned)} if self._planned else {}
         self._step = 0
+        self.steps, self._values = [], {name: [] for name in self.layer_names}
         if self.in_graph:
             self._hook_train_step()
         else:
             self._extract = _compiled(self._extractor)
-            outputs = self._extract(self.probe_inputs)
-            self.snapshots = {name: np.zeros((len(self._planned), *out.shape), np.float16)  # (T, N, H, W, C)
-                              for name, out in zip(self.layer_names, outputs)}
-            self._store(0, outputs)
+            self._store(0, self._extract(self.probe_inputs))
 
     def on_train_batch_end(self, batch, logs=None):
         """Count the step; on the per-step path, record it if the stride selects it."""
         self._step += 1
-        if not self.in_graph and self._step in self._rows:
+        if not self.in_graph and (self._step in self._rows if self._planned is not None
+                                  else self._step % self.every == 0):
             self._store(self._step, self._extract(self.probe_inputs))
 
     def on_train_end(self, logs=None):
-        """Unhook the train step and copy the in-graph buffers out once."""
-        if not self.in_graph:
-            return
-        del self.model.train_step  # the instance attribute; the class's method is back
-        self.model.train_function = None  # rebuilt without the hook on the next fit
-        count = sum(1 for step in self._planned if step <= self._step)
-        self.snapshots = {name: buffer.numpy()[:count] for name, buffer in zip(self.layer_names, self._buffers)}
-        self.steps = self._planned[:count]
-        self._buffers = None
+        """Unhook, copy the in-graph buffers out once, and record the final state if no step held it."""
+        if self.in_graph:
+            del self.model.train_step  # the instance attribute; the class's method is back
+            self.model.train_function = None  # rebuilt without the hook on the next fit
+            done = int(self._counter.numpy())  # train steps really run (all of each execution, every replica once)
+            count = sum(1 for step in self._planned if step <= done)
+            self.snapshots = {name: buffer.numpy()[:count] for name, buffer in zip(self.layer_names, self._buffers)}
+            self.steps = self._planned[:count]
+            self._buffers = self._counter = None
+            if self.steps[-1] != done:  # ended off the stride, or past total_steps
+                final = [keras.ops.convert_to_numpy(out).astype(np.float16)
+                         for out in self._extractor(self._probe_tensors(), training=False)]
+                self.snapshots = {name: np.concatenate([self.snapshots[name], value[np.newaxis]])
+                                  for name, value in zip(self.layer_names, final)}
+                self.steps = [*self.steps, done]
+        else:
+            if self.steps[-1] != self._step:
+                self._store(self._step, self._extract(self.probe_inputs))
+            self.snapshots = {name: np.stack(values) for name, values in self._values.items()}
+            self._values = {}
+        self._unhook()
+
+    def _unhook(self):
+        """Put the hooked layers' own `call` methods back."""
+        for layer, saved in self._hooks:
+            del layer.call
+            if saved is not None:
+                layer.call = saved
+        self._hooks = []
+
+    def _build_extractor(self):
+        """Return a callable (inputs, training) -> [one tensor per layer name], checked on the probes."""
+        layers = [_find_layer(self.model, name) for name in self.layer_names]
+        inputs = _model_inputs(self.model)
+        extractor = None
+        single = all(len(getattr(layer, "_inbound_nodes", ())) <= 1 for layer in layers)  # not shared
+        if inputs is not None and single and "/" not in "".join(self.layer_names):
+            try:  # a functional graph: a sub-model up to the layers, the original fast path
+                outputs = [layer.output for layer in layers]
+                if all(isinstance(out, keras.KerasTensor) for out in outputs):
+                    model = keras.Model(inputs=inputs, outputs=outputs)
+
+                    def extractor(probes, training=False):
+                        outs = model(probes, training=training)
+                        return list(outs) if isinstance(outs, (list, tuple)) else [outs]  # one output: bare tensor
+
+            except (AttributeError, ValueError):  # a layer used several times, or not in the graph
+                extractor = None
+        if extractor is None:
+            try:  # build every layer first: a layer's first call may run its sublayers symbolically
+                self.model(self._probe_tensors(), training=False)
+            except Exception:  # noqa: BLE001 - reported below, with the checked call
+                pass
+            extractor = self._hooked_forward(layers)
+        try:
+            first = extractor(self._probe_tensors(), training=False)
+        except RecorderError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any failure here is the probes not fitting the model
+            _refuse(f"the model cannot run on the probes ({type(error).__name__}: {_first_line(error)}); "
+                    "pass one array for a one-input model, or a list or dict of arrays matching its inputs")
+        for name, out in zip(self.layer_names, first):
+            if not hasattr(out, "shape") or len(out.shape) == 0 or out.shape[0] != _probe_count(self.probe_inputs):
+                _refuse(f"layer {name!r} does not return one tensor with a row per probe; "
+                        "record layers whose call returns one tensor")
+        self._first = first
+        return extractor
+
+    def _hooked_forward(self, layers):
+        """Wrap each layer's `call` so a full `model(probes)` pass also hands back the layers' outputs."""
+        captured = {"on": None}
+        for index, layer in enumerate(layers):
+            saved = layer.__dict__.get("call")
+            original = layer.call
+
+            def hooked(*args, _original=original, _index=index, **kwargs):
+                out = _original(*args, **kwargs)
+                if captured["on"] is not None and not isinstance(out, keras.KerasTensor):  # the probes' pass only
+                    captured["on"][_index].append(out)
+                return out
+
+            layer.call = functools.wraps(original)(hooked)
+            self._hooks.append((layer, saved))
+        model, names = self.model, self.layer_names
+
+        def extractor(probes, training=False):
+            captured["on"] = [[] for _ in layers]
+            try:
+                model(probes, training=training)
+                calls = captured["on"]
+            finally:
+                captured["on"] = None
+            for name, outs in zip(names, calls):
+                if len(outs) != 1:
+                    _refuse(f"layer {name!r} ran {len(outs)} times in one forward pass; record a layer that "
+                            "runs once per pass (a shared layer's outputs are ambiguous)")
+            return [outs[0] for outs in calls]
+
+        return extractor
+
+    def _probe_tensors(self):
+        if keras.backend.backend() != "tensorflow":
+            return self.probe_inputs
+        import tensorflow as tf
+
+        return keras.tree.map_structure(tf.constant, self.probe_inputs)
 
     def _hook_train_step(self):
         """Wrap the model's train step so it also writes the probes' activations into variables."""
         import tensorflow as tf
 
-        probes = tf.constant(self.probe_inputs)
+        probes = self._probe_tensors()
         extractor = self._extractor
-        first = extractor(probes, training=False)
-        self._buffers = [tf.Variable(tf.zeros((len(self._planned), *out.shape), tf.float16), trainable=False)
-                         for out in first]  # each (T, N, H, W, C)
-        for buffer, out in zip(self._buffers, first):
-            buffer[0].assign(tf.cast(out, tf.float16))
-        row_of_step = np.full(self.total_steps + 1, -1, np.int32)
-        row_of_step[self._planned] = np.arange(len(self._planned), dtype=np.int32)
-        rows, buffers = tf.constant(row_of_step), self._buffers
-        counter = tf.Variable(0, dtype=tf.int32, trainable=False)
+        first = self._first
+        strategy = self.model.distribute_strategy
+        rows_total = len(self._planned)
+        # Under a strategy these are mirrored variables with no aggregation: each replica writes its own copy
+        # (the same values, as the weights are mirrored) with no cross-replica call, and counts its own
+        # steps; reading them after training gives replica 0's copy.
+        with strategy.scope():
+            self._buffers = [
+                tf.Variable(tf.concat([tf.cast(out, tf.float16)[tf.newaxis],
+                                       tf.zeros((rows_total - 1, *out.shape), tf.float16)], axis=0),
+                            trainable=False)
+                for out in first]  # each (T, N, ...); row 0 holds step 0
+            self._counter = tf.Variable(0, dtype=tf.int32, trainable=False)
+        distributed = isinstance(self._counter, tf.distribute.DistributedValues)
+        row_of_step = np.full(self.total_steps + 2, -1, np.int32)  # the last entry: any step past total_steps
+        row_of_step[self._planned] = np.arange(rows_total, dtype=np.int32)
+        rows, buffers, counter = tf.constant(row_of_step), self._buffers, self._counter
         original = self.model.train_step
-        last = self.total_steps
+        past = self.total_steps + 1
 
         def record(row):
             # Runs after the weight update: TF orders reads of a variable after earlier writes to it.
             for buffer, out in zip(buffers, extractor(probes, training=False)):
-                buffer.scatter_nd_update([[row]], [tf.cast(out, tf.float16)])
+                if distributed:  # mirrored variables take row updates as IndexedSlices
+                    buffer.scatter_update(tf.IndexedSlices(tf.cast(out, tf.float16)[tf.newaxis], row[tf.newaxis]))
+                else:
+                    buffer.scatter_nd_update([[row]], [tf.cast(out, tf.float16)])
             return tf.constant(True)
 
         def train_step_and_record(data):
             logs = original(data)
-            row = tf.gather(rows, tf.minimum(counter.assign_add(1), last))
+            with tf.control_dependencies(tf.nest.flatten(data)[:1]):  # not counted if the input ran out
+                step = counter.assign_add(1)
+            row = tf.gather(rows, tf.minimum(step, past))
             tf.cond(row >= 0, lambda: record(row), lambda: tf.constant(False))
             return logs
 
@@ -114,15 +282,92 @@ class ActivationRecorder(keras.callbacks.Callback):
         self.model.make_train_function(force=True)
 
     def _store(self, step, outputs):
-        row = self._rows[step]
         for name, out in zip(self.layer_names, outputs):
-            self.snapshots[name][row] = np.asarray(out)
+            self._values[name].append(np.asarray(out).astype(np.float16))
         self.steps.append(step)
 
     def result(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Return the recorded steps (T,) and each layer's (T, N, H, W, C) snapshots."""
+        """Return the recorded steps (T,) and each layer's (T, N, ...) snapshots."""
         count = len(self.steps)
         return np.array(self.steps, np.int32), {name: values[:count] for name, values in self.snapshots.items()}
+
+
+def _refuse(message: str):
+    raise RecorderError(f"ActivationRecorder: {message}")
+
+
+def _first_line(error) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
+def _fit_steps(params) -> int | None:
+    """Return epochs x steps per epoch of this `fit`, or None for an input of unknown length."""
+    steps, epochs = (params or {}).get("steps"), (params or {}).get("epochs")
+    return None if steps is None or epochs is None else int(steps) * int(epochs)
+
+
+def _as_probe_inputs(probes):
+    """Return the probes as float32 arrays (signed integer arrays kept), alone or in their list/dict."""
+    def convert(value):
+        array = np.asarray(value)
+        return array if np.issubdtype(array.dtype, np.signedinteger) else array.astype(np.float32)
+
+    if isinstance(probes, dict):
+        converted = {key: convert(value) for key, value in probes.items()}
+    elif isinstance(probes, (list, tuple)) and probes and all(hasattr(value, "shape") for value in probes):
+        converted = [convert(value) for value in probes]
+    else:
+        converted = np.asarray(probes, np.float32)
+    leaves = keras.tree.flatten(converted)
+    if not leaves or any(leaf.ndim == 0 for leaf in leaves) or len({len(leaf) for leaf in leaves}) != 1:
+        raise ValueError("probe_images must be an array (N, ...) or a list/dict of arrays with the same N, "
+                         f"got shapes {[leaf.shape for leaf in leaves]}")
+    return converted
+
+
+def _probe_count(probes) -> int:
+    return len(keras.tree.flatten(probes)[0])
+
+
+def _model_inputs(model):
+    """Return a functional model's input structure, or None (a subclassed model has none)."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    return inputs or None
+
+
+def _children(layer) -> list:
+    if isinstance(getattr(layer, "layers", None), list):
+        return layer.layers
+    flatten = getattr(layer, "_flatten_layers", None)
+    return list(flatten(include_self=False, recursive=False)) if flatten else []
+
+
+def _find_layer(model, path: str):
+    """Return the layer at "outer/inner" (names of nested layers joined by "/"), or refuse."""
+    layer = model
+    parts = path.split("/")
+    for depth, part in enumerate(parts):
+        matches = [child for child in _children(layer) if child.name == part]
+        if not matches:
+            where = "the model" if depth == 0 else repr("/".join(parts[:depth]))
+            nested = [found for found in _layer_paths(model) if found.split("/")[-1] == parts[-1]]
+            hint = f"; did you mean {' or '.join(map(repr, nested[:3]))}?" if nested else (
+                f"; its layers: {', '.join(child.name for child in _children(layer))[:200]}")
+            _refuse(f"no layer {part!r} in {where}{hint} (name a layer inside a sub-model as 'outer/inner')")
+        layer = matches[0]
+    return layer
+
+
+def _layer_paths(layer, prefix: str = "") -> list[str]:
+    paths = []
+    for child in _children(layer):
+        path = f"{prefix}{child.name}"
+        paths += [path, *_layer_paths(child, path + "/")]
+    return paths
 
 
 def _compiled(extractor):
@@ -131,5 +376,5 @@ def _compiled(extractor):
         import tensorflow as tf
 
         probe_call = tf.function(lambda inputs: extractor(inputs, training=False), reduce_retracing=True)
-        return lambda inputs: [out.numpy() for out in probe_call(tf.constant(inputs))]
+        return lambda inputs: [out.numpy() for out in probe_call(keras.tree.map_structure(tf.constant, inputs))]
     return lambda inputs: [keras.ops.convert_to_numpy(out) for out in extractor(inputs, training=False)]
