@@ -276,6 +276,20 @@ def test_repeated_fits_custom_train_step_and_sequence_outputs():
                         [0, 3, 6, 8])
 
 
+@pytest.mark.parametrize("in_graph", [True, False])
+def test_sequential_built_by_fit_and_a_run_shorter_than_its_plan(in_graph):
+    keras.utils.set_random_seed(7)
+    model = compile_model(keras.Sequential([keras.layers.Conv2D(3, 3, activation="tanh", name="conv"),
+                                            keras.layers.Flatten(), keras.layers.Dense(3, name="head")]))
+    log, recorder = WeightLog(), ActivationRecorder(PROBES, ["conv", "head"], in_graph=in_graph)
+    fit_arrays(model, [recorder, log])  # no Input: fit builds the model before the recorder starts
+    check_snapshots(recorder, model, log.weights, functional_reference(["conv", "head"]), list(range(9)))
+    # initial_epoch=1 of 3: the plan (3 epochs x 4 steps) is longer than the 8 steps run
+    log, recorder = WeightLog(), ActivationRecorder(PROBES, "conv", every=3, in_graph=in_graph)
+    model.fit(X, Y, batch_size=16, epochs=3, initial_epoch=1, shuffle=False, verbose=0, callbacks=[recorder, log])
+    check_snapshots(recorder, model, log.weights, functional_reference(["conv"]), [0, 3, 6, 8])
+
+
 def test_refusals_name_what_is_supported():
     with pytest.raises(RecorderError, match=r"^ActivationRecorder: no layer 'conv' in the model; did you mean "
                                             r"'block1/conv'\?"):
