@@ -4,26 +4,36 @@ Use: `analyse(capture)` takes a `model.capture.Capture` (or any object with the 
 `report.findings.Findings`; `Findings.to_dict()` is plain JSON-able data. Everything is pure numpy and
 recomputable from `build/capture.npz`; nothing is rounded here (the commentary rounds for display). The
 thresholds named below are defined and explained in report/thresholds.py; the maps a channel is compared
-with in report/reference_maps.py; the run-level numbers (metrics, plateau, conclusions) in report/summaries.py.
+with in report/reference_maps.py; the linear filters in report/filters.py (windows from
+report/receptive_fields.py); near-duplicate groups in report/groups.py; the per-step similarity to the
+final state in report/settling.py; the run-level numbers and the conclusions' verdicts in report/summaries.py.
 
 - Per channel, at the final recorded step, over all probes x positions: Pearson r with the pooled input
   (`copy_r`; negative means an inverted copy) and with each edge map (`edge_r`); `linear_r`, the
-  multiple correlation of the best 3x3 linear filter (plus offset) of the pooled input, i.e. how far
-  the channel is just some local linear filter of the picture; its spread (standard deviation) and the
-  share of values with |tanh| > SATURATION_LEVEL. Its kind is the first that applies of: idle (spread
-  < IDLE_MAX_STD), saturated (share >= SATURATED_MIN_SHARE), edge (best |edge r| >= EDGE_MIN_R and
-  above |copy r|), copy (|copy r| >= COPY_MIN_R), other.
+  multiple correlation of the best 3x3 linear filter (plus offset) of the pooled input; its spread
+  (standard deviation) and the share of values with |tanh| > SATURATION_LEVEL; and, where the probes give
+  enough samples per weight, `filter`: the least-squares linear filter of the input over the layer's
+  receptive field, its out-of-sample fit r and its shape scores (blob, edge, edge share).
+- Its kind, the first that applies of: idle (spread < IDLE_MAX_STD), saturated (share >=
+  SATURATED_MIN_SHARE); then, when its filter predicts it at r >= FILTER_MIN_R, by the filter's shape
+  (`kind_basis` "filter"): other if neither shape score reaches SHAPE_MIN_SCORE, edge if the edge share is
+  above 0.5, else copy; otherwise by correlation (`kind_basis` "correlation"): of copy (|copy r| >=
+  COPY_MIN_R) and edge (best |edge r| >= EDGE_MIN_R) the one that passes, the larger when both do, else
+  other. A kind is borderline (`kind_borderline`, with `kind_alternative`) when moving its deciding numbers
+  by their margin (BORDERLINE_R for r, BORDERLINE_SHAPE for shape scores) would change it.
 - Settling, per channel: `settle_step` is the first recorded step from which the channel's whole map
   (all probes) stays within max(SETTLE_TOLERANCE x its final spread, SETTLE_FLOOR) of its final map,
   as an RMS difference; `pattern_step` is the first step from which its map keeps a correlation of at
   least PATTERN_MIN_R with its final map (the picture is in place, its contrast may still grow).
-- Per layer: counts per kind, medians of the active (non-idle) channels' settle and pattern steps,
-  |r| between its channels' final maps (near-duplicates at |r| >= DUPLICATE_MIN_R), each channel's best
-  match in the previous layer (area-averaged to this resolution), and a per-step timeline (median
-  spread, median |copy r|, mean |r| between channels) from which three events are read:
-  `informative_step` (the median spread stays >= INFORMATIVE_SHARE of its final value),
-  `resembles_input_step` (first informative step with median |copy r| >= RESEMBLES_MIN_R) and
-  `distinct_step` (informative and mean |r| between channels <= DISTINCT_MAX_R from then on).
+- Per layer: counts per kind, medians of the active (non-idle) channels' settle and pattern steps, the
+  signed r between its channels' final maps (`pair_r`), the pairs reaching DUPLICATE_MIN_R and the
+  complete-linkage groups of near-duplicates, each channel's best match in the previous layer
+  (area-averaged to this resolution), and a per-step timeline (median spread, median |copy r|, mean |r|
+  between channels, the largest |value|, and the settling series: linear CKA with the final state, median
+  channel r with its final map, relative spread) from which these events are read: `informative_step` (the median spread
+  stays >= INFORMATIVE_SHARE of its final value), `resembles_input_step` (first informative step with
+  median |copy r| >= RESEMBLES_MIN_R), `distinct_step` (informative and mean |r| between channels <=
+  DISTINCT_MAX_R from then on), and `settling` (pattern step by CKA, contrast step, settled step).
 """
 
 from __future__ import annotations
@@ -32,10 +42,18 @@ import math
 
 import numpy as np
 
+from report.filters import FilterFit, fit_filters
 from report.findings import CHANNEL_KINDS, ChannelFindings, Findings, LayerFindings
+from report.groups import duplicate_groups, group_details, leaf_order, pair_summary
+from report.receptive_fields import Window, receptive_fields, window_for
 from report.reference_maps import EDGE_KINDS, EDGE_SIDES, area_pool, input_maps, linear_fit_r, standardise
+from report.settling import settling_series, settling_steps
 from report.summaries import EARLY_LAYERS, LATE_LAYERS, median_or_none, plateau, run_summary
 from report.thresholds import (
+    BORDERLINE_ACCURACY_SE,
+    BORDERLINE_R,
+    BORDERLINE_SHAPE,
+    BORDERLINE_STEPS,
     CLAIMED_ACCURACY,
     CLOSE_COPY_MIN_R,
     COPY_MIN_R,
@@ -43,6 +61,8 @@ from report.thresholds import (
     DUPLICATE_MIN_R,
     EARLY_SHARE,
     EDGE_MIN_R,
+    FILTER_MIN_R,
+    FILTER_SAMPLES_PER_WEIGHT,
     IDLE_MAX_STD,
     INFORMATIVE_SHARE,
     MAJORITY_SHARE,
@@ -55,19 +75,23 @@ from report.thresholds import (
     SATURATION_LEVEL,
     SETTLE_FLOOR,
     SETTLE_TOLERANCE,
+    SETTLED_MIN_CKA,
+    SHAPE_MIN_SCORE,
     thresholds,
 )
 
 # The analysis's public names. The vocabulary, the thresholds and the helpers it is built from are
 # re-exported so that `analysis.COPY_MIN_R` or `analysis.area_pool` keep working for callers and tests.
 __all__ = [
-    "analyse", "analyse_layer", "classify", "first_step_staying",
+    "analyse", "analyse_layer", "classify", "label_channel", "first_step_staying",
     "ChannelFindings", "Findings", "LayerFindings", "CHANNEL_KINDS", "EDGE_KINDS", "EDGE_SIDES",
     "EARLY_LAYERS", "LATE_LAYERS", "area_pool", "input_maps", "linear_fit_r", "plateau", "thresholds",
+    "BORDERLINE_ACCURACY_SE", "BORDERLINE_R", "BORDERLINE_SHAPE", "BORDERLINE_STEPS",
     "CLAIMED_ACCURACY", "CLOSE_COPY_MIN_R", "COPY_MIN_R", "DISTINCT_MAX_R", "DUPLICATE_MIN_R", "EARLY_SHARE",
-    "EDGE_MIN_R", "IDLE_MAX_STD", "INFORMATIVE_SHARE", "MAJORITY_SHARE", "MINORITY_SHARE", "NEAR_STEPS",
-    "PATTERN_MIN_R", "PLATEAU_TOLERANCE", "RESEMBLES_MIN_R", "SATURATED_MIN_SHARE", "SATURATION_LEVEL",
-    "SETTLE_FLOOR", "SETTLE_TOLERANCE",
+    "EDGE_MIN_R", "FILTER_MIN_R", "FILTER_SAMPLES_PER_WEIGHT", "IDLE_MAX_STD", "INFORMATIVE_SHARE",
+    "MAJORITY_SHARE", "MINORITY_SHARE", "NEAR_STEPS", "PATTERN_MIN_R", "PLATEAU_TOLERANCE", "RESEMBLES_MIN_R",
+    "SATURATED_MIN_SHARE", "SATURATION_LEVEL", "SETTLE_FLOOR", "SETTLE_TOLERANCE", "SETTLED_MIN_CKA",
+    "SHAPE_MIN_SCORE",
 ]
 
 
@@ -108,45 +132,76 @@ def _first_step_reaching(condition: np.ndarray, steps: np.ndarray) -> int | None
     return int(np.asarray(steps)[hits[0]]) if hits.size else None
 
 
-def classify(copy_r: float, best_edge_r: float, spread: float, saturated_share: float) -> str:
-    """Name a channel's kind: the first that applies of idle, saturated, edge, copy, other."""
-    if spread < IDLE_MAX_STD:
-        return "idle"
-    if saturated_share >= SATURATED_MIN_SHARE:
-        return "saturated"
-    if abs(best_edge_r) >= EDGE_MIN_R and abs(best_edge_r) > abs(copy_r):
+def _correlation_kind(copy_abs: float, edge_abs: float) -> str:
+    """Name a working channel by its |r| with the input and with its best edge map."""
+    copy_ok, edge_ok = copy_abs >= COPY_MIN_R, edge_abs >= EDGE_MIN_R
+    if copy_ok and edge_ok:
+        return "edge" if edge_abs > copy_abs else "copy"
+    if edge_ok:
         return "edge"
-    if abs(copy_r) >= COPY_MIN_R:
+    if copy_ok:
         return "copy"
     return "other"
 
 
-def _duplicate_groups(pairs: np.ndarray) -> list[list[int]]:
-    """Return the groups (size >= 2) of channels connected by |r| >= DUPLICATE_MIN_R, in channel order."""
-    linked = np.abs(pairs) >= DUPLICATE_MIN_R
-    seen, groups = set(), []
-    for start in range(pairs.shape[0]):
-        if start in seen:
-            continue
-        group, frontier = {start}, [start]
-        while frontier:
-            node = frontier.pop()
-            for other in np.flatnonzero(linked[node]).tolist():
-                if other not in group:
-                    group.add(other)
-                    frontier.append(other)
-        seen |= group
-        if len(group) > 1:
-            groups.append(sorted(group))
-    return groups
+def _shape_kind(blob: float, edge: float, edge_share: float) -> str:
+    """Name a working channel by its fitted filter's shape scores."""
+    if max(abs(blob), abs(edge)) < SHAPE_MIN_SCORE:
+        return "other"
+    return "edge" if edge_share > 0.5 else "copy"
+
+
+def classify(copy_r: float, best_edge_r: float, spread: float, saturated_share: float) -> str:
+    """Name a channel's kind by correlation: idle, saturated, then edge, copy or other."""
+    if spread < IDLE_MAX_STD:
+        return "idle"
+    if saturated_share >= SATURATED_MIN_SHARE:
+        return "saturated"
+    return _correlation_kind(abs(copy_r), abs(best_edge_r))
+
+
+def _alternative(kind: str, trials: list[str]) -> str | None:
+    """Return the first kind (in CHANNEL_KINDS order) among trials that differs from `kind`, else None."""
+    others = {trial for trial in trials if trial != kind}
+    return next((name for name in CHANNEL_KINDS if name in others), None)
+
+
+def label_channel(copy_r: float, best_edge_r: float, spread: float, saturated_share: float,
+                  fit: FilterFit | None = None) -> dict:
+    """Return {"kind", "basis", "borderline", "alternative"} for a channel (see the module docstring)."""
+    if spread < IDLE_MAX_STD:
+        return {"kind": "idle", "basis": "spread", "borderline": False, "alternative": None}
+    if saturated_share >= SATURATED_MIN_SHARE:
+        return {"kind": "saturated", "basis": "saturation", "borderline": False, "alternative": None}
+    if fit is not None and fit.fit_r >= FILTER_MIN_R:
+        kind = _shape_kind(fit.blob, fit.edge, fit.edge_share)
+        m = BORDERLINE_SHAPE
+        trials = [_shape_kind(abs(fit.blob) + db, abs(fit.edge) + de, fit.edge_share + ds)
+                  for db, de, ds in ((m, m, 0), (-m, -m, 0), (0, 0, m), (0, 0, -m))]
+        basis = "filter"
+    else:
+        copy_abs, edge_abs = abs(copy_r), abs(best_edge_r)
+        kind = _correlation_kind(copy_abs, edge_abs)
+        m = BORDERLINE_R
+        trials = [_correlation_kind(max(copy_abs + dc, 0.0), max(edge_abs + de, 0.0))
+                  for dc, de in ((m, 0), (-m, 0), (0, m), (0, -m), (m, -m), (-m, m))]
+        basis = "correlation"
+    alternative = _alternative(kind, trials)
+    return {"kind": kind, "basis": basis, "borderline": alternative is not None, "alternative": alternative}
 
 
 # --- Layers ----------------------------------------------------------------------------------------
 
 
 def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images: np.ndarray,
-                  previous: tuple[str, np.ndarray] | None = None) -> LayerFindings:
-    """Measure one layer's (T, N, H, W, C) series; `previous` is (name, final (N, H', W', C') maps) of the prior one."""
+                  previous: tuple[str, np.ndarray] | None = None, window: Window | None = None,
+                  window_source: str = "model") -> LayerFindings:
+    """Measure one layer's (T, N, H, W, C) series.
+
+    `previous` is (name, final (N, H', W', C') maps) of the prior layer; `window` the layer's input window
+    (report.receptive_fields, `window_source` "model"), by default a 3x3 filter at the layer's own
+    resolution ("fallback").
+    """
     series = np.asarray(series)
     if series.ndim != 5:
         raise ValueError(f"layer {name}: expected activations shaped (T, N, H, W, C), got {series.shape}")
@@ -168,7 +223,12 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
     reference_units = {key: standardise(value.reshape(-1, 1), axis=0)[0] for key, value in references.items()}
     copy_r = (final_unit * reference_units["copy"]).sum(axis=0)
     edge_r = {kind: (final_unit * reference_units[kind]).sum(axis=0) for kind in EDGE_KINDS}
-    linear_r = linear_fit_r(final.reshape(probes, height, width, channels), references["copy"])
+    final_maps = final.reshape(probes, height, width, channels)
+    linear_r = linear_fit_r(final_maps, references["copy"])
+    input_size = int(np.asarray(probe_images).shape[1])
+    if window is None:
+        window, window_source = window_for(name, height, input_size, None), "fallback"
+    fits = fit_filters(final_maps, probe_images, window)
     spread = final.std(axis=0)
     mean = final.mean(axis=0)
     saturated_share = (np.abs(final) > SATURATION_LEVEL).mean(axis=0)
@@ -203,15 +263,19 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
             previous_r = float(cross[c, previous_channel])
         else:
             previous_channel, previous_r = None, 0.0
+        fit = fits[c] if fits is not None else None
+        label = label_channel(float(copy_r[c]), best_r, float(spread[c]), float(saturated_share[c]), fit)
+        edge_side = positive_side if best_r >= 0 else negative_side
         channel_findings.append(ChannelFindings(
-            layer=name, channel=c,
-            kind=classify(float(copy_r[c]), best_r, float(spread[c]), float(saturated_share[c])),
+            layer=name, channel=c, kind=label["kind"],
             copy_r=float(copy_r[c]), edge_r=edges, best_edge=best_edge, best_edge_r=best_r,
-            edge_side=positive_side if best_r >= 0 else negative_side, linear_r=float(linear_r[c]),
+            edge_side=edge_side, linear_r=float(linear_r[c]),
             spread=float(spread[c]), mean=float(mean[c]), saturated_share=float(saturated_share[c]),
             settle_step=int(settle[c]), pattern_step=int(pattern[c]),
             most_similar_channel=similar, most_similar_r=similar_r,
             previous_layer_channel=previous_channel, previous_layer_r=previous_r,
+            kind_basis=label["basis"], kind_borderline=label["borderline"], kind_alternative=label["alternative"],
+            filter=fit.to_dict() if fit is not None else None,
         ))
 
     if channels > 1:
@@ -222,8 +286,11 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
         pair_max_channels = [int(upper[0][best_pair]), int(upper[1][best_pair])]
     else:
         pair_mean, pair_max, pair_max_channels = 0.0, 0.0, []
+    groups = duplicate_groups(pairs, DUPLICATE_MIN_R)
 
     timeline = _timeline(unit, norm, reference_units["copy"])
+    timeline.update(settling_series(flat, unit, norm))
+    timeline["max_abs"] = np.abs(flat).max(axis=(1, 2)).astype(np.float64).tolist()  # the strongest colour shown
     spread_series = np.asarray(timeline["median_spread"])
     informative = spread_series >= INFORMATIVE_SHARE * spread_series[-1]
     # Informative from a step on: the reversed cumulative AND; resembling and distinctness need it too.
@@ -237,7 +304,7 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
         median_pattern_step=median_or_none([ch.pattern_step for ch in active]),
         median_linear_r=float(np.median(linear_r)),
         pair_mean_abs_r=pair_mean, pair_max_abs_r=pair_max, pair_max=pair_max_channels,
-        duplicate_groups=_duplicate_groups(pairs),
+        duplicate_groups=groups,
         previous_layer=previous_name,
         duplicates_of_previous=[{"channel": ch.channel, "previous_channel": ch.previous_layer_channel,
                                  "r": ch.previous_layer_r}
@@ -249,6 +316,12 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
             informative_after & (np.asarray(timeline["pair_mean_abs_r"]) <= DISTINCT_MAX_R), steps)
         if channels > 1 else None,
         timeline=timeline,
+        pair_r=pairs.tolist(),
+        pairs=pair_summary(pairs, DUPLICATE_MIN_R),
+        groups=group_details(pairs, groups),
+        channel_order=leaf_order(pairs),
+        filter_window=dict(window.to_dict(), source=window_source) if fits is not None else None,
+        settling=dict(settling_steps(timeline, steps), samples=int(probes * height * width), probes=int(probes)),
     )
 
 
@@ -258,7 +331,7 @@ def _timeline(unit: np.ndarray, norm: np.ndarray, copy_unit: np.ndarray) -> dict
     spread = norm[:, 0, :].astype(np.float64) / math.sqrt(points)  # (T, C)
     copy = np.abs(np.einsum("tpc,p->tc", unit, copy_unit[:, 0].astype(np.float32), dtype=np.float64))
     if channels > 1:
-        pairs = np.abs(np.einsum("tpc,tpd->tcd", unit, unit, dtype=np.float64))
+        pairs = np.abs((np.swapaxes(unit, 1, 2) @ unit).astype(np.float64))  # (T, C, C), float32 BLAS
         upper = np.triu_indices(channels, k=1)
         pair_mean = pairs[:, upper[0], upper[1]].mean(axis=1)
     else:
@@ -280,9 +353,14 @@ def analyse(capture) -> Findings:
         raise ValueError("the capture has no recorded steps; train again (`make site`) to record some")
     if not capture.activations:
         raise ValueError("the capture recorded no layers; train again with at least one conv layer recorded")
+    meta = getattr(capture, "meta", None) or {}
+    input_size = int(np.asarray(capture.probe_images).shape[1])
+    windows = receptive_fields(meta.get("layers"), input_size)
     layers, previous = [], None
     for name, series in capture.activations.items():
-        layers.append(analyse_layer(name, series, steps, capture.probe_images, previous))
+        window = windows.get(name)
+        layers.append(analyse_layer(name, series, steps, capture.probe_images, previous, window,
+                                    "model" if window is not None else "fallback"))
         previous = (name, np.asarray(series[-1], np.float64))
     last_step = int(steps[-1])
     return Findings(

@@ -8,12 +8,12 @@ templates/ owns the words that do not depend on the run.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from report.analysis import analyse
 from report.commentary import commentary
 from report.figures import probe_strip, write_png
+from report.figures_analysis import layer_view, write_analysis_figures
 from report.page_facts import dataset_notice, download, rebuild_command, reproducibility_facts, subject
 from report.sections import ASSETS, curves_section, experiment_section, layer_section, reading_section, why_section
 from report.wording import number, percent
@@ -36,11 +36,13 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     xor_facts = write_xor_figure(staging / ASSETS / "xor.svg")
     probes_size = write_png(probe_strip(capture.probe_images), staging / ASSETS / "probes.png")
     findings_path = staging / ASSETS / "findings.json"
-    findings_path.write_text(json.dumps(findings.to_dict(), indent=1, sort_keys=True, allow_nan=False) + "\n")
+    findings_path.write_text(findings.to_json())
+    analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS)
     model_copy = staging / ASSETS / "model.keras"
     model_copy.write_bytes(layout.model.read_bytes())
 
-    layers = [layer_section(entry, said_layer, asset, manifest)
+    layers = [dict(layer_section(entry, said_layer, asset, manifest),
+                   analysis=layer_view(said_layer, analysis_figures["layers"].get(entry["name"])))
               for entry, said_layer in zip(manifest["layers"], said["layers"])]
     page = {
         "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
@@ -68,6 +70,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
         "curves": curves_section(said, curves, asset(curves["svg"]["path"]), meta["final_test_accuracy"], meta,
                                  config["batch_size"]),
         "conclusions": {"verdicts": said["conclusions"]},
+        "settling": analysis_figures["settling"],
         "appendix": appendix,
     }
     return context, copies

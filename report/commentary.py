@@ -1,11 +1,12 @@
 """Choose the article's sentences from a run's findings, with the numbers beside the words.
 
 Use: `commentary(analyse(capture))` (or pass `Findings.to_dict()`, e.g. read back from JSON) returns one
-plain dict for the template: per layer what the post saw (restated as a hypothesis) and what this run
-shows, the training curve's plateau, the three conclusions with a verdict each, and the thresholds for
-the appendix. Every sentence is picked by the numbers, so another seed or dataset gets other, still
-true, text. Strings are plain text (the template escapes them); no HTML. Channels are numbered from 1
-in the text ("channel 1" is index 0 of the layer's last axis).
+plain dict for the template: per layer what the post saw (restated as a hypothesis), what this run shows
+and what to look for in its animation, the training curve's plateau, the three conclusions with the verdict
+the analysis computed (report.summaries) and its checks, and the thresholds for the appendix. Every
+sentence is picked by the numbers, so another seed or dataset gets other, still true, text. Strings are
+plain text (the template escapes them); no HTML. Channels are numbered from 1 in the text ("channel 1" is
+index 0 of the layer's last axis).
 
 The sentences are written by report.training_text, report.layer_text (with report.post_observations)
 and report.verdicts, from the words of report.wording; this module only puts them together.
@@ -34,8 +35,7 @@ def commentary(findings: Findings | dict) -> dict:
     run = findings.run
     return {
         "training": training_sentences(run),
-        "layers": [layer_commentary(layer, findings.last_step) for layer in findings.layers],
-        "conclusions": [dict(item, verdict_class=item["verdict"].replace(" ", "-"))
-                        for item in (conclusion_1(run), conclusion_2(run), conclusion_3(run))],
+        "layers": [layer_commentary(layer, findings.last_step, findings.steps) for layer in findings.layers],
+        "conclusions": [conclusion_1(run), conclusion_2(run), conclusion_3(run)],
         "thresholds": appendix_rows(),
     }

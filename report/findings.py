@@ -2,15 +2,30 @@
 
 Use: `report.analysis.analyse(capture)` builds them; `to_dict()` turns one into plain JSON-able data and
 `from_dict()` reads that data back; `coerce()` accepts either form, so the commentary can be handed findings
-read back from JSON and still work on the typed objects. Nothing here computes or rounds a number.
+read back from JSON and still work on the typed objects. `Findings.to_json()` is the text of findings.json
+(compact, floats to JSON_DIGITS significant digits); nothing else here computes or rounds a number.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 
-# The kinds a channel can be given (report.analysis.classify), in the order the counts list them.
+# The kinds a channel can be given (report.analysis.label_channel), in the order the counts list them.
 CHANNEL_KINDS = ("copy", "edge", "other", "idle", "saturated")
+# findings.json keeps this many significant digits: every number the page shows has at most three.
+JSON_DIGITS = 6
+
+
+def _rounded(value, digits: int):
+    """Return JSON-able data with every float rounded to `digits` significant digits."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {key: _rounded(item, digits) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(item, digits) for item in value]
+    return value
 
 
 @dataclass
@@ -35,6 +50,10 @@ class ChannelFindings:
     most_similar_r: float  # that signed r (0.0 if alone)
     previous_layer_channel: int | None  # best-matching channel of the previous layer (None for the first)
     previous_layer_r: float  # that signed r (0.0 for the first layer)
+    kind_basis: str = "correlation"  # what decided the kind: filter, correlation, spread (idle) or saturation
+    kind_borderline: bool = False  # moving the deciding numbers by their margin would change the kind
+    kind_alternative: str | None = None  # the kind it would then be
+    filter: dict | None = None  # report.filters.FilterFit.to_dict(), or None where the layer is not fitted
 
     def to_dict(self) -> dict:
         """Return plain JSON-able data."""
@@ -67,13 +86,21 @@ class LayerFindings:
     pair_mean_abs_r: float  # mean |r| between the final maps of distinct channels (0.0 for one channel)
     pair_max_abs_r: float
     pair_max: list[int]  # the two channels with the largest |r| ([] for one channel)
-    duplicate_groups: list[list[int]]  # groups of channels linked by |r| >= DUPLICATE_MIN_R, sorted
+    duplicate_groups: list[list[int]]  # complete-linkage groups: every pair inside has |r| >= DUPLICATE_MIN_R
     previous_layer: str | None
     duplicates_of_previous: list[dict]  # {"channel", "previous_channel", "r"}: best match with |r| >= DUPLICATE_MIN_R
     informative_step: int | None  # None: the layer never stays informative
     resembles_input_step: int | None  # None: never
     distinct_step: int | None  # None: never (or a single channel)
-    timeline: dict[str, list[float]]  # per recorded step: median_spread, median_abs_copy_r, pair_mean_abs_r
+    # per recorded step: median_spread, median_abs_copy_r, pair_mean_abs_r, max_abs (largest |value|), and the
+    # settling series cka, median_r (with each channel's final map) and relative_spread (report.settling)
+    timeline: dict[str, list[float]]
+    pair_r: list[list[float]] = field(default_factory=list)  # (C, C) signed r between the channels' final maps
+    pairs: dict = field(default_factory=dict)  # report.groups.pair_summary: pairs, pairs_at_threshold, share, ...
+    groups: list[dict] = field(default_factory=list)  # per duplicate group: channels, pairs, min_abs_r, mean_abs_r
+    channel_order: list[int] = field(default_factory=list)  # complete-linkage leaf order, for the heat map
+    filter_window: dict | None = None  # the fitted filters' window: size, stride, offset, source (model or fallback)
+    settling: dict = field(default_factory=dict)  # pattern_step (CKA), contrast_step, settled_step, samples, probes
 
     def to_dict(self) -> dict:
         """Return plain JSON-able data."""
@@ -105,6 +132,11 @@ class Findings:
     def to_dict(self) -> dict:
         """Return plain JSON-able data."""
         return asdict(self)
+
+    def to_json(self, digits: int = JSON_DIGITS) -> str:
+        """Return compact JSON with floats to `digits` significant digits (the file findings.json)."""
+        return json.dumps(_rounded(self.to_dict(), digits), separators=(",", ":"), sort_keys=True,
+                          allow_nan=False) + "\n"
 
     @classmethod
     def from_dict(cls, data: dict) -> Findings:

@@ -1,7 +1,8 @@
-"""Write one layer's part of the article: its kinds of channel, their similarity and settling, its table.
+"""Write one layer's part of the article: its kinds of channel, their similarity and settling, its tables.
 
 Use: `layer_commentary(layer, last_step)` returns the plain dict the template shows for one conv layer (the
-post's reading, this run's sentences, grouped paragraphs, one sentence and one table row per channel).
+post's reading, this run's sentences, grouped paragraphs, what to look for in its animation, one sentence
+and one table row per channel, and the rows of its filter table when its channels were fitted as filters).
 Every function takes a `LayerFindings` / `ChannelFindings` or its to_dict() form. Strings are plain text.
 """
 
@@ -10,14 +11,18 @@ from __future__ import annotations
 from report.findings import CHANNEL_KINDS, ChannelFindings, LayerFindings
 from report.post_observations import POST_OBSERVATIONS, comparison_sentences
 from report.thresholds import (
+    BORDERLINE_R,
+    BORDERLINE_SHAPE,
     CLOSE_COPY_MIN_R,
     COPY_MIN_R,
     DUPLICATE_MIN_R,
     EDGE_MIN_R,
+    FILTER_MIN_R,
     IDLE_MAX_STD,
-    PATTERN_MIN_R,
+    INFORMATIVE_SHARE,
     SATURATION_LEVEL,
-    SETTLE_TOLERANCE,
+    SETTLED_MIN_CKA,
+    SHAPE_MIN_SCORE,
 )
 from report.wording import (
     ORIENTATIONS,
@@ -30,9 +35,9 @@ from report.wording import (
     plural,
     r_list,
     r_value,
+    score,
     series,
     signed,
-    step,
     verb,
 )
 
@@ -40,20 +45,53 @@ from report.wording import (
 
 
 def edge_phrase(channel: ChannelFindings) -> str:
-    """Describe a channel's best edge map: orientation, the side of strokes it is positive on, and r."""
+    """Describe a channel's edge orientation and side, with the number that decided it (filter score or r)."""
+    number_text = f"r = {signed(channel.best_edge_r)}"
+    if channel.kind_basis == "filter" and channel.filter:
+        number_text = f"edge score {signed(channel.filter['edge'])}; {number_text} with that edge map"
     return (f"{ORIENTATIONS[channel.best_edge]} edges, positive along the {channel.edge_side} side of "
-            f"strokes (r = {signed(channel.best_edge_r)})")
+            f"strokes ({number_text})")
+
+
+def filter_phrase(fit: dict) -> str:
+    """Describe a fitted filter: its window, its out-of-sample r and its shape scores."""
+    sample = "in sample" if fit["in_sample"] else "out of sample"
+    return (f"its best linear filter of the input ({fit['size']}\u00d7{fit['size']} input pixels) predicts it at "
+            f"r = {r_value(fit['fit_r'])} ({sample}); blob score {signed(fit['blob'])}, edge score "
+            f"{signed(fit['edge'])}, edge share {score(fit['edge_share'])}")
+
+
+def _borderline_clause(channel: ChannelFindings) -> str:
+    """Say that a channel's kind is borderline, and what it would otherwise be."""
+    if not channel.kind_borderline:
+        return ""
+    margin = f"edge share within {BORDERLINE_SHAPE} of 0.5" if channel.kind_basis == "filter" else \
+        f"an r within {BORDERLINE_R} of its threshold"
+    return f"; borderline ({margin}), it could as well be read as {_KIND_WORDS[channel.kind_alternative]}"
+
+
+_KIND_WORDS = {"copy": "a copy", "edge": "an edge detector", "other": "unnamed", "idle": "idle",
+               "saturated": "saturated"}
 
 
 def channel_sentence(channel: ChannelFindings | dict, last_step: int) -> str:
-    """Describe one channel in a sentence: its kind with the number that decided it, and when it settled."""
+    """Describe one channel in a sentence: its kind with the numbers that decided it, and when it settled."""
     channel = ChannelFindings.coerce(channel)
-    kind = channel.kind
+    kind, fit = channel.kind, channel.filter
+    by_filter = channel.kind_basis == "filter" and fit
     if kind == "idle":
         what = f"idle: its map barely varies (spread {channel.spread:.3f}, below {IDLE_MAX_STD})"
     elif kind == "saturated":
         what = (f"saturated: {percent(channel.saturated_share)} of its values are beyond "
                 f"\u00b1{SATURATION_LEVEL}")
+    elif by_filter and kind == "copy":
+        inverted = "inverted " if fit["blob"] < 0 else ""
+        what = f"a {inverted}copy of the input, read from its filter's shape: {filter_phrase(fit)}"
+    elif by_filter and kind == "edge":
+        what = f"an edge detector for {edge_phrase(channel)}, read from its filter's shape: {filter_phrase(fit)}"
+    elif by_filter:
+        what = (f"neither a blob nor an oriented difference (both shape scores below {SHAPE_MIN_SCORE}): "
+                f"{filter_phrase(fit)}")
     elif kind == "copy":
         inverted = channel.copy_r < 0
         closeness = "a close" if abs(channel.copy_r) >= CLOSE_COPY_MIN_R else "a rough"
@@ -64,6 +102,9 @@ def channel_sentence(channel: ChannelFindings | dict, last_step: int) -> str:
     else:
         what = (f"neither a copy (r = {signed(channel.copy_r)}) nor a single-orientation edge detector "
                 f"(best: {ORIENTATIONS[channel.best_edge]}, r = {signed(channel.best_edge_r)})")
+    if fit and not by_filter and kind not in ("idle", "saturated"):
+        what += f"; {filter_phrase(fit)}, below {FILTER_MIN_R}, so its kind is read from correlations"
+    what += _borderline_clause(channel)
     if kind == "idle":
         timing = ""
     elif channel.pattern_step >= last_step:
@@ -74,8 +115,8 @@ def channel_sentence(channel: ChannelFindings | dict, last_step: int) -> str:
     return f"{capitalise(channel_label(channel.channel))} is {what}{timing}."
 
 
-TABLE_HEADINGS = ("Channel", "Kind", "r with input", "Best edge", "r with edge", "Spread", "Saturated",
-                  "Pattern from step", "Values from step")
+TABLE_HEADINGS = ("Channel", "Kind", "r with input", "Best edge", "r with edge", "Filter fit r", "Edge share",
+                  "Spread", "Saturated", "Pattern from step", "Values from step")
 _KIND_LABELS = {"copy": "copy", "edge": "edge", "other": "unnamed", "idle": "idle", "saturated": "saturated"}
 
 
@@ -84,11 +125,48 @@ def channel_table(layer: LayerFindings | dict) -> dict:
     layer = LayerFindings.coerce(layer)
     rows = []
     for ch in layer.channels:
+        fit = ch.filter
+        share = "\u2014" if fit is None else score(fit["edge_share"]) + (" (borderline)" if ch.kind_borderline
+                                                                        and ch.kind_basis == "filter" else "")
         rows.append([capitalise(channel_label(ch.channel)), _KIND_LABELS[ch.kind], signed(ch.copy_r),
                      f"{ORIENTATIONS[ch.best_edge]}, {ch.edge_side}", signed(ch.best_edge_r),
+                     "\u2014" if fit is None else r_value(fit["fit_r"]), share,
                      f"{ch.spread:.3f}", percent(ch.saturated_share), str(ch.pattern_step),
                      str(ch.settle_step)])
     return {"headings": list(TABLE_HEADINGS), "rows": rows}
+
+
+def filter_rows(layer: LayerFindings | dict) -> list[dict]:
+    """Return one row per channel for the filter table (empty when the layer was not fitted)."""
+    layer = LayerFindings.coerce(layer)
+    rows = []
+    for ch in layer.channels:
+        fit = ch.filter
+        if fit is None:
+            continue
+        if ch.kind_basis == "filter" and ch.kind == "edge":
+            reading = f"edge: {ORIENTATIONS[ch.best_edge]}, positive on the {ch.edge_side} side"
+        elif ch.kind_basis == "filter" and ch.kind == "copy":
+            reading = "inverted copy" if fit["blob"] < 0 else "copy"
+        elif ch.kind_basis == "filter":
+            reading = "neither blob nor edge"
+        else:
+            reading = f"{_KIND_LABELS[ch.kind]} (not from the filter)"
+        if ch.kind_borderline:
+            reading += f"; borderline, or {_KIND_LABELS[ch.kind_alternative]}"
+        rows.append({"channel": ch.channel, "label": capitalise(channel_label(ch.channel)),
+                     "fit_r": r_value(fit["fit_r"]), "blob": signed(fit["blob"]), "edge": signed(fit["edge"]),
+                     "edge_share": score(fit["edge_share"]), "edge_share_value": fit["edge_share"],
+                     "reading": reading, "kind": ch.kind, "borderline": ch.kind_borderline})
+    return rows
+
+
+def filter_rule() -> str:
+    """Say how a fitted filter's scores decide the kind (the thresholds of report.thresholds)."""
+    return (f"The kind follows the filter when its fit r is at least {FILTER_MIN_R}: above 0.5 an edge detector, "
+            f"below it a copy, and neither when both scores are below {SHAPE_MIN_SCORE}; an edge share within "
+            f"{BORDERLINE_SHAPE} of 0.5 is borderline. Below that fit the kind is read from correlations with the "
+            f"input and its edge maps.")
 
 
 # --- Layers ----------------------------------------------------------------------------------------
@@ -105,6 +183,39 @@ def _why_not(channel: ChannelFindings, kind: str) -> str:
     return f"but it matches the input more closely, |r| = {r_value(channel.copy_r)}"
 
 
+def _shape_range(channels: list[ChannelFindings]) -> str:
+    """Return "edge share 0.07" or "edge shares from 0.07 to 0.42" for fitted channels."""
+    shares = sorted(ch.filter["edge_share"] for ch in channels)
+    if score(shares[0]) == score(shares[-1]):
+        return f"edge share {score(shares[0])}" + (" each" if len(shares) > 1 else "")
+    return f"edge shares from {score(shares[0])} to {score(shares[-1])}"
+
+
+def filter_sentence(layer: LayerFindings) -> str | None:
+    """Say how well linear filters of the input reproduce the layer's channels, and where they sit on the scale."""
+    fitted = [ch for ch in layer.channels if ch.filter is not None]
+    if not fitted:
+        return None
+    fits = sorted(ch.filter["fit_r"] for ch in fitted)
+    size = fitted[0].filter["size"]
+    window = layer.filter_window or {}
+    where = (f"the layer's {size}\u00d7{size}-pixel receptive field" if window.get("source") == "model" else
+             f"a {size}\u00d7{size}-pixel window (a 3\u00d73 filter at the layer's resolution)")
+    sample = "in sample" if fitted[0].filter["in_sample"] else "predicting each probe from the others"
+    fit_text = f"r = {r_value(fits[0])}" if r_value(fits[0]) == r_value(fits[-1]) else \
+        f"r from {r_value(fits[0])} to {r_value(fits[-1])}"
+    shaped = sum(ch.kind_basis == "filter" for ch in fitted)
+    text = (f"A single linear filter of the input over {where} reproduces {of_total(len(fitted), layer.num_channels)} "
+            f"({fit_text}, {sample})")
+    if shaped == len(fitted):
+        text += (", so each channel's kind is read from its filter's shape, on a scale from a blob (a blurred copy, "
+                 "edge share 0) to an oriented difference (an edge filter, edge share 1)")
+    elif shaped:
+        text += (f"; for {number(shaped)} of them the fit reaches {FILTER_MIN_R}, and their kind is read from the "
+                 f"filter's shape, on a scale from a blob (edge share 0) to an oriented difference (edge share 1)")
+    return text + "."
+
+
 def kind_sentences(layer: LayerFindings | dict) -> list[str]:
     """Say how many of the layer's channels are copies, edge detectors, unnamed, idle or saturated."""
     layer = LayerFindings.coerce(layer)
@@ -112,12 +223,19 @@ def kind_sentences(layer: LayerFindings | dict) -> list[str]:
     by_kind = {kind: [ch for ch in channels if ch.kind == kind] for kind in CHANNEL_KINDS}
     working = [ch for ch in channels if ch.kind not in ("idle", "saturated")]
     sentences = []
+    described = filter_sentence(layer)
+    if described:
+        sentences.append(described)
 
     copies = by_kind["copy"]
     if copies:
-        inverted = sum(ch.copy_r < 0 for ch in copies)
-        text = (f"{of_total(len(copies), total)} {verb(len(copies), 'copies', 'copy')} the input "
-                f"({r_list([ch.copy_r for ch in copies])})")
+        shaped = all(ch.kind_basis == "filter" for ch in copies)
+        inverted = sum((ch.filter["blob"] if shaped else ch.copy_r) < 0 for ch in copies)
+        evidence = r_list([ch.copy_r for ch in copies]) + " with the input"
+        if shaped:
+            filters = "a blob-like filter" if len(copies) == 1 else "blob-like filters"
+            evidence = f"{filters}, {_shape_range(copies)}; {evidence}"
+        text = f"{of_total(len(copies), total)} {verb(len(copies), 'copies', 'copy')} the input ({evidence})"
         if inverted == len(copies):
             text += ", inverted (negative on the ink)" if inverted == 1 else ", all inverted (negative on the ink)"
         elif inverted:
@@ -135,11 +253,15 @@ def kind_sentences(layer: LayerFindings | dict) -> list[str]:
             shown.append(f"{plural(len(edges) - 4, 'more channel')}")
         sentences.append(capitalise(f"{of_total(len(edges), total)} {verb(len(edges), 'responds', 'respond')} "
                                     f"to edges: {series(shown)}."))
-    elif working:
+    elif working and not all(ch.kind_basis == "filter" for ch in working):
         strongest = max(working, key=lambda ch: abs(ch.best_edge_r))
         sentences.append(f"No channel is an edge detector (the strongest edge match, "
                          f"{channel_label(strongest.channel)} with {ORIENTATIONS[strongest.best_edge]} edges, has "
                          f"|r| = {r_value(strongest.best_edge_r)}, {_why_not(strongest, 'edge')}).")
+    elif working:
+        edgiest = max(working, key=lambda ch: ch.filter["edge_share"])
+        sentences.append(f"No channel's filter is more edge than blob (the highest edge share, "
+                         f"{channel_label(edgiest.channel)}'s, is {score(edgiest.filter['edge_share'])}).")
 
     others = by_kind["other"]
     if others:
@@ -161,33 +283,63 @@ def kind_sentences(layer: LayerFindings | dict) -> list[str]:
         sentences.append(capitalise(f"{channel_list([ch.channel for ch in saturated])} "
                                     f"{verb(len(saturated), 'is', 'are')} saturated ({shares} of values "
                                     f"beyond \u00b1{SATURATION_LEVEL})."))
+    borderline = [ch for ch in channels if ch.kind_borderline]
+    if borderline:
+        listed = series([f"{channel_label(ch.channel)} ({_KIND_LABELS[ch.kind]}, or "
+                         f"{_KIND_LABELS[ch.kind_alternative]})" for ch in borderline])
+        sentences.append(f"{capitalise(plural(len(borderline), 'label'))} {verb(len(borderline), 'is', 'are')} "
+                         f"borderline, within the margin of {verb(len(borderline), 'its', 'their')} threshold: "
+                         f"{listed}.")
     return sentences
 
 
 def similarity_sentences(layer: LayerFindings | dict) -> list[str]:
-    """Say which channels are near-duplicates of each other, and of the previous layer."""
+    """Say how many channel pairs are near-duplicates, which groups every pair of which is, and repeats."""
     layer = LayerFindings.coerce(layer)
     sentences = []
-    groups = layer.duplicate_groups
     total = layer.num_channels
-    if total > 1:
-        if len(groups) == 1 and len(groups[0]) == total:
-            sentences.append(capitalise(f"{of_total(total, total)} are near-duplicates of one another (linked at "
-                                        f"|r| \u2265 {DUPLICATE_MIN_R}; mean |r| between channels "
-                                        f"{r_value(layer.pair_mean_abs_r)})."))
-        elif len(groups) == 1 and len(groups[0]) > total / 2:
-            outside = [c for c in range(total) if c not in groups[0]]
-            sentences.append(f"All channels except {channel_list(outside)} are near-duplicates of one another "
-                             f"(linked at |r| \u2265 {DUPLICATE_MIN_R}); the mean |r| between all channels is "
-                             f"{r_value(layer.pair_mean_abs_r)}.")
-        elif len(groups) == 1:
-            sentences.append(capitalise(f"{channel_list(groups[0])} are near-duplicates of one another (linked at "
-                                        f"|r| \u2265 {DUPLICATE_MIN_R}); the mean |r| between all channels is "
-                                        f"{r_value(layer.pair_mean_abs_r)}."))
-        elif groups:
-            listed = "; ".join(channel_list(group) for group in groups)
-            sentences.append(f"The channels form {number(len(groups))} groups of near-duplicates (linked at "
-                             f"|r| \u2265 {DUPLICATE_MIN_R}): {listed}.")
+    groups = layer.groups or [{"channels": group, "pairs": len(group) * (len(group) - 1) // 2}
+                              for group in layer.duplicate_groups]
+    pairs = layer.pairs or {}
+    if total > 1 and pairs:
+        count, reaching = pairs["pairs"], pairs["pairs_at_threshold"]
+        if reaching == count:
+            sentences.append(capitalise(f"{of_total(total, total)} are near-duplicates of one another: "
+                                        f"{'both' if count == 2 else 'all'} {plural(count, 'pair')} of channels "
+                                        f"correlate at |r| \u2265 {DUPLICATE_MIN_R} (lowest "
+                                        f"{r_value(pairs['min_abs_r'])})."))
+        else:
+            low, high = r_value(pairs["min_abs_r"]), r_value(pairs["max_abs_r"])
+            spread = f"|r| = {low} for every pair" if low == high else f"|r| from {low} to {high}"
+            if reaching == 0:
+                head = (f"None of the {plural(count, 'pair')} of channels reaches |r| \u2265 {DUPLICATE_MIN_R} "
+                        f"({spread}).")
+            else:
+                head = (f"Of the {plural(count, 'pair')} of channels, {number(reaching)} "
+                        f"({percent(pairs['share_at_threshold'])}) {verb(reaching, 'correlates', 'correlate')} at "
+                        f"|r| \u2265 {DUPLICATE_MIN_R} ({spread}).")
+            sentences.append(head)
+            if groups:
+                described = "; ".join(
+                    f"{channel_list(group['channels'])} ({plural(group['pairs'], 'pair')}, lowest |r| "
+                    f"{r_value(group['min_abs_r'])})" if 'min_abs_r' in group else channel_list(group["channels"])
+                    for group in groups)
+                grouped = {c for group in groups for c in group["channels"]}
+                alone = [c for c in range(total) if c not in grouped]
+                kind = "group" if len(groups) == 1 else "groups"
+                text = (f"Grouped so that every pair inside a group reaches {DUPLICATE_MIN_R}, they form "
+                        f"{number(len(groups))} {kind} of near-duplicates: {described}")
+                if alone:
+                    text += f"; {channel_list(alone)} {verb(len(alone), 'is', 'are')} in none"
+                sentences.append(text + ".")
+            else:
+                first, second = layer.pair_max
+                sentences.append(f"No two channels are near-duplicates (the closest pair, channels {first + 1} and "
+                                 f"{second + 1}, has |r| = {r_value(layer.pair_max_abs_r)}).")
+    elif total > 1:  # findings without the pair summary: describe the groups alone
+        if groups:
+            sentences.append("; ".join(f"{capitalise(channel_list(group['channels']))} are near-duplicates"
+                                       for group in groups) + f" (every pair at |r| \u2265 {DUPLICATE_MIN_R}).")
         else:
             first, second = layer.pair_max
             sentences.append(f"No two channels are near-duplicates (the closest pair, channels {first + 1} and "
@@ -207,24 +359,65 @@ def similarity_sentences(layer: LayerFindings | dict) -> list[str]:
     return sentences
 
 
-def settling_sentence(layer: LayerFindings | dict, last_step: int) -> str:
-    """Say when the layer's active channels took their final pattern and values."""
+def _value_at(layer: LayerFindings, series_name: str, at_step: int, steps: list[int] | None) -> float | None:
+    """Return a timeline value at a recorded step (None when the step or the series is missing)."""
+    values = layer.timeline.get(series_name)
+    if not values or steps is None or at_step not in steps:
+        return None
+    return values[steps.index(at_step)]
+
+
+def settling_sentence(layer: LayerFindings | dict, last_step: int, steps: list[int] | None = None) -> str:
+    """Say when the layer's pattern (CKA) and its contrast (spread) came into place, told apart."""
     layer = LayerFindings.coerce(layer)
-    active = [ch for ch in layer.channels if ch.kind != "idle"]
-    if not active:
+    if all(ch.kind == "idle" for ch in layer.channels):
         return "Every channel is idle, so there is nothing to settle."
-    pattern, settle = layer.median_pattern_step, layer.median_settle_step
-    subject, their = ("The active channel", "its") if len(active) == 1 else ("Half of the active channels", "their")
-    if pattern >= last_step:
-        subject = "The active channel" if len(active) == 1 else "At least half of the active channels"
-        return (f"{subject} had not taken {their} final pattern before the last step ({last_step}): "
-                f"the layer was still changing when training stopped.")
-    return (f"{subject} had {their} final pattern (r \u2265 {PATTERN_MIN_R} with the last map) by step "
-            f"{step(pattern)} and {their} final values (within {percent(SETTLE_TOLERANCE)} of the final spread) "
-            f"by step {step(settle)}, of {last_step}.")
+    settling = layer.settling or {}
+    pattern, contrast, settled = (settling.get("pattern_step"), settling.get("contrast_step"),
+                                  settling.get("settled_step"))
+    if pattern is None or contrast is None:
+        return (f"The layer had not settled by the last step ({last_step}): its CKA with its final state or its "
+                f"contrast was still short of the mark.")
+    text = (f"The layer's pattern was in place from step {pattern} (linear CKA with its final state \u2265 "
+            f"{SETTLED_MIN_CKA} from then on) and its contrast from step {contrast} (median spread \u2265 "
+            f"{percent(INFORMATIVE_SHARE)} of its final value)")
+    if pattern < contrast:
+        peak = _value_at(layer, "max_abs", pattern, steps)
+        faint = f"; at step {pattern} its largest value is {peak:.2f}, so the frames there are almost white" \
+            if peak is not None else ""
+        text += f": the picture was there before it could be seen{faint}"
+    text += f". It looks as it will at the end from step {settled} of {last_step}."
+    return text
 
 
-def layer_commentary(layer: LayerFindings | dict, last_step: int) -> dict:
+def look_for(layer: LayerFindings | dict, last_step: int) -> str:
+    """Return one line on what to watch for in the layer's animation, and at which steps."""
+    layer = LayerFindings.coerce(layer)
+    settling = layer.settling or {}
+    pattern, contrast, settled = (settling.get("pattern_step"), settling.get("contrast_step"),
+                                  settling.get("settled_step"))
+    if contrast is None or pattern is None:
+        return f"The maps keep changing to the end: compare the first frames with the last one (step {last_step})."
+    if pattern < contrast:
+        text = (f"Until about step {contrast} the frames stay nearly white, though the pattern is already there "
+                f"(from step {pattern}); from step {contrast} the colours arrive and the picture looks as it will "
+                f"at the end")
+    elif settled > contrast:
+        text = (f"Until about step {contrast} the frames stay nearly white; the colours arrive from step {contrast}, "
+                f"and the pattern keeps shifting until about step {settled}, then changes little")
+    else:
+        text = (f"Until about step {contrast} the frames stay nearly white; from step {contrast} the colours arrive "
+                f"and the picture looks as it will at the end")
+    edges = [ch for ch in layer.channels if ch.kind == "edge"]
+    if edges:
+        sides = series(sorted({ch.edge_side for ch in edges}), "or")
+        text += (f". Watch {channel_list([ch.channel for ch in edges])}, the edge "
+                 f"{verb(len(edges), 'detector', 'detectors')}: {verb(len(edges), 'it lights', 'they light')} up "
+                 f"along the {sides} side of the strokes")
+    return text + "."
+
+
+def layer_commentary(layer: LayerFindings | dict, last_step: int, steps: list[int] | None = None) -> dict:
     """Return the post's hypothesis and this run's sentences for one layer.
 
     `run` and `comparison` are lists of sentences; `paragraphs` groups them for the page: the kinds of
@@ -233,18 +426,22 @@ def layer_commentary(layer: LayerFindings | dict, last_step: int) -> dict:
     layer = LayerFindings.coerce(layer)
     post = POST_OBSERVATIONS.get(layer.name)
     kinds = kind_sentences(layer)
-    rest = similarity_sentences(layer) + [settling_sentence(layer, last_step)]
+    rest = similarity_sentences(layer) + [settling_sentence(layer, last_step, steps)]
     comparison = comparison_sentences(layer)
     return {
         "name": layer.name,
         "resolution": f"{layer.height}x{layer.width}",
         "num_channels": layer.num_channels,
         "post": post["text"] if post else None,
+        "look_for": look_for(layer, last_step),
         "run": kinds + rest,
         "comparison": comparison,
         "paragraphs": [" ".join(group) for group in (kinds, rest, comparison) if group],
         "channels": [{"label": capitalise(channel_label(ch.channel)), "kind": ch.kind,
                       "text": channel_sentence(ch, last_step)} for ch in layer.channels],
         "table": channel_table(layer),
+        "filters": filter_rows(layer),
+        "filter_rule": filter_rule(),
+        "pairs": layer.pairs,
+        "groups": [list(group) for group in layer.duplicate_groups],
     }
-

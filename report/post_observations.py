@@ -105,14 +105,18 @@ def comparison_sentences(layer: LayerFindings | dict) -> list[str]:
                              f"horizontal edges (the strongest, {channel_label(strongest.channel)}, has "
                              f"|r| = {r_value(strongest.edge_r['horizontal'])}).")
     elif name == "conv4":
-        orientations = sorted({ch.best_edge for ch in layer.channels if ch.kind == "edge"},
-                              key=EDGE_KINDS.index)
+        detectors = [ch for ch in layer.channels if ch.kind == "edge"]
+        orientations = sorted({ch.best_edge for ch in detectors}, key=EDGE_KINDS.index)
         if len(orientations) >= 2:
             sentences.append(f"As the post says, the edge detectors cover several angles: "
-                             f"{series([ORIENTATIONS[o] for o in orientations])}.")
-        elif orientations:
-            sentences.append(f"Unlike the post's several angles, the edge detectors here share one orientation: "
-                             f"{ORIENTATIONS[orientations[0]]}.")
+                             f"{series([ORIENTATIONS[o] for o in orientations])} ({_edge_channels(detectors)}).")
+        elif len(detectors) >= 2:
+            sentences.append(f"Unlike the post's several angles, the {number(len(detectors))} edge detectors here "
+                             f"share one orientation, {ORIENTATIONS[orientations[0]]} "
+                             f"({_edge_channels(detectors)}).")
+        elif detectors:
+            sentences.append(f"Unlike the post's several angles, this run has a single edge detector here, for "
+                             f"{ORIENTATIONS[orientations[0]]} edges ({_edge_channels(detectors)}).")
         else:
             sentences.append("Unlike the post, no channel here detects edges at any angle.")
     if name in ("conv5", "conv6"):
@@ -154,7 +158,10 @@ def event_sentences(layer: LayerFindings | dict) -> list[str]:
 
 
 def _edge_channels(channels: list[ChannelFindings]) -> str:
-    """List edge channels with their side and r."""
-    return "; ".join(f"{channel_label(ch.channel)}, {ch.edge_side} side, r = {signed(ch.best_edge_r)}"
-                     for ch in channels)
+    """List edge channels with their side and the number that made them edge detectors (filter score or r)."""
+    def evidence(ch: ChannelFindings) -> str:
+        if ch.kind_basis == "filter" and ch.filter:
+            return f"edge score {signed(ch.filter['edge'])}"
+        return f"r = {signed(ch.best_edge_r)}"
+    return "; ".join(f"{channel_label(ch.channel)}, {ch.edge_side} side, {evidence(ch)}" for ch in channels)
 

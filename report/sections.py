@@ -6,8 +6,10 @@ depend on the run are written in those partials.
 
 from __future__ import annotations
 
+from report.model_facts import architecture_facts
 from report.page_facts import dataset_sentence, download, model_rows, settings
 from report.wording import number, percent, series
+from report.xor import xor_caption
 
 ASSETS = "assets"
 
@@ -18,10 +20,9 @@ def why_section(xor_facts: dict) -> dict:
         "src": f"{ASSETS}/xor.svg", "width": 720, "height": 340,
         "alt": "Left: the four XOR inputs at the corners of a unit square, the two classes on opposite diagonals. "
                "Right: the same four points in the coordinates of a learned two-unit tanh layer, where a dashed "
-               "straight line separates the classes.",
-        "caption": f"XOR before and after one learned layer. A 2-2-1 network trained here with plain gradient "
-                   f"descent classifies {xor_facts['correct']} of the 4 points correctly; its hidden layer moves "
-                   f"both class-0 points to one side of a straight line."}}
+               "straight line separates the classes"
+               + (", and the two class-0 points share one marker." if xor_facts.get("folded") else "."),
+        "caption": xor_caption(xor_facts)}}
 
 
 def experiment_section(capture, config: dict, meta: dict, probes_size: tuple[int, int]) -> dict:
@@ -40,6 +41,7 @@ def experiment_section(capture, config: dict, meta: dict, probes_size: tuple[int
         "probe_count": len(labels),
         "snapshots": len(capture.steps),
         "model_rows": model_rows(meta["layers"]),
+        "model": architecture_facts(meta["layers"]),
         "total_parameters": f"{meta['total_parameters']:,}",
         "settings": settings(config, meta),
         "probes": {"src": f"{ASSETS}/probes.png", "width": width, "height": height,

@@ -5,9 +5,20 @@ report.analysis calls it after measuring every layer. The parts are public for t
 
 - Final test accuracy and loss: meta's whole-test-set numbers when present, else the last test point.
 - The early plateau of the training loss at chance (ln of the number of classes).
-- The numbers behind the post's three conclusions: kinds of the conv1-4 channels (1); how many conv5-6
-  channels are unnamed and how much they overlap (2); and per layer whether its median pattern step comes
-  within EARLY_SHARE of the time between its informative step and the end, plus the idle channels (3).
+- The post's three conclusions, each with its numbers, its checks (report.claims: what was measured,
+  the threshold, the margin) and its verdict, computed here so that the wording only reports them:
+  1. conv1-4 extract few features yet the model is accurate: the share of their channels that are edge
+     detectors (at most MINORITY_SHARE: few; above MAJORITY_SHARE: many), the share that copy the input or
+     are idle (more than MAJORITY_SHARE), and the test accuracy (at least CLAIMED_ACCURACY).
+  2. conv5-6 learn hard-to-name, entangled features: the share of their active channels that are unnamed
+     (more than MAJORITY_SHARE: most; at most MINORITY_SHARE: few) and the mean |r| between channels of a
+     layer (above DISTINCT_MAX_R: entangled).
+  3. a layer barely changes once learned: per layer, its settled step (report.settling: pattern by CKA and
+     contrast both in place) comes at most EARLY_SHARE of the way from the end of the loss plateau to the
+     last step.
+  A share's margin is the share of the channels whose own label is borderline and could move it towards
+  its threshold, and at least one channel; a step's margin BORDERLINE_STEPS of the steps after the plateau;
+  an accuracy's BORDERLINE_ACCURACY_SE standard errors of its test set.
 """
 
 from __future__ import annotations
@@ -16,11 +27,23 @@ import math
 
 import numpy as np
 
+from report.claims import DOES_NOT_HOLD, HOLDS, PARTLY, check, verdict
 from report.findings import CHANNEL_KINDS, LayerFindings
-from report.thresholds import EARLY_SHARE, PLATEAU_TOLERANCE
+from report.thresholds import (
+    BORDERLINE_ACCURACY_SE,
+    BORDERLINE_R,
+    BORDERLINE_STEPS,
+    CLAIMED_ACCURACY,
+    DISTINCT_MAX_R,
+    EARLY_SHARE,
+    MAJORITY_SHARE,
+    MINORITY_SHARE,
+    PLATEAU_TOLERANCE,
+)
 
 EARLY_LAYERS = ("conv1", "conv2", "conv3", "conv4")  # conclusion 1
 LATE_LAYERS = ("conv5", "conv6")  # conclusion 2
+UNNAMED_KINDS = ("other", "saturated")  # neither a copy of the input nor a single-orientation edge detector
 
 
 def median_or_none(values: list[float]) -> float | None:
@@ -55,92 +78,204 @@ def _num_classes(capture) -> int:
 
 
 def run_summary(capture, layers: list[LayerFindings], last_step: int) -> dict:
-    """Return the run's final metrics, loss plateau and the numbers behind the three conclusions."""
+    """Return the run's final metrics, loss plateau and the three conclusions with their checks and verdicts."""
     meta = getattr(capture, "meta", None) or {}
     test_accuracy = np.asarray(capture.test_accuracy, np.float64)
     test_loss = np.asarray(capture.test_loss, np.float64)
     if meta.get("final_test_accuracy") is not None:
         accuracy, source = float(meta["final_test_accuracy"]), "whole test set"
+        test_size = meta.get("final_test_size")
     elif test_accuracy.size:
         accuracy, source = float(test_accuracy[-1]), "last test point"
+        test_size = meta.get("test_subset_size")
     else:
-        accuracy, source = None, "none"
+        accuracy, source, test_size = None, "none", None
     if meta.get("final_test_loss") is not None:
         loss = float(meta["final_test_loss"])
     else:
         loss = float(test_loss[-1]) if test_loss.size else None
 
+    loss_plateau = plateau(capture.train_loss, _num_classes(capture))
     early = [layer for layer in layers if layer.name in EARLY_LAYERS]
     late = [layer for layer in layers if layer.name in LATE_LAYERS]
-    conclusion_1 = kind_summary(early)
-    conclusion_1["final_test_accuracy"] = accuracy
     return {
         "final_test_accuracy": accuracy,
         "final_test_loss": loss,
         "accuracy_source": source,
+        "test_size": int(test_size) if test_size else None,
         "last_step": last_step,
-        "plateau": plateau(capture.train_loss, _num_classes(capture)),
-        "conclusion_1": conclusion_1,
-        "conclusion_2": entanglement_summary(late),
-        "conclusion_3": settling_summary(layers, last_step),
+        "plateau": loss_plateau,
+        "conclusion_1": conclusion_1(early, accuracy, int(test_size) if test_size else None),
+        "conclusion_2": conclusion_2(late),
+        "conclusion_3": conclusion_3(layers, loss_plateau, last_step),
     }
+
+
+# --- Counting channels ------------------------------------------------------------------------------
 
 
 def kind_summary(layers: list[LayerFindings]) -> dict:
-    """Count channel kinds over several layers (conclusion 1: copies versus edge detectors in conv1-4)."""
-    total = sum(layer.num_channels for layer in layers)
-    counts = {kind: sum(layer.counts[kind] for layer in layers) for kind in CHANNEL_KINDS}
-    return {"layers": [layer.name for layer in layers], "channels": total, "counts": counts,
-            "shares": {kind: _share(number, total) for kind, number in counts.items()},
-            "median_linear_r": median_or_none([ch.linear_r for layer in layers for ch in layer.channels])}
+    """Count channel kinds over several layers, with the labels that are borderline and what they could be."""
+    channels = [ch for layer in layers for ch in layer.channels]
+    counts = {kind: sum(ch.kind == kind for ch in channels) for kind in CHANNEL_KINDS}
+    fitted = [ch.filter for ch in channels if ch.filter is not None]
+    return {"layers": [layer.name for layer in layers], "channels": len(channels), "counts": counts,
+            "shares": {kind: _share(number, len(channels)) for kind, number in counts.items()},
+            "borderline": [{"layer": ch.layer, "channel": ch.channel, "kind": ch.kind,
+                            "alternative": ch.kind_alternative} for ch in channels if ch.kind_borderline],
+            "by_basis": {basis: sum(ch.kind_basis == basis for ch in channels)
+                         for basis in ("filter", "correlation", "spread", "saturation")},
+            "fitted_channels": len(fitted),
+            "median_fit_r": median_or_none([fit["fit_r"] for fit in fitted]),
+            "median_edge_share": median_or_none([fit["edge_share"] for fit in fitted]),
+            "median_linear_r": median_or_none([ch.linear_r for ch in channels])}
 
 
-def entanglement_summary(layers: list[LayerFindings]) -> dict:
-    """Measure how nameable and how independent the late layers' channels are (conclusion 2)."""
+def _movers(summary: dict, inside: tuple[str, ...]) -> tuple[int, int]:
+    """Return how many borderline channels could leave the kinds `inside`, and how many could join them."""
+    leave = sum(item["kind"] in inside and item["alternative"] not in inside for item in summary["borderline"])
+    join = sum(item["kind"] not in inside and item["alternative"] in inside for item in summary["borderline"])
+    return leave, join
+
+
+def _share_check(measure: str, inside: tuple[str, ...], summary: dict, part: int, whole: int, threshold: float,
+                 **options) -> dict:
+    """Check a share of channels; its margin is the borderline channels that could move it towards the threshold.
+
+    The margin is at least one channel: a share one channel away from its threshold is borderline.
+    """
+    leave, join = _movers(summary, inside)
+    item = check(measure, _share(part, whole) if whole else None, threshold, unit="share", **options)
+    if item["value"] is not None:
+        rising = options.get("at_least", True)  # a larger share helps an "at least" check
+        towards = (leave if rising else join) if item["passes"] else (join if rising else leave)
+        item = check(measure, item["value"], threshold, margin=max(towards, 1) / whole, unit="share", **options)
+    item.update(part=part, whole=whole, could_leave=leave, could_join=join)
+    return item
+
+
+# --- Conclusion 1: few features in conv1-4, yet accurate --------------------------------------------
+
+
+def _decide_1(passes: list[bool]) -> str:
+    few, not_most, plain, accurate = passes
+    if not not_most:
+        return DOES_NOT_HOLD
+    if few and plain:
+        return HOLDS if accurate else PARTLY
+    return PARTLY
+
+
+def conclusion_1(layers: list[LayerFindings], accuracy: float | None, test_size: int | None) -> dict:
+    """Check "the first four layers extract few features, yet the model is accurate"."""
     summary = kind_summary(layers)
-    active = [ch for layer in layers for ch in layer.channels if ch.kind != "idle"]
-    unnamed = sum(ch.kind in ("other", "saturated") for ch in active)
-    summary.update({
-        "active_channels": len(active),
-        "unnamed": unnamed,  # active channels that are neither a copy nor a single-orientation edge detector
-        "unnamed_share": _share(unnamed, len(active)),
-        "median_best_abs_r": median_or_none([max(abs(ch.copy_r), abs(ch.best_edge_r)) for ch in active]),
-        "pair_mean_abs_r": float(np.mean([layer.pair_mean_abs_r for layer in layers])) if layers else None,
-        "pair_mean_abs_r_by_layer": {layer.name: layer.pair_mean_abs_r for layer in layers},
-    })
+    counts, total = summary["counts"], summary["channels"]
+    edges, plain = counts["edge"], counts["copy"] + counts["idle"]
+    if accuracy is not None and test_size:
+        accuracy_margin = BORDERLINE_ACCURACY_SE * math.sqrt(accuracy * (1 - accuracy) / test_size)
+    else:
+        accuracy_margin = 0.0
+    checks = [
+        _share_check("edge detectors (few)", ("edge",), summary, edges, total, MINORITY_SHARE, at_least=False),
+        _share_check("edge detectors (not most)", ("edge",), summary, edges, total, MAJORITY_SHARE, at_least=False),
+        _share_check("copies of the input or idle", ("copy", "idle"), summary, plain, total, MAJORITY_SHARE,
+                     strict=True),
+        check("test accuracy", accuracy, CLAIMED_ACCURACY, margin=accuracy_margin, unit="accuracy"),
+    ]
+    outcome = verdict(checks, _decide_1) if total else {"verdict": DOES_NOT_HOLD, "borderline": False, "flips": []}
+    summary.update(final_test_accuracy=accuracy, test_size=test_size, checks=checks, **outcome)
     return summary
 
 
-def settling_summary(layers: list[LayerFindings], last_step: int) -> dict:
-    """Relate each layer's pattern step to the time after it gained contrast; list idle channels (conclusion 3).
+# --- Conclusion 2: conv5-6 hard to name and entangled -----------------------------------------------
 
-    A layer "settled early" when its median pattern step comes at most EARLY_SHARE of the way from its
-    informative step (when its maps gained contrast, i.e. when it had learned something) to the last step:
-    once learned, the picture stopped changing for the larger part of the rest of training.
-    """
-    timing = {}
-    early_channels = active_channels = 0
-    for layer in layers:
-        start = layer.informative_step
-        limit = None if start is None else start + EARLY_SHARE * (last_step - start)
-        pattern = layer.median_pattern_step
-        timing[layer.name] = {"informative_step": start, "median_pattern_step": pattern, "early_limit": limit,
-                              "early": bool(limit is not None and pattern is not None and pattern <= limit)}
-        for ch in layer.channels:
-            if ch.kind != "idle":
-                active_channels += 1
-                early_channels += bool(limit is not None and ch.pattern_step <= limit)
+
+def _decide_2(passes: list[bool]) -> str:
+    most, not_few, entangled = passes
+    if most and entangled:
+        return HOLDS
+    if not not_few and not entangled:
+        return DOES_NOT_HOLD
+    return PARTLY
+
+
+def conclusion_2(layers: list[LayerFindings]) -> dict:
+    """Check "conv5 and conv6 learn useful but hard-to-name, entangled features"."""
+    summary = kind_summary(layers)
     active = [ch for layer in layers for ch in layer.channels if ch.kind != "idle"]
-    return {
+    unnamed = sum(ch.kind in UNNAMED_KINDS for ch in active)
+    pair_mean = float(np.mean([layer.pair_mean_abs_r for layer in layers])) if layers else None
+    summary.update({
+        "active_channels": len(active),
+        "unnamed": unnamed,
+        "unnamed_share": _share(unnamed, len(active)),
+        "median_best_abs_r": median_or_none([max(abs(ch.copy_r), abs(ch.best_edge_r)) for ch in active]),
+        "pair_mean_abs_r": pair_mean,
+        "pair_mean_abs_r_by_layer": {layer.name: layer.pair_mean_abs_r for layer in layers},
+    })
+    if not active:
+        summary.update(checks=[], verdict=DOES_NOT_HOLD, borderline=False, flips=[])
+        return summary
+    checks = [
+        _share_check("unnamed channels (most)", UNNAMED_KINDS, summary, unnamed, len(active), MAJORITY_SHARE,
+                     strict=True),
+        _share_check("unnamed channels (not few)", UNNAMED_KINDS, summary, unnamed, len(active), MINORITY_SHARE,
+                     strict=True),
+        check("mean |r| between a layer's channels", pair_mean, DISTINCT_MAX_R, strict=True, margin=BORDERLINE_R,
+              unit="r"),
+    ]
+    summary.update(checks=checks, **verdict(checks, _decide_2))
+    return summary
+
+
+# --- Conclusion 3: settled early, idle channels -----------------------------------------------------
+
+
+def _decide_3(passes: list[bool]) -> str:
+    if passes and all(passes):
+        return HOLDS
+    return PARTLY if any(passes) else DOES_NOT_HOLD
+
+
+def conclusion_3(layers: list[LayerFindings], loss_plateau: dict, last_step: int) -> dict:
+    """Check "once a layer has learned its representation it barely changes"; list the idle channels.
+
+    The learning starts when the loss leaves its plateau; a layer settled early when its settled step
+    comes at most EARLY_SHARE of the way from there to the last step, so that it then stayed as it was for
+    at least the rest of training's other half.
+    """
+    start = min(int(loss_plateau["steps"]), last_step)
+    span = last_step - start
+    limit = start + EARLY_SHARE * span
+    margin = BORDERLINE_STEPS * span
+    checks, timing = [], {}
+    for layer in layers:
+        settling = layer.settling or {}
+        settled = settling.get("settled_step")
+        item = check("settled step", settled, limit, at_least=False, margin=margin, subject=layer.name, unit="step")
+        if span > 0:  # without steps after the plateau there is nothing learned to settle into: no check
+            checks.append(item)
+        timing[layer.name] = {"pattern_step": settling.get("pattern_step"),
+                              "contrast_step": settling.get("contrast_step"), "settled_step": settled,
+                              "early": item["passes"], "borderline": item["borderline"],
+                              "share_of_learning": (settled - start) / span if span > 0 and settled is not None
+                              else None}
+    active = [ch for layer in layers for ch in layer.channels if ch.kind != "idle"]
+    result = {
         "last_step": last_step,
-        "active_channels": active_channels,
-        "median_pattern_step": median_or_none([ch.pattern_step for ch in active]),
-        "median_settle_step": median_or_none([ch.settle_step for ch in active]),
-        "channels_early": early_channels,
-        "channels_early_share": _share(early_channels, active_channels),
+        "learning_start": start,
+        "early_limit": limit,
+        "margin_steps": margin,
         "layers": [layer.name for layer in layers],
         "layers_early": [name for name, item in timing.items() if item["early"]],
         "layer_timing": timing,
+        "active_channels": len(active),
+        "median_pattern_step": median_or_none([ch.pattern_step for ch in active]),
+        "median_settle_step": median_or_none([ch.settle_step for ch in active]),
         "idle_channels": [{"layer": ch.layer, "channel": ch.channel, "spread": ch.spread}
                           for layer in layers for ch in layer.channels if ch.kind == "idle"],
+        "checks": checks,
     }
+    result.update(verdict(checks, _decide_3) if checks else
+                  {"verdict": DOES_NOT_HOLD, "borderline": False, "flips": []})
+    return result

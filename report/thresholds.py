@@ -43,9 +43,36 @@ SETTLE_FLOOR = _named("SETTLE_FLOOR", 0.01, "the settle tolerance is never small
 # The picture is then in place; its contrast may still grow.
 PATTERN_MIN_R = _named("PATTERN_MIN_R", 0.95, "a channel's pattern is in place from the step after which its map "
                        "keeps at least this correlation with its final map")
-# Also used between a channel and its best match in the previous layer.
+# Also used between a channel and its best match in the previous layer. Groups are complete-linkage clusters
+# (report/groups.py), so every pair inside a group reaches it.
 DUPLICATE_MIN_R = _named("DUPLICATE_MIN_R", 0.9, "two channels are near-duplicates when their final maps correlate "
-                         "at |r| of at least this")
+                         "at |r| of at least this; in a group of near-duplicates every pair does")
+# r^2 = 0.81: the filter then accounts for four fifths or more of the channel's variation, so its shape
+# describes the channel.
+FILTER_MIN_R = _named("FILTER_MIN_R", 0.9, "a channel's kind is read from the shape of its fitted linear filter of "
+                      "the input when that filter predicts the channel's map (out of sample) at r of at least this")
+# Ridge keeps the weights from chasing noise, but a filter with more weights than about a fifth of its samples
+# would still be fitted to the ten probes rather than to what the channel does.
+FILTER_SAMPLES_PER_WEIGHT = _named("FILTER_SAMPLES_PER_WEIGHT", 5, "a layer's channels are fitted as linear filters "
+                                   "of the input only when the probes give at least this many samples "
+                                   "(probes x positions) per weight of the filter window")
+# A Laplacian-like (centre-surround) filter scores near 0 on both: it is neither a blob nor one-sided.
+SHAPE_MIN_SCORE = _named("SHAPE_MIN_SCORE", 0.3, "a fitted filter is a blob (copy) or an oriented difference (edge) "
+                         "only when its larger shape score is at least this; otherwise its kind is other")
+# Linear CKA is r^2 for a single channel, so 0.9 is the same bar as PATTERN_MIN_R (0.95^2 = 0.90).
+SETTLED_MIN_CKA = _named("SETTLED_MIN_CKA", 0.9, "a layer's pattern is in place from the step after which the "
+                         "linear CKA of its representation with its final one stays at least this")
+# About one standard error of a channel's r when one of the ten probes is left out (a jackknife over the
+# probes of a default run gives 0.01 to 0.04).
+BORDERLINE_R = _named("BORDERLINE_R", 0.02, "a correlation within this of the threshold that decides a label is "
+                      "borderline, and so is the label")
+BORDERLINE_SHAPE = _named("BORDERLINE_SHAPE", 0.05, "a filter whose edge share lies within this of 0.5 (blob and "
+                          "edge scores about equal) is borderline between copy and edge")
+BORDERLINE_STEPS = _named("BORDERLINE_STEPS", 0.05, "a step within this share of the training after the plateau "
+                          "of a limit is borderline")
+# The sampling error of an accuracy measured on n test images is sqrt(p (1 - p) / n).
+BORDERLINE_ACCURACY_SE = _named("BORDERLINE_ACCURACY_SE", 2, "a test accuracy within this many standard errors "
+                                "(from the size of the test set) of the claimed accuracy is borderline")
 INFORMATIVE_SHARE = _named("INFORMATIVE_SHARE", 0.5, "a layer is informative from the step after which its "
                            "channels' median spread stays at least this share of its final value")
 RESEMBLES_MIN_R = _named("RESEMBLES_MIN_R", 0.5, "an informative layer resembles the input once its channels' "
@@ -62,8 +89,9 @@ MINORITY_SHARE = _named("MINORITY_SHARE", 0.25, "a share of channels of at most 
 # The post says "above 95%" (conclusion 1).
 CLAIMED_ACCURACY = _named("CLAIMED_ACCURACY", 0.95, "the test accuracy the post claims for its model")
 # Conclusion 3: once learned, the picture stopped changing for the larger part of the rest of training.
-EARLY_SHARE = _named("EARLY_SHARE", 0.5, "a layer settled early when its median pattern step comes at most this "
-                     "share of the way from its informative step to the last step")
+EARLY_SHARE = _named("EARLY_SHARE", 0.5, "a layer settled early when its settled step (pattern and contrast both "
+                     "in place) comes at most this share of the way from the end of the loss plateau to the last "
+                     "step")
 
 
 def thresholds() -> dict[str, tuple[float, str]]:

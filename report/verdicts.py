@@ -1,23 +1,38 @@
-"""Judge the post's three conclusions against a run: a verdict and the evidence for each.
+"""Word the post's three conclusions as checked against a run: the claim, its verdict and the evidence.
 
 Use: `conclusion_1(run)`, `conclusion_2(run)` and `conclusion_3(run)` take `Findings.run` (the plain dict of
-report.summaries) and return {"claim", "verdict", "evidence"}; the verdict is HOLDS, PARTLY or DOES_NOT_HOLD,
-chosen by the numbers with the thresholds of report.thresholds, and the evidence gives those numbers.
+report.summaries, where each conclusion's checks and verdict are computed) and return {"claim", "verdict",
+"borderline", "verdict_class", "evidence", "checks"}: the verdict as the analysis decided it (HOLDS, PARTLY
+or DOES_NOT_HOLD), whether it is borderline, the CSS class that styles it, the evidence in sentences, and
+one line per check saying what was measured, the threshold and the margin. Nothing here decides a verdict.
 """
 
 from __future__ import annotations
 
+from report.claims import DOES_NOT_HOLD, HOLDS, PARTLY
 from report.thresholds import (
+    BORDERLINE_ACCURACY_SE,
+    BORDERLINE_STEPS,
     CLAIMED_ACCURACY,
-    DISTINCT_MAX_R,
     EARLY_SHARE,
-    MAJORITY_SHARE,
-    MINORITY_SHARE,
-    PATTERN_MIN_R,
+    INFORMATIVE_SHARE,
+    SETTLED_MIN_CKA,
 )
-from report.wording import capitalise, channel_label, count_clause, of_total, percent, plural, r_value, series, step
+from report.wording import (
+    capitalise,
+    channel_list,
+    count_clause,
+    number,
+    of_total,
+    percent,
+    plural,
+    r_value,
+    series,
+    step,
+)
 
-HOLDS, PARTLY, DOES_NOT_HOLD = "holds", "partly holds", "does not hold"
+# The CSS class (templates/static/site.css: .verdict-holds, .verdict-partly, .verdict-fails) of each verdict.
+VERDICT_CLASSES = {HOLDS: "holds", PARTLY: "partly", DOES_NOT_HOLD: "fails"}
 
 # The post's three conclusions, restated; each verdict is about one of them.
 CLAIMS = (
@@ -30,19 +45,71 @@ CLAIMS = (
 )
 
 
+def _number(value: float) -> str:
+    """Format a count that may be fractional (a share of channels times their number)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def check_line(item: dict) -> str:
+    """Say what one check measured, its threshold, how far it passes or fails, and whether that is borderline."""
+    unit, value, threshold = item["unit"], item["value"], item["threshold"]
+    subject = f"{item['subject']}: " if item.get("subject") else ""
+    if value is None:
+        return f"{subject}{capitalise(item['measure'])}: not measured, so the check fails."
+    if unit == "share":
+        whole = item["whole"]
+        measured = f"{percent(value)} ({item['part']} of {whole})"
+        limit = f"{item['comparison']} {percent(threshold)} ({_number(threshold * whole)} of {whole})"
+        distance = plural(round(abs(value - threshold) * whole), "channel") if abs(value - threshold) * whole >= 1 \
+            else "less than one channel"
+        margin = plural(round(item["margin"] * whole), "channel")
+    elif unit == "accuracy":
+        measured, limit = percent(value, 1), f"{item['comparison']} {percent(threshold)}"
+        distance = f"{100 * abs(value - threshold):.1f} percentage points"
+        margin = f"{100 * item['margin']:.1f} points ({BORDERLINE_ACCURACY_SE:g} standard errors)"
+    elif unit == "step":
+        measured, limit = f"step {step(value)}", f"{item['comparison']} step {step(threshold)}"
+        gap = abs(value - threshold)
+        distance = plural(int(gap), "step") if float(gap).is_integer() else f"{gap:.1f} steps"
+        margin = f"{item['margin']:.1f} steps"
+    else:
+        measured, limit = r_value(value), f"{item['comparison']} {r_value(threshold)}"
+        distance = f"{abs(value - threshold):.2f}"
+        margin = f"{item['margin']:.2f}"
+    outcome = "passes" if item["passes"] else "fails"
+    if item["gap"] == 0:
+        result = f"{outcome} exactly at the limit: borderline"
+    elif item["borderline"]:
+        result = f"{outcome} by {distance}, inside the borderline margin of {margin}"
+    else:
+        result = f"{outcome} by {distance}, outside the borderline margin of {margin}"
+    return f"{subject}{capitalise(item['measure'])}: {measured}; needs {limit}; {result}."
+
+
+def _result(claim: str, numbers: dict, evidence: str) -> dict:
+    """Return a conclusion's display data from its computed verdict and worded evidence."""
+    verdict = numbers["verdict"]
+    if numbers.get("borderline"):
+        flips = "; ".join(f"with {series([_check_name(numbers['checks'][i]) for i in flip['checks']])} on the "
+                          f"other side it would read “{flip['verdict']}”" for flip in numbers.get("flips", []))
+        evidence += f" The verdict is borderline: {flips}."
+    return {"claim": claim, "verdict": verdict, "borderline": bool(numbers.get("borderline")),
+            "verdict_class": VERDICT_CLASSES[verdict], "evidence": evidence,
+            "checks": [check_line(item) for item in numbers.get("checks", [])]}
+
+
+def _check_name(item: dict) -> str:
+    """Name a check briefly for the borderline sentence."""
+    return item["subject"] if item.get("subject") else item["measure"]
+
+
 def conclusion_1(run: dict) -> dict:
-    """Check "the first four layers extract few features, yet the model is accurate"."""
+    """Word the check of "the first four layers extract few features, yet the model is accurate"."""
     numbers = run["conclusion_1"]
     shares, counts, total = numbers["shares"], numbers["counts"], numbers["channels"]
     accuracy = numbers["final_test_accuracy"]
-    accurate = accuracy is not None and accuracy >= CLAIMED_ACCURACY
-    plain = shares["copy"] + shares["idle"]  # channels that pass the picture on or do nothing
-    if shares["edge"] > MAJORITY_SHARE:
-        features, verdict = "many", DOES_NOT_HOLD
-    elif shares["edge"] <= MINORITY_SHARE and plain > MAJORITY_SHARE:
-        features, verdict = "few", HOLDS if accurate else PARTLY
-    else:
-        features, verdict = "some", PARTLY
+    if not total:
+        return _result(CLAIMS[0], numbers, "This run has none of the layers conv1 to conv4 to check the claim on.")
     layers = series(numbers["layers"])
     clauses = [count_clause(counts["copy"], "is a copy of the input", "are copies of the input"),
                count_clause(counts["edge"], "is an edge detector", "are edge detectors")
@@ -51,39 +118,42 @@ def conclusion_1(run: dict) -> dict:
                count_clause(counts["idle"], "is idle", "are idle")]
     if counts["saturated"]:
         clauses.append(count_clause(counts["saturated"], "is saturated", "are saturated"))
-    evidence = f"Of the {total} channels in {layers}, {series(clauses)}"
-    if numbers.get("median_linear_r") is not None:
-        evidence += (f"; a single 3x3 linear filter of the input reproduces the median channel at "
-                     f"r = {r_value(numbers['median_linear_r'])}")
-    evidence += "."
-    if features == "few":
+    evidence = f"Of the {total} channels in {layers}, {series(clauses)}."
+    fitted = numbers.get("fitted_channels", 0)
+    by_filter = numbers.get("by_basis", {}).get("filter", 0)
+    if fitted:
+        evidence += (f" {capitalise(of_total(fitted, total))} {'was' if fitted == 1 else 'were'} fitted as a linear "
+                     f"filter of the input (median r = {r_value(numbers['median_fit_r'])}, each probe predicted from "
+                     f"the others); {number_word(by_filter)} of them {'is' if by_filter == 1 else 'are'} labelled by "
+                     f"the filter's shape, whose median edge share is {numbers['median_edge_share']:.2f} on a scale "
+                     f"from 0 (a blob: a copy) to 1 (an oriented difference: an edge filter).")
+    checks = numbers["checks"]
+    few, not_most, plain = checks[0]["passes"], checks[1]["passes"], checks[2]["passes"]
+    if not not_most:
+        evidence += " Most of them are edge detectors, which contradicts the claim."
+    elif few and plain:
         evidence += " So these layers extract few features."
-    elif features == "many":
-        evidence += " Most of them are feature detectors, which contradicts the claim."
     else:
         evidence += " So they extract some features, more than the claim allows."
     if accuracy is None:
         evidence += " There is no test accuracy to compare."
     else:
         evidence += (f" The test accuracy is {percent(accuracy, 1)}, "
-                     f"{'above' if accurate else 'below'} the claimed {percent(CLAIMED_ACCURACY)}.")
-    return {"claim": CLAIMS[0], "verdict": verdict, "evidence": evidence}
+                     f"{'above' if accuracy >= CLAIMED_ACCURACY else 'below'} the claimed {percent(CLAIMED_ACCURACY)}.")
+    return _result(CLAIMS[0], numbers, evidence)
+
+
+def number_word(count: int) -> str:
+    """Return a count for the middle of a sentence ("none" for 0)."""
+    return "none" if count == 0 else number(count)
 
 
 def conclusion_2(run: dict) -> dict:
-    """Check "conv5 and conv6 learn useful but hard-to-name, entangled features"."""
+    """Word the check of "conv5 and conv6 learn useful but hard-to-name, entangled features"."""
     numbers = run["conclusion_2"]
     active, unnamed, share = numbers["active_channels"], numbers["unnamed"], numbers["unnamed_share"]
-    pair_mean = numbers["pair_mean_abs_r"]
     if not numbers["layers"] or not active:
-        return {"claim": CLAIMS[1], "verdict": DOES_NOT_HOLD,
-                "evidence": "This run has no active channel in conv5 or conv6 to check the claim on."}
-    if share > MAJORITY_SHARE:
-        verdict = HOLDS
-    elif share <= MINORITY_SHARE and pair_mean is not None and pair_mean <= DISTINCT_MAX_R:
-        verdict = DOES_NOT_HOLD
-    else:
-        verdict = PARTLY
+        return _result(CLAIMS[1], numbers, "This run has no active channel in conv5 or conv6 to check the claim on.")
     counts = numbers["counts"]
     by_layer = numbers["pair_mean_abs_r_by_layer"]
     pairs = series([f"{r_value(value)} in {name}" for name, value in by_layer.items()])
@@ -93,46 +163,56 @@ def conclusion_2(run: dict) -> dict:
                 f"{count_clause(counts['copy'], 'is a copy', 'are copies')} and "
                 f"{count_clause(counts['edge'], 'is an edge detector', 'are edge detectors')}. "
                 f"Channels of the same layer correlate with each other at mean |r| = {pairs}")
-    if pair_mean is not None and pair_mean > DISTINCT_MAX_R:
-        evidence += f", above {DISTINCT_MAX_R}: they overlap rather than stand apart."
-    else:
-        evidence += f", at most {DISTINCT_MAX_R}: they are largely separate."
+    entangled = numbers["checks"][2]["passes"]
+    evidence += ": they overlap rather than stand apart." if entangled else ": they are largely separate."
+    verdict = numbers["verdict"]
     if verdict == HOLDS:
-        evidence += " Most of these features have no simple name."
+        evidence += " Most of these features have no simple name, and they are entangled."
     elif verdict == DOES_NOT_HOLD:
         evidence += " Most of these features are nameable and separate."
     else:
-        evidence += " Some of these features can be named, the rest cannot."
-    return {"claim": CLAIMS[1], "verdict": verdict, "evidence": evidence}
+        evidence += " Part of the claim holds: " + ("most features are unnamed, but they are separate."
+                                                    if numbers["checks"][0]["passes"] else
+                                                    "the features overlap, but many of them can be named.")
+    return _result(CLAIMS[1], numbers, evidence)
 
 
 def conclusion_3(run: dict) -> dict:
-    """Check "once a layer has learned its representation it barely changes; a channel can stay idle"."""
+    """Word the check of "once a layer has learned its representation it barely changes; a channel can stay idle"."""
     numbers = run["conclusion_3"]
     layers, early = numbers["layers"], numbers["layers_early"]
-    if len(early) == len(layers) and layers:
-        verdict = HOLDS
-    elif early:
-        verdict = PARTLY
-    else:
-        verdict = DOES_NOT_HOLD
     timing = numbers["layer_timing"]
-    listed = series([f"{name} {step(item['informative_step'])} \u2192 {step(item['median_pattern_step'])}"
+    last = numbers["last_step"]
+    start, limit = numbers["learning_start"], numbers["early_limit"]
+    if not numbers["checks"]:
+        evidence = (f"The training loss never left its plateau in the {plural(last, 'step')} of this run, so no layer "
+                    f"learned a representation that could then stay put; the claim has nothing to hold for."
+                    if layers else "This run recorded no layer to check the claim on.")
+        return _result(CLAIMS[2], numbers, evidence + _idle_sentence(numbers["idle_channels"], layers))
+    evidence = (f"Measured per layer: the settled step, the later of the step from which its linear CKA with its "
+                f"final state stays \u2265 {SETTLED_MIN_CKA} (the pattern) and the step from which its median "
+                f"spread stays \u2265 {percent(INFORMATIVE_SHARE)} of its final value (the contrast). The loss "
+                f"left its plateau after step {start}; a layer settled early when that step comes within the first "
+                f"{percent(EARLY_SHARE)} of the {plural(last - start, 'step')} left, by step {step(limit)} "
+                f"(borderline within \u00b1{numbers['margin_steps']:.1f} steps, {percent(BORDERLINE_STEPS)} of "
+                f"them). ")
+    listed = series([f"{name} at {step(item['settled_step'])}" + (" (borderline)" if item["borderline"] else "")
                      for name, item in timing.items()])
     their = "its" if len(layers) == 1 else "their"
-    evidence = (f"{capitalise(of_total(len(early), len(layers), 'layer'))} fixed {their} pattern "
-                f"(median channel r \u2265 {PATTERN_MIN_R} with its last map) within the first "
-                f"{percent(EARLY_SHARE)} of the time left after their maps gained contrast (contrast \u2192 "
-                f"pattern step: {listed}; the run has {numbers['last_step']} steps). "
-                f"{capitalise(of_total(numbers['channels_early'], numbers['active_channels'], 'active channel'))} "
-                f"did so ({percent(numbers['channels_early_share'])}).")
+    evidence += (f"{capitalise(of_total(len(early), len(layers), 'layer'))} settled early ({their} settled steps: "
+                 f"{listed}; the run has {last} steps).")
     late = [name for name in layers if name not in early]
     if late and early:
         evidence += f" {series(late)} kept changing for longer."
-    idle = numbers["idle_channels"]
-    if idle:
-        names = series([f"{item['layer']} {channel_label(item['channel'])}" for item in idle])
-        evidence += f" {capitalise(plural(len(idle), 'channel'))} stayed idle to the end: {names}."
-    else:
-        evidence += " No channel stayed idle to the end, unlike the post's one."
-    return {"claim": CLAIMS[2], "verdict": verdict, "evidence": evidence}
+    return _result(CLAIMS[2], numbers, evidence + _idle_sentence(numbers["idle_channels"], layers))
+
+
+def _idle_sentence(idle: list[dict], layers: list[str]) -> str:
+    """Say which channels stayed idle to the end, layer by layer, or that none did."""
+    if not idle:
+        return " No channel stayed idle to the end, unlike the post's one."
+    by_layer = {}
+    for item in idle:
+        by_layer.setdefault(item["layer"], []).append(item["channel"])
+    names = series([f"{name} {channel_list(channels)}" for name, channels in by_layer.items()])
+    return f" {capitalise(plural(len(idle), 'channel'))} stayed idle to the end: {names}."

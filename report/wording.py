@@ -63,6 +63,11 @@ def signed(value: float) -> str:
     return f"+{abs(rounded):.2f}" if rounded >= 0 else f"\u2212{abs(rounded):.2f}"
 
 
+def score(value: float) -> str:
+    """Format a score on a 0..1 scale for display (two decimals)."""
+    return f"{value:.2f}"
+
+
 def step(value: float | None) -> str:
     """Format a step (medians can end in .5) for display."""
     if value is None:

@@ -9,7 +9,11 @@ import json
 import numpy as np
 import pytest
 
-from report import analysis, commentary
+from pathlib import Path
+
+from report import analysis, commentary, summaries
+from report import verdicts as verdicts_module
+from report.findings import LayerFindings
 from tests.test_analysis import make_capture, make_probes, maps_at, stack_channels
 
 SIZES = {"conv1": (28, 4), "conv2": (28, 4), "conv3": (14, 8), "conv4": (14, 8), "conv5": (7, 16), "conv6": (7, 16)}
@@ -21,7 +25,7 @@ def probes():
 
 
 def build_findings(probes, early="copy", late="noise", accuracy=0.97, settle="early", count=8) -> dict:
-    """Analyse a six-layer synthetic run: conv1-4 all copies or all edge maps; conv5-6 noise or distinct edges.
+    """Analyse a six-layer synthetic run: conv1-4 all copies or all edge maps; conv5-6 entangled noise or edges.
 
     With late="edges" conv5 and conv6 get two channels each, a horizontal and a vertical edge detector,
     which are nameable and nearly uncorrelated with each other.
@@ -40,8 +44,9 @@ def build_findings(probes, early="copy", late="noise", accuracy=0.97, settle="ea
             finals = [0.1 * maps[kinds[c % len(kinds)]] * (1 if c % 2 else -1) for c in range(width)]
             if not is_early:  # different pairs for distinct channels: independent noise on top
                 finals = [f + 0.02 * rng.standard_normal(f.shape) for f in finals]
-        else:
-            finals = [0.3 * rng.standard_normal(maps["copy"].shape) for _ in range(width)]
+        else:  # entangled and unnamed: mixtures of one shared noise map, unrelated to the input
+            shared = 0.3 * rng.standard_normal(maps["copy"].shape)
+            finals = [shared + 0.2 * rng.standard_normal(shared.shape) for _ in range(width)]
         final = stack_channels(*finals)
         series = np.empty((count, *final.shape))
         for t in range(count):
@@ -90,7 +95,7 @@ def layer(channels, name="conv3", groups=(), pair_mean=0.3, pair_max=0.5, previo
             "timeline": {"median_spread": [0.0, 0.2], "median_abs_copy_r": [0.1, 0.8], "pair_mean_abs_r": [0.2, 0.6]}}
 
 
-# --- Conclusions --------------------------------------------------------------------------------------
+# --- Conclusions ---------------------------------------------------------------------------------------
 
 
 def verdicts(findings):
@@ -111,37 +116,43 @@ def test_low_accuracy_makes_conclusion_1_partial(probes):
     result = commentary.conclusion_1(findings["run"])
     assert result["verdict"] == commentary.PARTLY
     assert "90.0%, below the claimed 95%" in result["evidence"]
+    assert "Test accuracy: 90.0%; needs at least 95%; fails by 5.0 percentage points" in " ".join(result["checks"])
 
 
-@pytest.mark.parametrize("shares, accuracy, expected", [
-    ({"copy": 0.8, "edge": 0.1, "other": 0.1, "idle": 0.0, "saturated": 0.0}, 0.97, commentary.HOLDS),
-    ({"copy": 0.8, "edge": 0.1, "other": 0.1, "idle": 0.0, "saturated": 0.0}, 0.93, commentary.PARTLY),
-    ({"copy": 0.4, "edge": 0.4, "other": 0.2, "idle": 0.0, "saturated": 0.0}, 0.97, commentary.PARTLY),
-    ({"copy": 0.2, "edge": 0.7, "other": 0.1, "idle": 0.0, "saturated": 0.0}, 0.97, commentary.DOES_NOT_HOLD),
-    ({"copy": 0.8, "edge": 0.1, "other": 0.1, "idle": 0.0, "saturated": 0.0}, None, commentary.PARTLY),
+def kinds_layer(name, kinds, pair_mean=0.3, settled=None):
+    """Make a LayerFindings whose channels have the given kinds (and, optionally, a settled step)."""
+    item = layer([dict(channel(kind, i), layer=name) for i, kind in enumerate(kinds)], name=name,
+                 pair_mean=pair_mean)
+    item["settling"] = {"pattern_step": settled, "contrast_step": settled, "settled_step": settled}
+    return LayerFindings.coerce(item)
+
+
+@pytest.mark.parametrize("kinds, accuracy, expected", [
+    (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, 0.97, commentary.HOLDS),
+    (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, 0.93, commentary.PARTLY),
+    (["copy"] * 10 + ["edge"] * 10 + ["other"] * 4, 0.97, commentary.PARTLY),
+    (["copy"] * 5 + ["edge"] * 17 + ["other"] * 2, 0.97, commentary.DOES_NOT_HOLD),
+    (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, None, commentary.PARTLY),
 ])
-def test_conclusion_1_verdicts(supportive, shares, accuracy, expected):
-    run = copy.deepcopy(supportive["run"])
-    total = run["conclusion_1"]["channels"]
-    run["conclusion_1"]["shares"] = shares
-    run["conclusion_1"]["counts"] = {kind: round(share * total) for kind, share in shares.items()}
-    run["conclusion_1"]["final_test_accuracy"] = accuracy
-    assert commentary.conclusion_1(run)["verdict"] == expected
+def test_conclusion_1_verdicts(kinds, accuracy, expected):
+    layers = [kinds_layer(f"conv{i + 1}", kinds[6 * i:6 * i + 6]) for i in range(4)]
+    result = summaries.conclusion_1(layers, accuracy, 10_000)
+    assert result["verdict"] == expected
+    assert len(result["checks"]) == 4 and all("margin" in item for item in result["checks"])
 
 
 @pytest.mark.parametrize("unnamed, pair_mean, expected", [
     (24, 0.7, commentary.HOLDS),
+    (24, 0.3, commentary.PARTLY),  # hard to name, but separate
     (12, 0.7, commentary.PARTLY),
     (16, 0.3, commentary.PARTLY),  # exactly half is not "most"
     (4, 0.3, commentary.DOES_NOT_HOLD),
     (4, 0.7, commentary.PARTLY),  # nameable but overlapping
 ])
-def test_conclusion_2_verdicts(supportive, unnamed, pair_mean, expected):
-    run = copy.deepcopy(supportive["run"])
-    numbers = run["conclusion_2"]
-    numbers.update(active_channels=32, unnamed=unnamed, unnamed_share=unnamed / 32, pair_mean_abs_r=pair_mean,
-                   pair_mean_abs_r_by_layer={"conv5": pair_mean, "conv6": pair_mean})
-    assert commentary.conclusion_2(run)["verdict"] == expected
+def test_conclusion_2_verdicts(unnamed, pair_mean, expected):
+    kinds = ["other"] * unnamed + ["copy"] * (32 - unnamed)
+    layers = [kinds_layer("conv5", kinds[:16], pair_mean), kinds_layer("conv6", kinds[16:], pair_mean)]
+    assert summaries.conclusion_2(layers)["verdict"] == expected
 
 
 def test_conclusion_2_counts_read_well(supportive):
@@ -154,20 +165,32 @@ def test_conclusion_2_counts_read_well(supportive):
     assert "one of the 32 active channels is unnamed (3%" in commentary.conclusion_2(run)["evidence"]
 
 
-def test_conclusion_3_partial_and_idle_evidence(supportive):
-    run = copy.deepcopy(supportive["run"])
-    numbers = run["conclusion_3"]
-    numbers["layers_early"] = numbers["layers"][:4]
-    result = commentary.conclusion_3(run)
-    assert result["verdict"] == commentary.PARTLY
+def test_conclusion_3_partial_and_idle_evidence():
+    plateau = {"steps": 50, "left_at_step": 51}
+    settled = {"conv1": 60, "conv2": 70, "conv3": 80, "conv4": 90, "conv5": 250, "conv6": 260}
+    layers = [kinds_layer(name, ["copy"] * 4, settled=step) for name, step in settled.items()]
+    numbers = summaries.conclusion_3(layers, plateau, 290)
+    assert numbers["early_limit"] == 170 and numbers["verdict"] == commentary.PARTLY
+    result = commentary.conclusion_3({"conclusion_3": numbers})
     assert "conv5 and conv6 kept changing for longer" in result["evidence"]
-    assert "Four channels stayed idle" not in result["evidence"]
-    numbers["idle_channels"] = [{"layer": "conv4", "channel": 2, "spread": 0.001}]
-    assert "One channel stayed idle to the end: conv4 channel 3." in commentary.conclusion_3(run)["evidence"]
-    numbers["idle_channels"] = []
-    assert "No channel stayed idle" in commentary.conclusion_3(run)["evidence"]
-    numbers["layers_early"] = []
-    assert commentary.conclusion_3(run)["verdict"] == commentary.DOES_NOT_HOLD
+    assert "No channel stayed idle" in result["evidence"]
+    assert "conv5: Settled step: step 250; needs at most step 170; fails by 80 steps" in " ".join(result["checks"])
+    layers[3].channels[2].kind = "idle"
+    numbers = summaries.conclusion_3(layers, plateau, 290)
+    assert "One channel stayed idle to the end: conv4 channel 3." in commentary.conclusion_3(
+        {"conclusion_3": numbers})["evidence"]
+    late = [kinds_layer(name, ["copy"] * 4, settled=280) for name in settled]
+    assert summaries.conclusion_3(late, plateau, 290)["verdict"] == commentary.DOES_NOT_HOLD
+    never = summaries.conclusion_3(late, {"steps": 290, "left_at_step": None}, 290)
+    assert never["verdict"] == commentary.DOES_NOT_HOLD and never["checks"] == []
+    assert "never left its plateau" in commentary.conclusion_3({"conclusion_3": never})["evidence"]
+
+
+def test_verdict_classes_are_the_ones_the_stylesheet_styles(supportive):
+    css = (Path(__file__).resolve().parents[1] / "templates" / "static" / "site.css").read_text()
+    for verdict, name in verdicts_module.VERDICT_CLASSES.items():
+        assert f".verdict-{name} " in css or f".verdict-{name}{{" in css, (verdict, name)
+    assert set(verdicts_module.VERDICT_CLASSES) == {commentary.HOLDS, commentary.PARTLY, commentary.DOES_NOT_HOLD}
 
 
 # --- Layer sentences ----------------------------------------------------------------------------------
@@ -176,18 +199,19 @@ def test_conclusion_3_partial_and_idle_evidence(supportive):
 def test_copy_counts_are_grammatical():
     one = layer([channel("copy", 0, copy_r=0.91)] + [channel("other", i, copy_r=0.3) for i in (1, 2, 3)])
     text = commentary.kind_sentences(one)
-    assert text[0] == "One of the four channels copies the input (|r| = 0.91)."
+    assert text[0] == "One of the four channels copies the input (|r| = 0.91 with the input)."
     three = layer([channel("copy", i, copy_r=r) for i, r in enumerate((0.91, -0.88, 0.86))]
                   + [channel("other", 3, copy_r=0.3)])
     text = commentary.kind_sentences(three)
-    assert text[0] == ("Three of the four channels copy the input (|r| = 0.91, 0.88, 0.86), "
+    assert text[0] == ("Three of the four channels copy the input (|r| = 0.91, 0.88, 0.86 with the input), "
                        "one of them inverted (negative on the ink).")
     assert text[-1].startswith("One of the four channels matches neither")
     every = layer([channel("copy", i, copy_r=-0.9) for i in range(8)])
-    assert commentary.kind_sentences(every)[0] == ("All eight channels copy the input (|r| = 0.90 each), "
-                                                   "all inverted (negative on the ink).")
+    assert commentary.kind_sentences(every)[0] == ("All eight channels copy the input (|r| = 0.90 each with the "
+                                                   "input), all inverted (negative on the ink).")
     spread = layer([channel("copy", i, copy_r=0.7 + 0.03 * i) for i in range(8)])
-    assert commentary.kind_sentences(spread)[0] == "All eight channels copy the input (|r| from 0.70 to 0.91)."
+    assert commentary.kind_sentences(spread)[0] == ("All eight channels copy the input (|r| from 0.70 to 0.91 with "
+                                                    "the input).")
 
 
 def test_idle_sentence_singular_and_plural():
@@ -225,17 +249,37 @@ def test_copy_closeness_follows_the_number():
     assert "still changing at the last step" in unsettled
 
 
+def with_pairs(item, matrix):
+    """Give a layer dict the pair summary, groups and details of a (C, C) r matrix, as the analysis does."""
+    from report.groups import duplicate_groups, group_details, pair_summary
+    matrix = np.asarray(matrix, float)
+    groups = duplicate_groups(matrix, 0.9)
+    item.update(pair_r=matrix.tolist(), pairs=pair_summary(matrix, 0.9), duplicate_groups=groups,
+                groups=group_details(matrix, groups))
+    return item
+
+
 def test_similarity_sentences():
     channels = [channel("copy", i, previous_r=(0.95, -0.97, 0.93, 0.2)[i]) for i in range(4)]
-    all_same = commentary.similarity_sentences(layer(channels, groups=[(0, 1, 2, 3)], pair_mean=0.97,
-                                                     previous="conv2"))
-    assert all_same[0].startswith("All four channels are near-duplicates of one another")
+    every = np.full((4, 4), 0.95)
+    np.fill_diagonal(every, 1.0)
+    all_same = commentary.similarity_sentences(with_pairs(layer(channels, previous="conv2"), every))
+    assert all_same[0] == ("All four channels are near-duplicates of one another: all six pairs of channels "
+                           "correlate at |r| \u2265 0.9 (lowest 0.95).")
     assert all_same[1] == "Three of the four channels repeat a conv2 channel (|r| = 0.97, 0.95, 0.93)."
-    none = commentary.similarity_sentences(layer([channel("copy", i) for i in range(4)], pair_max=0.62))
-    assert none == ["No two channels are near-duplicates (the closest pair, channels 1 and 2, has |r| = 0.62; "
-                    "the mean is 0.30)."]
-    some = commentary.similarity_sentences(layer([channel("copy", i) for i in range(8)], groups=[(0, 2, 3, 4, 5)]))
-    assert some[0].startswith("All channels except channels 2, 7 and 8 are near-duplicates")
+    apart = np.eye(4) + 0.62 * (1 - np.eye(4))
+    none = commentary.similarity_sentences(with_pairs(layer([channel("copy", i) for i in range(4)], pair_max=0.62),
+                                                      apart))
+    assert none[0] == "None of the six pairs of channels reaches |r| \u2265 0.9 (|r| = 0.62 for every pair)."
+    assert none[1].startswith("No two channels are near-duplicates (the closest pair, channels 1 and 2")
+    # A chain: 1~2 and 2~3 reach 0.9, 1 and 3 do not, so they are not one group.
+    chain = np.eye(3) + np.array([[0, 0.95, 0.5], [0.95, 0, 0.93], [0.5, 0.93, 0]])
+    text = commentary.similarity_sentences(with_pairs(layer([channel("copy", i) for i in range(3)]), chain))
+    assert text[0].startswith("Of the three pairs of channels, two (67%) correlate at |r| \u2265 0.9")
+    assert "one group of near-duplicates: channels 1 and 2 (one pair, lowest |r| 0.95); channel 3 is in none" in text[1]
+    # Findings without a pair summary (older JSON) still read true.
+    legacy = commentary.similarity_sentences(layer([channel("copy", i) for i in range(4)], groups=[(0, 1, 2, 3)]))
+    assert legacy[0] == "Channels 1, 2, 3 and 4 are near-duplicates (every pair at |r| \u2265 0.9)."
 
 
 def test_conv3_horizontal_edges_comparison():
@@ -319,7 +363,8 @@ def test_commentary_accepts_findings_objects(probes):
     from_object = commentary.commentary(capture_findings)
     from_dict = commentary.commentary(capture_findings.to_dict())
     assert from_object == from_dict
-    assert from_object["layers"][0]["run"][0] == "The only channel copies the input (|r| = 1.00)."
+    assert from_object["layers"][0]["run"][1] == ("The only channel copies the input (a blob-like filter, edge share "
+                                                  "0.00; |r| = 1.00 with the input).")
 
 
 def test_unknown_layer_has_no_post_reading(probes):
