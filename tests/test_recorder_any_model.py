@@ -15,9 +15,9 @@ from model.quiet import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()
 
-import keras  # noqa: E402 - after TensorFlow is imported quietly
+import keras  # after TensorFlow is imported quietly
 
-from model.recorder import ActivationRecorder, RecorderError  # noqa: E402
+from model.recorder import ActivationRecorder, RecorderError
 
 X = np.random.default_rng(0).random((64, 8, 8, 1), dtype=np.float32)
 V = np.random.default_rng(1).random((64, 5), dtype=np.float32)

@@ -91,7 +91,7 @@ def main() -> int:
     for name, case in CASES.items():
         try:
             results[name] = run_case(strategy, *case)
-        except Exception as error:  # noqa: BLE001 - reported to the test as the case's result
+        except Exception as error:  # reported to the test as the case's result
             results[name] = f"{type(error).__name__}: {str(error).splitlines()[0][:500] if str(error) else ''}"
     print(json.dumps(results))
     return 0
