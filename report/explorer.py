@@ -9,6 +9,7 @@ the analysis' kind of each channel (report/analysis.py), numbered from 1 as in t
 from __future__ import annotations
 
 import json
+import re
 
 from markupsafe import Markup
 
@@ -113,3 +114,26 @@ def layer_view(explorer: dict, name: str, channels: int) -> dict:
                            f"probes (columns)"),
             "caption": (f"{name} at the step chosen above: the probe images on top, then one row per channel, "
                         f"labelled with its number and the kind the analysis gives it.")}
+
+
+_CHANNEL_NUMBERS = re.compile(r"\b([Cc]hannels?) ((?:\d+(?:, | and | or ))*\d+)\b")
+_NUMBER = re.compile(r"\d+")
+
+
+def channel_links(text: str, layer: str, channels: int) -> list[dict]:
+    """Split a paragraph into segments, each {"text", "href"}: every "channel N" of the layer links to its row."""
+    segments, at = [], 0
+    for match in _CHANNEL_NUMBERS.finditer(text):
+        start = match.start(2)
+        for number in _NUMBER.finditer(match.group(2)):
+            value = int(number.group())
+            if not 1 <= value <= channels:
+                continue
+            begin, end = start + number.start(), start + number.end()
+            if number.start() == 0:  # the first number carries the word: "channel 14" is the link
+                begin = match.start(1)
+            segments.append({"text": text[at:begin], "href": None})
+            segments.append({"text": text[begin:end], "href": f"#{layer}-ch{value}"})
+            at = end
+    segments.append({"text": text[at:], "href": None})
+    return [segment for segment in segments if segment["text"]]

@@ -112,18 +112,23 @@
       ", this layer's largest |value| at step " + meta.steps[t] + "; 0 is still white.";
   }
 
-  function writeLegends(root, t, mode) {
-    root.querySelectorAll("[data-explorer-legend]").forEach(function (element) {
-      element.textContent = legendText(meta.layerIndex[element.getAttribute("data-explorer-legend")], t, mode);
+  function setText(element, text) {
+    if (element.textContent !== text) { element.textContent = text; }
+  }
+
+  // Write every legend on the page for snapshot t (only those whose words change are touched).
+  function writeLegends(t, mode) {
+    document.querySelectorAll("[data-explorer-legend]").forEach(function (element) {
+      setText(element, legendText(meta.layerIndex[element.getAttribute("data-explorer-legend")], t, mode));
     });
-    root.querySelectorAll("[data-explorer-scale]").forEach(function (element) {
+    document.querySelectorAll("[data-explorer-scale]").forEach(function (element) {
       var index = meta.layerIndex[element.getAttribute("data-explorer-scale")];
-      element.textContent = "\u00b1" + extent(index, t, mode).toPrecision(2);
+      setText(element, "\u00b1" + extent(index, t, mode).toPrecision(2));
     });
-    root.querySelectorAll("[data-explorer-scale-name]").forEach(function (element) {
-      element.textContent = mode === "contrast"
+    document.querySelectorAll("[data-explorer-scale-name]").forEach(function (element) {
+      setText(element, mode === "contrast"
         ? "Contrast per layer: each layer stretched to its largest |value| at this step (under each block); 0 white."
-        : "Fixed scale: \u22121 red, 0 white, +1 blue, the same for every layer and step.";
+        : "Fixed scale: \u22121 red, 0 white, +1 blue, the same for every layer and step.");
     });
   }
 
@@ -151,7 +156,6 @@
         if (grid.drawn !== t + ":" + state.mode) { drawn.push(grid); }
         complete = grid.draw(t, state.mode) && complete;
       });
-      writeLegends(view.element, t, state.mode);
     });
     return {complete: complete, drawn: drawn};
   }
@@ -160,6 +164,7 @@
   function drawOnScreen() {
     scheduled = false;
     var result = drawViews(views.filter(function (view) { return view.near && view.onScreen; }));
+    writeLegends(X.control.state.index, X.control.state.mode);
     if (X.stats.flush) {  // make the canvases rasterise now, so that the time below includes it
       result.drawn.forEach(function (grid) { grid.context.getImageData(0, 0, 1, 1); });
     }
