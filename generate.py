@@ -33,6 +33,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, help="images per step (default 1024)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--every", type=int, dest="capture_every", help="record every k-th step (default 1)")
+    parser.add_argument("--strategy", help="none (default), mirrored (all local GPUs or devices) or auto "
+                                           "(mirrored when more than one GPU is visible)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="set any config field (value parsed as JSON, else taken as a string)")
     parser.add_argument("--gif-budget-mb", type=float, default=1.0,
@@ -46,7 +48,7 @@ def config_from(arguments: argparse.Namespace):
     from model.config import Config
 
     overrides = {}
-    for name in ("dataset", "data_dir", "steps", "batch_size", "seed", "capture_every"):
+    for name in ("dataset", "data_dir", "steps", "batch_size", "seed", "capture_every", "strategy"):
         value = getattr(arguments, name)
         if value is not None:
             overrides[name] = value

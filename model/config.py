@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 DATASETS = ("auto", "mnist", "bundled", "fashion")
+STRATEGIES = ("none", "mirrored", "auto")  # model/distribute.py makes them
+MULTIWORKER_REFUSAL = ("--strategy multiworker is not supported: Keras 3's fit does not run under "
+                       "MultiWorkerMirroredStrategy (keras-team/keras#20585); use --strategy mirrored on one machine")
 MAX_STEPS = 10_000_000  # far beyond any run this machine can hold; the memory check decides the real limit
 LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")  # what Keras accepts as a layer name, and safe in files
 RESERVED_NAMES = frozenset({"image", "flatten", "pool1", "pool2", "dense1", "dense2", "dense3"})  # the model's others
@@ -80,6 +83,9 @@ class Config:
     test_subset: int = 2000
     # The original's probe indices into the official MNIST test set (digits 0..9).
     mnist_probe_indices: tuple[int, ...] = (10, 5, 35, 30, 4, 15, 11, 17, 268, 12)
+    # Devices: "none" (one device), "mirrored" (every local GPU or logical device, tf.distribute), "auto"
+    # (mirrored when more than one GPU is visible). batch_size stays the global batch either way.
+    strategy: str = "none"
     # Names of the recorded layers, in order.
     layer_names: tuple[str, ...] = field(default=("conv1", "conv2", "conv3", "conv4", "conv5", "conv6"))
 
@@ -88,6 +94,10 @@ class Config:
         for item in dataclasses.fields(self):
             check_type(item.name, getattr(self, item.name), item.default if item.default is not dataclasses.MISSING
                        else item.default_factory())
+        if self.strategy == "multiworker":
+            raise ValueError(MULTIWORKER_REFUSAL)
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {self.strategy!r}: use one of {', '.join(STRATEGIES)}")
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}: use one of {', '.join(DATASETS)}")
         for name in ("steps", "batch_size", "capture_every", "test_every", "test_subset"):

@@ -20,7 +20,7 @@ from model.capture import Capture
 from pipeline.files import crash_point, file_sha256, fingerprint
 from pipeline.layout import Layout
 
-CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "recorder.py", "train.py")
+CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "distribute.py", "recorder.py", "train.py")
 MEMORY_HEADROOM_BYTES = 1_500_000_000  # TensorFlow, the data and the model beside the snapshot buffers
 
 

@@ -6,6 +6,7 @@ layer for the probes at every recorded step, per-step metrics, test metrics) and
 
 from __future__ import annotations
 
+import contextlib
 import math
 import platform
 import time
@@ -23,6 +24,7 @@ from model.callbacks import (
     evaluate,
 )
 from model.capture import Capture
+from model.distribute import make_strategy
 from model.recorder import ActivationRecorder
 
 
@@ -61,7 +63,9 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     """
     keras.backend.clear_session()  # fresh name counters, so a second run in one process saves the same file
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config)
+    strategy = make_strategy(config.strategy)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = build_model(config)  # variables mirrored on every replica under a strategy
     steps_per_epoch = len(dataset.x_train) // config.batch_size
     epochs = math.ceil(config.steps / steps_per_epoch)
     probes = to_inputs(dataset.x_test[dataset.probe_indices])  # (N, 28, 28, 1)
@@ -93,6 +97,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
         "final_test_size": int(len(dataset.x_test)),
         "layers": layer_table(model),
         "total_parameters": int(model.count_params()),
+        "replicas": int(strategy.num_replicas_in_sync) if strategy is not None else 1,
         "versions": library_versions(),
         "machine": machine_description(),
     }

@@ -16,7 +16,7 @@ SUBJECTS = {  # how the page names what the network looks at, per dataset
     "default": {"task": "read handwritten digits", "plural": "digits", "singular": "digit"},
 }
 FLAGS = {"dataset": "--dataset", "data_dir": "--data-dir", "steps": "--steps", "batch_size": "--batch-size",
-         "seed": "--seed", "capture_every": "--every"}
+         "seed": "--seed", "capture_every": "--every", "strategy": "--strategy"}
 
 
 def human_size(size: int) -> str:
