@@ -19,13 +19,21 @@ from report.layer_text import channel_sentence, kind_sentences, layer_commentary
 from report.post_observations import comparison_sentences
 from report.thresholds import appendix_rows
 from report.training_text import training_sentences
-from report.verdicts import DOES_NOT_HOLD, HOLDS, PARTLY, conclusion_1, conclusion_2, conclusion_3
+from report.verdicts import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    PARTLY,
+    VERDICT_CLASSES,
+    conclusion_1,
+    conclusion_2,
+    conclusion_3,
+)
 
 # The composer and the parts a caller (or a test) may want on their own, all reachable from this module.
 __all__ = [
     "commentary", "training_sentences", "layer_commentary", "kind_sentences", "similarity_sentences",
     "channel_sentence", "comparison_sentences", "conclusion_1", "conclusion_2", "conclusion_3",
-    "HOLDS", "PARTLY", "DOES_NOT_HOLD",
+    "HOLDS", "PARTLY", "DOES_NOT_HOLD", "VERDICT_CLASSES",
 ]
 
 

@@ -16,15 +16,17 @@ taken over all probes x positions of those predictions. With fewer than three pr
 The shape, on a scale rather than a verdict (both scores are shares of the filter's total |weight|):
 - `blob` = sum(w) / sum(|w|): +1 when every weight is positive (a blurred copy of the input), -1 when every
   weight is negative (an inverted copy), near 0 when positive and negative weights cancel.
-- `edge` = the largest difference between the weights on the two sides of a line through the window's
-  centre, over EDGE_ANGLES orientations: sum(sign(side) * w) / sum(|w|). Near +-1 for an oriented difference
-  (an edge filter such as Sobel's), near 0 for a centred blob. Its sign says on which side ink makes the
+- `edge` = the difference between the weights on the two sides of a line through the window's centre,
+  sum(sign(side) * w) / sum(|w|), the line perpendicular to the filter's first moment (the direction in
+  which its weights grow, snapped to EDGE_ANGLES orientations). Near +-1 for an oriented difference (an
+  edge filter such as Sobel's), near 0 for a centred blob. Its sign says on which side ink makes the
   channel positive; the line's orientation is named as report.reference_maps names edge maps.
 - `edge_share` = |edge| / (|blob| + |edge|): 0 for a pure blob, 1 for a pure oriented difference.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -34,7 +36,7 @@ from report.reference_maps import EDGE_SIDES
 from report.thresholds import FILTER_SAMPLES_PER_WEIGHT
 
 RIDGE_GRID = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)  # penalties, as shares of the mean input energy per weight
-EDGE_ANGLES = 36  # orientations tried for the edge score, every 5 degrees
+EDGE_ANGLES = 36  # the edge line's orientation is given to the nearest 5 degrees
 # The direction (degrees, x right, y down) in which ink makes each signed edge map positive.
 _EDGE_NORMALS = {"vertical": 0.0, "diagonal_rising": 45.0, "horizontal": 90.0, "diagonal_falling": 135.0}
 
@@ -54,7 +56,7 @@ class FilterFit:
     ridge: float  # the chosen penalty, a share of the mean input energy per weight
     blob: float  # sum(w) / sum(|w|), in [-1, 1]
     edge: float  # signed side difference / sum(|w|), in [-1, 1]
-    edge_angle: float  # degrees in [0, 180): the direction in which ink makes the channel positive (sign +)
+    edge_angle: float  # degrees in [0, 180), x right, y down: the direction in which ink makes edge > 0 count
     edge_kind: str  # the nearest of report.reference_maps.EDGE_KINDS
     edge_side: str  # the side of a stroke where the channel is positive
     edge_share: float  # |edge| / (|blob| + |edge|), 0.5 when both are 0
@@ -110,26 +112,36 @@ def _pooled_r(predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
 
 
 def filter_shape(weights: np.ndarray) -> dict:
-    """Score a (k, k) filter: blob, edge (with its angle, kind and side) and edge_share."""
+    """Score a (k, k) filter: blob, edge (with its angle, kind and side) and edge_share.
+
+    The edge's direction is that of the filter's first moment, sum(w * (p - centre)): where ink makes the
+    channel positive. Unlike the largest side difference, which is flat over a range of angles for a
+    filter such as Sobel's, it does not depend on noise in weights near zero. The edge score is the side
+    difference across the line through the centre perpendicular to that direction.
+    """
     weights = np.asarray(weights, np.float64)
     size = weights.shape[0]
     total = float(np.abs(weights).sum())
     centre = (size - 1) / 2
     ys, xs = np.indices(weights.shape, dtype=np.float64) - centre  # rows downwards, columns rightwards
-    best_angle, best_edge = 0.0, 0.0
-    for angle in np.arange(EDGE_ANGLES) * (180.0 / EDGE_ANGLES):
-        theta = np.radians(angle)
-        side = np.sign(np.round(np.cos(theta) * xs + np.sin(theta) * ys, 9))  # 0 on the line itself
-        edge = float((side * weights).sum()) / total if total > 0 else 0.0
-        if abs(edge) > abs(best_edge) + 1e-12:
-            best_angle, best_edge = float(angle), edge
+    moment_x, moment_y = float((weights * xs).sum()), float((weights * ys).sum())
+    direction = math.degrees(math.atan2(moment_y, moment_x)) % 360 if (moment_x or moment_y) else 0.0
+    # Snap to the EDGE_ANGLES grid, so that round-off in a moment of exactly 0 cannot tilt the line.
+    step = 180.0 / EDGE_ANGLES
+    direction = (round(direction / step) * step) % 360
+    theta = math.radians(direction)
+    side = np.sign(np.round(math.cos(theta) * xs + math.sin(theta) * ys, 9))  # 0 on the line itself
+    edge = float((side * weights).sum()) / total if total > 0 else 0.0
+    angle = direction % 180
+    if direction >= 180:  # the same line, seen from its other side
+        edge = -edge
     blob = float(weights.sum()) / total if total > 0 else 0.0
-    kind = min(_EDGE_NORMALS, key=lambda name: min(abs(best_angle - _EDGE_NORMALS[name]),
-                                                   180 - abs(best_angle - _EDGE_NORMALS[name])))
-    magnitude = abs(blob) + abs(best_edge)
-    return {"blob": blob, "edge": best_edge, "edge_angle": best_angle, "edge_kind": kind,
-            "edge_side": EDGE_SIDES[kind][0 if best_edge >= 0 else 1],
-            "edge_share": abs(best_edge) / magnitude if magnitude > 0 else 0.5}
+    kind = min(_EDGE_NORMALS, key=lambda name: min(abs(angle - _EDGE_NORMALS[name]),
+                                                   180 - abs(angle - _EDGE_NORMALS[name])))
+    magnitude = abs(blob) + abs(edge)
+    return {"blob": blob, "edge": edge, "edge_angle": angle, "edge_kind": kind,
+            "edge_side": EDGE_SIDES[kind][0 if edge >= 0 else 1],
+            "edge_share": abs(edge) / magnitude if magnitude > 0 else 0.5}
 
 
 def fit_filters(maps: np.ndarray, probe_images: np.ndarray, window: Window) -> list[FilterFit] | None:

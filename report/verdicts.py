@@ -28,6 +28,7 @@ from report.wording import (
     plural,
     r_value,
     series,
+    share_percent,
     step,
 )
 
@@ -58,8 +59,8 @@ def check_line(item: dict) -> str:
         return f"{subject}{capitalise(item['measure'])}: not measured, so the check fails."
     if unit == "share":
         whole = item["whole"]
-        measured = f"{percent(value)} ({item['part']} of {whole})"
-        limit = f"{item['comparison']} {percent(threshold)} ({_number(threshold * whole)} of {whole})"
+        measured = f"{share_percent(value)} ({item['part']} of {whole})"
+        limit = f"{item['comparison']} {share_percent(threshold)} ({_number(threshold * whole)} of {whole})"
         distance = plural(round(abs(value - threshold) * whole), "channel") if abs(value - threshold) * whole >= 1 \
             else "less than one channel"
         margin = plural(round(item["margin"] * whole), "channel")
@@ -113,7 +114,7 @@ def conclusion_1(run: dict) -> dict:
     layers = series(numbers["layers"])
     clauses = [count_clause(counts["copy"], "is a copy of the input", "are copies of the input"),
                count_clause(counts["edge"], "is an edge detector", "are edge detectors")
-               + f" ({percent(shares['edge'])})",
+               + f" ({share_percent(shares['edge'])})",
                count_clause(counts["other"], "is unnamed", "are unnamed"),
                count_clause(counts["idle"], "is idle", "are idle")]
     if counts["saturated"]:
@@ -122,11 +123,13 @@ def conclusion_1(run: dict) -> dict:
     fitted = numbers.get("fitted_channels", 0)
     by_filter = numbers.get("by_basis", {}).get("filter", 0)
     if fitted:
+        labelled = ("each is labelled by its filter's shape" if by_filter == fitted else
+                    f"{number_word(by_filter)} of them {'is' if by_filter == 1 else 'are'} labelled by the filter's "
+                    f"shape")
         evidence += (f" {capitalise(of_total(fitted, total))} {'was' if fitted == 1 else 'were'} fitted as a linear "
                      f"filter of the input (median r = {r_value(numbers['median_fit_r'])}, each probe predicted from "
-                     f"the others); {number_word(by_filter)} of them {'is' if by_filter == 1 else 'are'} labelled by "
-                     f"the filter's shape, whose median edge share is {numbers['median_edge_share']:.2f} on a scale "
-                     f"from 0 (a blob: a copy) to 1 (an oriented difference: an edge filter).")
+                     f"the others); {labelled}, and the median edge share is {numbers['median_edge_share']:.2f} on a "
+                     f"scale from 0 (a blob: a copy) to 1 (an oriented difference: an edge filter).")
     checks = numbers["checks"]
     few, not_most, plain = checks[0]["passes"], checks[1]["passes"], checks[2]["passes"]
     if not not_most:

@@ -80,6 +80,11 @@ def percent(share: float, digits: int = 0) -> str:
     return f"{100 * share:.{digits}f}%"
 
 
+def share_percent(share: float) -> str:
+    """Format a share of a count as a percentage to at most one decimal (3 of 24 is "12.5%", 1 of 2 "50%")."""
+    return f"{100 * share:.1f}".rstrip("0").rstrip(".") + "%"
+
+
 def series(values: list[str], conjunction: str = "and") -> str:
     """Join words as "a", "a and b", "a, b and c"."""
     if not values:
