@@ -13,7 +13,7 @@ from pathlib import Path
 from report.analysis import analyse
 from report.commentary import commentary
 from report.figures import probe_strip, write_png
-from report.figures_analysis import layer_view, write_analysis_figures
+from report.figures_analysis import layer_views, write_analysis_figures
 from report.page_facts import dataset_notice, download, rebuild_command, reproducibility_facts, subject
 from report.sections import ASSETS, curves_section, experiment_section, layer_section, reading_section, why_section
 from report.wording import number, percent
@@ -41,9 +41,9 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     model_copy = staging / ASSETS / "model.keras"
     model_copy.write_bytes(layout.model.read_bytes())
 
-    layers = [dict(layer_section(entry, said_layer, asset, manifest),
-                   analysis=layer_view(said_layer, analysis_figures["layers"].get(entry["name"])))
-              for entry, said_layer in zip(manifest["layers"], said["layers"])]
+    layers = [dict(layer_section(entry, said_layer, asset, manifest), analysis=view)
+              for entry, said_layer, view in zip(manifest["layers"], said["layers"],
+                                                 layer_views(said["layers"], analysis_figures))]
     page = {
         "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
         "layer_count_word": number(len(layers)), "probe_count_word": number(len(capture.probe_labels)),

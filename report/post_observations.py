@@ -2,7 +2,7 @@
 
 Use: `POST_OBSERVATIONS[name]` is what the post saw in a layer and the kinds of channel that reading implies;
 `comparison_sentences(layer)` says where this run agrees and where it differs (for conv5 and conv6 with
-`event_sentences`, the steps at which the maps gained contrast, resembled the input and grew distinct).
+`event_sentences`, the steps at which the maps resembled the input and grew distinct).
 Both take a `LayerFindings` or its to_dict() form. POST_PLATEAU_STEPS is the post's loss plateau.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from report.findings import CHANNEL_KINDS, ChannelFindings, LayerFindings
 from report.reference_maps import EDGE_KINDS
-from report.thresholds import DISTINCT_MAX_R, INFORMATIVE_SHARE, NEAR_STEPS, RESEMBLES_MIN_R
-from report.wording import ORIENTATIONS, channel_label, kind_phrase, number, percent, r_value, series, signed
+from report.thresholds import DISTINCT_MAX_R, NEAR_STEPS, RESEMBLES_MIN_R
+from report.wording import ORIENTATIONS, channel_label, kind_phrase, number, r_value, series, signed
 
 # What the post saw per layer, restated in the project's own words as hypotheses, with the kinds of
 # channel each reading implies (copies, single-orientation edge detectors, unnamed ones).
@@ -125,18 +125,13 @@ def comparison_sentences(layer: LayerFindings | dict) -> list[str]:
 
 
 def event_sentences(layer: LayerFindings | dict) -> list[str]:
-    """Say when the layer's maps gained contrast, resembled the input and became distinct from each other."""
+    """Say when the layer's maps resembled the input and whether they became distinct from each other."""
     layer = LayerFindings.coerce(layer)
     sentences = []
-    informative = layer.informative_step
-    if informative is None:
-        sentences.append("The layer's maps never held a steady contrast.")
-    else:
-        sentences.append(f"The layer's maps gained contrast at step {informative} (median spread from then on at least "
-                         f"{percent(INFORMATIVE_SHARE)} of its final value).")
+    # When the maps gained contrast is said by the layer's settling sentence (report.layer_text).
     resembles = layer.resembles_input_step
     if resembles is None:
-        sentences.append(f"They never resembled the input (median |r| with it stayed below {RESEMBLES_MIN_R}).")
+        sentences.append(f"Its maps never resembled the input (median |r| with it stayed below {RESEMBLES_MIN_R}).")
     else:
         if abs(resembles - POST_BLOB_STEP) <= NEAR_STEPS:
             when = f"close to the post's step {POST_BLOB_STEP}"
@@ -144,8 +139,8 @@ def event_sentences(layer: LayerFindings | dict) -> list[str]:
             when = f"earlier than the post's step {POST_BLOB_STEP}"
         else:
             when = f"later than the post's step {POST_BLOB_STEP}"
-        sentences.append(f"They resembled the input from step {resembles} (median |r| \u2265 {RESEMBLES_MIN_R}), "
-                         f"{when}.")
+        sentences.append(f"Its maps resembled the input once they had contrast, from step {resembles} (median |r| "
+                         f"\u2265 {RESEMBLES_MIN_R}), {when}.")
     final_pair = layer.timeline["pair_mean_abs_r"][-1] if layer.timeline["pair_mean_abs_r"] else 0.0
     if layer.num_channels > 1:
         if layer.distinct_step is None:
