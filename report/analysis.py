@@ -321,7 +321,8 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
         groups=group_details(pairs, groups),
         channel_order=leaf_order(pairs),
         filter_window=dict(window.to_dict(), source=window_source) if fits is not None else None,
-        settling=dict(settling_steps(timeline, steps), samples=int(probes * height * width), probes=int(probes)),
+        settling=dict(settling_steps(timeline, steps), samples=int(probes * height * width), probes=int(probes),
+                      first_step=int(steps[0])),
     )
 
 

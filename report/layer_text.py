@@ -193,7 +193,7 @@ def _shape_range(channels: list[ChannelFindings]) -> str:
 
 def filter_sentence(layer: LayerFindings) -> str | None:
     """Say how well linear filters of the input reproduce the layer's channels, and where they sit on the scale."""
-    fitted = [ch for ch in layer.channels if ch.filter is not None]
+    fitted = [ch for ch in layer.channels if ch.filter is not None and ch.kind not in ("idle", "saturated")]
     if not fitted:
         return None
     fits = sorted(ch.filter["fit_r"] for ch in fitted)
@@ -205,8 +205,10 @@ def filter_sentence(layer: LayerFindings) -> str | None:
     fit_text = f"r = {r_value(fits[0])}" if r_value(fits[0]) == r_value(fits[-1]) else \
         f"r from {r_value(fits[0])} to {r_value(fits[-1])}"
     shaped = sum(ch.kind_basis == "filter" for ch in fitted)
-    text = (f"A single linear filter of the input over {where} reproduces {of_total(len(fitted), layer.num_channels)} "
-            f"({fit_text}, {sample})")
+    subject = of_total(len(fitted), layer.num_channels, "active channel" if len(fitted) < layer.num_channels
+                       else "channel")
+    verb_text = "reproduces" if fits[0] >= FILTER_MIN_R else "predicts"
+    text = f"A single linear filter of the input over {where} {verb_text} {subject} ({fit_text}, {sample})"
     if shaped == len(fitted):
         text += (", so each channel's kind is read from its filter's shape, on a scale from a blob (a blurred copy, "
                  "edge share 0) to an oriented difference (an edge filter, edge share 1)")
@@ -396,9 +398,16 @@ def look_for(layer: LayerFindings | dict, last_step: int) -> str:
     settling = layer.settling or {}
     pattern, contrast, settled = (settling.get("pattern_step"), settling.get("contrast_step"),
                                   settling.get("settled_step"))
+    first = settling.get("first_step", 0)
+    if all(ch.kind == "idle" for ch in layer.channels):
+        return "Every channel is idle: the frames stay white from the first step to the last."
     if contrast is None or pattern is None:
         return f"The maps keep changing to the end: compare the first frames with the last one (step {last_step})."
-    if pattern < contrast:
+    if contrast <= first:
+        text = (f"The maps have most of their final contrast from the first step; the pattern keeps shifting "
+                f"until about step {settled}" if settled > first else
+                "The maps look from the first step as they will at the end")
+    elif pattern < contrast:
         text = (f"Until about step {contrast} the frames stay nearly white, though the pattern is already there "
                 f"(from step {pattern}); from step {contrast} the colours arrive and the picture looks as it will "
                 f"at the end")
@@ -408,6 +417,9 @@ def look_for(layer: LayerFindings | dict, last_step: int) -> str:
     else:
         text = (f"Until about step {contrast} the frames stay nearly white; from step {contrast} the colours arrive "
                 f"and the picture looks as it will at the end")
+    if layer.counts.get("idle"):
+        idle = [ch.channel for ch in layer.channels if ch.kind == "idle"]
+        text += f"; {channel_list(idle)} {verb(len(idle), 'stays', 'stay')} white throughout"
     edges = [ch for ch in layer.channels if ch.kind == "edge"]
     if edges:
         sides = series(sorted({ch.edge_side for ch in edges}), "or")

@@ -118,14 +118,14 @@ def kind_summary(layers: list[LayerFindings]) -> dict:
     """Count channel kinds over several layers, with the labels that are borderline and what they could be."""
     channels = [ch for layer in layers for ch in layer.channels]
     counts = {kind: sum(ch.kind == kind for ch in channels) for kind in CHANNEL_KINDS}
-    fitted = [ch.filter for ch in channels if ch.filter is not None]
+    fitted = [ch.filter for ch in channels if ch.filter is not None and ch.kind not in ("idle", "saturated")]
     return {"layers": [layer.name for layer in layers], "channels": len(channels), "counts": counts,
             "shares": {kind: _share(number, len(channels)) for kind, number in counts.items()},
             "borderline": [{"layer": ch.layer, "channel": ch.channel, "kind": ch.kind,
                             "alternative": ch.kind_alternative} for ch in channels if ch.kind_borderline],
             "by_basis": {basis: sum(ch.kind_basis == basis for ch in channels)
                          for basis in ("filter", "correlation", "spread", "saturation")},
-            "fitted_channels": len(fitted),
+            "fitted_channels": len(fitted),  # working channels (not idle or saturated) with a fitted filter
             "median_fit_r": median_or_none([fit["fit_r"] for fit in fitted]),
             "median_edge_share": median_or_none([fit["edge_share"] for fit in fitted]),
             "median_linear_r": median_or_none([ch.linear_r for ch in channels])}
@@ -274,6 +274,7 @@ def conclusion_3(layers: list[LayerFindings], loss_plateau: dict, last_step: int
         "median_settle_step": median_or_none([ch.settle_step for ch in active]),
         "idle_channels": [{"layer": ch.layer, "channel": ch.channel, "spread": ch.spread}
                           for layer in layers for ch in layer.channels if ch.kind == "idle"],
+        "layer_channels": {layer.name: layer.num_channels for layer in layers},
         "checks": checks,
     }
     result.update(verdict(checks, _decide_3) if checks else

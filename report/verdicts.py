@@ -124,7 +124,7 @@ def conclusion_1(run: dict) -> dict:
     by_filter = numbers.get("by_basis", {}).get("filter", 0)
     if fitted:
         labelled = ("each is labelled by its filter's shape" if by_filter == fitted else
-                    f"{number_word(by_filter)} of them {'is' if by_filter == 1 else 'are'} labelled by the filter's "
+                    f"{number_word(by_filter)} of them {'are' if by_filter > 1 else 'is'} labelled by the filter's "
                     f"shape")
         evidence += (f" {capitalise(of_total(fitted, total))} {'was' if fitted == 1 else 'were'} fitted as a linear "
                      f"filter of the input (median r = {r_value(numbers['median_fit_r'])}, each probe predicted from "
@@ -191,7 +191,8 @@ def conclusion_3(run: dict) -> dict:
         evidence = (f"The training loss never left its plateau in the {plural(last, 'step')} of this run, so no layer "
                     f"learned a representation that could then stay put; the claim has nothing to hold for."
                     if layers else "This run recorded no layer to check the claim on.")
-        return _result(CLAIMS[2], numbers, evidence + _idle_sentence(numbers["idle_channels"], layers))
+        return _result(CLAIMS[2], numbers, evidence + _idle_sentence(numbers["idle_channels"],
+                                                                     numbers.get("layer_channels", {})))
     evidence = (f"Measured per layer: the settled step, the later of the step from which its linear CKA with its "
                 f"final state stays \u2265 {SETTLED_MIN_CKA} (the pattern) and the step from which its median "
                 f"spread stays \u2265 {percent(INFORMATIVE_SHARE)} of its final value (the contrast). The loss "
@@ -207,15 +208,19 @@ def conclusion_3(run: dict) -> dict:
     late = [name for name in layers if name not in early]
     if late and early:
         evidence += f" {series(late)} kept changing for longer."
-    return _result(CLAIMS[2], numbers, evidence + _idle_sentence(numbers["idle_channels"], layers))
+    return _result(CLAIMS[2], numbers, evidence + _idle_sentence(numbers["idle_channels"],
+                                                                 numbers.get("layer_channels", {})))
 
 
-def _idle_sentence(idle: list[dict], layers: list[str]) -> str:
-    """Say which channels stayed idle to the end, layer by layer, or that none did."""
+def _idle_sentence(idle: list[dict], widths: dict[str, int]) -> str:
+    """Say which channels stayed idle to the end, layer by layer ("every conv3 channel"), or that none did."""
     if not idle:
         return " No channel stayed idle to the end, unlike the post's one."
     by_layer = {}
     for item in idle:
         by_layer.setdefault(item["layer"], []).append(item["channel"])
-    names = series([f"{name} {channel_list(channels)}" for name, channels in by_layer.items()])
-    return f" {capitalise(plural(len(idle), 'channel'))} stayed idle to the end: {names}."
+    parts = [f"every {name} channel" if len(channels) == widths.get(name) and len(channels) > 1 else
+             f"{name} {channel_list(channels)}" for name, channels in by_layer.items()]
+    if widths and len(idle) == sum(widths.values()):
+        parts = ["every channel of every layer"]
+    return f" {capitalise(plural(len(idle), 'channel'))} stayed idle to the end: {'; '.join(parts)}."
