@@ -235,7 +235,8 @@ def kind_sentences(layer: LayerFindings | dict) -> list[str]:
         inverted = sum((ch.filter["blob"] if shaped else ch.copy_r) < 0 for ch in copies)
         evidence = r_list([ch.copy_r for ch in copies]) + " with the input"
         if shaped:
-            filters = "a blob-like filter" if len(copies) == 1 else "blob-like filters"
+            filters = "a filter closer to a blob than to an oriented difference" if len(copies) == 1 else \
+                "filters closer to a blob than to an oriented difference"
             evidence = f"{filters}, {_shape_range(copies)}; {evidence}"
         text = f"{of_total(len(copies), total)} {verb(len(copies), 'copies', 'copy')} the input ({evidence})"
         if inverted == len(copies):

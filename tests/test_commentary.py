@@ -5,11 +5,10 @@ Run: .venv/bin/python -m pytest tests/test_commentary.py -q
 
 import copy
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-
-from pathlib import Path
 
 from report import analysis, commentary, summaries
 from report import verdicts as verdicts_module
@@ -363,8 +362,9 @@ def test_commentary_accepts_findings_objects(probes):
     from_object = commentary.commentary(capture_findings)
     from_dict = commentary.commentary(capture_findings.to_dict())
     assert from_object == from_dict
-    assert from_object["layers"][0]["run"][1] == ("The only channel copies the input (a blob-like filter, edge share "
-                                                  "0.00; |r| = 1.00 with the input).")
+    assert from_object["layers"][0]["run"][1] == ("The only channel copies the input (a filter closer to a blob than "
+                                                  "to an oriented difference, edge share 0.00; |r| = 1.00 with the "
+                                                  "input).")
 
 
 def test_unknown_layer_has_no_post_reading(probes):
