@@ -386,7 +386,8 @@ def settling_sentence(layer: LayerFindings | dict, last_step: int, steps: list[i
             f"{percent(INFORMATIVE_SHARE)} of its final value)")
     if pattern < contrast:
         peak = _value_at(layer, "max_abs", pattern, steps)
-        faint = f"; at step {pattern} its largest value is {peak:.2f}, so the frames there are almost white" \
+        shown = f"{peak:.2f}" if peak is not None and peak >= 0.01 else "below 0.01"
+        faint = f"; at step {pattern} its largest value is {shown}, so the frames there are almost white" \
             if peak is not None else ""
         text += f": the picture was there before it could be seen{faint}"
     text += f". It looks as it will at the end from step {settled} of {last_step}."
