@@ -1,10 +1,12 @@
-"""Render a Capture into a folder: per-layer MP4 (+ WebM), poster PNG, GIF preview, legend, curves, manifest.
+"""Render a Capture into a folder: per-layer MP4 (+ WebM), poster PNG, GIF preview, legend, curves, the
+explorer's data (render/page_data.py) and the manifest, which says what each file is for ("purpose").
 
 `render_capture(capture, out_dir)` does the work whatever is in out_dir; render/stage.py is the
 stage that decides whether it is needed. The article stage reads `manifest.json` (schema in
-`render/README.md`). Each layer's frames are composed once at full size and streamed to the
-video encoders (ffmpeg runs beside the composition); the GIF preview composes its own, smaller
-selection afterwards. Nothing holds all frames of a layer.
+`render/README.md`). Each layer's video frames are composed at VIDEO_BLOCK pixels per activation
+and streamed to the encoders (ffmpeg runs beside the composition); the poster is the last frame at
+full size (BASE_CELL cells); the GIF preview composes its own selection afterwards. Nothing holds all
+frames of a layer.
 """
 
 from __future__ import annotations
@@ -25,10 +27,24 @@ from render.curves import write_curves
 from render.encode import H264_CRF, H264_PRESET, VideoWriter, write_png
 from render.frames import BASE_CELL, GUTTER, Layout, layer_frames
 from render.legend import colorbar_frame, legend_caption
+from render.page_data import write_page_data
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_RGB, PALETTE, symmetric_domain
 from render.preview import fit_gif
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+VIDEO_BLOCK = 2  # MP4 pixels per activation: yuv420p's 2x2 chroma then holds one activation's colour exactly
+PURPOSES = {  # what each asset is for (manifest "purpose")
+    "mp4": "download: every step at 2 pixels per activation, for sharing; players scale it; not played on the page",
+    "webm": "download: the same frames as VP9",
+    "poster": "the last step at full size: the page's picture without JavaScript, a download; the first "
+              "layer's is the page's og:image",
+    "gif": "preview for places without the page (README, chats); not copied into the site",
+    "colorbar": "the colour legend in the reading guide",
+    "svg": "the page's loss and accuracy figure",
+    "png": "download: the loss and accuracy figure at 2x",
+    "meta": "the explorer's tables (steps, palette, levels -> colours, contrast extents), inlined into the page",
+    "chunk": "the explorer's activations for one layer and probe, a script the page loads when a view needs it",
+}
 LAYER_WORKERS = 2  # layers rendered at once (see render_capture)
 TANH_DOMAIN = (-1.0, 1.0)
 log = logging.getLogger("render")
@@ -101,9 +117,10 @@ def _timed(frames, seconds: list[float]):
 
 
 def file_entries(manifest: dict) -> list[dict]:
-    """Return every file entry of a manifest (each layer's files and the curves), each with its "path"."""
+    """Return every file entry of a manifest (each layer's files, the curves, the explorer's data), with "path"."""
     entries = [entry for layer in manifest["layers"] for entry in layer["files"].values()]
-    return entries + [manifest["curves"][kind] for kind in ("svg", "png")]
+    entries += [manifest["curves"][kind] for kind in ("svg", "png")]
+    return entries + [manifest["explore"]["meta"]] + manifest["explore"]["chunks"]
 
 
 def _layer_domain(values: np.ndarray, bounded: bool) -> tuple[tuple[float, float], dict]:
@@ -127,6 +144,8 @@ def render_layer(capture, name: str, out_dir: Path, *, bounded: bool, fps: float
     steps = [int(step) for step in capture.steps]
     domain, stats = _layer_domain(values, bounded)
     layout = Layout(probes=probes, channels=channels, cell=BASE_CELL)
+    video_cell = VIDEO_BLOCK * max(map_h, map_w)
+    video = Layout(probes=probes, channels=channels, cell=video_cell)
 
     def frames(cell: int = BASE_CELL, indices: Sequence[int] | None = None):
         return layer_frames(values, capture.probe_images, name=name, steps=steps, domain=domain, bounded=bounded,
@@ -135,18 +154,16 @@ def render_layer(capture, name: str, out_dir: Path, *, bounded: bool, fps: float
     files: dict[str, dict] = {}
     timings = {}
     started = time.perf_counter()
-    writers = {"mp4": VideoWriter(out_dir / f"{name}.mp4", layout.width, layout.height, fps=fps, codec="h264",
+    writers = {"mp4": VideoWriter(out_dir / f"{name}.mp4", video.width, video.height, fps=fps, codec="h264",
                                   crf=crf, preset=preset)}
     if webm:
-        writers["webm"] = VideoWriter(out_dir / f"{name}.webm", layout.width, layout.height, fps=fps, codec="vp9")
-    last = None
+        writers["webm"] = VideoWriter(out_dir / f"{name}.webm", video.width, video.height, fps=fps, codec="vp9")
     composing = [0.0]
     try:
-        for frame in tqdm(_timed(frames(), composing), total=count, desc=f"{name}", unit="frame",
+        for frame in tqdm(_timed(frames(video_cell), composing), total=count, desc=f"{name}", unit="frame",
                           disable=not progress):
             for writer in writers.values():
                 writer.write(frame)
-            last = frame
     except BaseException:
         for writer in writers.values():
             writer.close(keep=False)
@@ -154,13 +171,15 @@ def render_layer(capture, name: str, out_dir: Path, *, bounded: bool, fps: float
     for writer in writers.values():
         writer.close()
     for kind, writer in writers.items():
-        files[kind] = _files_entry(writer.path, frames=writer.frames, width=layout.width, height=layout.height,
-                                   pix_fmt="yuv420p", **writer.settings)
+        files[kind] = _files_entry(writer.path, frames=writer.frames, width=video.width, height=video.height,
+                                   cell_px=video_cell, block_px=VIDEO_BLOCK, pix_fmt="yuv420p",
+                                   purpose=PURPOSES[kind], **writer.settings)
     video_seconds = time.perf_counter() - started
     started = time.perf_counter()
     poster = out_dir / f"{name}.png"
-    write_png(last, poster)
-    files["poster"] = _files_entry(poster, width=layout.width, height=layout.height, step=steps[-1])
+    write_png(next(frames(BASE_CELL, [count - 1])), poster)
+    files["poster"] = _files_entry(poster, width=layout.width, height=layout.height, step=steps[-1],
+                                   purpose=PURPOSES["poster"])
     timings.update(frames_s=composing[0], encode_s=video_seconds - composing[0],
                    poster_s=time.perf_counter() - started)
 
@@ -174,7 +193,7 @@ def render_layer(capture, name: str, out_dir: Path, *, bounded: bool, fps: float
                            fps=fps, budget=gif_budget_bytes, min_frames=gif_min_frames)
     gif = out_dir / f"{name}.gif"
     write_bytes_atomically(gif, data)
-    files["gif"] = {"path": gif.name, **record}
+    files["gif"] = {"path": gif.name, **record, "purpose": PURPOSES["gif"]}
     timings["gif_s"] = time.perf_counter() - started
     log.info("%s: frames %.2f s, encode %.2f s, gif %.2f s (stride %d, scale %g, %d bytes)", name,
              timings["frames_s"], timings["encode_s"],
@@ -227,11 +246,18 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
         colorbar = out_dir / ("colorbar.png" if entry["domain_fixed_tanh"] else f"{name}_colorbar.png")
         if colorbar.name not in {done["files"]["colorbar"]["path"] for done in entries}:
             write_png(colorbar_frame(tuple(entry["domain"]), entry["domain_fixed_tanh"]), colorbar)
-        entry["files"]["colorbar"] = _files_entry(colorbar)
+        entry["files"]["colorbar"] = _files_entry(colorbar, purpose=PURPOSES["colorbar"])
         entries.append(entry)
     started = time.perf_counter()
     curves = write_curves(capture, out_dir)
+    for kind in ("svg", "png"):
+        curves[kind]["purpose"] = PURPOSES[kind]
     timings["curves_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    explore = write_page_data(capture, out_dir, {entry["name"]: tuple(entry["domain"]) for entry in entries})
+    explore["meta"]["purpose"] = PURPOSES["meta"]
+    explore["chunk_purpose"] = PURPOSES["chunk"]
+    timings["explore_s"] = time.perf_counter() - started
     steps = np.asarray(capture.steps)
     manifest = {
         "manifest_version": MANIFEST_VERSION,
@@ -246,6 +272,7 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
                    "nan": list(NAN_RGB)},
         "layers": entries,
         "curves": curves,
+        "explore": explore,
     }
     for entry in file_entries(manifest):
         entry["sha256"] = file_sha256(out_dir / entry["path"])  # a reused asset is checked against it

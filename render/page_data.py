@@ -8,7 +8,7 @@ classic script that pushes its data onto `window.explorerChunks`, loaded when a 
             so 128 is exactly 0 and 255 levels span [-scale, +scale] (scale = 1 for tanh layers)
     chunk   one layer x one probe: levels in (T, C, H, W) order, step-delta coded (step 0 as is,
             then each step minus the one before, mod 256), deflated (zlib, RLE strategy), base64
-    file    <layer>-<probe>.js:  (window.explorerChunks = window.explorerChunks || []).push(
+    file    explore-<layer>-<probe>.js:  (window.explorerChunks = window.explorerChunks || []).push(
                                      ["<layer>", <probe>, "<base64>"]);
 
 `explore.json` (beside them) holds what the page needs to draw them: the steps, the palette, each
@@ -38,7 +38,7 @@ FORMAT_VERSION = 1
 NAN_LEVEL = 0
 ZERO_LEVEL = 128
 HALF_RANGE = 127
-DATA_FOLDER = "explore"
+CHUNK_NAME = "explore-{layer}-{probe}.js"  # flat beside the other assets, so the render stage can verify them
 META_NAME = "explore.json"
 _CHUNK_HEAD = "(window.explorerChunks = window.explorerChunks || []).push("
 
@@ -127,15 +127,15 @@ def write_page_data(capture, out_dir: str | Path, domains: dict[str, tuple[float
                     workers: int = 2) -> dict:
     """Write every layer's chunk scripts and explore.json into out_dir; return the manifest entry."""
     out_dir = Path(out_dir)
-    (out_dir / DATA_FOLDER).mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     levels = {name: quantise(capture.activations[name], layer_scale(domain)) for name, domain in domains.items()}
     jobs = [(name, probe) for name in levels for probe in range(levels[name].shape[1])]
 
     def write(job: tuple[str, int]) -> dict:
         name, probe = job
-        path = out_dir / DATA_FOLDER / f"{name}-{probe}.js"
+        path = out_dir / CHUNK_NAME.format(layer=name, probe=probe)
         write_bytes_atomically(path, chunk_script(name, probe, encode_chunk(levels[name][:, probe])))
-        return {"path": f"{DATA_FOLDER}/{path.name}", "bytes": path.stat().st_size}
+        return {"path": path.name, "bytes": path.stat().st_size}
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # zlib lets go of the GIL
         files = dict(zip(jobs, pool.map(write, jobs)))
@@ -160,8 +160,8 @@ def write_page_data(capture, out_dir: str | Path, domains: dict[str, tuple[float
             "paper": [PAPER_LEVEL] * 3, "curves": _curves(capture), "layers": layers}
     text = json.dumps(meta, separators=(",", ":"), sort_keys=True) + "\n"
     write_bytes_atomically(out_dir / META_NAME, text.encode("ascii"))
-    return {"meta": {"path": META_NAME, "bytes": len(text)}, "folder": DATA_FOLDER, "chunks": len(jobs),
-            "chunk_bytes": sum(entry["bytes"] for entry in files.values())}
+    return {"format_version": FORMAT_VERSION, "meta": {"path": META_NAME, "bytes": len(text)},
+            "chunks": [dict(files[job]) for job in jobs]}
 
 
 def _rounded(values) -> list:

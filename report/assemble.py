@@ -8,10 +8,12 @@ templates/ owns the words that do not depend on the run.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from report.analysis import analyse
 from report.commentary import commentary
+from report.explorer import explorer_context
 from report.figures import probe_strip, write_png
 from report.figures_analysis import layer_views, write_analysis_figures
 from report.page_facts import dataset_notice, download, rebuild_command, reproducibility_facts, subject
@@ -44,6 +46,13 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     layers = [dict(layer_section(entry, said_layer, asset, manifest), analysis=view)
               for entry, said_layer, view in zip(manifest["layers"], said["layers"],
                                                  layer_views(said["layers"], analysis_figures))]
+    explore = manifest["explore"]
+    for chunk in explore["chunks"]:
+        asset(chunk["path"])
+    explorer = explorer_context(findings, json.loads((layout.assets / explore["meta"]["path"]).read_text()),
+                                manifest["curves"]["plateau_end_step"], f"{ASSETS}/")
+    for layer in layers:
+        layer["rows"] = explorer["rows"][layer["name"]]
     page = {
         "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
         "layer_count_word": number(len(layers)), "probe_count_word": number(len(capture.probe_labels)),
@@ -63,7 +72,8 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
         "data_credit": "fashion" if dataset["name"] == "fashion" else "mnist",
     }
     context = {
-        "page": page, "layers": layers,
+        "page": page, "layers": layers, "explorer": explorer,
+        "og_image": dict(layers[0]["poster"], name=layers[0]["name"]),
         "why": why_section(xor_facts),
         "experiment": experiment_section(capture, config, meta, probes_size),
         "reading": reading_section(manifest, asset(colorbar["path"]), colorbar),

@@ -1,9 +1,10 @@
-"""The explorer's template context: the step control, jump points, compact view, curves, row labels, data.
+"""The explorer's template data: the step control, jump points, compact view, curves, row labels, tables.
 
-`explorer_context(findings, explore_meta, plateau_end, data_base)` returns what templates/partials/explorer*.html.j2
-show; `explore_meta` is the explore.json render/page_data.py wrote (inlined into the page as JSON, so that
-nothing is fetched), `data_base` the folder its chunk paths are relative to ("assets/"). Row labels carry
-the analysis' kind of each channel (report/analysis.py), numbered from 1 as in the text.
+`explorer_context(findings, explore_meta, plateau_end, data_base)` returns what the partials
+templates/partials/explorer*.html.j2 show (the words are the partials'); `explore_meta` is the explore.json
+render/page_data.py wrote (inlined into the page as JSON, so that nothing is fetched), `data_base` the folder
+its chunk paths are relative to ("assets/"). Row labels carry the analysis' kind of each channel
+(report/analysis.py), numbered from 1 as in the text; `paragraphs_with_links` links "channel N" to its row.
 """
 
 from __future__ import annotations
@@ -50,16 +51,15 @@ def row_labels(layer) -> list[dict]:
 
 
 def jump_points(findings: Findings) -> list[dict]:
-    """Return the steps worth a button: the start, the end of the loss plateau, every layer informative, the end."""
-    points = [{"step": findings.steps[0], "label": f"Start (step {findings.steps[0]})"}]
+    """Return the steps worth a button, each {"kind", "step"}: start, plateau's end, every layer informative, end."""
+    points = [{"kind": "start", "step": int(findings.steps[0])}]
     plateau = findings.run.get("plateau") or {}
     if plateau.get("left_at_step"):
-        points.append({"step": int(plateau["left_at_step"]),
-                       "label": f"Loss leaves its plateau (step {int(plateau['left_at_step'])})"})
+        points.append({"kind": "plateau", "step": int(plateau["left_at_step"])})
     informative = [layer.informative_step for layer in findings.layers]
     if informative and None not in informative:
-        points.append({"step": int(max(informative)), "label": f"Every layer informative (step {max(informative)})"})
-    points.append({"step": findings.last_step, "label": f"End (step {findings.last_step})"})
+        points.append({"kind": "informative", "step": int(max(informative))})
+    points.append({"kind": "end", "step": int(findings.last_step)})
     return points
 
 
@@ -70,50 +70,29 @@ def script_json(data: dict) -> Markup:
 
 
 def explorer_context(findings, explore_meta: dict, plateau_end: int, data_base: str) -> dict:
-    """Return the explorer's context: control, jump points, probes, compact blocks, curves, rows, data."""
+    """Return the explorer's data: control, jump points, probes, compact blocks, curves, row labels, tables."""
     findings = Findings.coerce(findings)
     steps = explore_meta["steps"]
     last_step = int(steps[-1])
     initial = last_step  # the trained network; the jump buttons lead to where the change happens
-    names = explore_meta["probe_names"]
-    layers = {layer.name: layer for layer in findings.layers}
     return {
-        "title": "Every layer, one step at a time",
-        "paragraphs": [
-            "One control moves every layer on this page to the same training step, together with a marker on "
-            "the loss and accuracy curves. Drag the slider, use the arrow keys (Home and End jump to the ends, "
-            "space plays), or click a point on the curves. Below, one probe passes through all six layers; "
-            "each layer's section further down shows all ten probes.",
-            "Every cell is drawn from the recorded activations, one block of screen pixels per value: red is "
-            "negative, white zero, blue positive. The fixed scale spans the whole tanh range; the contrast "
-            "scale stretches each layer to its largest value at the step shown, so that the faint patterns "
-            "before the loss leaves its plateau become visible. Hover over or tap a cell for its value.",
-        ],
-        "no_js": ("The interactive explorer needs JavaScript. Each layer's section below shows its last step as "
-                  "a picture, with a video of the whole run to download."),
         "meta_json": script_json(explore_meta), "data_base": data_base,
         "slider_max": len(steps) - 1, "initial_index": steps.index(initial), "initial_step": initial,
         "last_step": last_step,
-        "speeds": [{"value": s, "label": f"{s} steps/s", "selected": s == DEFAULT_SPEED} for s in SPEEDS],
+        "speeds": [{"value": s, "selected": s == DEFAULT_SPEED} for s in SPEEDS],
         "jumps": jump_points(findings),
-        "probes": [{"index": i, "label": f"{i + 1}: {name}", "checked": i == 0} for i, name in enumerate(names)],
-        "compact": [{"name": layer["name"], "label": f"{layer['name']} \u00b7 {layer['channels']} ch",
-                     "alt": f"{layer['name']}: its {layer['channels']} channels for the chosen probe"}
-                    for layer in explore_meta["layers"]],
+        "probes": [{"index": i, "number": i + 1, "name": name, "checked": i == 0}
+                   for i, name in enumerate(explore_meta["probe_names"])],
+        "probe_names": ", ".join(explore_meta["probe_names"]),
+        "compact": [{"name": layer["name"], "channels": layer["channels"]} for layer in explore_meta["layers"]],
         "curves": curve_panels(explore_meta["curves"], last_step, plateau_end, initial),
-        "readout": f"Step {initial}.",
-        "rows": {name: row_labels(layer) for name, layer in layers.items()},
-        "probes_alt": "The probe images, one per column: " + ", ".join(names) + ".",
+        "rows": {layer.name: row_labels(layer) for layer in findings.layers},
     }
 
 
-def layer_view(explorer: dict, name: str, channels: int) -> dict:
-    """Return one layer section's view context: its rows and the labels of its canvases."""
-    return {"name": name, "rows": explorer["rows"][name], "probes_alt": explorer["probes_alt"],
-            "grid_label": (f"{name}'s activations at the chosen step: {channels} channels (rows) for each of the "
-                           f"probes (columns)"),
-            "caption": (f"{name} at the step chosen above: the probe images on top, then one row per channel, "
-                        f"labelled with its number and the kind the analysis gives it.")}
+def paragraphs_with_links(paragraphs: list[str], layer: str, channels: int) -> list[list[dict]]:
+    """Return each paragraph as segments in which every "channel N" links to that row of the layer's view."""
+    return [channel_links(paragraph, layer, channels) for paragraph in paragraphs]
 
 
 _CHANNEL_NUMBERS = re.compile(r"\b([Cc]hannels?) ((?:\d+(?:, | and | or ))*\d+)\b")

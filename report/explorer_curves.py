@@ -60,16 +60,14 @@ def curve_panels(curves: dict, last_step: int, plateau_end: int, cursor_step: in
     """Return the loss and accuracy panels' geometry for the explorer's inline SVG."""
     train_steps = list(range(1, len(curves["train_loss"]) + 1))
     panels = []
-    for key, title, percent in (("loss", "Loss", False), ("accuracy", "Accuracy", True)):
+    for key, percent in (("loss", False), ("accuracy", True)):
         train, test = curves[f"train_{key}"], curves[f"test_{key}"]
         top_value = 1.0 if percent else loss_top(train, test)
         cursor = f"{_x(cursor_step, last_step):.1f}"
         test_points = [{"x": f"{_x(s, last_step):.1f}", "y": f"{_y(v, top_value):.1f}"}
                        for s, v in zip(curves["test_steps"], test) if v is not None and math.isfinite(v)]
         panels.append({
-            "id": f"explorer-{key}", "title": title, "width": WIDTH, "height": HEIGHT,
-            "label": (f"{title} over the {last_step} training steps: each step's batch (line) and the test set "
-                      f"(dots); the vertical line marks the step shown. Click or drag to choose a step."),
+            "id": f"explorer-{key}", "key": key, "width": WIDTH, "height": HEIGHT,
             "x0": f"{_x(0, last_step):.1f}", "x1": f"{_x(last_step, last_step):.1f}", "last": last_step,
             "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM,
             "train_points": _points(train_steps, train, last_step, top_value), "test_points": test_points,

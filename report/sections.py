@@ -6,6 +6,7 @@ depend on the run are written in those partials.
 
 from __future__ import annotations
 
+from report.explorer import paragraphs_with_links
 from report.model_facts import architecture_facts
 from report.page_facts import dataset_sentence, download, model_rows, settings
 from report.wording import number, percent, series
@@ -63,41 +64,26 @@ def reading_section(manifest: dict, colorbar_src: str, colorbar: dict) -> dict:
     }
 
 
-def gif_label(gif: dict) -> str:
-    """Describe the GIF preview, including what was thinned to meet the byte budget."""
-    parts = [f"GIF preview, {gif.get('frames', '?')} frames"]
-    if gif.get("stride", 1) > 1:
-        parts.append(f"every {gif['stride']} steps")
-    if gif.get("scale", 1) != 1:
-        parts.append(f"at {gif['scale']:g}× size")
-    return ", ".join(parts)
-
-
 def layer_section(entry: dict, said: dict, asset, manifest: dict) -> dict:
-    """Return one conv layer's section: video, commentary, channel table and downloads."""
+    """Return one conv layer's section: explorer view, poster (without JavaScript), commentary, table, downloads."""
     name, files = entry["name"], entry["files"]
     height, width = entry["map_size"]
-    sources = [{"src": asset(files["mp4"]["path"]), "type": "video/mp4"}]
+    mp4, poster = files["mp4"], files["poster"]
+    downloads = [download(f"MP4 video, every step, {mp4['width']}×{mp4['height']} ({mp4['block_px']} pixels per "
+                          f"activation)", asset(mp4["path"]), mp4["bytes"])]
     if "webm" in files:
-        sources.insert(0, {"src": asset(files["webm"]["path"]), "type": "video/webm"})
-    gif = files["gif"]
-    downloads = [download(f"MP4 video, every step, {entry['width']}×{entry['height']}",
-                          f"{ASSETS}/{files['mp4']['path']}", files["mp4"]["bytes"])]
-    if "webm" in files:
-        downloads.append(download("WebM video", f"{ASSETS}/{files['webm']['path']}", files["webm"]["bytes"]))
-    downloads.append(download(gif_label(gif), asset(gif["path"]), gif["bytes"]))
-    downloads.append(download(f"Final frame (step {manifest['steps']['last']}), PNG",
-                              f"{ASSETS}/{files['poster']['path']}", files["poster"]["bytes"]))
+        downloads.append(download("WebM video", asset(files["webm"]["path"]), files["webm"]["bytes"]))
+    downloads.append(download(f"Final frame (step {manifest['steps']['last']}), PNG", asset(poster["path"]),
+                              poster["bytes"]))
     return {
         "name": name, "anchor": name, "channels": entry["channels"],
         "title": f"{name}: {entry['channels']} channels at {height}×{width}",
-        "facts": f"{entry['channels']} channels · {height}×{width} maps · {entry['frames']} frames · "
+        "facts": f"{entry['channels']} channels · {height}×{width} maps · {entry['frames']} snapshots · "
                  f"{entry['domain_caption']}",
-        "video": {"sources": sources, "poster": asset(files["poster"]["path"]), "width": entry["width"],
-                  "height": entry["height"], "last_step": manifest["steps"]["last"]},
-        "gif": {"src": f"{ASSETS}/{gif['path']}"},
+        "poster": {"src": f"{ASSETS}/{poster['path']}", "width": poster["width"], "height": poster["height"],
+                   "last_step": manifest["steps"]["last"]},
         "post_saw": said["post"],
-        "paragraphs": said["paragraphs"],
+        "paragraphs": paragraphs_with_links(said["paragraphs"], name, entry["channels"]),
         "table_headings": said["table"]["headings"], "table_rows": said["table"]["rows"],
         "downloads": downloads,
     }

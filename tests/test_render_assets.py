@@ -107,3 +107,23 @@ def test_the_plateau_is_found_and_a_spike_does_not_squash_the_loss_axis(capture)
     loss_axes = curves_figure(spiky).axes[0]
     assert 2.19 < loss_axes.get_ylim()[1] < 1.5 * 2.2 * 1.08
     assert loss_axes.get_xlabel() and loss_axes.get_legend() is not None
+
+
+def test_videos_hold_two_pixels_per_activation_and_every_file_says_what_it_is_for(rendered):
+    import imageio_ffmpeg
+
+    out, manifest = rendered
+    for layer in manifest["layers"]:
+        side = layer["map_size"][0]
+        reader = imageio_ffmpeg.read_frames(str(out / layer["files"]["mp4"]["path"]))
+        width, height = next(reader)["size"]
+        reader.close()
+        # 2 px margins, 2 px gutters, cells of 2 px per activation (a 7x7 map: 14 px)
+        assert width == 2 * 2 + manifest["probes"] * (2 * side + 2) - 2, layer["name"]
+        assert layer["files"]["mp4"]["block_px"] == 2 and layer["files"]["mp4"]["width"] == width
+        assert layer["files"]["poster"]["width"] == layer["width"]  # the poster keeps full-size cells
+        assert all(entry.get("purpose") for entry in layer["files"].values())
+    chunks = manifest["explore"]["chunks"]
+    assert len(chunks) == len(LAYERS) * manifest["probes"]
+    assert all((out / chunk["path"]).stat().st_size == chunk["bytes"] for chunk in chunks)
+    assert manifest["explore"]["meta"]["purpose"] and manifest["explore"]["chunk_purpose"]
