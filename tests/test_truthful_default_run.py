@@ -1,0 +1,217 @@
+"""The default run's claims, recomputed from its archive with plain numpy, and the verdict colours in Chromium.
+
+The archive is build/capture.npz (or WATCH_CAPTURE) when it is a default run (290 steps, seed 0);
+otherwise the default run is trained here once, on the bundled data (about a minute).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from report import analysis, claims, commentary
+from report.thresholds import (
+    DUPLICATE_MIN_R,
+    EARLY_SHARE,
+    INFORMATIVE_SHARE,
+    SETTLED_MIN_CKA,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# --- The default run's archive, recomputed with plain numpy --------------------------------------------
+
+
+def _default_capture_path() -> Path | None:
+    path = Path(os.environ.get("WATCH_CAPTURE", REPO / "build" / "capture.npz"))
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as archive:
+        config = json.loads(str(archive["config"]))
+    return path if config.get("steps") == 290 and config.get("seed") == 0 else None
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    path = _default_capture_path()
+    if path is None:  # train the default run (290 steps, seed 0) on the bundled data, as CI's make site does
+        build = tmp_path_factory.mktemp("default-run")
+        result = subprocess.run([sys.executable, str(REPO / "generate.py"), "capture", "--quiet", "--dataset",
+                                 "bundled", "--build-dir", str(build)], cwd=REPO, capture_output=True, text=True,
+                                timeout=900)
+        assert result.returncode == 0, result.stderr
+        path = build / "capture.npz"
+    from model.capture import Capture
+    capture = Capture.load(path)
+    findings = analysis.analyse(capture)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    return arrays, findings, commentary.commentary(findings)
+
+
+def _final(arrays, name) -> np.ndarray:
+    values = arrays[name][-1].astype(np.float64)  # (N, H, W, C)
+    return values.reshape(-1, values.shape[-1])
+
+
+def test_default_run_groups_meet_the_threshold_pair_by_pair(default_run):
+    arrays, findings, said = default_run
+    for layer, text in zip(findings.layers, said["layers"]):
+        r = np.corrcoef(_final(arrays, layer.name).T)
+        upper = np.abs(r[np.triu_indices(len(r), k=1)])
+        for group in layer.duplicate_groups:
+            inner = np.abs(r[np.ix_(group, group)])[np.triu_indices(len(group), k=1)]
+            assert inner.min() >= DUPLICATE_MIN_R, (layer.name, group, inner.min())
+        paragraph = text["paragraphs"][1]
+        reaching = int((upper >= DUPLICATE_MIN_R).sum())
+        if reaching == upper.size:
+            assert paragraph.startswith(f"All {_word(len(r))} channels are near-duplicates")
+            assert f"(lowest {upper.min():.2f})" in paragraph
+        else:
+            assert f"{_word(reaching) if reaching else 'None'}" in paragraph
+            assert f"({100 * reaching / upper.size:.0f}%)" in paragraph or reaching == 0
+            assert f"|r| from {upper.min():.2f} to {upper.max():.2f}" in paragraph
+        for channels, lowest in re.findall(r"channels ([\d, and]+) \(\w+ pairs?, lowest \|r\| (\d\.\d\d)\)", paragraph):
+            members = [int(c) - 1 for c in re.findall(r"\d+", channels)]
+            inner = np.abs(r[np.ix_(members, members)])[np.triu_indices(len(members), k=1)]
+            assert f"{inner.min():.2f}" == lowest
+
+
+def _word(count: int) -> str:
+    from report.wording import number
+    return number(count) if count <= 10 else str(count)
+
+
+def test_default_run_channel_numbers_recompute(default_run):
+    arrays, findings, said = default_run
+    probes = arrays["probe_images"].astype(np.float64) / 255
+    for layer, text in zip(findings.layers, said["layers"]):
+        final = arrays[layer.name][-1].astype(np.float64)  # (N, H, W, C)
+        n, h, w, c = final.shape
+        rows, cols = (np.arange(h) * 28) // h, (np.arange(w) * 28) // w
+        pooled = np.add.reduceat(np.add.reduceat(probes, rows, axis=1), cols, axis=2) / ((28 // h) * (28 // w))
+        for channel, row in enumerate(text["table"]["rows"]):
+            r = np.corrcoef(final[..., channel].ravel(), pooled.ravel())[0, 1]
+            assert row[2] == f"{r:+.2f}".replace("-", "\u2212"), (layer.name, channel)
+            assert row[7] == f"{final[..., channel].std():.3f}"
+
+
+def test_default_run_filter_fits_recompute(default_run):
+    """Refit every filter with plain numpy (ridge by augmented least squares, one probe left out at a time)."""
+    arrays, findings, said = default_run
+    probes = arrays["probe_images"].astype(np.float64) / 255
+    for layer, text in zip(findings.layers, said["layers"]):
+        if layer.filter_window is None:
+            continue
+        size, stride, offset = (layer.filter_window[key] for key in ("size", "stride", "offset"))
+        final = arrays[layer.name][-1].astype(np.float64)
+        n, h, w, c = final.shape
+        pad = size + abs(offset)
+        padded = np.pad(probes, ((0, 0), (pad, pad), (pad, pad)))
+        design = np.stack([padded[:, stride * i + offset + pad:stride * i + offset + pad + size,
+                                  stride * j + offset + pad:stride * j + offset + pad + size].reshape(n, -1)
+                           for i in range(h) for j in range(w)], axis=1)  # (N, H*W, size^2)
+        share = layer.channels[0].filter["ridge"]
+        energy = (design ** 2).sum() / size ** 2
+        predicted = np.zeros((n, h * w, c))
+        for held in range(n):
+            keep = np.arange(n) != held
+            x = design[keep].reshape(-1, size * size)
+            y = final[keep].reshape(-1, c)
+            x_mean, y_mean = x.mean(0), y.mean(0)
+            x_aug = np.vstack([x - x_mean, math.sqrt(share * energy * (n - 1) / n) * np.eye(size * size)])
+            y_aug = np.vstack([y - y_mean, np.zeros((size * size, c))])
+            weights, *_ = np.linalg.lstsq(x_aug, y_aug, rcond=None)
+            predicted[held] = (design[held] - x_mean) @ weights + y_mean
+        for channel in range(c):
+            r = np.corrcoef(predicted[..., channel].ravel(), final[..., channel].ravel())[0, 1]
+            row = next(row for row in text["filters"] if row["channel"] == channel)
+            assert abs(r - layer.channels[channel].filter["fit_r"]) < 2e-3, (layer.name, channel)
+            assert row["fit_r"] == f"{layer.channels[channel].filter['fit_r']:.2f}"
+
+
+def test_default_run_settling_and_conclusion_3_recompute(default_run):
+    arrays, findings, said = default_run
+    steps = arrays["steps"]
+    loss = arrays["train_loss"].astype(np.float64)
+    outside = np.flatnonzero(np.abs(loss - math.log(10)) > 0.05)
+    start = int(outside[0]) if outside.size else len(loss)
+    last = int(steps[-1])
+    limit = start + EARLY_SHARE * (last - start)
+    numbers = findings.run["conclusion_3"]
+    assert numbers["learning_start"] == start and numbers["early_limit"] == pytest.approx(limit)
+    early = []
+    for layer in findings.layers:
+        series = arrays[layer.name].astype(np.float64)
+        flat = series.reshape(series.shape[0], -1, series.shape[-1])
+        centred = flat - flat.mean(axis=1, keepdims=True)
+        final = centred[-1]
+        cka = np.array([np.linalg.norm(final.T @ x) ** 2 / (np.linalg.norm(x.T @ x) * np.linalg.norm(final.T @ final))
+                        for x in centred])
+        spread = np.median(centred.std(axis=1), axis=1)
+        relative = spread / spread[-1]
+
+        def first_staying(condition):
+            stays = np.flip(np.logical_and.accumulate(np.flip(condition)))
+            return int(steps[np.argmax(stays)])
+
+        pattern = first_staying(cka >= SETTLED_MIN_CKA)
+        contrast = first_staying(relative >= INFORMATIVE_SHARE)
+        assert layer.settling == dict(layer.settling, pattern_step=pattern, contrast_step=contrast,
+                                      settled_step=max(pattern, contrast)), layer.name
+        if max(pattern, contrast) <= limit:
+            early.append(layer.name)
+    assert numbers["layers_early"] == early
+    expected = claims.HOLDS if len(early) == len(findings.layers) else claims.PARTLY if early else claims.DOES_NOT_HOLD
+    assert numbers["verdict"] == expected
+    evidence = said["conclusions"][2]["evidence"]
+    assert f"after step {start}" in evidence and f"by step {limit:g}" in evidence.replace(".0 ", " ")
+    for layer in findings.layers:
+        assert f"{layer.name} at {layer.settling['settled_step']}" in evidence
+
+
+def test_default_run_conclusion_1_and_2_recompute(default_run):
+    arrays, findings, said = default_run
+    for key, names in (("conclusion_1", analysis.EARLY_LAYERS), ("conclusion_2", analysis.LATE_LAYERS)):
+        numbers = findings.run[key]
+        kinds = [ch.kind for layer in findings.layers if layer.name in names for ch in layer.channels]
+        assert numbers["counts"] == {kind: kinds.count(kind) for kind in analysis.CHANNEL_KINDS}
+    meta = json.loads(str(arrays["meta"]))
+    accuracy = meta["final_test_accuracy"]
+    check = findings.run["conclusion_1"]["checks"][3]
+    assert check["value"] == accuracy
+    assert check["margin"] == pytest.approx(2 * math.sqrt(accuracy * (1 - accuracy) / meta["final_test_size"]))
+    assert f"{100 * accuracy:.1f}%" in said["conclusions"][0]["evidence"]
+
+
+# --- The verdict colours, in a real browser ------------------------------------------------------------
+
+
+def test_the_three_verdicts_have_three_colours(driver, tmp_path):
+    from report.stage import STATIC, environment
+    from tests import harness
+
+    items = [{"claim": f"Claim {n}.", "verdict": verdict, "borderline": False, "evidence": "Evidence.",
+              "checks": ["A check."], "verdict_class": commentary.VERDICT_CLASSES[verdict]}
+             for n, verdict in enumerate(claims.VERDICTS)]
+    body = environment().get_template("partials/conclusions.html.j2").render(conclusions={"verdicts": items})
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "site.css").write_bytes((STATIC / "site.css").read_bytes())
+    (tmp_path / "index.html").write_text('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title>'
+                                         '<link rel="stylesheet" href="static/site.css"></head><body><main>'
+                                         f'{body}</main></body></html>')
+    driver.get(harness.file_url(tmp_path / "index.html"))
+    colours = driver.execute_script(
+        "return [...document.querySelectorAll('.verdict')].map(e => getComputedStyle(e).color)")
+    text = driver.execute_script("return getComputedStyle(document.querySelector('.verdicts p')).color")
+    assert len(colours) == 3 and len(set(colours)) == 3, colours
+    assert text not in colours
