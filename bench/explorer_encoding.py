@@ -50,7 +50,7 @@ def main(path: str = "build/capture.npz") -> None:
         layers = {name: quantise(archive[name], 1.0) for name in names}
     raw = sum(q.size for q in layers.values())
     print(f"{len(names)} layers, {raw / 1e6:.2f} MB of levels")
-    print(f"| layout | setting | MB | MB as base64 | seconds |\n|---|---|---|---|---|")
+    print("| layout | setting | MB | MB as base64 | seconds |\n|---|---|---|---|---|")
     for layout, encode in LAYOUTS.items():
         chunks = [encode(q[:, probe]) for q in layers.values() for probe in range(q.shape[1])]
         for setting, (level, strategy) in SETTINGS.items():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from report.analysis import analyse
 from report.commentary import commentary
-from report.explorer import explorer_context
+from report.explorer import channel_links, explorer_context
 from report.figures import probe_strip, write_png
 from report.figures_analysis import layer_views, write_analysis_figures
 from report.page_facts import dataset_notice, download, rebuild_command, reproducibility_facts, subject
@@ -53,6 +53,8 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
                                 manifest["curves"]["plateau_end_step"], f"{ASSETS}/")
     for layer in layers:
         layer["rows"] = explorer["rows"][layer["name"]]
+        look_for = (layer.get("analysis") or {}).get("look_for")
+        layer["look_for_links"] = channel_links(look_for, layer["name"], layer["channels"]) if look_for else None
     page = {
         "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
         "layer_count_word": number(len(layers)), "probe_count_word": number(len(capture.probe_labels)),

@@ -45,7 +45,8 @@ def test_page_served_over_http_loads_everything(built, driver):
         assert report.ok, str(report)
         assert report.videos == [] and len(report.images) >= 4  # the explorer draws the layers; MP4s are downloads
         assert len([link for link in report.links if link.endswith(".mp4")]) == 6
-        assert driver.execute_script("return document.querySelectorAll('[data-explorer-layer]:not([hidden])').length") == 6
+        shown = "return document.querySelectorAll('[data-explorer-layer]:not([hidden])').length"
+        assert driver.execute_script(shown) == 6
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         harness.screenshot(driver, SCREENSHOTS / "desktop.png", *harness.DESKTOP)
         harness.screenshot(driver, SCREENSHOTS / "phone.png", *harness.PHONE)

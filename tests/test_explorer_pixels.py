@@ -1,0 +1,117 @@
+"""The explorer's canvases of a short real run, in real Chromium, against capture.npz and the renderer's frames."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+
+import numpy as np
+from selenium.webdriver.common.by import By
+
+from tests import explorer_browser as page
+from tests import explorer_fixtures as fixtures
+from tests import explorer_truth as truth
+from tests import harness
+from tests.explorer_fixtures import LAYER, assert_grid_shows
+
+built, run, served = fixtures.built, fixtures.run, fixtures.served
+
+
+def test_data_files_hold_the_capture_levels(built, run):
+    _, site_dir = built
+    meta = json.loads(re.search(r'<script type="application/json" id="explorer-meta"[^>]*>(.*?)</script>',
+                                (site_dir / "index.html").read_text(), re.S).group(1))
+    assert meta["steps"] == run["steps"]
+    for layer in meta["layers"]:
+        values = run[layer["name"]]  # (T, N, H, W, C)
+        levels = truth.levels(values)
+        assert layer["fixed_table"] == truth.fixed_indices(np.arange(256)).tolist()
+        assert layer["contrast_extents"] == [truth.step_extent(step) for step in levels]
+        for probe, entry in enumerate(layer["files"]):
+            text = (site_dir / "assets" / entry["path"]).read_text("ascii")
+            payload = re.fullmatch(r'\(window\.explorerChunks = window\.explorerChunks \|\| \[\]\)\.push\('
+                                   r'\["(\w+)", (\d+), "([A-Za-z0-9+/=]+)"\]\);\n', text)
+            assert payload and payload.group(1) == layer["name"] and int(payload.group(2)) == probe
+            deltas = np.frombuffer(zlib.decompress(base64.b64decode(payload.group(3))), np.uint8)
+            decoded = np.cumsum(deltas.reshape(levels.shape[0], -1), axis=0) % 256  # undo step deltas
+            assert (decoded == levels[:, probe].transpose(0, 3, 1, 2).reshape(levels.shape[0], -1)).all()
+
+
+def test_canvases_equal_the_renderer_frames_at_three_steps(built, run, driver, served):
+    steps = run["steps"]
+    for t in (0, len(steps) // 2, len(steps) - 1):
+        info = page.open_at(driver, served + f"index.html#step={steps[t]}")
+        assert info["index"] == t
+        for name in run["names"]:
+            values = run[name]
+            shot = page.read_view(driver, LAYER.format(name), [".xl-grid", ".xl-probes"])
+            assert_grid_shows(shot, values[t], truth.fixed_indices)
+            # The renderer's own frame, from unquantised values: at most one palette entry away (8-bit levels).
+            shown = truth.palette_indices(truth.cell_blocks(truth.decode_png(shot["canvases"][0]["png"]),
+                                                            shot["canvases"][0]["cell"], shot["canvases"][0]["gutter"],
+                                                            values.shape[4], values.shape[1], values.shape[2])
+                                          [..., 0, 0, :])
+            frame = truth.renderer_indices(values, run["probes"], steps, t)
+            assert shown.min() >= 0 and np.abs(shown - frame).max() <= 1, (name, t)
+            probes = shot["canvases"][1]
+            row = truth.decode_png(probes["png"])
+            side, pitch = probes["cell"], probes["cell"] + probes["gutter"]
+            colours = truth.probe_colours(run["probes"])  # (N, 28, 28, 3)
+            centres = (np.arange(28) + 0.5) * side / 28
+            for n in range(len(colours)):
+                x0 = probes["gutter"] + n * pitch
+                sampled = row[probes["gutter"] + centres.astype(int)][:, x0 + centres.astype(int)]
+                assert (sampled == colours[n]).all(), (name, n)
+
+
+def test_canvases_are_crisp_at_device_pixel_ratio_two(built, run, driver, served):
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": harness.DESKTOP[0], "height": harness.DESKTOP[1], "deviceScaleFactor": 2,
+                            "mobile": False})
+    try:
+        t = len(run["steps"]) - 1
+        info = page.open_at(driver, served + "index.html")
+        assert info["ratio"] == 2 and info["index"] == t
+        for name in run["names"]:
+            shot = page.read_view(driver, LAYER.format(name), [".xl-grid"])
+            grid = shot["canvases"][0]
+            assert grid["cell"] % run[name].shape[2] == 0 and grid["width"] == round(2 * grid["cssWidth"])
+            assert_grid_shows(shot, run[name][t], truth.fixed_indices)
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_contrast_scale_follows_its_rule_and_the_legend_says_so(built, run, driver, served):
+    steps = run["steps"]
+    t = len(steps) // 3
+    page.open_at(driver, served + f"index.html#step={steps[t]}")
+    driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
+    assert page.state(driver)["mode"] == "contrast"
+    for name in run["names"]:
+        extent = truth.step_extent(truth.levels(run[name][t]))
+        shot = page.read_view(driver, LAYER.format(name), [".xl-grid"])
+        assert_grid_shows(shot, run[name][t], lambda levels, extent=extent: truth.contrast_indices(levels, extent))
+        legend = driver.find_element(By.CSS_SELECTOR, f'[data-explorer-legend="{name}"]').text
+        assert legend.startswith("Contrast scale") and f"{extent / 127:.2g}".lstrip("0") in legend, legend
+    driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
+    assert driver.find_element(By.CSS_SELECTOR, f'[data-explorer-legend="{run["names"][0]}"]').text.startswith("Fixed")
+
+
+def test_compact_view_shows_the_chosen_probe_through_every_layer(built, run, driver, served):
+    t = len(run["steps"]) - 1
+    page.open_at(driver, served + "index.html")
+    for probe in (0, 3):
+        driver.find_element(By.CSS_SELECTOR, f"input[name='explorer-probe'][value='{probe}']").click()
+        selectors = [f'[data-explorer-compact-layer="{name}"]' for name in run["names"]]
+        shot = page.read_view(driver, "[data-explorer-compact]", selectors)
+        for name, grid in zip(run["names"], shot["canvases"]):
+            values = run[name][t, probe]  # (H, W, C)
+            height, _, channels = values.shape
+            columns = 2 if channels <= 4 else 4
+            pixels = truth.decode_png(grid["png"])
+            blocks = truth.cell_blocks(pixels, grid["cell"], grid["gutter"], channels // columns, columns, height)
+            centre = blocks[..., blocks.shape[-3] // 2, blocks.shape[-2] // 2, :]  # (rows, cols, H, W, 3)
+            expected = truth.PALETTE[truth.fixed_indices(truth.levels(values).transpose(2, 0, 1))]
+            assert (centre.reshape(channels, height, height, 3) == expected).all(), (name, probe)
