@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -189,3 +190,39 @@ def test_a_channel_named_in_the_text_links_to_its_row_and_shows_it(built, driver
         const head = arguments[0].closest('figure').querySelector('.x-head').getBoundingClientRect();
         return box.top < Math.max(bar.bottom, head.bottom) || box.bottom > innerHeight;""", row)
     assert not covered, "the linked row is hidden under the step bar or the probe row, or off screen"
+
+
+def test_hovering_a_cell_tells_its_channel_probe_step_and_value(built, run, driver, served):
+    t = len(run["steps"]) - 1
+    name = run["names"][2]
+    page.open_at(driver, served + "index.html")
+    shot = page.read_view(driver, LAYER.format(name), [".xl-grid"])
+    grid, canvas = shot["canvases"][0], driver.find_element(By.CSS_SELECTOR, f"{LAYER.format(name)} .xl-grid")
+    channel, probe, y, x = 1, 3, 5, 9  # channel 2, probe 4, activation row 6, column 10
+    block = grid["cell"] / run[name].shape[2]
+    device = (grid["gutter"] + probe * (grid["cell"] + grid["gutter"]) + (x + 0.5) * block,
+              grid["gutter"] + channel * (grid["cell"] + grid["gutter"]) + (y + 0.5) * block)
+    scale = grid["cssWidth"] / grid["width"]
+    offset = [round(device[0] * scale - canvas.size["width"] / 2), round(device[1] * scale - canvas.size["height"] / 2)]
+    ActionChains(driver).move_to_element_with_offset(canvas, *offset).perform()
+    tip = page.wait_for(lambda: driver.execute_script(
+        "const tip = document.querySelector('.x-tip'); return tip && !tip.hidden && tip.textContent"), what="a tooltip")
+    value = float(re.search(r"value ([+\u2212]\d\.\d{3})", tip).group(1).replace("\u2212", "-"))
+    assert f"{name} · channel 2" in tip and "probe 4" in tip and f"step {run['steps'][t]}" in tip
+    assert "row 6, column 10" in tip
+    assert abs(value - float(run[name][t, probe, y, x, channel])) <= 0.5 / 127 + 0.0005, tip
+
+
+def test_with_reduced_motion_nothing_moves_and_play_starts_slowest(built, run, driver, served):
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                           {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+    try:
+        page.open_at(driver, served + "index.html")
+        before = page.state(driver)
+        options = driver.find_elements(By.CSS_SELECTOR, "[data-explorer-speed] option")
+        speeds = [int(option.get_attribute("value")) for option in options]
+        assert driver.find_element(By.CSS_SELECTOR, "[data-explorer-speed]").get_attribute("value") == str(min(speeds))
+        time.sleep(1)
+        assert page.state(driver) == before and not before["playing"]
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})

@@ -154,6 +154,10 @@
       playButton.addEventListener("click", function () { if (state.playing) { pause(); } else { play(); } });
     }
     if (speedSelect) {
+      // Nothing ever moves by itself; with reduced motion asked for, Play also starts at the slowest speed.
+      if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+        speedSelect.selectedIndex = 0;
+      }
       speedSelect.addEventListener("change", function () { playStart = null; });
     }
     if (contrastBox) {
