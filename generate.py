@@ -37,8 +37,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
                                            "(mirrored when more than one GPU is visible)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="set any config field (value parsed as JSON, else taken as a string)")
-    parser.add_argument("--gif-budget-mb", type=float, default=1.0,
-                        help="largest GIF preview per layer, in MB (1 keeps the whole site under 15 MB)")
+    parser.add_argument("--gif-budget-mb", type=float, default=None,
+                        help="also write a GIF preview per layer into build/assets, at most this many MB each "
+                             "(for READMEs and chats; the page itself needs none)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser.parse_args(argv)
 
@@ -68,6 +69,8 @@ def render_settings_from(arguments: argparse.Namespace):
     from render.stage import RenderSettings
 
     budget = arguments.gif_budget_mb
+    if budget is None:
+        return RenderSettings()
     if not (math.isfinite(budget) and budget > 0):
         raise ValueError(f"--gif-budget-mb must be a positive number of megabytes, got {budget:g}")
     return RenderSettings(gif_budget_bytes=max(1, int(budget * 1_000_000)))

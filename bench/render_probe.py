@@ -53,7 +53,8 @@ def run_render(arguments, process_start: float) -> dict:
     imported = time.perf_counter()
     build_dir = Path(arguments.build_dir)
     layout = Layout(build_dir, build_dir / "site")  # the render stage never writes the site
-    settings = render.stage.RenderSettings(gif_budget_bytes=int(arguments.gif_budget_mb * 1e6))
+    budget = arguments.gif_budget_mb
+    settings = render.stage.RenderSettings(gif_budget_bytes=None if budget is None else int(budget * 1e6))
     cpu_children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     timings: dict = {}
     manifest = render.stage.run(capture, layout, settings, progress=False, timings=timings)

@@ -2,7 +2,7 @@
 
     python bench/worker.py fit --mode bare|recorded|naive|default|toggle [--steps N] [--dataset D] [--data-dir P]
                                [--every K] [--save ARCHIVE] [--block B] [--recorder project|lean]
-    python bench/worker.py render --capture ARCHIVE --build-dir DIR [--gif-budget-mb 5]
+    python bench/worker.py render --capture ARCHIVE --build-dir DIR [--gif-budget-mb MB]
 
 bench/fit_probe.py describes the fit modes; bench/render_probe.py how the render stage's time is split.
 """
@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     parser.add_argument("--save", help="fit: also save the capture archive here (timed)")
     parser.add_argument("--capture", help="render: the capture archive to render")
     parser.add_argument("--build-dir", help="render: where the assets go")
-    parser.add_argument("--gif-budget-mb", type=float, default=5.0)
+    parser.add_argument("--gif-budget-mb", type=float, default=None, help="GIF previews too (make site writes none)")
     parser.add_argument("--steps", type=int, default=290)
     parser.add_argument("--dataset", default="bundled")
     parser.add_argument("--data-dir")

@@ -134,7 +134,7 @@ def _layer_domain(values: np.ndarray, bounded: bool) -> tuple[tuple[float, float
     return (round(low, 6), round(high, 6)), stats
 
 
-def render_layer(capture, name: str, out_dir: Path, *, bounded: bool, fps: float, gif_budget_bytes: int,
+def render_layer(capture, name: str, out_dir: Path, *, bounded: bool, fps: float, gif_budget_bytes: int | None,
                  gif_min_frames: int, webm: bool, crf: int, preset: str, progress: bool) -> dict:
     """Write one layer's MP4 (+ WebM), poster PNG and GIF preview into out_dir; return its manifest entry."""
     from tqdm import tqdm
@@ -183,21 +183,22 @@ def render_layer(capture, name: str, out_dir: Path, *, bounded: bool, fps: float
     timings.update(frames_s=composing[0], encode_s=video_seconds - composing[0],
                    poster_s=time.perf_counter() - started)
 
-    started = time.perf_counter()
+    timings["gif_s"] = 0.0
+    if gif_budget_bytes is not None:  # previews only when asked for: the page draws from the data
+        started = time.perf_counter()
 
-    def size_at(cell: int) -> tuple[int, int]:
-        small = Layout(probes=probes, channels=channels, cell=cell)
-        return small.width, small.height
+        def size_at(cell: int) -> tuple[int, int]:
+            small = Layout(probes=probes, channels=channels, cell=cell)
+            return small.width, small.height
 
-    data, record = fit_gif(lambda cell, indices: frames(cell, indices), size_at, count=count, base_cell=BASE_CELL,
-                           fps=fps, budget=gif_budget_bytes, min_frames=gif_min_frames)
-    gif = out_dir / f"{name}.gif"
-    write_bytes_atomically(gif, data)
-    files["gif"] = {"path": gif.name, **record, "purpose": PURPOSES["gif"]}
-    timings["gif_s"] = time.perf_counter() - started
-    log.info("%s: frames %.2f s, encode %.2f s, gif %.2f s (stride %d, scale %g, %d bytes)", name,
-             timings["frames_s"], timings["encode_s"],
-             timings["gif_s"], record["stride"], record["scale"], record["bytes"])
+        data, record = fit_gif(lambda cell, indices: frames(cell, indices), size_at, count=count,
+                               base_cell=BASE_CELL, fps=fps, budget=gif_budget_bytes, min_frames=gif_min_frames)
+        gif = out_dir / f"{name}.gif"
+        write_bytes_atomically(gif, data)
+        files["gif"] = {"path": gif.name, **record, "purpose": PURPOSES["gif"]}
+        timings["gif_s"] = time.perf_counter() - started
+    log.info("%s: frames %.2f s, encode %.2f s, gif %.2f s", name, timings["frames_s"], timings["encode_s"],
+             timings["gif_s"])
     block = BASE_CELL // map_h if BASE_CELL % map_h == 0 and map_h == map_w else None
     return {
         "name": name, "channels": channels, "map_size": [map_h, map_w], "frames": count,
@@ -218,7 +219,7 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
     Other layers get the symmetric domain +- their largest |value| over the run. `timings`, when
     given, is filled with seconds per layer and stage (kept out of the manifest, which is deterministic).
     """
-    if fps <= 0 or gif_budget_bytes <= 0 or gif_min_frames < 2:
+    if fps <= 0 or (gif_budget_bytes is not None and gif_budget_bytes <= 0) or gif_min_frames < 2:
         raise ValueError(f"need fps > 0, gif_budget_bytes > 0 and gif_min_frames >= 2; got fps={fps}, "
                          f"gif_budget_bytes={gif_budget_bytes}, gif_min_frames={gif_min_frames}")
     layers = list(dict.fromkeys(layers if layers is not None else expected_layers(capture)))

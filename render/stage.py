@@ -27,11 +27,11 @@ from render.assets import file_entries, render_capture
 class RenderSettings:
     """What the rendered files depend on besides the capture and the renderer's code."""
 
-    gif_budget_bytes: int = 5_000_000  # largest GIF preview per layer
+    gif_budget_bytes: int | None = None  # largest GIF preview per layer; None: no previews (the page needs none)
     fps: float = 10  # video frames (snapshots) per second
 
     def __post_init__(self) -> None:
-        if not self.gif_budget_bytes > 0 or not self.fps > 0:
+        if (self.gif_budget_bytes is not None and not self.gif_budget_bytes > 0) or not self.fps > 0:
             raise ValueError(f"render settings need a positive GIF budget and fps, got {self}")
 
 

@@ -121,7 +121,7 @@ def test_same_capture_gives_identical_site_bytes(built, tmp_path):
     layout = Layout(build_dir, tmp_path / "again")
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
     try:
-        manifest = render.stage.run(capture, layout, render.stage.RenderSettings(gif_budget_bytes=1_000_000),
+        manifest = render.stage.run(capture, layout, render.stage.RenderSettings(),
                                     progress=False)
         again = report.stage.run(capture, manifest, layout)
     finally:
