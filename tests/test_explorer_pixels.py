@@ -9,6 +9,7 @@ import zlib
 
 import numpy as np
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests import explorer_browser as page
 from tests import explorer_fixtures as fixtures
@@ -96,7 +97,10 @@ def test_contrast_scale_follows_its_rule_and_the_legend_says_so(built, run, driv
         legend = driver.find_element(By.CSS_SELECTOR, f'[data-explorer-legend="{name}"]').text
         assert legend.startswith("Contrast scale") and f"{extent / 127:.2g}".lstrip("0") in legend, legend
     driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
-    assert driver.find_element(By.CSS_SELECTOR, f'[data-explorer-legend="{run["names"][0]}"]').text.startswith("Fixed")
+    legend = (By.CSS_SELECTOR, f'[data-explorer-legend="{run["names"][0]}"]')
+    # The legends are rewritten with the next drawn frame, not inside the click handler: wait for it.
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(*legend).text.startswith("Fixed"))
+    assert page.state(driver)["mode"] != "contrast"
 
 
 def test_compact_view_shows_the_chosen_probe_through_every_layer(built, run, driver, served):
