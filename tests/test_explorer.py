@@ -19,7 +19,7 @@ from tests.explorer_fixtures import LAYER, REPO
 from tests.harness.tools import script
 
 BUILD = REPO / "build"
-built, run, served = fixtures.built, fixtures.run, fixtures.served
+run, served = fixtures.run, fixtures.served  # `built` comes from conftest.py
 
 
 def assert_cursor_at(state: dict, step: int) -> None:

@@ -17,7 +17,7 @@ from tests import explorer_truth as truth
 from tests import harness
 from tests.explorer_fixtures import LAYER, assert_grid_shows
 
-built, run, served = fixtures.built, fixtures.run, fixtures.served
+run, served = fixtures.run, fixtures.served  # `built` comes from conftest.py
 
 
 def test_data_files_hold_the_capture_levels(built, run):

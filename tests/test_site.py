@@ -7,8 +7,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +17,6 @@ from tests import harness
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "build" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Build a whole site from a short bundled run through the real command line."""
-    root = tmp_path_factory.mktemp("short")
-    build_dir, site_dir = root / "build", root / "site"
-    result = subprocess.run(
-        [sys.executable, str(REPO / "generate.py"), "site", "--quiet", "--dataset", "bundled", "--steps", "24",
-         "--set", "test_every=4", "--build-dir", str(build_dir), "--site-dir", str(site_dir)],
-        cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
-    assert result.returncode == 0, result.stderr
-    return build_dir, site_dir
 
 
 def page_text(site_dir: Path) -> str:

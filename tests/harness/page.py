@@ -79,12 +79,17 @@ def check_page(driver, url: str, *, image_timeout: float = 15.0, video_timeout: 
     return report
 
 
+def _probe(driver, name: str, timeout: float) -> list[dict]:
+    """Run one of tests/js/'s element probes; it answers a list, or {"error": ...} when the probe itself failed."""
+    found = driver.execute_async_script(script(name), int(timeout * 1000))
+    if isinstance(found, dict):
+        raise RuntimeError(f"{name} probe failed: {found.get('error')}")
+    return found
+
+
 def check_images(driver, report: PageReport, timeout: float) -> None:
     """Scroll every <img> into view and report those not loaded or not decodable."""
-    images = driver.execute_async_script(script("images"), int(timeout * 1000))
-    if isinstance(images, dict):
-        raise RuntimeError(f"image probe failed: {images.get('error')}")
-    report.images = images
+    images = report.images = _probe(driver, "images", timeout)
     for img in images:
         target = img["src"] or img["attr"] or img["srcset"] or img["html"]
         if not (img["attr"] or img["srcset"]):
@@ -97,10 +102,7 @@ def check_images(driver, report: PageReport, timeout: float) -> None:
 
 def check_videos(driver, report: PageReport, timeout: float) -> None:
     """Play every <video> muted and report those that cannot play, have no video track, or autoplay unmuted."""
-    videos = driver.execute_async_script(script("videos"), int(timeout * 1000))
-    if isinstance(videos, dict):
-        raise RuntimeError(f"video probe failed: {videos.get('error')}")
-    report.videos = videos
+    videos = report.videos = _probe(driver, "videos", timeout)
     for v in videos:
         candidates = [s["src"] for s in v["sources"]] + ([v["attrSrc"]] if v["attrSrc"] else [])
         target = v["src"] or ", ".join(c for c in candidates if c) or v["html"]
