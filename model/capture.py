@@ -120,7 +120,7 @@ class Capture:
             config = json.loads(str(data["config"]))
         except json.JSONDecodeError:
             raise CaptureError(f"{path}: its config or meta is not JSON; {fix}") from None
-        problem = _meta_problem(meta) or _arrays_problem(data, names, config)
+        problem = _meta_problem(meta) or _arrays_problem(data, names, config, meta)
         if problem:
             raise CaptureError(f"{path}: {problem}; {fix}")
         return cls(
@@ -155,7 +155,7 @@ def _meta_problem(meta) -> str | None:
                                                                          DATASET_FIELDS)
 
 
-def _arrays_problem(data: dict, names: list[str], config) -> str | None:
+def _arrays_problem(data: dict, names: list[str], config, meta: dict) -> str | None:
     """Say what is wrong with an archive's arrays and labels, or return None."""
     if not isinstance(config, dict):
         return "its config is not a JSON object"
@@ -164,7 +164,7 @@ def _arrays_problem(data: dict, names: list[str], config) -> str | None:
         return "its steps are not an increasing list of integers"
     if probes.ndim != 3 or probes.dtype != np.uint8 or len(probes) != len(labels):
         return f"its probe images are {probes.shape} {probes.dtype}, expected (N, H, W) uint8 with one label each"
-    classes = len(json.loads(str(data["meta"]))["dataset"]["class_names"])
+    classes = len(meta["dataset"]["class_names"])
     out_of_range = labels.size and (labels.min() < 0 or labels.max() >= classes)
     if labels.ndim != 1 or labels.dtype.kind not in "iu" or out_of_range:
         return f"its probe labels are not class numbers 0..{classes - 1}"
