@@ -19,9 +19,17 @@ from pathlib import Path
 STAGES = ("capture", "render", "site")
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose errors are one `error:` line (no usage block), with exit status 2."""
+
+    def error(self, message: str):
+        """Print the problem in one line and exit with status 2."""
+        self.exit(2, f"error: {message} (see `python generate.py --help`)\n")
+
+
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineErrors(description=__doc__.splitlines()[0])
     parser.add_argument("stage", nargs="?", default="site", choices=STAGES,
                         help="run up to this stage (default: site, the whole job)")
     parser.add_argument("--build-dir", default="build", help="where capture.npz, model.keras and assets go")

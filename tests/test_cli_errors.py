@@ -190,3 +190,17 @@ def test_an_unexpected_error_is_one_line_that_names_the_log(tmp_path, monkeypatc
     assert status == 2 and len(message) == 1 and message[0].startswith("error: unexpected RuntimeError: a bug over")
     log = tmp_path / "build" / "error.log"
     assert str(log) in message[0] and "RuntimeError: a bug" in log.read_text()
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (["site", "--stpes", "3"], ["unrecognized arguments", "--stpes"]),
+    (["site", "--steps", "abc"], ["--steps", "invalid int value"]),
+    (["nonsense-stage"], ["invalid choice"]),
+])
+def test_a_mistyped_flag_is_one_line_with_exit_2(arguments, words, build_dir_with_outputs):
+    before = snapshot(build_dir_with_outputs)
+    result = subprocess.run([sys.executable, str(REPO / "generate.py"), *arguments, "--build-dir",
+                             str(build_dir_with_outputs)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert_clean_failure(result, *words)
+    assert result.stderr.count("\n") == 1 and "usage:" not in result.stderr
+    assert snapshot(build_dir_with_outputs) == before
