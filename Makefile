@@ -6,25 +6,36 @@
 # make serve  – serve site/ on http://127.0.0.1:8000
 # Variables: PYTHON (interpreter that creates the venv), ARGS (extra generate.py flags, e.g. ARGS="--steps 40"),
 #            UV (the uv that installs the venv; found on PATH, `make UV=` installs with pip instead),
-#            LOCK_ARGS (extra flags for make lock, e.g. LOCK_ARGS="--upgrade-package keras").
+#            LOCK_ARGS (extra flags for make lock, e.g. LOCK_ARGS="--upgrade-package keras"),
+#            TF (cpu, the default: tensorflow-cpu in .venv; gpu: TensorFlow's CUDA build in .venv-gpu, from
+#            requirements-gpu.txt, e.g. `make site TF=gpu`; the two venvs never mix, so switching is free).
 
 PYTHON ?= python3
+TF ?= cpu
+ifeq ($(TF),cpu)
 VENV := .venv
+REQUIREMENTS := requirements.txt
+else ifeq ($(TF),gpu)
+VENV := .venv-gpu
+REQUIREMENTS := requirements-gpu.txt
+else
+$(error TF must be cpu or gpu, not "$(TF)")
+endif
 PY := $(VENV)/bin/python
 ARGS ?=
 PORT ?= 8000
 UV ?= $(shell command -v uv 2>/dev/null)
 LOCK_PYTHON ?= 3.11
 LOCK_ARGS ?=
-PIP_INSTALL = $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
-UV_INSTALL = $(UV) pip install --quiet --python $(PY) --require-hashes --compile-bytecode -r requirements.txt
+PIP_INSTALL = $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(REQUIREMENTS)
+UV_INSTALL = $(UV) pip install --quiet --python $(PY) --require-hashes --compile-bytecode -r $(REQUIREMENTS)
 
 .PHONY: site capture render test lint lock bench serve clean distclean
 
 # The venv is always made by $(PYTHON) -m venv (so it has the interpreter's own pip); uv, when installed
 # (a PyPI package: `python3 -m pip install --user uv`), fills it about twice as fast as pip. Both check every
 # file against requirements.txt's hashes, so they install the same files; if uv fails, pip finishes the job.
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(if $(UV),$(UV_INSTALL) || { echo "uv failed; installing with pip instead" >&2; $(PIP_INSTALL); },$(PIP_INSTALL))
 	touch $@
@@ -50,14 +61,19 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
 # Keeps every version already pinned in requirements.txt; resolves for Linux and Python $(LOCK_PYTHON), as CI
-# runs. With uv when it is installed, else with pip-tools (pip-compile; run it under Python $(LOCK_PYTHON)).
+# runs; then requirements-gpu.txt (constrained by requirements.txt, for Linux x86_64, where NVIDIA's wheels are). With uv when it is installed, else with pip-tools (pip-compile; run it under Python $(LOCK_PYTHON)).
 lock:
 	@if [ -n "$(UV)" ]; then \
 	    $(UV) pip compile --quiet --generate-hashes --python-version $(LOCK_PYTHON) --python-platform linux \
-	        --custom-compile-command "make lock" $(LOCK_ARGS) requirements.in -o requirements.txt; \
+	        --custom-compile-command "make lock" $(LOCK_ARGS) requirements.in -o requirements.txt && \
+	    $(UV) pip compile --quiet --generate-hashes --python-version $(LOCK_PYTHON) \
+	        --python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock" $(LOCK_ARGS) \
+	        requirements-gpu.in -o requirements-gpu.txt; \
 	elif command -v pip-compile >/dev/null 2>&1; then \
 	    CUSTOM_COMPILE_COMMAND="make lock" pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-	        --no-emit-index-url --no-emit-find-links $(LOCK_ARGS) -o requirements.txt requirements.in; \
+	        --no-emit-index-url --no-emit-find-links $(LOCK_ARGS) -o requirements.txt requirements.in && \
+	    CUSTOM_COMPILE_COMMAND="make lock" pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	        --no-emit-index-url --no-emit-find-links $(LOCK_ARGS) -o requirements-gpu.txt requirements-gpu.in; \
 	else \
 	    echo "make lock needs uv or pip-tools: python3 -m pip install --user uv" >&2; exit 1; \
 	fi
@@ -72,4 +88,4 @@ clean:
 	rm -rf build site
 
 distclean: clean
-	rm -rf $(VENV) node_modules
+	rm -rf .venv .venv-gpu node_modules
