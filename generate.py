@@ -35,8 +35,18 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--build-dir", default="build", help="where capture.npz, model.keras and assets go")
     parser.add_argument("--site-dir", default="site",
                         help="where the article is written (replaced whole: new, empty or written by this tool)")
-    parser.add_argument("--dataset", help="auto (default), mnist, bundled or fashion")
+    parser.add_argument("--dataset", help="auto (default), mnist, bundled, fashion (= fashion_mnist), cifar10 or "
+                                          "cifar100 (keras' loaders)")
     parser.add_argument("--data-dir", help="folder of MNIST-format idx files to train on")
+    parser.add_argument("--data", metavar="FILE.npz", help="your own images: x_train, y_train, x_test, y_test "
+                                                           "(optional class_names)")
+    parser.add_argument("--model", metavar="FILE.py:FUNCTION|FILE.keras",
+                        help="your own model: a function (input_shape, num_classes) -> compiled keras.Model, or a "
+                             "saved compiled .keras file (default: the article's CNN)")
+    parser.add_argument("--layers", help="recorded layers: names (a,b or outer/inner), conv (every Conv2D, the "
+                                         "default) and/or dense (every Dense)")
+    parser.add_argument("--probes", help="test-set indices of the pictured images, e.g. 3,17,42 (default: the "
+                                         "first test image of each class, up to 10)")
     parser.add_argument("--steps", type=int, help="training steps (default 290)")
     parser.add_argument("--batch-size", type=int, help="images per step (default 1024)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -54,13 +64,17 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 def config_from(arguments: argparse.Namespace):
     """Build the frozen Config from flags; unknown fields or bad values raise ValueError."""
-    from model.config import Config
+    from model.config import Config, model_file
 
     overrides = {}
-    for name in ("dataset", "data_dir", "steps", "batch_size", "seed", "capture_every", "strategy"):
+    for name in ("dataset", "data_dir", "data", "model", "steps", "batch_size", "seed", "capture_every", "strategy"):
         value = getattr(arguments, name)
         if value is not None:
             overrides[name] = value
+    if arguments.layers is not None:
+        overrides["layers"] = tuple(part.strip() for part in arguments.layers.split(","))
+    if arguments.probes is not None:
+        overrides["probes"] = parse_indices(arguments.probes)
     for assignment in arguments.set:
         name, separator, text = assignment.partition("=")
         if not separator:
@@ -69,7 +83,35 @@ def config_from(arguments: argparse.Namespace):
             overrides[name.strip()] = json.loads(text)
         except json.JSONDecodeError:
             overrides[name.strip()] = text
-    return Config.from_overrides(overrides)
+    for name in ("model_sha256", "data_sha256"):
+        overrides.pop(name, None)  # always the file's own hash, never a typed one
+    config = Config.from_overrides(overrides)
+    hashes = {}
+    if config.model is not None:
+        hashes["model_sha256"] = input_file_sha256("--model", model_file(config.model))
+    if config.data is not None:
+        hashes["data_sha256"] = input_file_sha256("--data", Path(config.data))
+    return Config.from_overrides({**overrides, **hashes}) if hashes else config
+
+
+def parse_indices(text: str) -> tuple[int, ...]:
+    """Parse --probes 3,17,42 into integers, refusing anything else."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"--probes {text!r} must be test-set indices separated by commas, e.g. 3,17,42") from None
+
+
+def input_file_sha256(flag: str, path: Path) -> str:
+    """Return the sha256 of an input file's bytes, or raise ValueError when it is not a readable file."""
+    from pipeline.files import file_sha256
+
+    if not path.is_file():
+        raise ValueError(f"{flag} {path}: no such file; check the path")
+    try:
+        return file_sha256(path)
+    except OSError as error:
+        raise ValueError(f"{flag} {path} cannot be read ({error.strerror}); fix its permissions") from None
 
 
 def render_settings_from(arguments: argparse.Namespace):

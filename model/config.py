@@ -11,14 +11,24 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
-DATASETS = ("auto", "mnist", "bundled", "fashion")
+DATASETS = ("auto", "mnist", "bundled", "fashion", "fashion_mnist", "cifar10", "cifar100")
+DATASET_ALIASES = {"fashion_mnist": "fashion"}  # stored under one name, so both spellings share a capture
 STRATEGIES = ("none", "mirrored", "auto")  # model/distribute.py makes them
 MULTIWORKER_REFUSAL = ("--strategy multiworker is not supported: Keras 3's fit does not run under "
                        "MultiWorkerMirroredStrategy (keras-team/keras#20585); use --strategy mirrored on one machine")
 MAX_STEPS = 10_000_000  # far beyond any run this machine can hold; the memory check decides the real limit
 LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")  # what Keras accepts as a layer name, and safe in files
 RESERVED_NAMES = frozenset({"image", "flatten", "pool1", "pool2", "dense1", "dense2", "dense3"})  # the model's others
+LAYER_KEYWORDS = ("conv", "dense")  # --layers conv = every Conv2D, dense = every Dense (nested ones too)
+BUILDER_SPEC = re.compile(r"(?P<file>.+\.py):(?P<function>[A-Za-z_][A-Za-z0-9_]*)")
+EMPTY_TUPLE_ITEMS = {"probes": 0}  # the item kind of a tuple field whose default is empty
+
+
+def model_file(spec: str) -> Path:
+    """Return the file a --model value names: FILE.keras, or FILE of FILE.py:FUNCTION."""
+    return Path(spec if spec.endswith(".keras") else spec.rpartition(":")[0])
 
 
 def _type_name(default) -> str:
@@ -38,12 +48,13 @@ def check_type(name: str, value, default) -> None:
             return isinstance(item, int)
         return isinstance(item, type(example))
 
-    if default is None:  # data_dir: a folder path or nothing
+    if default is None:  # data_dir, model, data and their hashes: a path (or hash) or nothing
         ok = value is None or (isinstance(value, str) and value != "")
-        expected = "a folder path"
+        expected = "a folder path" if name == "data_dir" else "a file path" if name in ("model", "data") else "a string"
     elif isinstance(default, tuple):
-        ok = isinstance(value, tuple) and all(fits(item, default[0]) for item in value)
-        expected = _type_name(default)
+        example = default or (EMPTY_TUPLE_ITEMS[name],)
+        ok = isinstance(value, tuple) and all(fits(item, example[0]) for item in value)
+        expected = _type_name(example)
     else:
         ok = fits(value, default)
         expected = _type_name(default)
@@ -86,8 +97,23 @@ class Config:
     # Devices: "none" (one device), "mirrored" (every local GPU or logical device, tf.distribute), "auto"
     # (mirrored when more than one GPU is visible). batch_size stays the global batch either way.
     strategy: str = "none"
-    # Names of the recorded layers, in order.
+    # Names of the article model's conv layers, in order (the recorded layers are chosen by `layers`).
     layer_names: tuple[str, ...] = field(default=("conv1", "conv2", "conv3", "conv4", "conv5", "conv6"))
+    # The model: None = the article's CNN (model/architecture.py); "file.py:function" = a builder called with
+    # (input_shape, num_classes) returning a compiled keras.Model; "file.keras" = a saved compiled model.
+    model: str | None = None
+    # sha256 of the model file's bytes (filled in by generate.py), so a changed file retrains.
+    model_sha256: str | None = None
+    # Recorded layers, in model order: layer names ("block1/conv" inside a sub-model) and/or the keywords
+    # "conv" (every Conv2D) and "dense" (every Dense).
+    layers: tuple[str, ...] = ("conv",)
+    # An .npz of x_train, y_train, x_test, y_test (optional class_names) to train on instead of `dataset`.
+    data: str | None = None
+    # sha256 of the data file's bytes (filled in by generate.py), so changed data retrains.
+    data_sha256: str | None = None
+    # Test-set indices of the pictured probes; () = the first test image of each class, up to 10 classes
+    # (on the official MNIST test set: the original's mnist_probe_indices).
+    probes: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         """Reject values that cannot make a run, with the fix in the message."""
@@ -100,6 +126,8 @@ class Config:
             raise ValueError(f"unknown strategy {self.strategy!r}: use one of {', '.join(STRATEGIES)}")
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}: use one of {', '.join(DATASETS)}")
+        object.__setattr__(self, "dataset", DATASET_ALIASES.get(self.dataset, self.dataset))
+        self._check_model_and_data()
         for name in ("steps", "batch_size", "capture_every", "test_every", "test_subset"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
@@ -119,6 +147,25 @@ class Config:
         if bad or len(set(self.layer_names)) != len(self.layer_names):
             raise ValueError(f"layer_names must be distinct names of letters, digits, _ . or -, other than "
                              f"{', '.join(sorted(RESERVED_NAMES))}; got {list(self.layer_names)}")
+
+    def _check_model_and_data(self) -> None:
+        """Reject a malformed --model, --data, --layers or --probes, with the fix in the message."""
+        if self.model is not None and not (self.model.endswith(".keras") or BUILDER_SPEC.fullmatch(self.model)):
+            raise ValueError(f"--model {self.model!r} must be FILE.py:FUNCTION (a function returning a compiled "
+                             f"keras.Model) or FILE.keras (a saved compiled model)")
+        if self.data is not None and not self.data.endswith(".npz"):
+            raise ValueError(f"--data {self.data!r} must be an .npz file holding x_train, y_train, x_test, y_test")
+        for name, source in (("model_sha256", "model"), ("data_sha256", "data")):
+            if getattr(self, name) is not None and getattr(self, source) is None:
+                raise ValueError(f"{name} is set but {source} is not: drop {name} (generate.py fills it in)")
+        if self.data is not None and (self.dataset != "auto" or self.data_dir is not None):
+            raise ValueError("--data replaces --dataset and --data-dir: pass only one of them")
+        if not self.layers or any(not name.strip() or name != name.strip() for name in self.layers):
+            raise ValueError(f"layers must be layer names or the keywords conv, dense, got {list(self.layers)}")
+        if len(set(self.layers)) != len(self.layers):
+            raise ValueError(f"layers names a layer twice: {list(self.layers)}")
+        if min(self.probes, default=0) < 0 or len(set(self.probes)) != len(self.probes):
+            raise ValueError(f"probes must be distinct test-set indices (0 or more), got {list(self.probes)}")
 
     @classmethod
     def from_overrides(cls, overrides: dict) -> Config:
