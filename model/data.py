@@ -1,8 +1,9 @@
-"""Datasets for the experiment: full MNIST, the bundled real subset, Fashion-MNIST, idx folders.
+"""Datasets for the experiment: MNIST, the bundled real subset, Fashion-MNIST, CIFAR-10/100, idx folders, .npz.
 
-`load_dataset(config)` returns a `Dataset` with uint8 images, integer labels and the 10 probe
-indices into the test set. Nothing here needs the internet: keras' loader is used only when its
-file is cached or the download answers quickly; otherwise `auto` falls back to the bundled data.
+`load_dataset(config)` returns a `Dataset` with the images as stored (uint8 or float32, (n, H, W) or
+(n, H, W, C)), integer labels and the probe indices into the test set. keras' loaders are used only when
+their file is cached or the download answers; offline they fail within seconds (MNIST falls back to the
+bundled subset under `auto`; the others say to pass --data).
 """
 
 from __future__ import annotations
@@ -15,6 +16,20 @@ from pathlib import Path
 
 import numpy as np
 
+from model.data_arrays import (
+    FLOAT_SCALING,
+    UINT8_SCALING,
+    DataError,
+    check_arrays,
+    check_labels,
+    choose_probes,
+    display_images,
+    image_shape,
+    read_npz,
+)
+
+__all__ = ["DataError", "Dataset", "load_dataset"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_PATH = REPO_ROOT / "data" / "mnist_bundled.npz"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -25,41 +40,70 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 DOWNLOAD_TIMEOUT_S = 20
+OFFLINE_FIX = "run once with network access (keras caches it), or pass --data FILE.npz with the images"
+KERAS_DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CIFAR100_CLASSES = tuple("""apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus
+butterfly camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur
+dolphin elephant flatfish forest fox girl hamster house kangaroo keyboard lamp lawn_mower leopard lion lizard lobster
+man maple_tree motorcycle mountain mouse mushroom oak_tree orange orchid otter palm_tree pear pickup_truck pine_tree
+plain plate poppy porcupine possum rabbit raccoon ray road rocket rose sea seal shark shrew skunk skyscraper snail
+snake spider squirrel streetcar sunflower sweet_pepper table tank telephone television tiger tractor train trout
+tulip turtle wardrobe whale willow_tree wolf woman worm""".split())  # keras' fine labels, in label order
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 DIGIT_CLASSES = tuple(str(digit) for digit in range(10))
-
-
-class DataError(ValueError):
-    """A dataset that cannot be loaded, with the fix in the message."""
 
 
 @dataclass
 class Dataset:
     """Train and test arrays plus which test images are the probes."""
 
-    name: str  # "mnist", "bundled" or "fashion": what was actually used
+    name: str  # "mnist", "bundled", "fashion", "cifar10", "cifar100", "npz" or "idx": what was actually used
     title: str  # human description for the article, e.g. "full MNIST (keras loader)"
     source: str  # where the arrays came from
-    x_train: np.ndarray  # (n_train, 28, 28) uint8
-    y_train: np.ndarray  # (n_train,) int
-    x_test: np.ndarray  # (n_test, 28, 28) uint8
-    y_test: np.ndarray  # (n_test,) int
-    probe_indices: np.ndarray  # (10,) indices into the test set, one per class
+    x_train: np.ndarray  # (n_train, H, W) or (n_train, H, W, C), uint8 or float32
+    y_train: np.ndarray  # (n_train,) int64
+    x_test: np.ndarray  # (n_test, H, W[, C]), as x_train
+    y_test: np.ndarray  # (n_test,) int64
+    probe_indices: np.ndarray  # (N,) indices into the test set
     class_names: tuple[str, ...]
     notice: str = ""  # one line shown when the requested data was replaced by another
+    class_names_given: bool = True  # False: numbered from the labels, so they may follow the model's outputs
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """Return the model input (H, W, C)."""
+        return image_shape(self.x_train)
+
+    @property
+    def input_scaling(self) -> str:
+        """Return how stored values become model inputs: "uint8 / 255" or "float, as given"."""
+        return UINT8_SCALING if self.x_train.dtype == np.uint8 else FLOAT_SCALING
+
+    def probe_display(self) -> np.ndarray:
+        """Return the probes as display images: (N, H, W) grey or (N, H, W, 3) RGB uint8."""
+        return display_images(self.x_test[self.probe_indices])
 
     def describe(self) -> dict:
         """Return the JSON-able facts the article states about the data."""
         return {"name": self.name, "title": self.title, "source": self.source,
                 "train_size": int(len(self.x_train)), "test_size": int(len(self.x_test)),
                 "probe_indices": [int(i) for i in self.probe_indices],
-                "class_names": list(self.class_names), "notice": self.notice}
+                "class_names": list(self.class_names), "notice": self.notice,
+                "image_shape": list(self.image_shape), "input_scaling": self.input_scaling}
 
 
 def load_dataset(config) -> Dataset:
     """Load the dataset the config names, resolving `auto` to full MNIST or the bundled subset."""
-    if config.data_dir is not None:
+    if config.data is not None:
+        arrays, names = read_npz(Path(config.data))
+        dataset = _make("npz", f"your images ({Path(config.data).name})", str(config.data), arrays, config, names)
+    elif config.dataset in KERAS_DATASETS:
+        dataset = _make(config.dataset, KERAS_DATASETS[config.dataset], f"keras.datasets.{config.dataset}",
+                        _keras_loader(config.dataset, fix=OFFLINE_FIX), config,
+                        CIFAR10_CLASSES if config.dataset == "cifar10" else CIFAR100_CLASSES)
+    elif config.data_dir is not None:
         name = "mnist" if config.dataset == "auto" else config.dataset
         if name == "bundled":
             raise DataError("--data-dir cannot be combined with the bundled dataset: drop one of them")
@@ -108,8 +152,8 @@ def _load_fashion(config) -> Dataset:
                         f"or pass --data-dir with its idx files") from None
 
 
-def _keras_loader(name: str) -> dict[str, np.ndarray]:
-    """Call keras' loader for `name`, failing fast instead of hanging when offline."""
+def _keras_loader(name: str, fix: str = "") -> dict[str, np.ndarray]:
+    """Call keras' loader for `name`, failing fast instead of hanging when offline (`fix` ends the error)."""
     import keras
 
     loader = getattr(keras.datasets, name)
@@ -119,7 +163,7 @@ def _keras_loader(name: str) -> dict[str, np.ndarray]:
         (x_train, y_train), (x_test, y_test) = loader.load_data()
     except Exception as error:  # keras wraps network failures in several exception types
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataError(f"keras could not load {name}: {first_line[:160]}") from None
+        raise DataError(f"keras could not load {name}: {first_line[:160]}" + (f"; {fix}" if fix else "")) from None
     finally:
         socket.setdefaulttimeout(previous)
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
@@ -158,33 +202,28 @@ def read_idx(path: Path) -> np.ndarray:
     return data.reshape(shape)
 
 
-def choose_probes(y_test: np.ndarray, official_mnist_test: bool, mnist_indices) -> np.ndarray:
-    """Pick one test image per class: the original's indices on MNIST, else each class's first."""
-    if official_mnist_test:
-        return np.asarray(mnist_indices, np.int64)
-    classes = np.unique(y_test)
-    return np.array([int(np.flatnonzero(y_test == label)[0]) for label in classes], np.int64)
+def _make(name: str, title: str, source: str, arrays: dict, config, class_names=None) -> Dataset:
+    """Validate raw arrays and wrap them in a Dataset with its probes.
 
-
-def _make(name: str, title: str, source: str, arrays: dict, config) -> Dataset:
-    """Validate raw arrays and wrap them in a Dataset with its probes."""
-    x_train, y_train = np.asarray(arrays["x_train"]), np.asarray(arrays["y_train"]).astype(np.int64)
-    x_test, y_test = np.asarray(arrays["x_test"]), np.asarray(arrays["y_test"]).astype(np.int64)
-    for split, images, labels in (("train", x_train, y_train), ("test", x_test, y_test)):
-        if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8 or len(images) != len(labels):
-            raise DataError(f"{source}: {split} images must be (n, 28, 28) uint8 with one label each, "
-                            f"got {images.shape} {images.dtype} and {len(labels)} labels")
-        classes_count = config.dense_widths[-1]
-        if len(labels) and (labels.min() < 0 or labels.max() >= classes_count):
-            raise DataError(f"{source}: {split} labels must be class numbers 0..{classes_count - 1} (the model has "
-                            f"{classes_count} outputs), found {int(labels.min())}..{int(labels.max())}: fix the "
-                            f"labels or set --set dense_widths=[...,{int(labels.max()) + 1}]")
-        if len(images) == 0:
-            raise DataError(f"{source}: the {split} set is empty")
+    The labels are checked against the article model's class count here; a model of your own is checked
+    once it is built (model/setup.py), as only then is its class count known.
+    """
+    checked = check_arrays(arrays, source)
+    y_train, y_test = checked["y_train"], checked["y_test"]
+    largest = int(max(y_train.max(), y_test.max()))
+    if config.model is None:
+        check_labels(y_train, y_test, config.dense_widths[-1], source,
+                     f"fix the labels or set --set dense_widths=[...,{largest + 1}]")
+    given = class_names is not None or name in ("mnist", "bundled", "fashion")
+    if class_names is None:
+        class_names = (FASHION_CLASSES if name == "fashion" else DIGIT_CLASSES if given
+                       else tuple(str(label) for label in range(largest + 1)))
+    if len(class_names) <= largest:
+        raise DataError(f"{source}: {len(class_names)} class_names for labels up to {largest}: give one name per class")
     official = name in ("mnist", "bundled") and _is_official_mnist_test(y_test, config.mnist_probe_indices)
-    classes = FASHION_CLASSES if name == "fashion" else DIGIT_CLASSES
-    probes = choose_probes(y_test, official, config.mnist_probe_indices)
-    return Dataset(name, title, source, x_train, y_train, x_test, y_test, probes, classes)
+    probes = choose_probes(y_test, config.probes, config.mnist_probe_indices if official else None)
+    return Dataset(name, title, source, checked["x_train"], y_train, checked["x_test"], y_test, probes,
+                   tuple(class_names), class_names_given=given)
 
 
 def _is_official_mnist_test(y_test: np.ndarray, indices) -> bool:
