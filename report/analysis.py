@@ -45,14 +45,17 @@ import numpy as np
 from report.filters import FilterFit, fit_filters
 from report.findings import CHANNEL_KINDS, ChannelFindings, Findings, LayerFindings
 from report.groups import duplicate_groups, group_details, leaf_order, pair_summary
-from report.receptive_fields import Window, receptive_fields, window_for
+from report.receptive_fields import Window, layer_chain, window_for
 from report.reference_maps import EDGE_KINDS, EDGE_SIDES, area_pool, input_maps, linear_fit_r, standardise
+from report.regimes import idle_limit_for, mostly_zero_checks, regime_of
+from report.run_facts import grey_probes, is_article, recorded_layers
 from report.settling import settling_series, settling_steps
 from report.summaries import EARLY_LAYERS, LATE_LAYERS, median_or_none, plateau, run_summary
 from report.thresholds import (
     BORDERLINE_ACCURACY_SE,
     BORDERLINE_R,
     BORDERLINE_SHAPE,
+    BORDERLINE_SHARE,
     BORDERLINE_STEPS,
     CLAIMED_ACCURACY,
     CLOSE_COPY_MIN_R,
@@ -63,10 +66,12 @@ from report.thresholds import (
     EDGE_MIN_R,
     FILTER_MIN_R,
     FILTER_SAMPLES_PER_WEIGHT,
+    IDLE_MAX_SCALE_SHARE,
     IDLE_MAX_STD,
     INFORMATIVE_SHARE,
     MAJORITY_SHARE,
     MINORITY_SHARE,
+    MOSTLY_ZERO_SHARE,
     NEAR_STEPS,
     PATTERN_MIN_R,
     PLATEAU_TOLERANCE,
@@ -91,7 +96,7 @@ __all__ = [
     "EDGE_MIN_R", "FILTER_MIN_R", "FILTER_SAMPLES_PER_WEIGHT", "IDLE_MAX_STD", "INFORMATIVE_SHARE",
     "MAJORITY_SHARE", "MINORITY_SHARE", "NEAR_STEPS", "PATTERN_MIN_R", "PLATEAU_TOLERANCE", "RESEMBLES_MIN_R",
     "SATURATED_MIN_SHARE", "SATURATION_LEVEL", "SETTLE_FLOOR", "SETTLE_TOLERANCE", "SETTLED_MIN_CKA",
-    "SHAPE_MIN_SCORE",
+    "SHAPE_MIN_SCORE", "BORDERLINE_SHARE", "IDLE_MAX_SCALE_SHARE", "MOSTLY_ZERO_SHARE",
 ]
 
 
@@ -151,11 +156,12 @@ def _shape_kind(blob: float, edge: float, edge_share: float) -> str:
     return "edge" if edge_share > 0.5 else "copy"
 
 
-def classify(copy_r: float, best_edge_r: float, spread: float, saturated_share: float) -> str:
+def classify(copy_r: float, best_edge_r: float, spread: float, saturated_share: float | None,
+             idle_limit: float = IDLE_MAX_STD) -> str:
     """Name a channel's kind by correlation: idle, saturated, then edge, copy or other."""
-    if spread < IDLE_MAX_STD:
+    if spread < idle_limit:
         return "idle"
-    if saturated_share >= SATURATED_MIN_SHARE:
+    if saturated_share is not None and saturated_share >= SATURATED_MIN_SHARE:
         return "saturated"
     return _correlation_kind(abs(copy_r), abs(best_edge_r))
 
@@ -166,13 +172,19 @@ def _alternative(kind: str, trials: list[str]) -> str | None:
     return next((name for name in CHANNEL_KINDS if name in others), None)
 
 
-def label_channel(copy_r: float, best_edge_r: float, spread: float, saturated_share: float,
-                  fit: FilterFit | None = None) -> dict:
-    """Return {"kind", "basis", "borderline", "alternative"} for a channel (see the module docstring)."""
-    if spread < IDLE_MAX_STD:
+def label_channel(copy_r: float, best_edge_r: float, spread: float, saturated_share: float | None,
+                  fit: FilterFit | None = None, *, idle_limit: float = IDLE_MAX_STD, spatial: bool = True) -> dict:
+    """Return {"kind", "basis", "borderline", "alternative"} for a channel (see the module docstring).
+
+    saturated_share None: the layer is not bounded, so no channel is saturated; idle_limit: the spread below
+    which a channel is idle; spatial False (1x1 maps): no picture, so a working channel is "other" ("units").
+    """
+    if spread < idle_limit:
         return {"kind": "idle", "basis": "spread", "borderline": False, "alternative": None}
-    if saturated_share >= SATURATED_MIN_SHARE:
+    if saturated_share is not None and saturated_share >= SATURATED_MIN_SHARE:
         return {"kind": "saturated", "basis": "saturation", "borderline": False, "alternative": None}
+    if not spatial:
+        return {"kind": "other", "basis": "units", "borderline": False, "alternative": None}
     if fit is not None and fit.fit_r >= FILTER_MIN_R:
         kind = _shape_kind(fit.blob, fit.edge, fit.edge_share)
         m = BORDERLINE_SHAPE
@@ -195,13 +207,17 @@ def label_channel(copy_r: float, best_edge_r: float, spread: float, saturated_sh
 
 def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images: np.ndarray,
                   previous: tuple[str, np.ndarray] | None = None, window: Window | None = None,
-                  window_source: str = "model") -> LayerFindings:
+                  window_source: str = "model", *, activation: str | None = "tanh",
+                  fallback_window: bool = True) -> LayerFindings:
     """Measure one layer's (T, N, H, W, C) series.
 
     `previous` is (name, final (N, H', W', C') maps) of the prior layer; `window` the layer's input window
     (report.receptive_fields, `window_source` "model"), by default a 3x3 filter at the layer's own
-    resolution ("fallback").
+    resolution ("fallback") unless `fallback_window` is false (then no filters are fitted). `activation`
+    names the layer's activation function: tanh-like layers get saturation statistics, others zero shares
+    and an idle limit on their own colour scale. Probe images may be RGB (their brightness is compared).
     """
+    probe_images = grey_probes(probe_images)
     series = np.asarray(series)
     if series.ndim != 5:
         raise ValueError(f"layer {name}: expected activations shaped (T, N, H, W, C), got {series.shape}")
@@ -225,13 +241,18 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
     edge_r = {kind: (final_unit * reference_units[kind]).sum(axis=0) for kind in EDGE_KINDS}
     final_maps = final.reshape(probes, height, width, channels)
     linear_r = linear_fit_r(final_maps, references["copy"])
-    input_size = int(np.asarray(probe_images).shape[1])
-    if window is None:
+    input_size = tuple(int(size) for size in np.asarray(probe_images).shape[1:3])
+    spatial = height * width > 1
+    if window is None and fallback_window and spatial:
         window, window_source = window_for(name, height, input_size, None), "fallback"
-    fits = fit_filters(final_maps, probe_images, window)
+    fits = fit_filters(final_maps, probe_images, window) if window is not None and spatial else None
     spread = final.std(axis=0)
     mean = final.mean(axis=0)
-    saturated_share = (np.abs(final) > SATURATION_LEVEL).mean(axis=0)
+    regime, scale = regime_of(series, activation)
+    idle_limit = idle_limit_for(scale)
+    saturated_share = (np.abs(final) > SATURATION_LEVEL).mean(axis=0) if regime == "bounded" else None
+    zero_share = (final == 0).mean(axis=0)
+    negative_share = (final < 0).mean(axis=0)
     settle, pattern = _settle_from(flat, unit, steps)
     pairs = final_unit.T @ final_unit  # (C, C)
 
@@ -264,18 +285,21 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
         else:
             previous_channel, previous_r = None, 0.0
         fit = fits[c] if fits is not None else None
-        label = label_channel(float(copy_r[c]), best_r, float(spread[c]), float(saturated_share[c]), fit)
+        saturated = float(saturated_share[c]) if saturated_share is not None else None
+        label = label_channel(float(copy_r[c]), best_r, float(spread[c]), saturated, fit, idle_limit=idle_limit,
+                              spatial=spatial)
         edge_side = positive_side if best_r >= 0 else negative_side
         channel_findings.append(ChannelFindings(
             layer=name, channel=c, kind=label["kind"],
             copy_r=float(copy_r[c]), edge_r=edges, best_edge=best_edge, best_edge_r=best_r,
             edge_side=edge_side, linear_r=float(linear_r[c]),
-            spread=float(spread[c]), mean=float(mean[c]), saturated_share=float(saturated_share[c]),
+            spread=float(spread[c]), mean=float(mean[c]), saturated_share=saturated,
             settle_step=int(settle[c]), pattern_step=int(pattern[c]),
             most_similar_channel=similar, most_similar_r=similar_r,
             previous_layer_channel=previous_channel, previous_layer_r=previous_r,
             kind_basis=label["basis"], kind_borderline=label["borderline"], kind_alternative=label["alternative"],
             filter=fit.to_dict() if fit is not None else None,
+            zero_share=float(zero_share[c]), negative_share=float(negative_share[c]),
         ))
 
     if channels > 1:
@@ -323,6 +347,10 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
         filter_window=dict(window.to_dict(), source=window_source) if fits is not None else None,
         settling=dict(settling_steps(timeline, steps), samples=int(probes * height * width), probes=int(probes),
                       first_step=int(steps[0])),
+        activation=activation, regime=regime, scale=scale, idle_limit=idle_limit,
+        zero_share=float((final == 0).mean()), negative_share=float((final < 0).mean()), spatial=spatial,
+        mostly_zero=mostly_zero_checks(zero_share, [ch.kind for ch in channel_findings])
+        if regime == "non-negative" else [],
     )
 
 
@@ -355,13 +383,17 @@ def analyse(capture) -> Findings:
     if not capture.activations:
         raise ValueError("the capture recorded no layers; train again with at least one conv layer recorded")
     meta = getattr(capture, "meta", None) or {}
-    input_size = int(np.asarray(capture.probe_images).shape[1])
-    windows = receptive_fields(meta.get("layers"), input_size)
+    article = is_article(meta)
+    probes = grey_probes(capture.probe_images)  # (N, H, W): colour probes are compared by their brightness
+    windows = layer_chain(meta.get("layers"), tuple(probes.shape[1:3]), article=article)["windows"]
+    activations = {row["name"]: row["activation"] for row in recorded_layers(capture)}
     layers, previous = [], None
     for name, series in capture.activations.items():
         window = windows.get(name)
-        layers.append(analyse_layer(name, series, steps, capture.probe_images, previous, window,
-                                    "model" if window is not None else "fallback"))
+        # Only the article's model falls back to a 3x3 filter where its table cannot tell (older captures).
+        layers.append(analyse_layer(name, series, steps, probes, previous, window,
+                                    "model" if window is not None else "fallback", activation=activations[name],
+                                    fallback_window=article))
         previous = (name, np.asarray(series[-1], np.float64))
     last_step = int(steps[-1])
     return Findings(

@@ -43,7 +43,7 @@ class ChannelFindings:
     linear_r: float  # multiple r of the best 3x3 linear filter (+ offset) of the pooled input
     spread: float  # standard deviation of the final map over probes x positions
     mean: float  # mean of the final map
-    saturated_share: float  # share of final values with |value| > SATURATION_LEVEL
+    saturated_share: float | None  # share of final values with |value| > SATURATION_LEVEL (None: unbounded layer)
     settle_step: int  # first step from which the map stays within tolerance of its final map
     pattern_step: int  # first step from which the map keeps r >= PATTERN_MIN_R with its final map
     most_similar_channel: int | None  # the other channel of this layer with the largest |r| (None if alone)
@@ -54,6 +54,8 @@ class ChannelFindings:
     kind_borderline: bool = False  # moving the deciding numbers by their margin would change the kind
     kind_alternative: str | None = None  # the kind it would then be
     filter: dict | None = None  # report.filters.FilterFit.to_dict(), or None where the layer is not fitted
+    zero_share: float = 0.0  # share of final values that are exactly 0
+    negative_share: float = 0.0  # share of final values below 0
 
     def to_dict(self) -> dict:
         """Return plain JSON-able data."""
@@ -101,6 +103,16 @@ class LayerFindings:
     channel_order: list[int] = field(default_factory=list)  # complete-linkage leaf order, for the heat map
     filter_window: dict | None = None  # the fitted filters' window: size, stride, offset, source (model or fallback)
     settling: dict = field(default_factory=dict)  # pattern_step (CKA), contrast_step, settled_step, samples, probes
+    activation: str | None = "tanh"  # the layer's activation function's name (report.run_facts)
+    # "bounded" (tanh-like: saturation applies), "non-negative" (no value below 0 in the run: zero shares
+    # apply) or "signed" (unbounded both ways)
+    regime: str = "bounded"
+    scale: dict | None = None  # non-bounded layers: render.scales.choose_scale's kind, domain and basis
+    idle_limit: float | None = None  # the spread below which a channel is idle (IDLE_MAX_STD for bounded layers)
+    zero_share: float = 0.0  # share of the final values (all channels) that are exactly 0
+    negative_share: float = 0.0  # share of the final values below 0
+    spatial: bool = True  # False for 1x1 maps (a Dense layer's units): no picture to compare with the input
+    mostly_zero: list[dict] = field(default_factory=list)  # non-negative layers: report.claims checks per channel
 
     def to_dict(self) -> dict:
         """Return plain JSON-able data."""

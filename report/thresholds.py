@@ -94,12 +94,35 @@ EARLY_SHARE = _named("EARLY_SHARE", 0.5, "a layer settled early when its settled
                      "step")
 
 
+# Thresholds that only layers without tanh's fixed range use; the appendix lists them only when a layer does.
+# The same bar as IDLE_MAX_STD, measured against the layer's own colour scale instead of tanh's -1..1.
+IDLE_MAX_SCALE_SHARE = _named("IDLE_MAX_SCALE_SHARE", 0.03, "in a layer without a fixed range, a channel is idle "
+                              "when its final map's standard deviation is below this share of the upper end of "
+                              "the layer's colour scale")
+# A channel that outputs exactly 0 almost everywhere passes on almost nothing (ReLU's inactive side).
+MOSTLY_ZERO_SHARE = _named("MOSTLY_ZERO_SHARE", 0.9, "in a layer without negative values, a channel is mostly zero "
+                           "when at least this share of its final values are exactly 0")
+# One probe of ten changes a channel's share by up to a tenth; a fifth of that is close to the line.
+BORDERLINE_SHARE = _named("BORDERLINE_SHARE", 0.02, "a share of values within this of its threshold is borderline")
+UNBOUNDED_ONLY = frozenset({"IDLE_MAX_SCALE_SHARE", "MOSTLY_ZERO_SHARE", "BORDERLINE_SHARE"})
+BOUNDED_ONLY = frozenset({"SATURATION_LEVEL", "SATURATED_MIN_SHARE"})
+# The thresholds that only the original post's observations and conclusions use.
+POST_ONLY = frozenset({"NEAR_STEPS", "MAJORITY_SHARE", "MINORITY_SHARE", "CLAIMED_ACCURACY",
+                       "BORDERLINE_ACCURACY_SE", "BORDERLINE_STEPS"})
+
+
 def thresholds() -> dict[str, tuple[float, str]]:
     """Return every named threshold as {name: (value, explanation)}, in a fixed order."""
     return dict(_REGISTRY)
 
 
-def appendix_rows() -> list[dict]:
-    """Return the thresholds as rows for the appendix ("meaning" is the same text as "explanation")."""
+def appendix_rows(*, bounded: bool = True, unbounded: bool = False, post: bool = True) -> list[dict]:
+    """Return the thresholds the run's page uses as rows for the appendix ("meaning" is "explanation").
+
+    bounded / unbounded: whether some layer has tanh's fixed range / has none; post: whether the original
+    post's observations and conclusions are compared. The default is the article's page.
+    """
+    left_out = (set() if bounded else BOUNDED_ONLY) | (set() if unbounded else UNBOUNDED_ONLY) | \
+        (set() if post else POST_ONLY)
     return [{"name": name, "value": value, "display": f"{value:g}", "explanation": text, "meaning": text}
-            for name, (value, text) in _REGISTRY.items()]
+            for name, (value, text) in _REGISTRY.items() if name not in left_out]
