@@ -20,8 +20,9 @@ class BatchMetricsRecorder(keras.callbacks.Callback):
     batch's own value is recovered exactly as i * mean_i - (i - 1) * mean_(i-1) within an epoch.
     """
 
-    def __init__(self):
+    def __init__(self, accuracy_key: str = "accuracy"):
         super().__init__()
+        self.accuracy_key = accuracy_key  # the accuracy metric's name in the logs ("accuracy" or "acc")
         self.loss: list[float] = []
         self.accuracy: list[float] = []
 
@@ -34,8 +35,8 @@ class BatchMetricsRecorder(keras.callbacks.Callback):
         """Turn the running means into this batch's own values."""
         self._batches += 1
         count = self._batches
-        for key, store in (("loss", self.loss), ("accuracy", self.accuracy)):
-            mean = float(logs[key])
+        for key, name, store in (("loss", "loss", self.loss), ("accuracy", self.accuracy_key, self.accuracy)):
+            mean = float(logs[name])
             store.append(count * mean - (count - 1) * self._previous[key])
             self._previous[key] = mean
 
@@ -43,9 +44,11 @@ class BatchMetricsRecorder(keras.callbacks.Callback):
 class TestMetricsRecorder(keras.callbacks.Callback):
     """Evaluate the model on a fixed test subset at step 0 and every `every` steps (and the last)."""
 
-    def __init__(self, x_test: np.ndarray, y_test: np.ndarray, every: int, total_steps: int, chunk: int = 1000):
+    def __init__(self, x_test: np.ndarray, y_test: np.ndarray, every: int, total_steps: int, chunk: int = 1000,
+                 loss=None):
         super().__init__()
-        self.x_test = x_test  # (K, 28, 28, 1) float32
+        self.x_test = x_test  # (K, H, W, C) float32
+        self.loss_function = loss  # see evaluate
         self.y_test = np.asarray(y_test, np.int64)  # (K,)
         self.every = every
         self.total_steps = total_steps
@@ -67,14 +70,14 @@ class TestMetricsRecorder(keras.callbacks.Callback):
             self._measure(self._step)
 
     def _measure(self, step):
-        loss, accuracy = evaluate(self._forward, self.x_test, self.y_test, self.chunk)
+        loss, accuracy = evaluate(self._forward, self.x_test, self.y_test, self.chunk, loss=self.loss_function)
         self.steps.append(step)
         self.loss.append(loss)
         self.accuracy.append(accuracy)
 
 
 def compiled_forward(model):
-    """Return a function images -> class probabilities (numpy), compiled once."""
+    """Return a function images -> the model's outputs (numpy), compiled once."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -83,10 +86,19 @@ def compiled_forward(model):
     return lambda images: keras.ops.convert_to_numpy(model(images, training=False))
 
 
-def evaluate(forward, images: np.ndarray, labels: np.ndarray, chunk: int = 1000) -> tuple[float, float]:
-    """Return (mean categorical cross-entropy, accuracy) of `forward` on labelled images."""
-    probabilities = np.concatenate([forward(images[start:start + chunk])
-                                    for start in range(0, len(images), chunk)]).astype(np.float64)  # (K, classes)
+def evaluate(forward, images: np.ndarray, labels: np.ndarray, chunk: int = 1000, loss=None) -> tuple[float, float]:
+    """Return (mean loss, argmax accuracy) of `forward` on labelled images.
+
+    `loss` None: the article model's categorical cross-entropy of its probabilities; else a function
+    (labels (K,), outputs (K, classes)) -> (K,) per-image losses, the model's own (model/user_model.py).
+    """
+    outputs = [forward(images[start:start + chunk]) for start in range(0, len(images), chunk)]
+    if loss is not None:
+        per_image = np.concatenate([loss(labels[start:start + chunk], out)
+                                    for start, out in zip(range(0, len(images), chunk), outputs)])
+        scores = np.concatenate(outputs)
+        return float(np.mean(per_image)), float(np.mean(np.argmax(scores, axis=1) == labels))
+    probabilities = np.concatenate(outputs).astype(np.float64)  # (K, classes)
     picked = np.clip(probabilities[np.arange(len(labels)), labels], LOSS_EPSILON, 1 - LOSS_EPSILON)
     loss = float(np.mean(-np.log(picked)))
     accuracy = float(np.mean(np.argmax(probabilities, axis=1) == labels))

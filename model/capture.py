@@ -3,10 +3,12 @@
 `Capture` holds what a run recorded (model/recorder.py records it during `fit`):
 
     steps               (T,)            int32    step of each snapshot (0 = before training)
-    probe_images        (N, 28, 28)     uint8    the pictured test images
+    probe_images        (N, H, W)       uint8    the pictured test images, grey (0 black .. 255 white),
+                        or (N, H, W, 3)          or RGB; float data min-max scaled over the probes
     probe_labels        (N,)            int32    their classes
-    layer_names         (L,)            str      recorded layers, in model order
-    <layer name>        (T, N, H, W, C) float16  that layer's output for the probes at each step
+    layer_names         (L,)            str      recorded layers, in model order ("outer/inner" if nested)
+    <layer name>        (T, N, H, W, C) float16  that layer's output for the probes at each step (a Dense
+                                                 layer's (units,) as (1, 1, units), (L, C) as (1, L, C))
     train_steps         (S,)            int32    1..S
     train_loss          (S,)            float32  each step's own batch loss (not a running mean)
     train_accuracy      (S,)            float32  each step's own batch accuracy
@@ -15,7 +17,12 @@
     test_accuracy       (K,)            float32
     config              ()              str      Config.to_json() of the run
     meta                ()              str      JSON: dataset actually used, sizes, final test
-                                                 metrics on the whole test set, timings, versions
+                                                 metrics on the whole test set, timings, versions;
+                                                 "layers" (every layer), "recorded_layers" (name, kind,
+                                                 activation, output_shape, stored_shape, in archive
+                                                 order) and "model" (origin, source, source_sha256,
+                                                 name, loss, label_format): older archives lack the
+                                                 last two (the article's tanh model)
 
 Load it with `np.load(path, allow_pickle=False)` or `Capture.load(path)`.
 """
@@ -35,6 +42,9 @@ import numpy as np
 from pipeline.files import atomic_output
 
 ARCHIVE_VERSION = 1
+# The archive's own entries: a recorded layer may not have one of these names (its array would collide).
+ARCHIVE_KEYS = frozenset({"steps", "probe_images", "probe_labels", "layer_names", "train_steps", "train_loss",
+                          "train_accuracy", "test_steps", "test_loss", "test_accuracy", "config", "meta"})
 # What the meta must hold (the report states each of these): key -> expected JSON kind.
 META_FIELDS = {"dataset": dict, "final_test_accuracy": numbers.Real, "final_test_loss": numbers.Real,
                "final_test_size": int, "layers": list, "total_parameters": int, "steps_per_epoch": int,
@@ -52,7 +62,7 @@ class Capture:
     """Everything one training run recorded, in plain numpy arrays."""
 
     steps: np.ndarray  # (T,)
-    probe_images: np.ndarray  # (N, 28, 28) uint8
+    probe_images: np.ndarray  # (N, H, W) grey or (N, H, W, 3) RGB, uint8
     probe_labels: np.ndarray  # (N,)
     activations: dict[str, np.ndarray]  # name -> (T, N, H, W, C) float16, in model order
     train_loss: np.ndarray  # (S,)
@@ -162,8 +172,10 @@ def _arrays_problem(data: dict, names: list[str], config, meta: dict) -> str | N
     steps, labels, probes = data["steps"], data["probe_labels"], data["probe_images"]
     if steps.ndim != 1 or steps.size == 0 or steps.dtype.kind not in "iu" or np.any(np.diff(steps) <= 0):
         return "its steps are not an increasing list of integers"
-    if probes.ndim != 3 or probes.dtype != np.uint8 or len(probes) != len(labels):
-        return f"its probe images are {probes.shape} {probes.dtype}, expected (N, H, W) uint8 with one label each"
+    rgb = probes.ndim == 4 and probes.shape[-1] == 3
+    if (probes.ndim != 3 and not rgb) or probes.dtype != np.uint8 or len(probes) != len(labels):
+        return (f"its probe images are {probes.shape} {probes.dtype}, expected (N, H, W) or (N, H, W, 3) uint8 "
+                f"with one label each")
     classes = len(meta["dataset"]["class_names"])
     out_of_range = labels.size and (labels.min() < 0 or labels.max() >= classes)
     if labels.ndim != 1 or labels.dtype.kind not in "iu" or out_of_range:
@@ -171,6 +183,10 @@ def _arrays_problem(data: dict, names: list[str], config, meta: dict) -> str | N
     for name in names:
         if data[name].dtype.kind != "f":
             return f"layer {name} holds {data[name].dtype} values, not floats"
+    recorded = meta.get("recorded_layers")
+    if recorded is not None and (not isinstance(recorded, list) or [row.get("name") if isinstance(row, dict)
+                                                                     else None for row in recorded] != names):
+        return "its meta's recorded_layers do not name the recorded layers in order"
     for key in ("train_loss", "train_accuracy", "test_steps", "test_loss", "test_accuracy"):
         if data[key].ndim != 1:
             return f"its {key} is not a 1-D array"

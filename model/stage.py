@@ -20,7 +20,9 @@ from model.capture import Capture
 from pipeline.files import crash_point, file_sha256, fingerprint
 from pipeline.layout import Layout
 
-CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "distribute.py", "recorder.py", "train.py")
+# Every model/*.py whose code decides what the capture holds (config.py only parses: its values are in the config).
+CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "data_arrays.py", "distribute.py",
+              "keras_file.py", "layers.py", "recorder.py", "setup.py", "train.py", "user_model.py")
 MEMORY_HEADROOM_BYTES = 1_500_000_000  # TensorFlow, the data and the model beside the snapshot buffers
 
 
@@ -49,20 +51,17 @@ def reusable_capture(config, layout: Layout) -> Capture | None:
     return capture
 
 
-def check_memory(config) -> None:
-    """Raise ValueError naming the fix when the snapshot buffers of this run cannot fit in free memory."""
+def check_memory(config, buffers: int) -> None:
+    """Raise ValueError naming the fix when `buffers` bytes of snapshots cannot fit in free memory."""
     import psutil
 
-    from model.architecture import snapshot_bytes
-
-    buffers = snapshot_bytes(config)
     needed = 2 * buffers + MEMORY_HEADROOM_BYTES  # the buffers, and their copy when training ends
     available = psutil.virtual_memory().available
     if needed <= available:
         return
     room = available - MEMORY_HEADROOM_BYTES
     fix = (f"pass --every {max(config.capture_every + 1, math.ceil(config.capture_every * 2 * buffers / room))} "
-           f"or fewer --steps" if room > 0 else "free some memory first")
+           f"or fewer --steps (or fewer --layers)" if room > 0 else "free some memory first")
     raise ValueError(f"recording {config.steps:,} steps (every {config.capture_every}) would need about "
                      f"{needed / 1e9:.1f} GB of memory but {available / 1e9:.1f} GB is free: {fix}")
 
@@ -73,19 +72,22 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     if existing is not None:
         print(f"capture: reusing {layout.capture} (same config, code and model)", file=sys.stderr)
         return existing
-    check_memory(config)
 
     from model.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     from model.data import load_dataset
+    from model.setup import prepare_run, snapshot_bytes
     from model.train import train
 
     started = time.perf_counter()
     dataset = load_dataset(config)
-    print(f"capture: training on {dataset.title} ({len(dataset.x_train):,} training images) "
-          f"for {config.steps} steps of {config.batch_size}", file=sys.stderr)
-    capture, model, fit_seconds = train(config, dataset, progress=progress)
+    setup = prepare_run(config, dataset)  # builds and checks the model: bad models fail here, before any write
+    check_memory(config, snapshot_bytes(config, setup, len(dataset.probe_indices)))
+    print(f"capture: training {setup.model_meta['source']} on {dataset.title} ({len(dataset.x_train):,} training "
+          f"images), recording {len(setup.recorded)} layers for {config.steps} steps of {config.batch_size}",
+          file=sys.stderr)
+    capture, model, fit_seconds = train(config, dataset, progress=progress, setup=setup)
     capture.meta["code_fingerprint"] = code_fingerprint()
     save_model_atomically(model, capture, layout.model)
     crash_point("capture-model-written")

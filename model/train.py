@@ -1,12 +1,11 @@
-"""Train the article's CNN while recording activations; the one place that calls `fit`.
+"""Train the article's CNN or your own model while recording activations; the one place that calls `fit`.
 
-`train(config, dataset)` returns `(capture, model, fit_seconds)`: the Capture record (activations of every conv
-layer for the probes at every recorded step, per-step metrics, test metrics) and the model.
+`train(config, dataset)` returns `(capture, model, fit_seconds)`: the Capture record (activations of the
+recorded layers for the probes at every recorded step, per-step metrics, test metrics) and the model.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import platform
 import time
@@ -14,7 +13,6 @@ import time
 import keras
 import numpy as np
 
-from model.architecture import build_model, layer_table
 from model.callbacks import (
     BatchMetricsRecorder,
     ProgressBar,
@@ -24,28 +22,36 @@ from model.callbacks import (
     evaluate,
 )
 from model.capture import Capture
-from model.distribute import make_strategy
 from model.recorder import ActivationRecorder
+from model.setup import RunSetup, prepare_run
 
 
 def to_inputs(images: np.ndarray) -> np.ndarray:
-    """Scale uint8 images (n, 28, 28) to float32 model inputs (n, 28, 28, 1) in [0, 1]."""
-    return (np.asarray(images, np.float32) / 255.0)[..., np.newaxis]
+    """Return float32 model inputs (n, H, W, C): uint8 images / 255, float ones as given; (n, H, W) gets C = 1."""
+    images = np.asarray(images)
+    inputs = np.asarray(images, np.float32) / 255.0 if images.dtype == np.uint8 else np.asarray(images, np.float32)
+    return inputs[..., np.newaxis] if inputs.ndim == 3 else inputs
 
 
-def training_batches(dataset, config):
+def training_batches(dataset, config, classes: int | None = None, label_format: str = "one_hot"):
     """Return a repeating tf.data pipeline of shuffled full batches (the remainder dropped)."""
     import tensorflow as tf
 
-    classes = config.dense_widths[-1]
+    classes = config.dense_widths[-1] if classes is None else classes
+    uint8, grey = dataset.x_train.dtype == np.uint8, dataset.x_train.ndim == 3
     # uint8 images and integer labels go in (a quarter of the float32 copy's memory on 60k images);
-    # the batch is scaled and one-hot encoded on the way out, with the same float32 values as to_inputs.
+    # the batch is scaled and labelled on the way out, with the same float32 values as to_inputs.
     pipeline = tf.data.Dataset.from_tensor_slices((dataset.x_train, dataset.y_train.astype(np.int32)))
     pipeline = pipeline.shuffle(len(dataset.x_train), seed=config.seed, reshuffle_each_iteration=True)
     pipeline = pipeline.batch(config.batch_size, drop_remainder=True)
-    pipeline = pipeline.map(lambda images, labels: (tf.cast(images, tf.float32)[..., tf.newaxis] / 255.0,
-                                                     tf.one_hot(labels, classes)))
-    return pipeline.repeat().prefetch(2)
+
+    def prepare(images, labels):
+        images = tf.cast(images, tf.float32)
+        images = images[..., tf.newaxis] if grey else images
+        return (images / 255.0 if uint8 else images,
+                labels if label_format == "integer" else tf.one_hot(labels, classes))
+
+    return pipeline.map(prepare).repeat().prefetch(2)
 
 
 def test_subset(dataset, config) -> np.ndarray:
@@ -55,38 +61,40 @@ def test_subset(dataset, config) -> np.ndarray:
 
 
 def train(config, dataset, progress: bool = True, record: bool = True, evaluate_test: bool = True,
-          extra_callbacks=()) -> tuple[Capture, keras.Model, float]:
+          extra_callbacks=(), setup: RunSetup | None = None) -> tuple[Capture, keras.Model, float]:
     """Train for `config.steps` steps; return the capture, the trained model and the seconds `fit` took.
 
     `record=False` and `evaluate_test=False` leave out the activation recorder and the periodic
-    test evaluation (the benchmarks' bare `fit`); `extra_callbacks` are appended to the list.
+    test evaluation (the benchmarks' bare `fit`); `extra_callbacks` are appended to the list;
+    `setup` is prepare_run's result when the caller already made it (model/stage.py, for the memory check).
     """
-    keras.backend.clear_session()  # fresh name counters, so a second run in one process saves the same file
-    keras.utils.set_random_seed(config.seed)
-    strategy = make_strategy(config.strategy)
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = build_model(config)  # variables mirrored on every replica under a strategy
+    setup = prepare_run(config, dataset) if setup is None else setup
+    model, strategy = setup.model, setup.strategy
     steps_per_epoch = len(dataset.x_train) // config.batch_size
     epochs = math.ceil(config.steps / steps_per_epoch)
-    probes = to_inputs(dataset.x_test[dataset.probe_indices])  # (N, 28, 28, 1)
+    probes = to_inputs(dataset.x_test[dataset.probe_indices])  # (N, H, W, C)
     subset = test_subset(dataset, config)
 
-    recorder = ActivationRecorder(probes, config.layer_names, total_steps=config.steps, every=config.capture_every)
-    batch_metrics = BatchMetricsRecorder()
+    recorder = ActivationRecorder(probes, setup.recorded, total_steps=config.steps, every=config.capture_every)
+    batch_metrics = BatchMetricsRecorder(setup.accuracy_key)
     test_metrics = TestMetricsRecorder(to_inputs(dataset.x_test[subset]), dataset.y_test[subset],
-                                       config.test_every, config.steps)
+                                       config.test_every, config.steps, loss=setup.test_loss)
     callbacks = [batch_metrics, StopAtStep(config.steps), *extra_callbacks]
     callbacks += [recorder] if record else []
     callbacks += [test_metrics] if evaluate_test else []
     callbacks += [ProgressBar(config.steps)] if progress else []
 
     started = time.perf_counter()
-    model.fit(training_batches(dataset, config), epochs=epochs, steps_per_epoch=steps_per_epoch,
-              callbacks=callbacks, verbose=0, shuffle=False)  # the pipeline shuffles, seeded
+    model.fit(training_batches(dataset, config, setup.classes, setup.label_format), epochs=epochs,
+              steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
+              shuffle=False)  # the pipeline shuffles, seeded
     fit_seconds = time.perf_counter() - started
 
-    final_loss, final_accuracy = evaluate(compiled_forward(model), to_inputs(dataset.x_test), dataset.y_test)
+    final_loss, final_accuracy = evaluate(compiled_forward(model), to_inputs(dataset.x_test), dataset.y_test,
+                                          loss=setup.test_loss)
     steps, activations = recorder.result()
+    activations = {name: values.reshape(*values.shape[:2], *setup.stored_shapes[name])  # (T, N, H, W, C)
+                   for name, values in activations.items()}
     meta = {
         "dataset": dataset.describe(),
         "steps_per_epoch": steps_per_epoch,
@@ -95,14 +103,16 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
         "final_test_loss": final_loss,
         "final_test_accuracy": final_accuracy,
         "final_test_size": int(len(dataset.x_test)),
-        "layers": layer_table(model),
+        "layers": setup.layers,
+        "recorded_layers": setup.recorded_layers,
+        "model": setup.model_meta,
         "total_parameters": int(model.count_params()),
         "replicas": int(strategy.num_replicas_in_sync) if strategy is not None else 1,
         "versions": library_versions(),
         "machine": machine_description(),
     }
     capture = Capture(
-        steps=steps, probe_images=dataset.x_test[dataset.probe_indices],
+        steps=steps, probe_images=dataset.probe_display(),
         probe_labels=dataset.y_test[dataset.probe_indices], activations=activations,
         train_loss=np.array(batch_metrics.loss, np.float32),
         train_accuracy=np.array(batch_metrics.accuracy, np.float32),
