@@ -1,30 +1,34 @@
-"""The explorer's data: every layer's activations as 8-bit levels in small <script> files the page registers.
+"""The explorer's data: every channel of every layer as 8-bit levels in small <script> files the page registers.
 
 The page draws the activations itself (templates/static/explorer*.js), so it needs them, and from
-file:// it cannot fetch() local files or read local images' pixels: each (layer, probe) chunk is a
-classic script that pushes its data onto `window.explorerChunks`, loaded when a view needs it.
+file:// it cannot fetch() local files or read local images' pixels: each chunk is a classic script that
+pushes its data onto `window.explorerChunks`, loaded when a view needs it (levels and scripts:
+render/page_levels.py).
 
-    level   uint8: 0 = NaN/inf (drawn grey), 1..255 = round(clip(v / scale, -1, 1) * 127) + 128,
-            so 128 is exactly 0 and 255 levels span [-scale, +scale] (scale = 1 for tanh layers)
-    chunk   one layer x one probe: levels in (T, C, H, W) order, step-delta coded (step 0 as is,
-            then each step minus the one before, mod 256), deflated (zlib, RLE strategy), base64
-    file    explore-<layer>-<probe>.js:  (window.explorerChunks = window.explorerChunks || []).push(
-                                     ["<layer>", <probe>, "<base64>"]);
+    chunk   one layer x one probe x one channel group: the layer's channels ranked most active first
+            (render.scales.channel_ranking) and cut into groups of GROUP_SIZE; group 0 holds the
+            GROUP_SIZE most active, which the page shows first. Within a group, channels in index order.
+    file    explore-<layer>-<probe>-<group>.js (flat beside the other assets, so the render stage can verify them)
+    stride  the page keeps every k-th of the run's T snapshots, and always the first and last: k is the
+            smallest whose chunks fit DATA_BUDGET_BYTES all together, the same for every layer, so one
+            step control moves every view and the curves together. The archive and the MP4s keep every step.
 
-`explore.json` (beside them) holds what the page needs to draw them: the steps, the palette, each
-layer's 256-entry level -> palette-index table for its fixed colour domain (the renderer's own
-`value_indices`), its largest |level - 128| per step (for the per-layer contrast scale) and its files.
-Measured on the default run (291 steps, 31.9 MB of levels; `python -m bench.explorer_encoding`): step-delta
-(T, C, H, W) chunks deflated with zlib's RLE strategy take 2.98 MB (3.98 MB as base64) in 0.25 s, against
-6.1 MB for the levels as recorded, 3.1 MB for pixel-major time series, and 2.83 MB / 2.63 MB for ordinary
-zlib levels 6 / 9, which take 6x / 80x as long. Same capture -> same bytes.
+`explore.json` (beside them) holds what the page needs to draw them: the kept steps, the stride, the
+palette, each layer's 256-entry level -> palette-index table for its fixed colour scale (the renderer's own
+`scale_indices`: a sequential layer uses the white-to-blue half), its largest |level - 128| per kept step
+(for the per-layer contrast scale), its channel groups and their files, and the probe images (grey levels
+or RGB). Measured on the default run (291 steps, 31.9 MB of levels; `python -m bench.explorer_encoding`):
+step-delta (T, C, H, W) chunks deflated with zlib's RLE strategy take 2.98 MB (3.98 MB as base64) in 0.25 s,
+against 6.1 MB for the levels as recorded, 3.1 MB for pixel-major time series, and 2.83 MB / 2.63 MB for
+ordinary zlib levels 6 / 9, which take 6x / 80x as long. Same capture -> same bytes.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import zlib
+import math
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,136 +36,192 @@ import numpy as np
 
 from pipeline.files import write_bytes_atomically
 from render.frames import PAPER_LEVEL
-from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_INDEX, PALETTE, grey_indices, value_indices
+from render.page_levels import (
+    HALF_RANGE,
+    NAN_LEVEL,
+    ZERO_LEVEL,
+    chunk_script,
+    contrast_extents,
+    encode_chunk,
+    fixed_table,
+    level_scale,
+    quantise,
+)
+from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_INDEX, PALETTE, grey_indices
+from render.scales import MAX_SHOWN_CHANNELS
 
-FORMAT_VERSION = 1
-NAN_LEVEL = 0
-ZERO_LEVEL = 128
-HALF_RANGE = 127
-CHUNK_NAME = "explore-{layer}-{probe}.js"  # flat beside the other assets, so the render stage can verify them
+FORMAT_VERSION = 2
+GROUP_SIZE = MAX_SHOWN_CHANNELS  # the page's first view of a layer shows what its video shows
+# All chunk bytes together. GitHub Pages publishes sites up to 1 GB (files up to 100 MB) with a soft
+# 100 GB/month of traffic: a reader who opens every view fetches at most this much (4 MB for the default
+# run), so the MP4s keep room beside it and about 2,000 such complete visits fit a month.
+DATA_BUDGET_BYTES = 50_000_000
+CHUNK_NAME = "explore-{layer}-{probe}-{group}.js"
 META_NAME = "explore.json"
-_CHUNK_HEAD = "(window.explorerChunks = window.explorerChunks || []).push("
 
 
-def quantise(values: np.ndarray, scale: float) -> np.ndarray:
-    """Return uint8 levels of activations: 128 + round(v / scale * 127), clipped to 1..255; NaN/inf -> 0."""
-    values = np.asarray(values)
-    if values.dtype == np.float16:  # the capture's dtype: one lookup per value through all 65,536 float16s
-        return _levels(np.arange(65536, dtype=np.uint16).view(np.float16), scale)[values.view(np.uint16)]
-    return _levels(values, scale)
+class PageDataError(ValueError):
+    """Explorer data that cannot be written from what was given."""
 
 
-def _levels(values: np.ndarray, scale: float) -> np.ndarray:
-    values = np.asarray(values, np.float32)
-    finite = np.isfinite(values)
-    with np.errstate(invalid="ignore"):
-        scaled = np.clip(np.where(finite, values, 0) / np.float32(scale), -1, 1)
-    levels = np.rint(scaled * np.float32(HALF_RANGE)).astype(np.int16) + ZERO_LEVEL
-    return np.where(finite, levels, NAN_LEVEL).astype(np.uint8)
+def strided_indices(count: int, stride: int) -> list[int]:
+    """Return every `stride`-th snapshot index of `count`, always with the first and the last."""
+    indices = list(range(0, count, stride))
+    if indices[-1] != count - 1:
+        indices.append(count - 1)
+    return indices
 
 
-def dequantise(levels: np.ndarray, scale: float) -> np.ndarray:
-    """Return the float32 activations that uint8 levels stand for (NaN for level 0)."""
-    levels = np.asarray(levels, np.int16)
-    values = (levels - ZERO_LEVEL).astype(np.float32) * np.float32(scale / HALF_RANGE)
-    return np.where(levels == NAN_LEVEL, np.float32(np.nan), values)
+def channel_groups(ranking: list[int], size: int = GROUP_SIZE) -> list[list[int]]:
+    """Return the ranking cut into groups of `size` (most active first), each group in channel order."""
+    return [sorted(int(c) for c in ranking[start:start + size]) for start in range(0, len(ranking), size)]
 
 
-def fixed_table(scale: float, domain: tuple[float, float]) -> np.ndarray:
-    """Return the (256,) palette index of every level under the layer's fixed colour domain."""
-    return value_indices(dequantise(np.arange(256), scale), domain)
+def file_stems(names: list[str]) -> dict[str, str]:
+    """Return a file-name-safe stem per layer name ("block1/conv" -> "block1-conv"), unique."""
+    stems = {}
+    for index, name in enumerate(names):
+        stem = re.sub(r"[^A-Za-z0-9_.]+", "-", name).strip("-.") or "layer"
+        stems[name] = stem if stem not in stems.values() else f"{stem}-{index}"
+    return stems
 
 
-def contrast_extents(levels: np.ndarray) -> np.ndarray:
-    """Return per step of (T, ...) levels the largest finite |level - 128| (at least 1)."""
-    levels = np.asarray(levels)
-    offsets = np.abs(levels.reshape(len(levels), -1).astype(np.int16) - ZERO_LEVEL)  # (T, values)
-    offsets[levels.reshape(len(levels), -1) == NAN_LEVEL] = 0
-    return np.maximum(offsets.max(axis=1), 1).astype(np.int16)
+def _check(capture, scales: dict, rankings: dict) -> None:
+    """Refuse what the page cannot show, before anything is written."""
+    for name in scales:
+        if name not in capture.activations:
+            raise PageDataError(f"no layer {name!r} in the capture: pass scales for its layers "
+                                f"({', '.join(capture.activations)})")
+        values = capture.activations[name]
+        if values.ndim != 5:
+            raise PageDataError(f"layer {name!r} has shape {values.shape}, not (T, N, H, W, C): store it reshaped")
+        if sorted(int(c) for c in rankings.get(name, ())) != list(range(values.shape[-1])):
+            raise PageDataError(f"the ranking of layer {name!r} must list each of its {values.shape[-1]} channels "
+                                "once (render.scales.channel_ranking)")
+        low, high = (float(end) for end in scales[name]["domain"])
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise PageDataError(f"layer {name!r} has colour domain {[low, high]}: it must be finite with low < high")
+    images = np.asarray(capture.probe_images)
+    if images.dtype != np.uint8 or not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
+        raise PageDataError(f"probe images must be (N, H, W) or (N, H, W, 3) uint8, got {images.shape} "
+                            f"{images.dtype}: convert them for display first")
 
 
-def contrast_indices(levels: np.ndarray, extent: int) -> np.ndarray:
-    """Return palette indices under the contrast scale: round half up of 95 * (level - 128) / extent."""
-    offsets = np.asarray(levels, np.int64) - ZERO_LEVEL
-    indices = CENTER_INDEX + (2 * CENTER_INDEX * offsets + extent) // (2 * extent)
-    indices = np.clip(indices, 0, DIVERGING_SIZE - 1)
-    return np.where(np.asarray(levels) == NAN_LEVEL, NAN_INDEX, indices).astype(np.uint8)
+def _encode(levels: dict, groups: dict, indices: list[int], workers: int) -> dict:
+    """Return {(layer, probe, group): chunk script bytes} of the kept snapshots."""
+    jobs = [(name, probe, group) for name in levels for probe in range(levels[name].shape[1])
+            for group in range(len(groups[name]))]
 
-
-def encode_chunk(levels: np.ndarray) -> bytes:
-    """Return the zlib bytes (RLE strategy) of one (T, H, W, C) probe's levels, step-delta coded in (T, C, H, W)."""
-    ordered = np.ascontiguousarray(np.asarray(levels, np.uint8).transpose(0, 3, 1, 2))  # (T, C, H, W)
-    deltas = ordered.copy()
-    deltas[1:] = ordered[1:] - ordered[:-1]  # uint8 arithmetic wraps mod 256
-    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
-    return packer.compress(deltas.tobytes()) + packer.flush()
-
-
-def decode_chunk(data: bytes, shape: tuple[int, int, int, int]) -> np.ndarray:
-    """Return the (T, C, H, W) levels of one chunk's zlib bytes (the page's decoder, in numpy)."""
-    deltas = np.frombuffer(zlib.decompress(data), np.uint8).reshape(shape)
-    return np.cumsum(deltas, axis=0, dtype=np.uint8)
-
-
-def chunk_script(layer: str, probe: int, data: bytes) -> bytes:
-    """Return the classic-script text that registers one chunk with the page."""
-    payload = base64.b64encode(data).decode("ascii")
-    return f"{_CHUNK_HEAD}{json.dumps([layer, probe, payload])});\n".encode("ascii")
-
-
-def read_chunk_script(text: bytes) -> tuple[str, int, bytes]:
-    """Return (layer, probe, zlib bytes) of a chunk script written by chunk_script."""
-    body = text.decode("ascii").strip()
-    if not (body.startswith(_CHUNK_HEAD) and body.endswith(");")):
-        raise ValueError("not an explorer chunk script")
-    layer, probe, payload = json.loads(body[len(_CHUNK_HEAD):-2])
-    return layer, probe, base64.b64decode(payload)
-
-
-def layer_scale(domain: tuple[float, float]) -> float:
-    """Return the scale whose levels span a layer's colour domain (its larger |end|)."""
-    return float(max(abs(domain[0]), abs(domain[1])))
-
-
-def write_page_data(capture, out_dir: str | Path, domains: dict[str, tuple[float, float]], *,
-                    workers: int = 2) -> dict:
-    """Write every layer's chunk scripts and explore.json into out_dir; return the manifest entry."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    levels = {name: quantise(capture.activations[name], layer_scale(domain)) for name, domain in domains.items()}
-    jobs = [(name, probe) for name in levels for probe in range(levels[name].shape[1])]
-
-    def write(job: tuple[str, int]) -> dict:
-        name, probe = job
-        path = out_dir / CHUNK_NAME.format(layer=name, probe=probe)
-        write_bytes_atomically(path, chunk_script(name, probe, encode_chunk(levels[name][:, probe])))
-        return {"path": path.name, "bytes": path.stat().st_size}
+    def encode(job):
+        name, probe, group = job
+        chunk = levels[name][indices, probe][..., groups[name][group]]  # (T', H, W, c)
+        return chunk_script(name, probe, group, encode_chunk(chunk))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # zlib lets go of the GIL
-        files = dict(zip(jobs, pool.map(write, jobs)))
+        return dict(zip(jobs, pool.map(encode, jobs)))
+
+
+def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: int) -> tuple[int, dict]:
+    """Return (the smallest stride whose chunk scripts fit `budget` bytes, those scripts)."""
+    def size(scripts: dict) -> int:
+        return sum(len(text) for text in scripts.values())
+
+    scripts = _encode(levels, groups, strided_indices(count, 1), workers)
+    total, fits, fails = size(scripts), (1, scripts), 0
+    if total <= budget or count <= 2:
+        return fits
+    fits = None
+    stride = 1
+    while fits is None:  # grow by the bytes' excess (they shrink about as 1 / stride), then search between
+        stride = min(count - 1, max(stride + 1, math.ceil(stride * total / budget)))
+        scripts = _encode(levels, groups, strided_indices(count, stride), workers)
+        total = size(scripts)
+        if total <= budget or stride == count - 1:  # first and last only: the fewest the page can have
+            fits = (stride, scripts)
+        else:
+            fails = stride
+    while fits[0] - fails > 1:  # the smallest fitting stride, taking bytes as falling with the stride
+        middle = (fits[0] + fails) // 2
+        scripts = _encode(levels, groups, strided_indices(count, middle), workers)
+        if size(scripts) <= budget:
+            fits = (middle, scripts)
+        else:
+            fails = middle
+    return fits
+
+
+def probe_pixels(images: np.ndarray) -> tuple[str, str]:
+    """Return ("grey" | "rgb", base64 pixels): the renderer's grey ramp levels, or the RGB bytes as they are."""
+    images = np.asarray(images, np.uint8)
+    if images.ndim == 4:
+        return "rgb", base64.b64encode(np.ascontiguousarray(images).tobytes()).decode("ascii")
+    return "grey", base64.b64encode(PALETTE[grey_indices(images)][..., 0].tobytes()).decode("ascii")
+
+
+def _as_scale(scale) -> dict:
+    """Return a choose_scale dict; a bare (low, high) domain (the older call) is read as the scale it implies."""
+    if isinstance(scale, dict):
+        return scale
+    low, high = (float(end) for end in scale)
+    kind = "fixed" if (low, high) == (-1.0, 1.0) else "diverging" if low < 0 else "sequential"  # -1..1: tanh's
+    return {"kind": kind, "domain": [low, high], "basis": ""}
+
+
+def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], rankings: dict[str, list[int]] | None = None,
+                    *, workers: int = 2, budget_bytes: int = DATA_BUDGET_BYTES) -> dict:
+    """Write every layer's chunk scripts and explore.json into out_dir; return the manifest's "explore" entry."""
+    scales = {name: _as_scale(scale) for name, scale in scales.items()}
+    if rankings is None:  # the renderer's own order, when the caller has none at hand
+        from render.scales import channel_ranking
+
+        rankings = {name: channel_ranking(capture.activations[name]) for name in scales if name in capture.activations}
+    _check(capture, scales, rankings)
+    out_dir = Path(out_dir)
+    names = list(scales)
+    stems = file_stems(names)
+    levels = {name: quantise(capture.activations[name], level_scale(scales[name]["domain"])) for name in names}
+    groups = {name: channel_groups(rankings[name]) for name in names}
+    count = len(capture.steps)
+    stride, scripts = choose_stride(levels, groups, count, budget_bytes, workers)
+    indices = strided_indices(count, stride)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for (name, probe, group), text in scripts.items():
+        path = out_dir / CHUNK_NAME.format(layer=stems[name], probe=probe, group=group)
+        write_bytes_atomically(path, text)
+        files[name, probe, group] = {"path": path.name, "bytes": len(text)}
     layers = []
-    for name, domain in domains.items():
+    for name in names:
         _, probes, height, width, channels = levels[name].shape
-        scale = layer_scale(domain)
-        layers.append({"name": name, "channels": int(channels), "map_size": [int(height), int(width)],
-                       "scale": scale, "domain": [float(domain[0]), float(domain[1])],
-                       "fixed_table": fixed_table(scale, domain).tolist(),
-                       "contrast_extents": contrast_extents(levels[name]).tolist(),
-                       "files": [files[name, probe] for probe in range(probes)]})
-    probes = grey_indices(np.asarray(capture.probe_images, np.uint8))  # (N, 28, 28) palette indices (greys)
-    class_names = capture.meta.get("dataset", {}).get("class_names") or [str(i) for i in range(10)]
-    meta = {"format_version": FORMAT_VERSION, "steps": [int(step) for step in capture.steps],
+        scale = scales[name]
+        layers.append({
+            "name": name, "channels": int(channels), "map_size": [int(height), int(width)],
+            "scale": level_scale(scale["domain"]), "kind": scale["kind"],
+            "domain": [float(end) for end in scale["domain"]], "basis": scale.get("basis", ""),
+            "fixed_table": fixed_table(scale).tolist(),
+            "contrast_extents": contrast_extents(levels[name][indices]).tolist(),
+            "groups": [{"channels": channels_of, "files": [files[name, probe, group] for probe in range(probes)]}
+                       for group, channels_of in enumerate(groups[name])]})
+    images = np.asarray(capture.probe_images, np.uint8)
+    color, pixels = probe_pixels(images)
+    class_names = capture.meta.get("dataset", {}).get("class_names") or []
+    labels = [int(label) for label in capture.probe_labels]
+    steps = [int(step) for step in np.asarray(capture.steps)[indices]]
+    meta = {"format_version": FORMAT_VERSION, "stride": stride, "snapshots": count, "steps": steps,
+            "budget_bytes": budget_bytes, "group_size": GROUP_SIZE,
             "nan_level": NAN_LEVEL, "zero_level": ZERO_LEVEL, "half_range": HALF_RANGE,
             "center_index": CENTER_INDEX, "nan_index": NAN_INDEX, "table_size": DIVERGING_SIZE,
-            "palette": PALETTE[:NAN_INDEX + 1].tolist(), "probe_size": list(probes.shape[1:]),
-            "probe_labels": [int(label) for label in capture.probe_labels],
-            "probe_grey": base64.b64encode(PALETTE[probes][..., 0].tobytes()).decode("ascii"),
-            "probe_names": [str(class_names[int(label)]) for label in capture.probe_labels],
+            "palette": PALETTE[:NAN_INDEX + 1].tolist(), "probe_size": [int(s) for s in images.shape[1:3]],
+            "probe_color": color, "probe_pixels": pixels, "probe_labels": labels,
+            "probe_names": [str(class_names[label]) if 0 <= label < len(class_names) else str(label)
+                            for label in labels],
             "paper": [PAPER_LEVEL] * 3, "curves": _curves(capture), "layers": layers}
     text = json.dumps(meta, separators=(",", ":"), sort_keys=True) + "\n"
     write_bytes_atomically(out_dir / META_NAME, text.encode("ascii"))
-    return {"format_version": FORMAT_VERSION, "meta": {"path": META_NAME, "bytes": len(text)},
-            "chunks": [dict(files[job]) for job in jobs]}
+    chunks = [dict(files[job]) for job in scripts]
+    return {"format_version": FORMAT_VERSION, "stride": stride, "snapshots": count, "steps_shown": len(steps),
+            "budget_bytes": budget_bytes, "bytes": sum(chunk["bytes"] for chunk in chunks),
+            "meta": {"path": META_NAME, "bytes": len(text)}, "chunks": chunks}
 
 
 def _rounded(values) -> list:

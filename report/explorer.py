@@ -3,8 +3,10 @@
 `explorer_context(findings, explore_meta, plateau_end, data_base)` returns what the partials
 templates/partials/explorer*.html.j2 show (the words are the partials'); `explore_meta` is the explore.json
 render/page_data.py wrote (inlined into the page as JSON, so that nothing is fetched), `data_base` the folder
-its chunk paths are relative to ("assets/"). Row labels carry the analysis' kind of each channel
-(report/analysis.py), numbered from 1 as in the text; `paragraphs_with_links` links "channel N" to its row.
+its chunk paths are relative to ("assets/"); findings may be None (no analysis: plain row labels, no jumps
+but start and end). Row labels carry the analysis' kind of each channel (report/analysis.py), numbered
+from 1 as in the text; every channel has a row, those outside the layer's first (most active) group
+hidden until its view shows their group. `paragraphs_with_links` links "channel N" to its row.
 """
 
 from __future__ import annotations
@@ -44,22 +46,32 @@ def long_kind(channel: ChannelFindings) -> str:
     return "none of the named kinds"
 
 
-def row_labels(layer) -> list[dict]:
-    """Return one label per channel row: its id (link target), number, short kind and long kind."""
-    return [{"id": f"{layer.name}-ch{ch.channel + 1}", "number": ch.channel + 1, "kind": short_kind(ch),
-             "title": f"Channel {ch.channel + 1}: {long_kind(ch)}"} for ch in layer.channels]
+def row_labels(layer, groups: list[list[int]] | None = None) -> list[dict]:
+    """Return one label per channel row: its id (link target), channel, number, kinds, and hidden (not in group 0)."""
+    first = set(groups[0]) if groups else None
+    return [{"id": f"{layer.name}-ch{ch.channel + 1}", "channel": ch.channel, "number": ch.channel + 1,
+             "kind": short_kind(ch), "title": f"Channel {ch.channel + 1}: {long_kind(ch)}",
+             "hidden": first is not None and ch.channel not in first} for ch in layer.channels]
 
 
-def jump_points(findings: Findings) -> list[dict]:
+def plain_rows(name: str, groups: list[list[int]]) -> list[dict]:
+    """Return row labels without the analysis' kinds (a layer the analysis did not describe)."""
+    channels = sorted(channel for group in groups for channel in group)
+    return [{"id": f"{name}-ch{channel + 1}", "channel": channel, "number": channel + 1, "kind": "",
+             "title": f"Channel {channel + 1}", "hidden": channel not in groups[0]} for channel in channels]
+
+
+def jump_points(findings: Findings | None, steps: list[int]) -> list[dict]:
     """Return the steps worth a button, each {"kind", "step"}: start, plateau's end, every layer informative, end."""
-    points = [{"kind": "start", "step": int(findings.steps[0])}]
-    plateau = findings.run.get("plateau") or {}
-    if plateau.get("left_at_step"):
-        points.append({"kind": "plateau", "step": int(plateau["left_at_step"])})
-    informative = [layer.informative_step for layer in findings.layers]
-    if informative and None not in informative:
-        points.append({"kind": "informative", "step": int(max(informative))})
-    points.append({"kind": "end", "step": int(findings.last_step)})
+    points = [{"kind": "start", "step": int(steps[0])}]
+    if findings is not None:
+        plateau = findings.run.get("plateau") or {}
+        if plateau.get("left_at_step"):
+            points.append({"kind": "plateau", "step": int(plateau["left_at_step"])})
+        informative = [layer.informative_step for layer in findings.layers]
+        if informative and None not in informative:
+            points.append({"kind": "informative", "step": int(max(informative))})
+    points.append({"kind": "end", "step": int(steps[-1])})
     return points
 
 
@@ -69,24 +81,64 @@ def script_json(data: dict) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def group_options(layer: dict) -> list[dict]:
+    """Return a layer's channel groups as choices: {"index", "label"} ("ranked 17–32"; the first the most active)."""
+    options, first = [], 1
+    for index, group in enumerate(layer["groups"]):
+        last = first + len(group["channels"]) - 1
+        words = " (most active)" if index == 0 else " (least active)" if index == len(layer["groups"]) - 1 else ""
+        options.append({"index": index, "label": f"ranked {first}\u2013{last}{words}"})
+        first = last + 1
+    return options
+
+
+def layer_view_facts(layer: dict) -> dict:
+    """Return what a layer's view says about its channels: how many, how many shown first, the group choices."""
+    shown = len(layer["groups"][0]["channels"])
+    return {"channels": layer["channels"], "shown": shown, "all_shown": shown == layer["channels"],
+            "groups": group_options(layer)}
+
+
+def ordinal(number: int) -> str:
+    """Return 2nd, 3rd, 4th, 11th, 21st, ... for a whole number."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def explorer_context(findings, explore_meta: dict, plateau_end: int, data_base: str) -> dict:
     """Return the explorer's data: control, jump points, probes, compact blocks, curves, row labels, tables."""
-    findings = Findings.coerce(findings)
+    findings = Findings.coerce(findings) if findings is not None else None
     steps = explore_meta["steps"]
     last_step = int(steps[-1])
     initial = last_step  # the trained network; the jump buttons lead to where the change happens
+    stride = int(explore_meta.get("stride", 1))
+    layers = explore_meta["layers"]
+    groups = {layer["name"]: [group["channels"] for group in layer["groups"]] for layer in layers}
+    described = {layer.name: layer for layer in findings.layers} if findings is not None else {}
+    rows = {name: row_labels(described[name], groups[name]) if name in described else plain_rows(name, groups[name])
+            for name in groups}
+    fixed_tanh = all(layer["kind"] == "fixed" and layer["domain"] == [-1.0, 1.0] for layer in layers)
     return {
         "meta_json": script_json(explore_meta), "data_base": data_base,
         "slider_max": len(steps) - 1, "initial_index": steps.index(initial), "initial_step": initial,
-        "last_step": last_step,
-        "speeds": [{"value": s, "selected": s == DEFAULT_SPEED} for s in SPEEDS],
-        "jumps": jump_points(findings),
+        "last_step": last_step, "stride": stride, "stride_ordinal": ordinal(stride),
+        "snapshots": int(explore_meta.get("snapshots", len(steps))),
+        "shown_snapshots": len(steps),
+        # Play moves the same number of snapshots a second whatever the stride: the speeds are in steps.
+        "speeds": [{"value": s * stride, "selected": s == DEFAULT_SPEED} for s in SPEEDS],
+        "jumps": jump_points(findings, steps),
         "probes": [{"index": i, "number": i + 1, "name": name, "checked": i == 0}
                    for i, name in enumerate(explore_meta["probe_names"])],
         "probe_names": ", ".join(explore_meta["probe_names"]),
-        "compact": [{"name": layer["name"], "channels": layer["channels"]} for layer in explore_meta["layers"]],
+        "compact": [{"name": layer["name"], "channels": layer["channels"], "shown": len(layer["groups"][0]["channels"])}
+                    for layer in layers],
         "curves": curve_panels(explore_meta["curves"], last_step, plateau_end, initial),
-        "rows": {layer.name: row_labels(layer) for layer in findings.layers},
+        "rows": rows,
+        "views": {layer["name"]: layer_view_facts(layer) for layer in layers},
+        "scales": {"fixed_tanh": fixed_tanh, "any_signed": any(layer["domain"][0] < 0 for layer in layers),
+                   "any_unsigned": any(layer["domain"][0] >= 0 for layer in layers)},
+        "any_grouped": any(len(layer["groups"]) > 1 for layer in layers),
+        "group_size": int(explore_meta.get("group_size", 16)),
     }
 
 

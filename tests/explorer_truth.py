@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -56,6 +57,21 @@ def renderer_indices(values: np.ndarray, probe_images: np.ndarray, steps: list[i
             y, x = layout.cell_origin(c + 1, n)
             out[c, n] = frame[y + block // 2:y + BASE_CELL:block, x + block // 2:x + BASE_CELL:block]
     return out
+
+
+def read_chunk(path, steps: int) -> tuple[str, int, int, np.ndarray]:
+    """Return (layer, probe, group, (steps, values) levels) of a chunk script, decoded by its documented format."""
+    import json
+    import re
+    import zlib
+
+    text = Path(path).read_text("ascii")
+    match = re.fullmatch(r'\(window\.explorerChunks = window\.explorerChunks \|\| \[\]\)\.push\((\[.*\])\);\n', text,
+                         re.S)
+    assert match, f"{path} is not a chunk script"
+    layer, probe, group, payload = json.loads(match.group(1))
+    deltas = np.frombuffer(zlib.decompress(base64.b64decode(payload)), np.uint8)
+    return layer, probe, group, np.cumsum(deltas.reshape(steps, -1), axis=0) % 256  # undo the step deltas
 
 
 def decode_png(data_url: str) -> np.ndarray:

@@ -94,7 +94,7 @@ def test_every_view_loads_from_disk_over_http_and_from_a_subfolder(built, run, d
         assert severe == [], severe
         requested = [event["params"]["request"]["url"] for event in harness.page.network_events(driver)
                      if event["method"] == "Network.requestWillBeSent"]
-        chunks = {name for name in requested if re.search(r"/assets/explore-conv\d-\d+\.js$", name)}
+        chunks = {name for name in requested if re.search(r"/assets/explore-conv\d-\d+-0\.js$", name)}
         assert len(chunks) == len(run["names"]) * len(run["probes"])
         outside = [name for name in requested if not name.startswith(url.rsplit("/", 1)[0] + "/")]
         assert outside == [], outside

@@ -1,11 +1,11 @@
-// Explorer data: the page's inline explore.json, and each (layer, probe) chunk of 8-bit activation
-// levels, loaded on demand as a classic <script> (file:// allows those, not fetch()), inflated with
-// DecompressionStream and its step-delta coding undone. Format: render/page_data.py.
+// Explorer data: the page's inline explore.json, and each (layer, probe, channel group) chunk of 8-bit
+// activation levels, loaded on demand as a classic <script> (file:// allows those, not fetch()), inflated
+// with DecompressionStream and its step-delta coding undone. Format: render/page_data.py.
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
-  var chunks = {};   // "layer/probe" -> Uint8Array of (T, C, H, W) levels
-  var pending = {};  // "layer/probe" -> Promise
+  var chunks = {};   // "layer/probe/group" -> Uint8Array of (T, c, H, W) levels
+  var pending = {};  // "layer/probe/group" -> Promise
 
   function readMeta() {
     var element = document.getElementById("explorer-meta");
@@ -15,7 +15,12 @@
     meta.layerIndex = {};
     meta.layers.forEach(function (layer, index) {
       meta.layerIndex[layer.name] = index;
-      layer.frameSize = layer.channels * layer.map_size[0] * layer.map_size[1];
+      layer.mapArea = layer.map_size[0] * layer.map_size[1];
+      layer.groupOf = {};  // channel -> [group, its place within the group's chunk]
+      layer.groups.forEach(function (group, g) {
+        group.frameSize = group.channels.length * layer.mapArea;
+        group.channels.forEach(function (channel, slot) { layer.groupOf[channel] = [g, slot]; });
+      });
     });
     return meta;
   }
@@ -44,10 +49,10 @@
   }
 
   // Take the chunk a loaded script pushed onto window.explorerChunks (and drop its text).
-  function takeRegistered(name, probe) {
+  function takeRegistered(name, probe, group) {
     var queue = window.explorerChunks || [];
     for (var i = 0; i < queue.length; i++) {
-      if (queue[i][0] === name && queue[i][1] === probe) { return queue.splice(i, 1)[0][2]; }
+      if (queue[i][0] === name && queue[i][1] === probe && queue[i][2] === group) { return queue.splice(i, 1)[0][3]; }
     }
     return null;
   }
@@ -63,27 +68,28 @@
     });
   }
 
-  function key(layer, probe) { return layer + "/" + probe; }
+  function key(layer, probe, group) { return layer + "/" + probe + "/" + group; }
 
-  // Return the (T, C, H, W) levels of a loaded chunk, or null while it is not loaded.
-  function chunk(layerIndex, probe) { return chunks[key(layerIndex, probe)] || null; }
+  // Return the (T, c, H, W) levels of a loaded chunk, or null while it is not loaded.
+  function chunk(layerIndex, probe, group) { return chunks[key(layerIndex, probe, group)] || null; }
 
   // Load a chunk unless it is loaded or on its way; resolve with its levels.
-  function need(layerIndex, probe) {
-    var id = key(layerIndex, probe);
+  function need(layerIndex, probe, group) {
+    var id = key(layerIndex, probe, group);
     if (chunks[id]) { return Promise.resolve(chunks[id]); }
     if (pending[id]) { return pending[id]; }
-    var meta = X.meta, layer = meta.layers[layerIndex];
-    pending[id] = loadScript(meta.base + layer.files[probe].path).then(function () {
-      var text = takeRegistered(layer.name, probe);
-      if (text === null) { throw new Error(layer.files[probe].path + " registered no data"); }
+    var meta = X.meta, layer = meta.layers[layerIndex], entry = layer.groups[group];
+    var file = entry.files[probe].path;
+    pending[id] = loadScript(meta.base + file).then(function () {
+      var text = takeRegistered(layer.name, probe, group);
+      if (text === null) { throw new Error(file + " registered no data"); }
       return inflate(fromBase64(text));
     }).then(function (levels) {
-      var expected = meta.steps.length * layer.frameSize;
+      var expected = meta.steps.length * entry.frameSize;
       if (levels.length !== expected) {
-        throw new Error(layer.name + " probe " + probe + ": " + levels.length + " levels, expected " + expected);
+        throw new Error(file + ": " + levels.length + " levels, expected " + expected);
       }
-      chunks[id] = undoDeltas(levels, layer.frameSize);
+      chunks[id] = undoDeltas(levels, entry.frameSize);
       delete pending[id];
       return chunks[id];
     }, function (error) { delete pending[id]; throw error; });

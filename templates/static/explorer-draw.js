@@ -1,6 +1,7 @@
 // Explorer drawing: levels -> the renderer's palette colours (render/palette.py, shipped in explore.json),
-// one small source canvas per (layer, probe) at one pixel per activation, and grids of cells copied from
-// it with nearest-neighbour scaling at the device's pixel ratio (a whole number of device pixels each).
+// one small source canvas per (layer, probe, channel group) at one pixel per activation, and grids of cells
+// copied from it with nearest-neighbour scaling at the device's pixel ratio (a whole number of device
+// pixels per activation). Maps may be any size, square or not; probe images grey or RGB.
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
@@ -50,15 +51,16 @@
   }
 
   var sources = {};
-  // Return the source canvas of (layer, probe) filled for snapshot t and mode, or null without data.
-  function activationSource(layerIndex, probe, t, mode) {
-    var levels = X.data.chunk(layerIndex, probe);
+  // Return the source canvas of (layer, probe, group) filled for snapshot t and mode, or null without data.
+  function activationSource(layerIndex, probe, group, t, mode) {
+    var levels = X.data.chunk(layerIndex, probe, group);
     if (!levels) { return null; }
-    var layer = meta.layers[layerIndex], id = layerIndex + "/" + probe;
-    var source = sources[id] || (sources[id] = new Source(layer.map_size[1], layer.channels * layer.map_size[0]));
+    var layer = meta.layers[layerIndex], entry = layer.groups[group], id = layerIndex + "/" + probe + "/" + group;
+    var source = sources[id] ||
+      (sources[id] = new Source(layer.map_size[1], entry.channels.length * layer.map_size[0]));
     var state = t + ":" + mode;
     if (source.state !== state) {
-      var lut = table(layerIndex, t, mode), pixels = source.pixels, size = layer.frameSize;
+      var lut = table(layerIndex, t, mode), pixels = source.pixels, size = entry.frameSize;
       for (var i = 0, offset = t * size; i < size; i++) { pixels[i] = lut[levels[offset + i]]; }
       source.context.putImageData(source.image, 0, 0);
       source.state = state;
@@ -66,21 +68,24 @@
     return source;
   }
 
+  // The probe images, one above the other: grey levels (the renderer's ramp) or RGB bytes as recorded.
   var probeSource = null;
   function probeImages() {
     if (probeSource) { return probeSource; }
-    var side = meta.probe_size, grey = atob(meta.probe_grey), count = meta.probe_labels.length;
-    probeSource = new Source(side[1], count * side[0]);
-    for (var i = 0; i < grey.length; i++) {
-      var level = grey.charCodeAt(i);
-      probeSource.pixels[i] = packed([level, level, level]);
+    var size = meta.probe_size, bytes = atob(meta.probe_pixels), count = meta.probe_labels.length;
+    var rgb = meta.probe_color === "rgb", pixels = count * size[0] * size[1];
+    probeSource = new Source(size[1], count * size[0]);
+    for (var i = 0; i < pixels; i++) {
+      probeSource.pixels[i] = rgb ? packed([bytes.charCodeAt(3 * i), bytes.charCodeAt(3 * i + 1),
+        bytes.charCodeAt(3 * i + 2)]) : packed([bytes.charCodeAt(i), bytes.charCodeAt(i), bytes.charCodeAt(i)]);
     }
     probeSource.context.putImageData(probeSource.image, 0, 0);
     return probeSource;
   }
 
   // A grid of cells on one canvas. spec: {layer (index, or -1 for the probe images), cells: [{channel,
-  // probe, row, col}], rows, cols}; cell sides are a whole number of device pixels per activation.
+  // group, slot (the channel's place in its group's chunk), probe, row, col}], rows, cols, match (a grid
+  // whose columns this one lines up with)}. A cell is a map at a whole number of device pixels per value.
   function Grid(canvas, spec) {
     this.canvas = canvas;
     this.spec = spec;
@@ -90,28 +95,46 @@
     this.live = false;  // no pixels until its view comes near the screen
   }
 
-  // Every map side divides `unit` (28 for 28, 14 and 7), so cells of a multiple of it are the same size
-  // in every layer, as in the renderer's frames; cells smaller than that take whole pixels per value.
+  // Cells are sized by their map's longer side. Where every such side divides `unit` (28 for 28, 14
+  // and 7), cells of a multiple of it are the same size in every layer, as in the renderer's frames;
+  // otherwise (or for cells smaller than that) each map takes whole pixels per value on its own.
   function gcd(a, b) { return b ? gcd(b, a % b) : a; }
-  var unit = meta.layers.reduce(function (u, layer) { return u * layer.map_size[1] / gcd(u, layer.map_size[1]); },
-    meta.probe_size[1]);
+  function longer(map) { return Math.max(map[0], map[1]); }
+  var unit = meta.layers.reduce(function (u, layer) {
+    var side = longer(layer.map_size);
+    return u * side / gcd(u, side);
+  }, longer(meta.probe_size));
 
-  // Size the canvas for cells of about `cellCss` CSS pixels; return the CSS pitch between cells.
+  // Size the canvas for cells of about `cellCss` CSS pixels; return the CSS pitch between rows.
   Grid.prototype.layout = function (cellCss, gutterCss) {
-    var ratio = window.devicePixelRatio || 1, spec = this.spec, map = this.map;
-    var units = Math.floor(cellCss * ratio / unit);
-    this.cellDevice = units >= 1 ? units * unit : Math.max(1, Math.floor(cellCss * ratio / map[1])) * map[1];
-    if (spec.match) { this.cellDevice = spec.match.cellDevice; }
+    var ratio = window.devicePixelRatio || 1, spec = this.spec, map = this.map, side = longer(map);
+    if (spec.match) {  // the probe row over a layer grid: the same columns, the image centred in each
+      this.cellWidth = spec.match.cellWidth;
+      var fit = this.cellWidth / map[1];
+      this.block = fit >= 1 ? Math.floor(fit) : fit;  // whole pixels per value where the cell allows
+    } else {
+      var units = Math.floor(cellCss * ratio / unit);
+      var longSide = units >= 1 ? units * unit : Math.max(1, Math.floor(cellCss * ratio / side)) * side;
+      this.block = longSide / side;
+      this.cellWidth = this.block * map[1];
+    }
+    this.imageWidth = this.block * map[1];
+    this.cellHeight = Math.round(this.block * map[0]);
+    this.inset = Math.floor((this.cellWidth - this.imageWidth) / 2);
     this.gutterDevice = Math.max(1, Math.round((gutterCss || 2) * ratio));
-    this.pitchDevice = this.cellDevice + this.gutterDevice;
-    var width = this.gutterDevice + spec.cols * this.pitchDevice;
-    var height = this.gutterDevice + spec.rows * this.pitchDevice;
+    this.colPitch = this.cellWidth + this.gutterDevice;
+    this.rowPitch = this.cellHeight + this.gutterDevice;
+    var width = this.gutterDevice + spec.cols * this.colPitch;
+    var height = this.gutterDevice + spec.rows * this.rowPitch;
     this.canvas.style.width = width / ratio + "px";
     this.canvas.style.height = height / ratio + "px";
-    this.canvas.setAttribute("data-cell-device", String(this.cellDevice));
+    this.canvas.setAttribute("data-cell-device", String(this.cellWidth));
+    this.canvas.setAttribute("data-cell-height-device", String(this.cellHeight));
+    this.canvas.setAttribute("data-block-device", String(this.block));
+    this.canvas.setAttribute("data-inset-device", String(this.inset));
     this.canvas.setAttribute("data-gutter-device", String(this.gutterDevice));
     this.drawn = null;
-    if (!this.live) { return this.pitchDevice / ratio; }
+    if (!this.live) { return this.rowPitch / ratio; }
     if (this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas.width = width;
       this.canvas.height = height;
@@ -120,7 +143,7 @@
     this.context.fillStyle = "rgb(" + paper[0] + "," + paper[1] + "," + paper[2] + ")";
     this.context.fillRect(0, 0, width, height);
     this.context.imageSmoothingEnabled = false;
-    return this.pitchDevice / ratio;
+    return this.rowPitch / ratio;
   };
 
   // Give the canvas's pixels back while it is far off screen (its CSS size stays); layout() restores them.
@@ -133,7 +156,7 @@
 
   // Return the (x, y) device pixel of a cell's top-left corner.
   Grid.prototype.origin = function (cell) {
-    return [this.gutterDevice + cell.col * this.pitchDevice, this.gutterDevice + cell.row * this.pitchDevice];
+    return [this.gutterDevice + cell.col * this.colPitch, this.gutterDevice + cell.row * this.rowPitch];
   };
 
   // Draw snapshot t; return true when every cell had its data.
@@ -141,18 +164,19 @@
     var spec = this.spec, state = t + ":" + mode, complete = true;
     if (!this.live) { return false; }
     if (this.drawn === state) { return true; }
-    var map = this.map, side = this.cellDevice, context = this.context;
+    var map = this.map, context = this.context;
     for (var i = 0; i < spec.cells.length; i++) {
       var cell = spec.cells[i], at = this.origin(cell), source, sy;
       if (spec.layer < 0) {
         source = probeImages();
         sy = cell.probe * map[0];
       } else {
-        source = activationSource(spec.layer, cell.probe, t, mode);
-        sy = cell.channel * map[0];
+        source = activationSource(spec.layer, cell.probe, cell.group, t, mode);
+        sy = cell.slot * map[0];
       }
       if (!source) { complete = false; continue; }
-      context.drawImage(source.canvas, 0, sy, map[1], map[0], at[0], at[1], side, side);
+      context.drawImage(source.canvas, 0, sy, map[1], map[0], at[0] + this.inset, at[1], this.imageWidth,
+        this.cellHeight);
     }
     this.drawn = complete ? state : null;
     return complete;
@@ -163,22 +187,20 @@
     var box = this.canvas.getBoundingClientRect();
     var x = (clientX - box.left) * this.canvas.width / box.width - this.gutterDevice;
     var y = (clientY - box.top) * this.canvas.height / box.height - this.gutterDevice;
-    var col = Math.floor(x / this.pitchDevice), row = Math.floor(y / this.pitchDevice);
-    var inX = x - col * this.pitchDevice, inY = y - row * this.pitchDevice;
-    if (x < 0 || y < 0 || inX >= this.cellDevice || inY >= this.cellDevice) { return null; }
+    var col = Math.floor(x / this.colPitch), row = Math.floor(y / this.rowPitch);
+    var inX = x - col * this.colPitch - this.inset, inY = y - row * this.rowPitch;
+    if (x < 0 || y < 0 || inX < 0 || inX >= this.imageWidth || inY >= this.cellHeight) { return null; }
     var cell = this.spec.cells.filter(function (c) { return c.row === row && c.col === col; })[0];
     if (!cell) { return null; }
-    var block = this.cellDevice / this.map[1];
-    return {cell: cell, x: Math.floor(inX / block), y: Math.floor(inY / block)};
+    return {cell: cell, x: Math.floor(inX / this.block), y: Math.floor(inY / this.block)};
   };
 
   // Return the level at snapshot t of a hit (from Grid.hit), or null without data.
   function levelAt(layerIndex, hit, t) {
-    var levels = X.data.chunk(layerIndex, hit.cell.probe);
+    var cell = hit.cell, levels = X.data.chunk(layerIndex, cell.probe, cell.group);
     if (!levels) { return null; }
-    var map = meta.layers[layerIndex].map_size;
-    var index = t * meta.layers[layerIndex].frameSize + (hit.cell.channel * map[0] + hit.y) * map[1] + hit.x;
-    return levels[index];
+    var layer = meta.layers[layerIndex], map = layer.map_size;
+    return levels[t * layer.groups[cell.group].frameSize + (cell.slot * map[0] + hit.y) * map[1] + hit.x];
   }
 
   X.draw = {Grid: Grid, table: table, value: value, levelAt: levelAt, palette: palette};

@@ -1,20 +1,25 @@
 // Explorer views: each layer section's grid (channels x probes, the probe row above it) and the compact
 // all-layers view of one probe. They are sized to whole device pixels per activation, load their data
 // when they come near the screen, and redraw (once per frame at most) when the step or the scale changes.
+// A layer with more channels than a group shows one group at a time (the most active first), chosen with
+// the view's own control; a link to a channel of another group switches to that group.
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
-  if (!X.meta || !X.draw || !X.control) { return; }
+  if (!X.meta || !X.draw || !X.control || !X.legend) { return; }
   var meta = X.meta, Grid = X.draw.Grid;
   var views = [];
   var MAX_CELL = 64, GUTTER = 2;
 
-  function cellsOf(channels, probes, columns, transpose) {
+  // Return the cells of one channel group: channels in rows, probes in columns (or, transposed, the
+  // group's channels in reading order over `columns` columns for one probe).
+  function cellsOf(layerIndex, group, probes, columns, transpose) {
     var cells = [];
-    channels.forEach(function (channel, c) {
+    meta.layers[layerIndex].groups[group].channels.forEach(function (channel, c) {
       probes.forEach(function (probe, p) {
-        cells.push(transpose ? {channel: channel, probe: probe, row: Math.floor(c / columns), col: c % columns}
-          : {channel: channel, probe: probe, row: c, col: p});
+        var cell = {channel: channel, group: group, slot: c, probe: probe, row: c, col: p};
+        if (transpose) { cell.row = Math.floor(c / columns); cell.col = c % columns; }
+        cells.push(cell);
       });
     });
     return cells;
@@ -22,16 +27,44 @@
 
   function range(count) { return Array.from({length: count}, function (_, i) { return i; }); }
 
-  // A layer section's view: every channel (rows) of every probe (columns), the probe images on top.
+  // Return "17–32" style words for a group's ranks.
+  function ranks(layer, group) {
+    var size = meta.group_size, first = group * size + 1;
+    return first + "–" + Math.min(layer.channels, first + size - 1);
+  }
+
+  // A layer section's view: one channel group (rows) of every probe (columns), the probe images on top.
   function layerView(figure) {
     var layerIndex = meta.layerIndex[figure.getAttribute("data-explorer-layer")];
     if (layerIndex === undefined) { return null; }
     var layer = meta.layers[layerIndex], probes = range(meta.probe_labels.length);
-    var grid = new Grid(figure.querySelector(".xl-grid"), {layer: layerIndex, rows: layer.channels,
-      cols: probes.length, cells: cellsOf(range(layer.channels), probes, 0, false)});
+    var grid = new Grid(figure.querySelector(".xl-grid"), {layer: layerIndex, rows: 0, cols: probes.length,
+      cells: []});
     var head = new Grid(figure.querySelector(".xl-probes"), {layer: -1, rows: 1, cols: probes.length,
-      cells: probes.map(function (p) { return {channel: 0, probe: p, row: 0, col: p}; }), match: grid});
-    return {element: figure, layers: [layerIndex], grids: [grid, head], probes: function () { return probes; },
+      cells: probes.map(function (p) { return {channel: 0, group: 0, slot: 0, probe: p, row: 0, col: p}; }),
+      match: grid});
+    var picker = figure.querySelector("[data-explorer-group]");
+    var view = {element: figure, layers: [layerIndex], grids: [grid, head], probes: function () { return probes; },
+      groups: function () { return [view.group]; }, group: -1,
+      show: function (group) {  // rows, cells and words of one channel group
+        if (group === view.group) { return; }
+        view.group = group;
+        var channels = layer.groups[group].channels;
+        grid.spec.rows = channels.length;
+        grid.spec.cells = cellsOf(layerIndex, group, probes, 0, false);
+        figure.querySelectorAll(".xl-rows li[data-channel]").forEach(function (row) {
+          row.hidden = channels.indexOf(+row.getAttribute("data-channel")) < 0;
+        });
+        if (picker) { picker.value = String(group); }
+        var showing = figure.querySelector("[data-explorer-showing]");
+        if (showing) {
+          showing.textContent = group === 0 ? "Showing the " + channels.length + " most active of " + layer.channels +
+            " channels (mean |value| at the last step)." : "Showing the channels ranked " + ranks(layer, group) +
+            " by activity of " + layer.channels + " (mean |value| at the last step).";
+        }
+        if (view.near) { view.layout(); load(view); }
+        requestDraw();
+      },
       layout: function () {
         var body = figure.querySelector(".xl-body"), labels = figure.querySelector(".xl-rows");
         var room = body.clientWidth - labels.offsetWidth - 1;
@@ -41,6 +74,20 @@
         figure.style.setProperty("--x-pitch", pitch + "px");
         figure.style.setProperty("--x-grid-width", grid.canvas.style.width);
       }};
+    view.show(0);
+    if (picker) { picker.addEventListener("change", function () { view.show(+picker.value); }); }
+    return view;
+  }
+
+  // Show the row a "#layer-chN" fragment names: switch its view to the row's group, then bring it in sight.
+  function revealRow() {
+    var row = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    var figure = row && row.hasAttribute("data-channel") ? row.closest("[data-explorer-layer]") : null;
+    var view = figure ? viewOf(figure) : null;
+    if (!view || !row.hidden) { return; }
+    var layer = meta.layers[view.layers[0]];
+    view.show(layer.groupOf[+row.getAttribute("data-channel")][0]);
+    row.scrollIntoView({block: "center"});
   }
 
   function selectedProbe(root) {
@@ -55,14 +102,14 @@
       cells: [{channel: 0, probe: probe, row: 0, col: 0}]});
     root.querySelectorAll("[data-explorer-compact-layer]").forEach(function (canvas) {
       var layerIndex = meta.layerIndex[canvas.getAttribute("data-explorer-compact-layer")];
-      var channels = meta.layers[layerIndex].channels;
+      var channels = meta.layers[layerIndex].groups[0].channels.length;  // the most active group
       var columns = channels <= 4 ? 2 : 4;
       grids.push(new Grid(canvas, {layer: layerIndex, rows: Math.ceil(channels / columns), cols: columns,
-        cells: cellsOf(range(channels), [probe], columns, true)}));
+        cells: cellsOf(layerIndex, 0, [probe], columns, true)}));
     });
     var view = {element: root, grids: [input].concat(grids),
       layers: grids.map(function (grid) { return grid.spec.layer; }),
-      probes: function () { return [probe]; },
+      probes: function () { return [probe]; }, groups: function () { return [0]; },
       layout: function () {
         var cell = root.clientWidth >= 640 ? 56 : 30;
         input.layout(2 * cell + GUTTER, GUTTER);
@@ -84,7 +131,9 @@
   function load(view) {
     var wanted = [];
     view.layers.forEach(function (layerIndex) {
-      view.probes().forEach(function (probe) { wanted.push(X.data.need(layerIndex, probe)); });
+      view.probes().forEach(function (probe) {
+        view.groups().forEach(function (group) { wanted.push(X.data.need(layerIndex, probe, group)); });
+      });
     });
     setStatus(view, "Loading the activations\u2026");
     Promise.all(wanted).then(function () { setStatus(view, ""); requestDraw(); }, function (error) {
@@ -96,51 +145,6 @@
   function setStatus(view, text) {
     var status = view.element.querySelector("[data-explorer-status]");
     if (status) { status.textContent = text; status.hidden = !text; }
-  }
-
-  function extent(layerIndex, t, mode) {
-    var layer = meta.layers[layerIndex];
-    return mode === "contrast" ? layer.contrast_extents[t] * layer.scale / meta.half_range : layer.scale;
-  }
-
-  function legendText(layerIndex, t, mode) {
-    var scale = meta.layers[layerIndex].scale;
-    if (mode !== "contrast") {
-      return "Fixed scale: \u2212" + scale + " red, 0 white, +" + scale + " blue, at every step.";
-    }
-    return "Contrast scale: full colour at \u00b1" + extent(layerIndex, t, mode).toPrecision(2) +
-      ", this layer's largest |value| at step " + meta.steps[t] + "; 0 is still white.";
-  }
-
-  function setText(element, text) {
-    if (element.textContent !== text) { element.textContent = text; }
-  }
-
-  // Write every legend on the page for snapshot t (only those whose words change are touched).
-  function writeLegends(t, mode) {
-    document.querySelectorAll("[data-explorer-legend]").forEach(function (element) {
-      setText(element, legendText(meta.layerIndex[element.getAttribute("data-explorer-legend")], t, mode));
-    });
-    document.querySelectorAll("[data-explorer-scale]").forEach(function (element) {
-      var index = meta.layerIndex[element.getAttribute("data-explorer-scale")];
-      setText(element, "\u00b1" + extent(index, t, mode).toPrecision(2));
-    });
-    document.querySelectorAll("[data-explorer-scale-name]").forEach(function (element) {
-      setText(element, mode === "contrast"
-        ? "Contrast per layer: each layer stretched to its largest |value| at this step (under each block); 0 white."
-        : "Fixed scale: \u22121 red, 0 white, +1 blue, the same for every layer and step.");
-    });
-  }
-
-  function drawColorbar() {
-    document.querySelectorAll("[data-explorer-colorbar]").forEach(function (canvas) {
-      var size = meta.table_size, context = canvas.getContext("2d");
-      canvas.width = size;
-      canvas.height = 1;
-      var image = context.createImageData(size, 1), pixels = new Uint32Array(image.data.buffer);
-      for (var i = 0; i < size; i++) { pixels[i] = X.draw.palette[i]; }
-      context.putImageData(image, 0, 0);
-    });
   }
 
   var scheduled = false, idle = null;
@@ -164,7 +168,7 @@
   function drawOnScreen() {
     scheduled = false;
     var result = drawViews(views.filter(function (view) { return view.near && view.onScreen; }));
-    writeLegends(X.control.state.index, X.control.state.mode);
+    X.legend.write(X.control.state.index, X.control.state.mode);
     if (X.stats.flush) {  // make the canvases rasterise now, so that the time below includes it
       result.drawn.forEach(function (grid) { grid.context.getImageData(0, 0, 1, 1); });
     }
@@ -224,7 +228,7 @@
       if (view) { views.push(view); }
     });
     document.querySelectorAll("[data-explorer-compact]").forEach(function (root) { views.push(compactView(root)); });
-    drawColorbar();
+    X.legend.colorbar();
     layoutAll();
     var width = window.innerWidth, ratio = window.devicePixelRatio;
     window.addEventListener("resize", function () {
@@ -238,6 +242,8 @@
     var initial = document.querySelector("[data-explorer-initial]");
     X.control.start(initial ? +initial.getAttribute("data-explorer-initial") : meta.steps[meta.steps.length - 1]);
     observe();
+    revealRow();
+    window.addEventListener("hashchange", revealRow);
     if (X.tooltip) { X.tooltip.bind(views); }
     document.documentElement.setAttribute("data-explorer", "ready");
   }
