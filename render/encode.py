@@ -31,25 +31,54 @@ VP9_CRF = 34
 ENCODER_THREADS = 2
 
 
+def _ycbcr(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return BT.709 limited-range (Y, Cb, Cr) float planes of (..., 3) uint8 RGB."""
+    rgb = rgb.astype(np.float64) / 255  # (..., 3)
+    y = rgb @ np.array([0.2126, 0.7152, 0.0722])
+    cb = (rgb[..., 2] - y) / 1.8556
+    cr = (rgb[..., 0] - y) / 1.5748
+    return 16 + 219 * y, 128 + 224 * cb, 128 + 224 * cr
+
+
+def _to_uint8(plane: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(plane), 0, 255).astype(np.uint8)
+
+
 def _yuv_tables(palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return BT.709 limited-range (Y, Cb, Cr) uint8 look-up tables of a (256, 3) palette."""
-    rgb = palette.astype(np.float64) / 255  # (256, 3)
-    y = rgb @ np.array([0.2126, 0.7152, 0.0722])
-    cb = (rgb[:, 2] - y) / 1.8556
-    cr = (rgb[:, 0] - y) / 1.5748
-    tables = (16 + 219 * y, 128 + 224 * cb, 128 + 224 * cr)
-    return tuple(np.clip(np.rint(t), 0, 255).astype(np.uint8) for t in tables)
+    return tuple(_to_uint8(t) for t in _ycbcr(palette))
 
 
 _Y, _CB, _CR = _yuv_tables(PALETTE)
 
 
-def to_yuv420p(frame: np.ndarray) -> bytes:
-    """Return the yuv420p bytes (Y plane, then Cb, then Cr) of an even-sized palette-index frame."""
+def overlay_planes(overlay: tuple[int, int, np.ndarray]) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (y, x, Y, Cb, Cr) of an RGB overlay at an even (y, x): chroma is the mean of each 2x2 square."""
+    y0, x0, rgb = overlay
+    h, w = rgb.shape[:2]
+    if y0 % 2 or x0 % 2 or h % 2 or w % 2:
+        raise ValueError(f"an RGB overlay must start on even pixels with even sides, got {(y0, x0, h, w)}")
+    luma, cb, cr = _ycbcr(rgb)
+    cb, cr = (plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)) for plane in (cb, cr))  # (h/2, w/2)
+    return y0, x0, _to_uint8(luma), _to_uint8(cb), _to_uint8(cr)
+
+
+def to_yuv420p(frame: np.ndarray, overlay: tuple | None = None) -> bytes:
+    """Return the yuv420p bytes (Y plane, then Cb, then Cr) of an even-sized palette-index frame.
+
+    overlay: `overlay_planes(...)` of RGB pixels pasted over the frame (an RGB probe row).
+    """
     if frame.shape[0] % 2 or frame.shape[1] % 2:
         raise ValueError(f"yuv420p needs even frame sizes, got {frame.shape[1]}x{frame.shape[0]}; pad the frame")
     corners = frame[::2, ::2]  # (H/2, W/2)
-    return b"".join((np.take(_Y, frame).tobytes(), np.take(_CB, corners).tobytes(), np.take(_CR, corners).tobytes()))
+    planes = [np.take(_Y, frame), np.take(_CB, corners), np.take(_CR, corners)]
+    if overlay is not None:
+        y0, x0, luma, cb, cr = overlay
+        h, w = luma.shape
+        planes[0][y0:y0 + h, x0:x0 + w] = luma
+        for plane, part in zip(planes[1:], (cb, cr)):
+            plane[y0 // 2:y0 // 2 + h // 2, x0 // 2:x0 // 2 + w // 2] = part
+    return b"".join(plane.tobytes() for plane in planes)
 
 
 _CODECS = {
@@ -66,7 +95,9 @@ class VideoWriter:
     """Stream palette-index frames into an MP4 (codec "h264") or WebM (codec "vp9") file."""
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, *, fps: float = 10, codec: str = "h264",
-                 crf: int | None = None, preset: str | int | None = None, threads: int = ENCODER_THREADS):
+                 crf: int | None = None, preset: str | int | None = None, threads: int = ENCODER_THREADS,
+                 overlay: tuple[int, int, np.ndarray] | None = None):
+        """Start ffmpeg; `overlay` (y, x, RGB pixels) is pasted over every frame (an RGB probe row)."""
         import imageio_ffmpeg
 
         if codec not in _CODECS:
@@ -77,6 +108,7 @@ class VideoWriter:
         crf = (H264_CRF if codec == "h264" else VP9_CRF) if crf is None else crf
         preset = (H264_PRESET if codec == "h264" else 8) if preset is None else preset
         self.path, self.size, self.frames = Path(path), (width, height), 0
+        self._overlay = None if overlay is None else overlay_planes(overlay)
         self._partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
         self.settings = {"codec": codec, "encoder": encoder, "crf": crf, "preset": preset, "fps": fps}
         output = options(crf, preset, threads) + [
@@ -91,7 +123,7 @@ class VideoWriter:
         """Append one (H, W) uint8 palette-index frame."""
         if frame.shape != (self.size[1], self.size[0]):
             raise ValueError(f"frame is {frame.shape[1]}x{frame.shape[0]}, the video {self.size[0]}x{self.size[1]}")
-        self._sink.send(to_yuv420p(frame))
+        self._sink.send(to_yuv420p(frame, self._overlay))
         self.frames += 1
 
     def close(self, keep: bool = True) -> None:
@@ -172,6 +204,15 @@ class GifWriter:
         return self._out.getvalue() + b";"
 
 
-def write_png(frame: np.ndarray, path: str | os.PathLike, palette: np.ndarray = PALETTE) -> int:
-    """Write a palette-index frame as a palette PNG (exact colours, no timestamp, atomically); return its bytes."""
-    return write_image(frame, path, palette=palette)
+def write_png(frame: np.ndarray, path: str | os.PathLike, palette: np.ndarray = PALETTE,
+              overlay: tuple[int, int, np.ndarray] | None = None) -> int:
+    """Write a palette-index frame as a palette PNG (exact colours, no timestamp, atomically); return its bytes.
+
+    With an `overlay` (y, x, RGB pixels) the PNG is RGB: the frame's colours with the overlay pasted in.
+    """
+    if overlay is None:
+        return write_image(frame, path, palette=palette)
+    y0, x0, rgb = overlay
+    pixels = np.asarray(palette, np.uint8)[frame]  # (H, W, 3)
+    pixels[y0:y0 + rgb.shape[0], x0:x0 + rgb.shape[1]] = rgb
+    return write_image(pixels, path)

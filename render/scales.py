@@ -7,7 +7,8 @@
 Three kinds of scale, fixed for the whole run (one animation never rescales):
     fixed        the activation's own range: tanh/softsign [-1, 1] (diverging), sigmoid [0, 1] (sequential),
                  used when no finite value falls outside it
-    sequential   no negative values (ReLU, softplus, ...): 0 .. the robust maximum
+    sequential   no negative values (ReLU, softplus, ...), or GELU/SiLU/Mish (their small dip below 0 drawn
+                 white): 0 .. the robust maximum
     diverging    signed and unbounded (linear, GELU, ...): ± the robust maximum of |value|
 The robust maximum is the ROBUST_QUANTILE quantile of the finite |values| over every step, probe, position and
 channel; values beyond it are drawn at the end of the scale and counted in "clipped_values".
@@ -26,6 +27,9 @@ MAX_SHOWN_CHANNELS = 16
 STEPS_PER_CHUNK = 16  # steps counted at once: bounded memory whatever the run's length
 _BOUNDED_DIVERGING = frozenset({"tanh", "softsign", "hard_tanh"})
 _BOUNDED_SEQUENTIAL = frozenset({"sigmoid", "hard_sigmoid"})
+# Unbounded above, with a small negative dip (GELU's minimum is about -0.17, SiLU's -0.28, Mish's -0.31):
+# sequential like ReLU, the dip drawn white and counted in "negative_values".
+_NEARLY_NONNEGATIVE = frozenset({"gelu", "silu", "swish", "mish"})
 _SIGN = np.uint16(0x8000)
 _INF_BITS = 0x7C00  # float16 +inf; larger patterns are NaN
 
@@ -80,14 +84,17 @@ def choose_scale(values, activation: str | None = None, quantile: float = ROBUST
         kind, domain, basis = "fixed", [0.0, 1.0], f"{name}'s range, 0 .. 1"
         clipped = 0
     else:
-        if robust <= 0:  # all zeros (or a quantile that lands on 0): fall back to the maximum, else 1
-            robust = largest if largest > 0 else 1.0
-            beyond = 0
-        kind = "diverging" if negatives else "sequential"
-        domain = [-robust, robust] if negatives else [0.0, robust]
         percent = f"{100 * quantile:g}"
-        basis = (f"the {percent}th percentile of |value| over every step and probe" if negatives
-                 else f"the {percent}th percentile of the values over every step and probe")
+        values_word = "|values|" if negatives else "values"
+        basis = f"the {percent}th percentile of the run's {values_word}"
+        if robust <= 0:  # a quantile that lands on 0 (mostly zeros): the largest value, else a unit scale
+            one = "|value|" if negatives else "value"
+            basis = (f"the run's largest {one} (its {percent}th percentile is 0)" if largest > 0
+                     else "a unit scale: every value of the run is 0")
+            robust, beyond = (largest if largest > 0 else 1.0), 0
+        signed = negatives and name not in _NEARLY_NONNEGATIVE
+        kind = "diverging" if signed else "sequential"
+        domain = [-robust, robust] if signed else [0.0, robust]
         clipped = beyond
     return {"kind": kind, "domain": domain, "basis": basis, "quantile": quantile if kind != "fixed" else None,
             "largest_magnitude": largest, "negative_values": negatives,

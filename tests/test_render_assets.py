@@ -56,19 +56,23 @@ def test_the_same_capture_gives_the_same_bytes(capture, rendered, tmp_path):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
 
 
-def test_an_unbounded_layer_gets_a_symmetric_domain_and_says_so(capture, tmp_path):
+def test_a_layer_beyond_its_activations_range_gets_a_diverging_scale_and_says_so(capture, tmp_path):
     activations = dict(capture.activations)
     activations["conv6"] = (capture.activations["conv6"].astype(np.float32) * 3).astype(np.float16)
     activations["conv6"][1, 0, 0, 0, 0] = np.nan
     wider = dataclasses.replace(capture, activations=activations)
-    manifest = render_capture(wider, tmp_path, layers=["conv5", "conv6"], bounded_layers=["conv5"],
-                              progress=False)
+    manifest = render_capture(wider, tmp_path, layers=["conv5", "conv6"], progress=False)  # both "tanh" in the meta
     conv5, conv6 = manifest["layers"]
-    largest = float(np.nanmax(np.abs(activations["conv6"].astype(np.float32))))
-    assert conv6["domain_fixed_tanh"] is False and conv6["domain"] == pytest.approx([-largest, largest], rel=1e-5)
-    assert "largest |value|" in conv6["domain_caption"] and conv6["nonfinite_values"] == 1
+    magnitudes = np.abs(activations["conv6"].astype(np.float32))
+    magnitudes = magnitudes[np.isfinite(magnitudes)]
+    robust = float(np.quantile(magnitudes, 0.999, method="inverted_cdf"))
+    assert conv6["scale"]["kind"] == "diverging" and conv6["domain_fixed_tanh"] is False
+    assert conv6["domain"] == [-robust, robust] and conv6["scale"]["largest_magnitude"] > 1
+    assert conv6["out_of_domain_values"] == int(np.count_nonzero(magnitudes > robust))
+    assert "99.9th percentile" in conv6["domain_caption"] and conv6["nonfinite_values"] == 1
     assert conv6["files"]["colorbar"]["path"] == "conv6_colorbar.png"
     assert conv5["files"]["colorbar"]["path"] == "colorbar.png" and conv5["domain"] == [-1.0, 1.0]
+    assert conv5["scale"]["kind"] == "fixed" and conv5["activation"] == "tanh"
 
 
 def test_a_capture_missing_a_layer_is_refused_with_the_fix(capture, tmp_path):
@@ -85,7 +89,10 @@ def test_a_layer_of_the_wrong_shape_is_refused(capture, tmp_path, shape):
 
 
 def test_the_command_line_reports_an_archive_missing_a_layer(capture, tmp_path, capsys):
-    partial = dataclasses.replace(capture, activations={k: v for k, v in capture.activations.items() if k != "conv4"})
+    rows = [row for row in capture.meta["recorded_layers"] if row["name"] != "conv4"]
+    meta = {**capture.meta, "recorded_layers": rows}
+    partial = dataclasses.replace(capture, activations={k: v for k, v in capture.activations.items() if k != "conv4"},
+                                  meta=meta)  # an archive that is whole in itself, but lacks a layer its config names
     partial.save(tmp_path / "capture.npz")
     assert render_cli([str(tmp_path / "capture.npz"), str(tmp_path / "out"), "--quiet"]) == 2
     assert "conv4" in capsys.readouterr().err
