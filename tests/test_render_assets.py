@@ -134,3 +134,31 @@ def test_videos_hold_two_pixels_per_activation_and_every_file_says_what_it_is_fo
     assert len(chunks) == len(LAYERS) * manifest["probes"]
     assert all((out / chunk["path"]).stat().st_size == chunk["bytes"] for chunk in chunks)
     assert manifest["explore"]["meta"]["purpose"] and manifest["explore"]["chunk_purpose"]
+
+
+def test_the_default_shapes_render_as_before_every_channel_on_the_fixed_tanh_scale(capture, rendered):
+    from PIL import Image
+
+    from render.frames import layer_layout
+    from render.palette import diverging_table
+
+    table = diverging_table().astype(int)
+    out, manifest = rendered
+    assert manifest["probe_color"] == "grey"
+    for layer in manifest["layers"]:
+        values = capture.activations[layer["name"]]
+        _, probes, side, _, channels = values.shape
+        block = 56 // side
+        assert layer["shown_channels"] == list(range(channels)) and layer["label_column_px"] == 0
+        assert layer["cell_size_px"] == [56, 56] and layer["block_px"] == block and layer["width"] == 582
+        assert layer["files"]["colorbar"]["path"] == "colorbar.png" and layer["activation"] == "tanh"
+        poster = np.asarray(Image.open(out / layer["files"]["poster"]["path"]).convert("RGB")).astype(int)
+        layout = layer_layout(values.shape)
+        for n in range(probes):
+            y, x = layout.cell_origin(0, n)
+            probe = poster[y:y + 56, x:x + 56]
+            assert (probe.max(axis=-1) == probe.min(axis=-1)).all()  # grey probes stay grey
+            for c in range(channels):
+                y, x = layout.cell_origin(c + 1, n)
+                index = np.rint((np.clip(values[-1, n, ..., c].astype(np.float64), -1, 1) + 1) * 95).astype(int)
+                assert np.array_equal(poster[y:y + 56:block, x:x + 56:block], table[index]), (layer["name"], n, c)
