@@ -114,3 +114,58 @@ def palette_indices(rgb: np.ndarray) -> np.ndarray:
 def probe_colours(probe_images: np.ndarray) -> np.ndarray:
     """Return the (N, 28, 28, 3) colours the renderer draws the probe images in (its grey ramp)."""
     return PALETTE[grey_indices(np.asarray(probe_images, np.uint8))]
+
+
+def levels_of(values: np.ndarray, scale: float) -> np.ndarray:
+    """Return the 8-bit levels of activations on a layer's level scale: 128 + round(v / scale * 127), NaN -> 0."""
+    values = np.asarray(values, np.float64)
+    finite = np.isfinite(values)
+    scaled = np.rint(np.clip(np.where(finite, values, 0.0) / scale, -1, 1) * 127) + 128
+    return np.where(finite, scaled, 0).astype(np.int64)
+
+
+def scale_table(scale: dict) -> np.ndarray:
+    """Return the palette index of each of the 256 levels under a layer's scale (render.scales.scale_indices)."""
+    from render.scales import scale_indices
+
+    level = np.arange(256)
+    top = max(abs(scale["domain"][0]), abs(scale["domain"][1]))
+    values = np.where(level == 0, np.nan, (level - 128) * top / 127.0)
+    return scale_indices(values.astype(np.float32), scale).astype(np.int64)
+
+
+def ranking(values: np.ndarray) -> list[int]:
+    """Return channels by mean |value| at the last step over probes and positions, largest first (ties: lower)."""
+    last = np.abs(np.nan_to_num(np.asarray(values[-1], np.float64), nan=0.0, posinf=0.0, neginf=0.0))
+    activity = last.reshape(-1, last.shape[-1]).mean(axis=0)
+    return sorted(range(activity.size), key=lambda c: (-activity[c], c))
+
+
+def chunk_script_size(layer: str, probe: int, group: int, levels: np.ndarray) -> int:
+    """Return the bytes of the chunk script of (T, H, W, c) levels, by the documented format."""
+    import json
+    import zlib
+
+    ordered = np.ascontiguousarray(np.asarray(levels, np.uint8).transpose(0, 3, 1, 2))
+    deltas = ordered.copy()
+    deltas[1:] = ordered[1:] - ordered[:-1]
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    payload = base64.b64encode(packer.compress(deltas.tobytes()) + packer.flush()).decode("ascii")
+    head = "(window.explorerChunks = window.explorerChunks || []).push("
+    return len(f"{head}{json.dumps([layer, probe, group, payload])});\n")
+
+
+def grid_blocks(pixels: np.ndarray, info: dict, rows: int, cols: int, map_size) -> np.ndarray:
+    """Return (rows, cols, H, W, 3) colours at each activation's block centre, checking every block is one colour."""
+    height, width = map_size
+    block, gutter = int(info["block"]), info["gutter"]
+    out = np.zeros((rows, cols, height, width, 3), np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            y = gutter + r * (info["cellHeight"] + gutter)
+            x = gutter + c * (info["cell"] + gutter) + info["inset"]
+            region = pixels[y:y + height * block, x:x + width * block].reshape(height, block, width, block, 3)
+            centre = region[:, block // 2, :, block // 2]  # (H, W, 3)
+            assert (region == centre[:, None, :, None]).all(), "a block is not one colour: not nearest-neighbour"
+            out[r, c] = centre
+    return out

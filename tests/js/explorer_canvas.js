@@ -19,6 +19,8 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
             const canvas = element.querySelector(css);
             return {selector: css, png: canvas.toDataURL('image/png'), width: canvas.width, height: canvas.height,
                     cssWidth: canvas.getBoundingClientRect().width,
-                    cell: +canvas.getAttribute('data-cell-device'), gutter: +canvas.getAttribute('data-gutter-device')};
+                    cell: +canvas.getAttribute('data-cell-device'), gutter: +canvas.getAttribute('data-gutter-device'),
+                    cellHeight: +canvas.getAttribute('data-cell-height-device'),
+                    block: +canvas.getAttribute('data-block-device'), inset: +canvas.getAttribute('data-inset-device')};
           })};
 })().then(done, e => done({error: String(e && e.stack || e)}));
