@@ -98,7 +98,7 @@ def load_dataset(config) -> Dataset:
     """Load the dataset the config names, resolving `auto` to full MNIST or the bundled subset."""
     if config.data is not None:
         arrays, names = read_npz(Path(config.data))
-        dataset = _make("npz", f"your images ({Path(config.data).name})", str(config.data), arrays, config, names)
+        dataset = _make("npz", Path(config.data).name, str(config.data), arrays, config, names)
     elif config.dataset in KERAS_DATASETS:
         dataset = _make(config.dataset, KERAS_DATASETS[config.dataset], f"keras.datasets.{config.dataset}",
                         _keras_loader(config.dataset, fix=OFFLINE_FIX), config,

@@ -21,6 +21,7 @@ import numpy as np
 from model.config import model_file
 
 ACCURACY_NAMES = ("accuracy", "acc")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 COMPILE_FIX = 'compile it with model.compile(optimizer, loss, metrics=["accuracy"])'
 
 
@@ -82,7 +83,7 @@ def _import_file(path: Path):
 
 
 def _summary(error: BaseException) -> str:
-    text = " ".join(str(error).split())
+    text = " ".join(ANSI_ESCAPE.sub("", str(error)).split())  # Keras bolds parts of its messages
     return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
 
 
