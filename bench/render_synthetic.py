@@ -1,8 +1,10 @@
 """Benchmark: time and memory of the render stage on a synthetic capture of the real shapes.
 
-`python -m bench.render_synthetic [OUTDIR] [--webm]` prints the composition time of all frames (no
+`python -m bench.render_synthetic [OUTDIR] [--webm] [--any]` prints the composition time of all frames (no
 encoding), the whole stage's time per layer and encoding, the sizes written, and the peak memory
-of this process (reset after building the capture) and of its ffmpeg children.
+of this process (reset after building the capture) and of its ffmpeg children. `--any` uses a
+user-model shape instead of the article's: RGB probes, ReLU conv layers of 32 and 64 channels at
+32x32 and 16x16 (16 shown each) and a 128-unit linear Dense layer, each on its own data-chosen scale.
 """
 
 from __future__ import annotations
@@ -47,16 +49,25 @@ def main(argv: list[str]) -> int:
     from render.assets import render_capture
     from render.encode import to_yuv420p
     from render.frames import layer_frames
+    from render.inputs import layer_activation
+    from render.scales import choose_scale, shown_channels
     from render.synthetic import synthetic_capture
 
     webm = "--webm" in argv
     positional = [arg for arg in argv if not arg.startswith("--")]
     out_dir = Path(positional[0]) if positional else Path(tempfile.mkdtemp(prefix="render-bench-"))
-    capture = synthetic_capture()
+    if "--any" in argv:
+        capture = synthetic_capture(layers=("conv_a", "conv_b", "dense"), widths=(32, 64, 128),
+                                    sizes=(32, 16, 1), activations=("relu", "relu", "linear"), rgb=True,
+                                    origin="builder")
+    else:
+        capture = synthetic_capture()
     print(f"cores: {os.cpu_count()}, shapes: " + ", ".join(f"{k} {v.shape}" for k, v in capture.activations.items()))
     started = time.perf_counter()
     for name, values in capture.activations.items():
-        for frame in layer_frames(values, capture.probe_images, name=name, steps=capture.steps, domain=(-1, 1)):
+        scale = choose_scale(values, layer_activation(capture, name))
+        for frame in layer_frames(values, capture.probe_images, name=name, steps=capture.steps, scale=scale,
+                                  shown=shown_channels(values)):
             to_yuv420p(frame)
     print(f"all frames of all layers, composed + converted to yuv420p: {time.perf_counter() - started:.2f} s")
     if Path("/proc/self/clear_refs").exists():  # reset the peak (VmHWM) to now: psutil cannot
@@ -77,6 +88,7 @@ def main(argv: list[str]) -> int:
                       for k, v in timings.items()}))
     for layer in manifest["layers"]:
         files, gif = layer["files"], layer["files"]["gif"]
+        print(f"{layer['name']}: {layer['scale']['kind']} {layer['domain']}, channels {layer['shown_channels']}")
         sizes = ", ".join(f"{kind} {entry['bytes'] / 1e6:.2f} MB" for kind, entry in files.items())
         print(f"{layer['name']} {layer['width']}x{layer['height']}: {sizes}; gif stride {gif['stride']} "
               f"scale {gif['scale']} frames {gif['frames']} ({len(gif['attempts'])} attempts)")

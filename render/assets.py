@@ -25,6 +25,7 @@ from model.capture import Capture
 from pipeline.files import file_sha256, write_bytes_atomically
 from render.curves import write_curves
 from render.encode import H264_CRF, H264_PRESET, write_png
+from render.frames import BASE_CELL, layer_layout
 from render.inputs import check_capture, expected_layers, layer_activation
 from render.layer_assets import PURPOSES, files_entry, render_layer
 from render.legend import colorbar_frame
@@ -59,6 +60,16 @@ def _layer_choices(capture, layers: Sequence[str], activations: Mapping[str, str
         return dict(zip(layers, pool.map(choose, layers)))
 
 
+def layer_cells(capture, layers: Sequence[str]) -> dict[str, int]:
+    """Return each layer's poster cell size to aim at: BASE_CELL, except 1x1 maps (Dense), which take the
+    most common cell of the other layers, so that every cell has one size where the maps allow it."""
+    shapes = {name: np.shape(capture.activations[name]) for name in layers}
+    sizes = [max(layout.cell, layout.cell_w) for layout in
+             (layer_layout(shape) for shape in shapes.values() if shape[2:4] != (1, 1))]
+    common = max(set(sizes), key=lambda size: (sizes.count(size), size)) if sizes else BASE_CELL
+    return {name: common if shape[2:4] == (1, 1) else BASE_CELL for name, shape in shapes.items()}
+
+
 def _colorbar_name(entry: dict) -> str:
     return TANH_COLORBAR if entry["domain_fixed_tanh"] else f"{entry['name']}_colorbar.png"
 
@@ -87,12 +98,13 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
     started = time.perf_counter()
     choices = _layer_choices(capture, layers, dict(activations or {}))
     timings["scales_s"] = time.perf_counter() - started
+    cells = layer_cells(capture, layers)
 
     def render_one(name: str) -> dict:
         activation, scale, ranking, shown = choices[name]
         return render_layer(capture, name, out_dir, scale=scale, activation=activation, shown=shown, ranking=ranking,
-                            fps=fps, gif_budget_bytes=gif_budget_bytes, gif_min_frames=gif_min_frames, webm=webm,
-                            crf=crf, preset=preset, progress=progress)
+                            cell=cells[name], fps=fps, gif_budget_bytes=gif_budget_bytes, gif_min_frames=gif_min_frames,
+                            webm=webm, crf=crf, preset=preset, progress=progress)
 
     # Two layers at a time: while one layer's frames are composed in Python, the other's ffmpeg
     # encodes, so both cores stay busy. Results keep the model's layer order.

@@ -89,15 +89,19 @@ def _write_videos(frames, count: int, out_dir: Path, name: str, layout, overlay,
 
 
 def render_layer(capture, name: str, out_dir: Path, *, scale: dict, activation: str | None, shown: Sequence[int],
-                 ranking: Sequence[int], fps: float, gif_budget_bytes: int | None, gif_min_frames: int, webm: bool,
+                 ranking: Sequence[int], cell: int = BASE_CELL, fps: float, gif_budget_bytes: int | None,
+                 gif_min_frames: int, webm: bool,
                  crf: int, preset: str, progress: bool) -> dict:
-    """Write one layer's MP4 (+ WebM), poster PNG and GIF preview into out_dir; return its manifest entry."""
+    """Write one layer's MP4 (+ WebM), poster PNG and GIF preview into out_dir; return its manifest entry.
+
+    cell: the poster's cell size to aim at (whole pixels per activation; render_capture gives every layer the same).
+    """
     values = capture.activations[name]  # (T, N, H, W, C)
     count, probes, map_h, map_w, channels = values.shape
     steps = [int(step) for step in capture.steps]
     shown = [int(channel) for channel in shown]
     paper = PALETTE[grey_index(PAPER_LEVEL)]
-    layout = layer_layout(values.shape, cell=BASE_CELL, shown=shown)
+    layout = layer_layout(values.shape, cell=cell, shown=shown)
     block = layout.cell // map_h
     movie_block = video_block(map_h, map_w)
     video = layer_layout(values.shape, block=movie_block, shown=shown)
@@ -133,7 +137,7 @@ def render_layer(capture, name: str, out_dir: Path, *, scale: dict, activation: 
 
         data, record = fit_gif(lambda cell, indices: frames(block_for(map_h, map_w, cell), indices),
                                lambda cell: (small(cell).width, small(cell).height), count=count,
-                               base_cell=BASE_CELL, fps=fps, budget=gif_budget_bytes, min_frames=gif_min_frames)
+                               base_cell=cell, fps=fps, budget=gif_budget_bytes, min_frames=gif_min_frames)
         gif = out_dir / f"{name}.gif"
         write_bytes_atomically(gif, data)
         reached = small(record["cell_px"])  # the cell size asked for, rounded to whole pixels per activation

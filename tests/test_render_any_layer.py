@@ -207,3 +207,11 @@ def test_the_same_capture_gives_the_same_bytes(capture, rendered, tmp_path):
     assert again == manifest
     for path in sorted(out.iterdir()):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_a_dense_layer_takes_the_cell_size_of_the_other_layers(tmp_path):
+    capture = synthetic_capture(steps=2, probes=2, layers=("conv", "dense"), widths=(3, 5), sizes=(32, 1),
+                                activations="relu", origin="builder")
+    conv, dense = render_capture(capture, tmp_path, gif_budget_bytes=None, progress=False)["layers"]
+    assert conv["cell_size_px"] == [32, 32] and conv["block_px"] == 1  # a 32x32 map at 1 px per activation
+    assert dense["cell_size_px"] == [32, 32] and dense["width"] == conv["width"]
