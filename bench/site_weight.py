@@ -1,4 +1,4 @@
-"""Site weight: total bytes, largest file, and first-view bytes of a built site folder.
+"""Site weight: total bytes, largest file, first-view bytes and the explorer's data of a built site folder.
 
 First view = what a browser fetches for index.html before any interaction: the HTML, its
 stylesheets (and the fonts/images their url() name), its scripts, every <img> without
@@ -108,7 +108,24 @@ def measure_site(site: str | Path, index: str = "index.html") -> dict:
         "first_view_by_kind": by_kind, "first_view_files": len(counted),
         "deferred_refs": len(parser.deferred), "missing_refs": missing,
         "scripts_fetch_at_runtime": dynamic,
+        "explorer": explorer_weight(site),
     }
+
+
+def explorer_weight(site: Path) -> dict | None:
+    """Return the explorer's data: stride, snapshots, chunk bytes in all and for each layer's first group."""
+    import json
+
+    meta_path = next(iter(sorted(site.rglob("explore.json"))), None)
+    if meta_path is None:
+        return None
+    meta = json.loads(meta_path.read_text())
+    files = [(g, file) for layer in meta["layers"] for g, group in enumerate(layer["groups"])
+             for file in group["files"]]
+    return {"stride": meta.get("stride", 1), "snapshots": meta.get("snapshots", len(meta["steps"])),
+            "steps_shown": len(meta["steps"]), "budget_bytes": meta.get("budget_bytes"), "chunks": len(files),
+            "chunk_bytes": sum(file["bytes"] for _, file in files),
+            "first_group_bytes": sum(file["bytes"] for g, file in files if g == 0)}
 
 
 if __name__ == "__main__":

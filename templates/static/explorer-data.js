@@ -1,5 +1,5 @@
 // Explorer data: the page's inline explore.json, and each (layer, probe, channel group) chunk of 8-bit
-// activation levels, loaded on demand as a classic <script> (file:// allows those, not fetch()), inflated
+// activation levels, loaded on demand as a classic <script> (file:// allows those, not the fetch API), inflated
 // with DecompressionStream and its step-delta coding undone. Format: render/page_data.py.
 (function () {
   "use strict";
