@@ -17,17 +17,23 @@ from report.explorer import channel_links, explorer_context
 from report.figures import probe_strip, write_png
 from report.figures_analysis import layer_views, write_analysis_figures
 from report.page_facts import dataset_notice, download, rebuild_command, reproducibility_facts, subject
+from report.run_facts import is_article, model_info, recorded_layers
 from report.sections import ASSETS, curves_section, experiment_section, layer_section, reading_section, why_section
-from report.wording import number, percent
+from report.wording import number, ordinal, percent
 from report.xor import write_xor_figure
 
 
 def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -> tuple[dict, list]:
     """Return the template context and the asset copies for one run."""
     (staging / ASSETS).mkdir(parents=True, exist_ok=True)
-    config, meta = capture.config, capture.meta
+    from model.config import Config
+
+    # Fields an older (or a test's) config lacks read as their defaults, which is what the run used.
+    config, meta = {**Config().to_dict(), **capture.config}, capture.meta
+    article = is_article(meta)
+    model = model_info(meta)
     findings = analyse(capture)
-    said = commentary(findings)
+    said = commentary(findings, article=article)
     dataset = meta["dataset"]
     copies = []
 
@@ -39,7 +45,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     probes_size = write_png(probe_strip(capture.probe_images), staging / ASSETS / "probes.png")
     findings_path = staging / ASSETS / "findings.json"
     findings_path.write_text(findings.to_json())
-    analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS)
+    analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS, article=article)
     model_copy = staging / ASSETS / "model.keras"
     model_copy.write_bytes(layout.model.read_bytes())
 
@@ -55,7 +61,13 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
         layer["rows"] = explorer["rows"][layer["name"]]
         look_for = (layer.get("analysis") or {}).get("look_for")
         layer["look_for_links"] = channel_links(look_for, layer["name"], layer["channels"]) if look_for else None
+    recorded = recorded_layers(capture)
+    kinds = {row["kind"] for row in recorded}
     page = {
+        "article": article, "model": model,
+        "layer_noun": "convolutional layers" if kinds == {"Conv2D"} else "dense layers" if kinds == {"Dense"} else
+        "recorded layers",
+        "every_ordinal": ordinal(config["capture_every"]) if config["capture_every"] > 1 else None,
         "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
         "layer_count_word": number(len(layers)), "probe_count_word": number(len(capture.probe_labels)),
         "final_accuracy": percent(meta["final_test_accuracy"], 1), "notice": dataset_notice(dataset), "date": date,
@@ -64,23 +76,27 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     colorbar = manifest["layers"][0]["files"]["colorbar"]
     appendix = {
         "command": rebuild_command(config),
-        "facts": reproducibility_facts(config, meta, date),
+        "facts": reproducibility_facts(config, meta, date, model),
         "thresholds": said["thresholds"],
+        "bounded": any(layer.regime == "bounded" for layer in findings.layers),
+        "unbounded": any(layer.regime != "bounded" for layer in findings.layers),
         "downloads": [
             download("Trained model (Keras)", f"{ASSETS}/model.keras", model_copy.stat().st_size),
             download("Findings behind every sentence (JSON)", f"{ASSETS}/findings.json", findings_path.stat().st_size),
             download("Loss and accuracy curves (PNG, 2×)", asset(curves["png"]["path"]), curves["png"]["bytes"]),
         ],
-        "data_credit": "fashion" if dataset["name"] == "fashion" else "mnist",
+        "data_credit": dataset["name"] if dataset["name"] in ("fashion", "cifar10", "cifar100") else
+        "mnist" if dataset["name"] in ("mnist", "bundled", "idx") else "other",
+        "data_title": dataset["title"], "data_source": dataset["source"],
     }
     context = {
         "page": page, "layers": layers, "explorer": explorer,
         "og_image": dict(layers[0]["poster"], name=layers[0]["name"]),
         "why": why_section(xor_facts),
         "experiment": experiment_section(capture, config, meta, probes_size),
-        "reading": reading_section(manifest, asset(colorbar["path"]), colorbar),
+        "reading": reading_section(manifest, asset(colorbar["path"]), colorbar, article),
         "curves": curves_section(said, curves, asset(curves["svg"]["path"]), meta["final_test_accuracy"], meta,
-                                 config["batch_size"]),
+                                 config["batch_size"], capture.train_loss),
         "conclusions": {"verdicts": said["conclusions"]},
         "settling": analysis_figures["settling"],
         "appendix": appendix,

@@ -65,13 +65,22 @@ _KIND_WORDS = {"copy": "a copy", "edge": "an edge detector", "other": "unnamed",
                "saturated": "saturated"}
 
 
-def channel_sentence(channel: ChannelFindings | dict, last_step: int) -> str:
-    """Describe one channel in a sentence: its kind with the numbers that decided it, and when it settled."""
+def channel_sentence(channel: ChannelFindings | dict, last_step: int, idle_limit: float | None = None) -> str:
+    """Describe one channel in a sentence: its kind with the numbers that decided it, and when it settled.
+
+    idle_limit: the layer's idle spread when it is not IDLE_MAX_STD (a layer without tanh's fixed range).
+    """
     channel = ChannelFindings.coerce(channel)
     kind, fit = channel.kind, channel.filter
     by_filter = channel.kind_basis == "filter" and fit
+    limit = IDLE_MAX_STD if idle_limit is None else f"{idle_limit:.3g}"
     if kind == "idle":
-        what = f"idle: its map barely varies (spread {channel.spread:.3f}, below {IDLE_MAX_STD})"
+        what = f"idle: its map barely varies (spread {channel.spread:.3f}, below {limit})"
+        if channel.zero_share == 1.0 and channel.saturated_share is None:
+            what += "; it is exactly 0 everywhere"
+    elif channel.kind_basis == "units":
+        what = (f"a working unit: its value varies across the probes (spread {channel.spread:.3f}, at least "
+                f"{limit})")
     elif kind == "saturated":
         what = (f"saturated: {percent(channel.saturated_share)} of its values are beyond "
                 f"\u00b1{SATURATION_LEVEL}")
@@ -93,7 +102,7 @@ def channel_sentence(channel: ChannelFindings | dict, last_step: int) -> str:
     else:
         what = (f"neither a copy (r = {signed(channel.copy_r)}) nor a single-orientation edge detector "
                 f"(best: {ORIENTATIONS[channel.best_edge]}, r = {signed(channel.best_edge_r)})")
-    if fit and not by_filter and kind not in ("idle", "saturated"):
+    if fit and not by_filter and kind not in ("idle", "saturated") and channel.kind_basis != "units":
         what += f"; {filter_phrase(fit)}, below {FILTER_MIN_R}, so its kind is read from correlations"
     what += _borderline_clause(channel)
     if kind == "idle":
@@ -108,23 +117,29 @@ def channel_sentence(channel: ChannelFindings | dict, last_step: int) -> str:
 
 TABLE_HEADINGS = ("Channel", "Kind", "r with input", "Best edge", "r with edge", "Filter fit r", "Edge share",
                   "Spread", "Saturated", "Pattern from step", "Values from step")
+# The column a layer's regime (report.regimes) puts where a tanh layer shows its saturated share.
+VALUE_COLUMNS = {"bounded": "Saturated", "non-negative": "Exactly 0", "signed": "Negative"}
 KIND_LABELS = {"copy": "copy", "edge": "edge", "other": "unnamed", "idle": "idle", "saturated": "saturated"}
 
 
 def channel_table(layer: LayerFindings | dict) -> dict:
     """Return the layer's per-channel numbers as display strings: {"headings": [...], "rows": [[...], ...]}."""
     layer = LayerFindings.coerce(layer)
+    headings = list(TABLE_HEADINGS)
+    headings[TABLE_HEADINGS.index("Saturated")] = VALUE_COLUMNS[layer.regime]
     rows = []
     for ch in layer.channels:
         fit = ch.filter
+        value_share = {"bounded": ch.saturated_share, "non-negative": ch.zero_share,
+                       "signed": ch.negative_share}[layer.regime]
         share = "\u2014" if fit is None else score(fit["edge_share"]) + (" (borderline)" if ch.kind_borderline
                                                                         and ch.kind_basis == "filter" else "")
         rows.append([capitalise(channel_label(ch.channel)), KIND_LABELS[ch.kind], signed(ch.copy_r),
                      f"{ORIENTATIONS[ch.best_edge]}, {ch.edge_side}", signed(ch.best_edge_r),
                      "\u2014" if fit is None else r_value(fit["fit_r"]), share,
-                     f"{ch.spread:.3f}", percent(ch.saturated_share), str(ch.pattern_step),
+                     f"{ch.spread:.3f}", percent(value_share or 0.0), str(ch.pattern_step),
                      str(ch.settle_step)])
-    return {"headings": list(TABLE_HEADINGS), "rows": rows}
+    return {"headings": headings, "rows": rows}
 
 
 def filter_rows(layer: LayerFindings | dict) -> list[dict]:

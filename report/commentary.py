@@ -37,13 +37,20 @@ __all__ = [
 ]
 
 
-def commentary(findings: Findings | dict) -> dict:
-    """Return the article's sentences for a run: training, layers, conclusions and thresholds (plain data)."""
+def commentary(findings: Findings | dict, *, article: bool = True) -> dict:
+    """Return the article's sentences for a run: training, layers, conclusions and thresholds (plain data).
+
+    article: the run's model is the original post's (report.run_facts.is_article); only then are the post's
+    observations, plateau and conclusions compared, and the thresholds only they use listed.
+    """
     findings = Findings.coerce(findings)
     run = findings.run
+    regimes = {layer.regime for layer in findings.layers}
     return {
-        "training": training_sentences(run),
-        "layers": [layer_commentary(layer, findings.last_step, findings.steps) for layer in findings.layers],
-        "conclusions": [conclusion_1(run), conclusion_2(run), conclusion_3(run)],
-        "thresholds": appendix_rows(),
+        "training": training_sentences(run, compare=article),
+        "layers": [layer_commentary(layer, findings.last_step, findings.steps, article=article)
+                   for layer in findings.layers],
+        "conclusions": [conclusion_1(run), conclusion_2(run), conclusion_3(run)] if article else [],
+        "thresholds": appendix_rows(bounded="bounded" in regimes, unbounded=bool(regimes - {"bounded"}),
+                                    post=article),
     }

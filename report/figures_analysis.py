@@ -28,7 +28,7 @@ from pipeline.files import write_bytes_atomically
 from pipeline.images import write_png
 from report.findings import Findings
 from report.svg import svg_bytes, svg_rc
-from report.thresholds import DUPLICATE_MIN_R, INFORMATIVE_SHARE, SETTLED_MIN_CKA
+from report.thresholds import DUPLICATE_MIN_R, EARLY_SHARE, INFORMATIVE_SHARE, SETTLED_MIN_CKA
 from report.wording import percent, series
 
 ASSETS = "assets"
@@ -102,7 +102,7 @@ def settling_figure(findings: Findings, train_loss: np.ndarray):
     return figure
 
 
-def _settling_description(findings: Findings, size: tuple[int, int]) -> dict:
+def _settling_description(findings: Findings, size: tuple[int, int], article: bool = True) -> dict:
     """Describe the settling figure for the page: alt text and a caption with the steps it shows."""
     numbers = findings.run["conclusion_3"]
     timing = numbers["layer_timing"]
@@ -123,7 +123,9 @@ def _settling_description(findings: Findings, size: tuple[int, int]) -> dict:
         "caption": (f"When each layer settles. CKA is computed over {scope}, with channels as features; it ignores "
                     f"contrast, which the middle panel shows. A layer has settled once its CKA stays at or above "
                     f"{SETTLED_MIN_CKA:g} and its spread at or above {percent(INFORMATIVE_SHARE)} of the final one: "
-                    f"{settled}. The grey band is the loss plateau; the dashed line the early limit of conclusion 3."),
+                    f"{settled}. The grey band is the loss plateau; the dashed line "
+                    + ("the early limit of conclusion 3." if article else
+                       f"{percent(EARLY_SHARE)} of the way from the plateau's end to the last step.")),
     }
 
 
@@ -192,8 +194,12 @@ def filter_pixels(weights: np.ndarray) -> np.ndarray:
     return np.repeat(np.repeat(rgb, block, axis=0), block, axis=1)
 
 
-def write_analysis_figures(findings: Findings | dict, train_loss: np.ndarray, folder: Path) -> dict:
-    """Write the settling figure, the heat maps and the filter images into `folder`; describe them."""
+def write_analysis_figures(findings: Findings | dict, train_loss: np.ndarray, folder: Path, *,
+                           article: bool = True) -> dict:
+    """Write the settling figure, the heat maps and the filter images into `folder`; describe them.
+
+    article: the run's model is the original post's, so the captions may name its conclusion 3.
+    """
     import matplotlib
 
     findings = Findings.coerce(findings)
@@ -204,7 +210,7 @@ def write_analysis_figures(findings: Findings | dict, train_loss: np.ndarray, fo
         figure = settling_figure(findings, train_loss)
         write_bytes_atomically(folder / "settling.svg", svg_bytes(figure))
         width, height = figure.get_size_inches() * figure.dpi
-        described["settling"] = _settling_description(findings, (int(round(width)), int(round(height))))
+        described["settling"] = _settling_description(findings, (int(round(width)), int(round(height))), article)
         for layer in findings.layers:
             entry = {"pairs": None, "filters": {}}
             if layer.num_channels > 1 and layer.pair_r:

@@ -21,9 +21,9 @@ from report.channel_text import (
 )
 from report.findings import CHANNEL_KINDS, LayerFindings
 from report.post_observations import POST_OBSERVATIONS, comparison_sentences
+from report.regime_text import idle_reason, regime_sentences, units_sentence
 from report.thresholds import (
     DUPLICATE_MIN_R,
-    IDLE_MAX_STD,
     INFORMATIVE_SHARE,
     SATURATION_LEVEL,
     SETTLED_MIN_CKA,
@@ -55,6 +55,9 @@ def kind_sentences(layer: LayerFindings | dict) -> list[str]:
     described = filter_sentence(layer)
     if described:
         sentences.append(described)
+    if not layer.spatial:  # 1x1 maps: nothing to compare with the picture
+        sentences.append(units_sentence(layer))
+        working = []
 
     copies = by_kind["copy"]
     if copies:
@@ -93,7 +96,7 @@ def kind_sentences(layer: LayerFindings | dict) -> list[str]:
         sentences.append(f"No channel's filter is more edge than blob (the highest edge share, "
                          f"{channel_label(edgiest.channel)}'s, is {score(edgiest.filter['edge_share'])}).")
 
-    others = by_kind["other"]
+    others = by_kind["other"] if layer.spatial else []
     if others:
         best = [max(abs(ch.copy_r), abs(ch.best_edge_r)) for ch in others]
         sentences.append(capitalise(f"{of_total(len(others), total)} {verb(len(others), 'matches', 'match')} "
@@ -106,13 +109,14 @@ def kind_sentences(layer: LayerFindings | dict) -> list[str]:
                                     f"{verb(len(idle), 'is', 'are')} idle: "
                                     f"{'its' if len(idle) == 1 else 'their'} final "
                                     f"{verb(len(idle), 'map barely varies', 'maps barely vary')} "
-                                    f"(spread {spreads}, below {IDLE_MAX_STD})."))
+                                    f"(spread {spreads}, {idle_reason(layer, idle)})."))
     saturated = by_kind["saturated"]
     if saturated:
         shares = series([percent(ch.saturated_share) for ch in saturated])
         sentences.append(capitalise(f"{channel_list([ch.channel for ch in saturated])} "
                                     f"{verb(len(saturated), 'is', 'are')} saturated ({shares} of values "
                                     f"beyond \u00b1{SATURATION_LEVEL})."))
+    sentences += regime_sentences(layer)
     borderline = [ch for ch in channels if ch.kind_borderline]
     if borderline:
         listed = series([f"{channel_label(ch.channel)} ({KIND_LABELS[ch.kind]}, or "
@@ -214,6 +218,8 @@ def settling_sentence(layer: LayerFindings | dict, last_step: int, steps: list[i
     if pattern < contrast:
         peak = _value_at(layer, "max_abs", pattern, steps)
         shown = f"{peak:.2f}" if peak is not None and peak >= 0.01 else "below 0.01"
+        if layer.scale:  # a scale of the layer's own: the value means something against its upper end
+            shown += f" on a colour scale that reaches {layer.scale['domain'][1]:.3g}"
         faint = f"; at step {pattern} its largest value is {shown}, so the frames there are almost white" \
             if peak is not None else ""
         text += f": the picture was there before it could be seen{faint}"
@@ -258,17 +264,19 @@ def look_for(layer: LayerFindings | dict, last_step: int) -> str:
     return text + "."
 
 
-def layer_commentary(layer: LayerFindings | dict, last_step: int, steps: list[int] | None = None) -> dict:
+def layer_commentary(layer: LayerFindings | dict, last_step: int, steps: list[int] | None = None, *,
+                     article: bool = True) -> dict:
     """Return the post's hypothesis and this run's sentences for one layer.
 
     `run` and `comparison` are lists of sentences; `paragraphs` groups them for the page: the kinds of
-    channel, their similarity and settling, and the comparison with the post's reading.
+    channel, their similarity and settling, and the comparison with the post's reading (only when `article`:
+    the run's model is the original post's).
     """
     layer = LayerFindings.coerce(layer)
-    post = POST_OBSERVATIONS.get(layer.name)
+    post = POST_OBSERVATIONS.get(layer.name) if article else None
     kinds = kind_sentences(layer)
     rest = similarity_sentences(layer) + [settling_sentence(layer, last_step, steps)]
-    comparison = comparison_sentences(layer)
+    comparison = comparison_sentences(layer) if article else []
     return {
         "name": layer.name,
         "resolution": f"{layer.height}x{layer.width}",
@@ -279,7 +287,8 @@ def layer_commentary(layer: LayerFindings | dict, last_step: int, steps: list[in
         "comparison": comparison,
         "paragraphs": [" ".join(group) for group in (kinds, rest, comparison) if group],
         "channels": [{"label": capitalise(channel_label(ch.channel)), "kind": ch.kind,
-                      "text": channel_sentence(ch, last_step)} for ch in layer.channels],
+                      "text": channel_sentence(ch, last_step, layer.idle_limit if layer.scale else None)}
+                     for ch in layer.channels],
         "table": channel_table(layer),
         "filters": filter_rows(layer),
         "filter_rule": filter_rule(),

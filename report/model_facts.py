@@ -7,13 +7,20 @@ pooling sits, the dense widths, and whether the model has the original post's sh
 
 from __future__ import annotations
 
-from report.receptive_fields import receptive_fields
+from report.receptive_fields import layer_chain, receptive_fields
+from report.run_facts import kernel_phrases
 from report.wording import number, series
 
 # The post's model (../shared/docs/article.md): conv widths and the dense widths of its author's code.
 POST_CONV_WIDTHS = (4, 4, 8, 8, 16, 16)
 POST_DENSE_WIDTHS = (64, 32, 10)
 _POOLS = ("MaxPooling2D", "AveragePooling2D")
+
+
+def _uniform(values: list[str | None], fallback: str) -> str:
+    """Return the distinct values in order as a phrase ("3×3", "3×3 and 5×5"), or the fallback for none."""
+    distinct = list(dict.fromkeys(value for value in values if value))
+    return series(distinct) if distinct else fallback
 
 
 def architecture_facts(meta_layers: list[dict], input_size: int = 28) -> dict:
@@ -58,4 +65,62 @@ def architecture_facts(meta_layers: list[dict], input_size: int = 28) -> dict:
         "receptive_fields": series([f"{name} {window.size}\u00d7{window.size}"
                                     for name, window in windows.items() if name in {row["name"] for row in convs}]),
         "original_shape": tuple(widths) == POST_CONV_WIDTHS and tuple(dense_widths) == POST_DENSE_WIDTHS,
+        # the article's conv layers, as the table has them (older tables lack the kernel: 3x3, 'same')
+        "kernels": _uniform(kernel_phrases(convs, article=True), "3\u00d73"),
+        "activations": _uniform([row.get("activation") for row in convs], "tanh"),
+        "padding": _uniform([row.get("padding") for row in convs], "same"),
+        "dense_activation": _uniform([row.get("activation") for row in dense[:-1]], "ReLU").replace("relu", "ReLU"),
+    }
+
+
+# Why a recorded layer has no receptive field, per report.receptive_fields.layer_chain's stop reason.
+_STOP_REASONS = {
+    "merge": "the model is not a simple chain of layers (it has {kind} layer {name}), so which input pixels each "
+             "layer sees is not worked out",
+    "unknown kind": "layer {name} is a {kind}, whose effect on the input window is not modelled",
+    "unknown size": "the capture does not give layer {name}'s kernel size, strides and padding",
+    "size mismatch": "the sizes worked out for layer {name} do not match the model's own table",
+    "not square": "layer {name}'s input window would differ between rows and columns",
+    "end": "layer {name} ({kind}) sees the whole image",
+}
+
+
+def _layer_phrase(row: dict, table_row: dict, kernel: str | None) -> str:
+    """Describe one recorded layer: kind, kernel and strides, activation, output shape."""
+    parts = [row["kind"]]
+    if kernel:
+        parts.append(kernel)
+    strides = table_row.get("strides")
+    if strides and max(strides) > 1:
+        parts.append("stride " + "\u00d7".join(str(int(size)) for size in strides))
+    parts.append(row.get("activation") or "no activation")
+    parts.append("\u00d7".join(str(int(size)) for size in row["output_shape"]))
+    return f"{row['name']} ({', '.join(parts)})"
+
+
+def recorded_facts(recorded: list[dict], meta_layers: list[dict], input_shape: list[int], article: bool) -> dict:
+    """Describe the recorded layers of any model and their receptive fields, or why those are left out."""
+    table = {row.get("name"): row for row in meta_layers or []}
+    rows = [table.get(row["name"], {}) for row in recorded]
+    kernels = kernel_phrases(rows, article)
+    chain = layer_chain(meta_layers, tuple(input_shape[:2]), article=article)
+    windows = chain["windows"]
+    spatial = [row for row in recorded if row["stored_shape"][0] * row["stored_shape"][1] > 1]
+    missing = [row["name"] for row in spatial if row["name"] not in windows]
+    stop = chain["stop"]
+    reason = None
+    if missing:
+        reason = _STOP_REASONS[stop["why"]].format(**stop) if stop else \
+            f"{series(missing)} {'is' if len(missing) == 1 else 'are'} not in the model's layer table"
+    kinds = {row["kind"] for row in recorded}
+    return {
+        "layers": series([_layer_phrase(row, table_row, kernel)
+                          for row, table_row, kernel in zip(recorded, rows, kernels)]),
+        "count_word": number(len(recorded)), "count": len(recorded),
+        "receptive_fields": series([f"{row['name']} {windows[row['name']].size}\u00d7{windows[row['name']].size}"
+                                    for row in spatial if row["name"] in windows]),
+        "receptive_fields_missing": series(missing),
+        "receptive_fields_reason": reason,
+        "noun": "convolutional layers" if kinds == {"Conv2D"} else "dense layers" if kinds == {"Dense"} else
+        "recorded layers",
     }

@@ -9,14 +9,22 @@ from __future__ import annotations
 import json
 import shlex
 
-from report.wording import percent
+from report.wording import number, percent
 
-SUBJECTS = {  # how the page names what the network looks at, per dataset
+SUBJECTS = {  # how the page names what the network looks at, per dataset ("default": the MNIST digits)
     "fashion": {"task": "tell ten kinds of clothing apart", "plural": "images", "singular": "image"},
+    "cifar10": {"task": "tell ten kinds of object apart in small colour photographs", "plural": "images",
+                "singular": "image"},
+    "cifar100": {"task": "tell 100 kinds of object apart in small colour photographs", "plural": "images",
+                 "singular": "image"},
     "default": {"task": "read handwritten digits", "plural": "digits", "singular": "digit"},
 }
+DIGIT_DATASETS = ("mnist", "bundled")  # MNIST itself: the only data whose probes the page calls digits
 FLAGS = {"dataset": "--dataset", "data_dir": "--data-dir", "steps": "--steps", "batch_size": "--batch-size",
-         "seed": "--seed", "capture_every": "--every", "strategy": "--strategy"}
+         "seed": "--seed", "capture_every": "--every", "strategy": "--strategy", "model": "--model",
+         "data": "--data", "layers": "--layers", "probes": "--probes"}
+FILLED_BY_CLI = ("model_sha256", "data_sha256")  # generate.py reads these from the files; never typed
+LIST_FLAGS = ("layers", "probes")  # typed as a comma-separated list
 
 
 def human_size(size: int) -> str:
@@ -34,8 +42,14 @@ def download(label: str, href: str, size: int) -> dict:
 
 
 def subject(dataset: dict) -> dict:
-    """Return the nouns for what the probes show on this dataset."""
-    return SUBJECTS.get(dataset["name"], SUBJECTS["default"])
+    """Return the nouns for what the probes show on this dataset (digits only for MNIST)."""
+    name = dataset["name"]
+    if name in SUBJECTS:
+        return SUBJECTS[name]
+    if name in DIGIT_DATASETS:
+        return SUBJECTS["default"]
+    classes = len(dataset.get("class_names") or []) or 10
+    return {"task": f"tell {number(classes)} classes of image apart", "plural": "images", "singular": "image"}
 
 
 def rebuild_command(config: dict) -> str:
@@ -45,9 +59,12 @@ def rebuild_command(config: dict) -> str:
     defaults = Config().to_dict()
     arguments = []
     for name, value in config.items():
-        if value == defaults[name]:
+        if name in FILLED_BY_CLI or name not in defaults or value == defaults[name] or \
+                (name in LIST_FLAGS and list(value) == list(defaults[name])):
             continue
-        if name in FLAGS:
+        if name in LIST_FLAGS:
+            arguments += [FLAGS[name], ",".join(str(item) for item in value)]
+        elif name in FLAGS:
             arguments += [FLAGS[name], str(value)]
         else:
             arguments += ["--set", f"{name}={json.dumps(value, separators=(',', ':'))}"]
@@ -88,11 +105,18 @@ def model_rows(layers: list[dict]) -> list[dict]:
              "activation": layer["activation"] or "—", "parameters": f"{layer['parameters']:,}"} for layer in layers]
 
 
-def settings(config: dict, meta: dict) -> list[dict]:
-    """List the training settings shown beside the model table."""
-    return [
-        {"label": "Optimiser", "value": f"Adam, learning rate {config['learning_rate']:g} (Keras defaults)"},
-        {"label": "Loss", "value": "categorical cross-entropy"},
+LOSS_NAMES = {"categorical_crossentropy": "categorical cross-entropy",
+              "sparse_categorical_crossentropy": "sparse categorical cross-entropy"}
+
+
+def settings(config: dict, meta: dict, model: dict | None = None) -> list[dict]:
+    """List the training settings shown beside the model table (model: report.run_facts.model_info)."""
+    article = model is None or model.get("origin", "article") == "article"
+    loss = (model or {}).get("loss") or "categorical_crossentropy"
+    rows = [
+        {"label": "Optimiser", "value": f"Adam, learning rate {config['learning_rate']:g} (Keras defaults)"
+         if article else f"the one the model was compiled with ({model['source']})"},
+        {"label": "Loss", "value": LOSS_NAMES.get(loss, loss)},
         {"label": "Batch size", "value": f"{config['batch_size']:,} images (remainder of each epoch dropped)"},
         {"label": "Training steps", "value": f"{config['steps']:,} ({meta['steps_per_epoch']} per epoch, "
                                              f"{meta['epochs']:g} epochs)"},
@@ -103,10 +127,11 @@ def settings(config: dict, meta: dict) -> list[dict]:
                                          f"fixed test images; the final figure on all {meta['final_test_size']:,}"},
         {"label": "Seed", "value": str(config["seed"])},
     ]
+    return rows if article else [row for row in rows if row["label"] != "Conv kernel initialiser"]
 
 
-def reproducibility_facts(config: dict, meta: dict, date: str | None) -> list[dict]:
-    """List the facts a reader needs to reproduce the run."""
+def reproducibility_facts(config: dict, meta: dict, date: str | None, model: dict | None = None) -> list[dict]:
+    """List the facts a reader needs to reproduce the run (model: report.run_facts.model_info)."""
     versions, machine = meta.get("versions", {}), meta.get("machine", {})
     facts = [
         {"label": "Command", "value": rebuild_command(config)},
@@ -119,6 +144,9 @@ def reproducibility_facts(config: dict, meta: dict, date: str | None) -> list[di
                                                   f"(loss {meta['final_test_loss']:.4f}) on "
                                                   f"{meta['final_test_size']:,} images"},
     ]
+    if model and model.get("origin", "article") != "article":
+        digest = f", sha256 {model['source_sha256']}" if model.get("source_sha256") else ""
+        facts.insert(1, {"label": "Model", "value": f"{model.get('name') or 'unnamed'} from {model['source']}{digest}"})
     if date:
         facts.append({"label": "Built", "value": date})
     return facts

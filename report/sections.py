@@ -6,10 +6,14 @@ depend on the run are written in those partials.
 
 from __future__ import annotations
 
+import math
+
 from report.explorer import paragraphs_with_links
-from report.model_facts import architecture_facts
+from report.model_facts import architecture_facts, recorded_facts
 from report.page_facts import dataset_sentence, download, model_rows, settings
-from report.wording import number, percent, series
+from report.run_facts import class_count, image_shape, is_article, model_info, probe_colour, recorded_layers
+from report.thresholds import PLATEAU_TOLERANCE
+from report.wording import number, ordinal, percent, series
 from report.xor import xor_caption
 
 ASSETS = "assets"
@@ -32,19 +36,27 @@ def experiment_section(capture, config: dict, meta: dict, probes_size: tuple[int
     class_names = meta["dataset"]["class_names"]
     width, height = probes_size
     shown = ", ".join(class_names[label] for label in labels)
-    *hidden, classes = config["dense_widths"]
+    *hidden, classes = config.get("dense_widths") or [class_count(meta)]
+    shape = image_shape(meta, capture.probe_images)
+    article = is_article(meta)
     return {
+        "article": article,
+        "model_info": model_info(meta),
+        "recorded": recorded_facts(recorded_layers(capture), meta["layers"], shape, article),
+        "image": {"height": shape[0], "width": shape[1], "colour": probe_colour(capture.probe_images)},
+        "every_ordinal": ordinal(config["capture_every"]) if config.get("capture_every", 1) > 1 else None,
+        "one_per_class": len(set(labels)) == len(labels) == len(class_names),
         "data_sentence": dataset_sentence(meta["dataset"]),
-        "conv_count_word": number(len(config["conv_widths"])),
-        "conv_widths": series([str(width) for width in config["conv_widths"]]),
+        "conv_count_word": number(len(config.get("conv_widths") or [])),
+        "conv_widths": series([str(width) for width in config.get("conv_widths") or []]),
         "hidden_widths": series([str(width) for width in hidden]),
         "classes": classes,
         "probe_count": len(labels),
         "snapshots": len(capture.steps),
         "model_rows": model_rows(meta["layers"]),
-        "model": architecture_facts(meta["layers"]),
+        "model": architecture_facts(meta["layers"], shape[0]),
         "total_parameters": f"{meta['total_parameters']:,}",
-        "settings": settings(config, meta),
+        "settings": settings(config, meta, model_info(meta)),
         "probes": {"src": f"{ASSETS}/probes.png", "width": width, "height": height,
                    "alt": f"The {number(len(labels))} probe images: {shown}.",
                    "caption": f"The probe images, left to right: {shown} (test-set indices "
@@ -52,14 +64,53 @@ def experiment_section(capture, config: dict, meta: dict, probes_size: tuple[int
     }
 
 
-def reading_section(manifest: dict, colorbar_src: str, colorbar: dict) -> dict:
-    """Return the guide to reading the animations: the video rate and the colour legend."""
+def layer_scale(entry: dict) -> dict:
+    """Return a manifest layer's colour scale: {"kind": tanh | fixed | sequential | diverging, "low", "high", ...}.
+
+    Manifests written before render/scales.py have only "domain" and "domain_fixed_tanh".
+    """
+    scale = entry.get("scale") or {"kind": "fixed" if entry.get("domain_fixed_tanh") else "diverging",
+                                   "domain": entry["domain"], "basis": None, "clipped_values": 0}
+    low, high = (float(end) for end in scale["domain"])
+    kind = "tanh" if entry.get("domain_fixed_tanh") or (scale["kind"] == "fixed" and low < 0) else scale["kind"]
+    return {"kind": kind, "low": f"{low:.3g}".replace("-", "\u2212"), "high": f"{high:.3g}",
+            "basis": scale.get("basis"), "clipped": f"{int(scale.get('clipped_values') or 0):,}",
+            "clipped_any": bool(scale.get("clipped_values")), "activation": entry.get("activation")}
+
+
+def _colorbar_alt(scale: dict, name: str, alone: bool) -> str:
+    """Describe the legend bar of a scale."""
+    whose = "Colour legend" if alone else f"Colour legend of {name}"
+    if scale["kind"] == "tanh":
+        return f"{whose}: a bar from saturated red at −1 through white at 0 to saturated blue at +1."
+    if scale["kind"] in ("sequential", "fixed"):
+        return f"{whose}: a bar from white at {scale['low']} to saturated blue at {scale['high']}."
+    return (f"{whose}: a bar from saturated red at {scale['low']} through white at 0 to saturated blue at "
+            f"+{scale['high']}.")
+
+
+def reading_section(manifest: dict, colorbar_src: str, colorbar: dict, article: bool = True) -> dict:
+    """Return the guide to reading the animations: the video rate, each layer's colour scale, the legend."""
     first = manifest["layers"][0]
+    scales = [dict(layer_scale(entry), name=entry["name"]) for entry in manifest["layers"]]
+    groups = {}
+    for scale in scales:  # one paragraph per kind of scale, naming its layers
+        groups.setdefault(scale["kind"], []).append(scale)
+    partial = [{"name": entry["name"], "shown": len(entry["shown_channels"]), "channels": entry["channels"]}
+               for entry in manifest["layers"] if len(entry.get("shown_channels") or []) < entry["channels"]
+               and entry.get("shown_channels")]
+    all_tanh = set(groups) == {"tanh"}
     return {
         "fps": f"{manifest['fps']:g}",
+        "all_tanh": all_tanh, "article": article,
+        "scales": [{"kind": kind, "layers": series([item["name"] for item in items]), "items": items,
+                    "count": len(items)} for kind, items in groups.items()],
+        "partial": partial,
+        "partial_names": series([item["name"] for item in partial]),
+        "shown_most": max((item["shown"] for item in partial), default=0),
         "colorbar": {"src": colorbar_src, "width": colorbar.get("width", first["width"]),
                      "height": colorbar.get("height", 60),
-                     "alt": "Colour legend: a bar from saturated red at −1 through white at 0 to saturated blue at +1.",
+                     "alt": _colorbar_alt(scales[0], first["name"], all_tanh or len(scales) == 1),
                      "caption": first["domain_caption"]},
     }
 
@@ -75,11 +126,17 @@ def layer_section(entry: dict, said: dict, asset, manifest: dict) -> dict:
         downloads.append(download("WebM video", asset(files["webm"]["path"]), files["webm"]["bytes"]))
     downloads.append(download(f"Final frame (step {manifest['steps']['last']}), PNG", asset(poster["path"]),
                               poster["bytes"]))
+    shown = entry.get("shown_channels") or list(range(entry["channels"]))
+    pictured = (f" · the {len(shown)} most active of its {entry['channels']} channels pictured"
+                if len(shown) < entry["channels"] else "")
+    units = height * width == 1
     return {
-        "name": name, "anchor": name, "channels": entry["channels"],
-        "title": f"{name}: {entry['channels']} channels at {height}×{width}",
+        "name": name, "anchor": name, "channels": entry["channels"], "scale": layer_scale(entry),
+        "shown": len(shown), "all_shown": len(shown) == entry["channels"],
+        "title": f"{name}: {entry['channels']} units" if units else
+        f"{name}: {entry['channels']} channels at {height}×{width}",
         "facts": f"{entry['channels']} channels · {height}×{width} maps · {entry['frames']} snapshots · "
-                 f"{entry['domain_caption']}",
+                 f"{entry['domain_caption']}{pictured}",
         "poster": {"src": f"{ASSETS}/{poster['path']}", "width": poster["width"], "height": poster["height"],
                    "last_step": manifest["steps"]["last"]},
         "post_saw": said["post"],
@@ -89,10 +146,20 @@ def layer_section(entry: dict, said: dict, asset, manifest: dict) -> dict:
     }
 
 
+def chance_words(train_loss, classes: int) -> dict:
+    """Return chance level for `classes` classes and whether the training loss starts there."""
+    chance = math.log(classes)
+    first = float(train_loss[0]) if len(train_loss) else None
+    return {"classes": classes, "loss": f"{chance:.2f}", "accuracy": percent(1 / classes, 0 if classes <= 10 else 1),
+            "starts_there": first is not None and abs(first - chance) <= PLATEAU_TOLERANCE}
+
+
 def curves_section(said: dict, curves: dict, svg_src: str, final_accuracy: float, meta: dict,
-                   batch_size: int) -> dict:
+                   batch_size: int, train_loss=()) -> dict:
     """Return the loss and accuracy figure and the run's sentences about training."""
     png = curves["png"]
+    chance = chance_words(train_loss, class_count(meta))
+    level = f"loss ln {chance['classes']} ≈ {chance['loss']}, accuracy {chance['accuracy']}"
     return {
         "paragraphs": said["training"],
         "batch_size": f"{batch_size:,}",
@@ -102,5 +169,6 @@ def curves_section(said: dict, curves: dict, svg_src: str, final_accuracy: float
                    "alt": f"Two panels over training steps. Left: training loss per step and test loss; right: "
                           f"training and test accuracy, ending at {percent(final_accuracy, 1)} test accuracy.",
                    "caption": "Training curves: training values for every step's batch, test values at regular "
-                              "intervals. Both start at chance (loss ln 10 ≈ 2.30, accuracy 10%)."},
+                              "intervals. " + (f"Both start at chance ({level})." if chance["starts_there"] else
+                                               f"Chance level: {level}.")},
     }

@@ -29,6 +29,7 @@ import numpy as np
 
 from report.claims import DOES_NOT_HOLD, HOLDS, PARTLY, check, verdict
 from report.findings import CHANNEL_KINDS, LayerFindings
+from report.run_facts import class_count
 from report.thresholds import (
     BORDERLINE_ACCURACY_SE,
     BORDERLINE_R,
@@ -67,14 +68,12 @@ def plateau(train_loss: np.ndarray, num_classes: int = 10) -> dict:
 
 
 def _num_classes(capture) -> int:
-    """Return the number of classes from the run's config (its last dense width), else 10."""
+    """Return the number of classes: the dataset's class names, else the config's last dense width, else 10."""
     try:
-        widths = capture.config.get("dense_widths")
-        if widths:
-            return int(widths[-1])
+        config = capture.config
     except (AttributeError, TypeError, ValueError):
-        pass
-    return 10
+        config = None
+    return class_count(getattr(capture, "meta", None), config if isinstance(config, dict) else None)
 
 
 def run_summary(capture, layers: list[LayerFindings], last_step: int) -> dict:

@@ -29,6 +29,12 @@ def number(count: int) -> str:
     return _WORDS[count] if 0 <= count < len(_WORDS) else str(count)
 
 
+def ordinal(count: int) -> str:
+    """Return "2nd", "3rd", "5th", "11th" for a count."""
+    suffix = "th" if 10 <= count % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(count % 10, "th")
+    return f"{count}{suffix}"
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """Return "<count> <noun>" with the noun agreeing with the count ("one channel", "three channels")."""
     noun = singular if count == 1 else (plural_form or singular + "s")
