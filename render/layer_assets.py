@@ -26,7 +26,8 @@ from render.probes import probe_row_rgb
 VIDEO_BLOCK = 2  # MP4 pixels per activation: yuv420p's 2x2 chroma then holds one activation's colour exactly
 MIN_VIDEO_CELL = 14  # a 7x7 map at 2 px; a Dense layer's 1x1 map gets 14 px blocks, not 2
 PURPOSES = {  # what each asset is for (manifest "purpose")
-    "mp4": "download: every step at 2 pixels per activation, for sharing; players scale it; not played on the page",
+    "mp4": "download: every step at 2 pixels per activation (more for maps under 7 px), for sharing; players scale "
+           "it; not played on the page",
     "webm": "download: the same frames as VP9",
     "poster": "the last step at full size: the page's picture without JavaScript, a download; the first "
               "layer's is the page's og:image",
