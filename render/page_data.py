@@ -158,23 +158,12 @@ def probe_pixels(images: np.ndarray) -> tuple[str, str]:
     return "grey", base64.b64encode(PALETTE[grey_indices(images)][..., 0].tobytes()).decode("ascii")
 
 
-def _as_scale(scale) -> dict:
-    """Return a choose_scale dict; a bare (low, high) domain (the older call) is read as the scale it implies."""
-    if isinstance(scale, dict):
-        return scale
-    low, high = (float(end) for end in scale)
-    kind = "fixed" if (low, high) == (-1.0, 1.0) else "diverging" if low < 0 else "sequential"  # -1..1: tanh's
-    return {"kind": kind, "domain": [low, high], "basis": ""}
+def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], rankings: dict[str, list[int]], *,
+                    workers: int = 2, budget_bytes: int = DATA_BUDGET_BYTES) -> dict:
+    """Write every layer's chunk scripts and explore.json into out_dir; return the manifest's "explore" entry.
 
-
-def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], rankings: dict[str, list[int]] | None = None,
-                    *, workers: int = 2, budget_bytes: int = DATA_BUDGET_BYTES) -> dict:
-    """Write every layer's chunk scripts and explore.json into out_dir; return the manifest's "explore" entry."""
-    scales = {name: _as_scale(scale) for name, scale in scales.items()}
-    if rankings is None:  # the renderer's own order, when the caller has none at hand
-        from render.scales import channel_ranking
-
-        rankings = {name: channel_ranking(capture.activations[name]) for name in scales if name in capture.activations}
+    scales: {layer: render.scales.choose_scale dict}, rankings: {layer: channels, most active first}.
+    """
     _check(capture, scales, rankings)
     out_dir = Path(out_dir)
     names = list(scales)
