@@ -74,7 +74,8 @@ def layer_scale(entry: dict) -> dict:
     low, high = (float(end) for end in scale["domain"])
     kind = "tanh" if entry.get("domain_fixed_tanh") or (scale["kind"] == "fixed" and low < 0) else scale["kind"]
     return {"kind": kind, "low": f"{low:.3g}".replace("-", "\u2212"), "high": f"{high:.3g}",
-            "basis": scale.get("basis"), "clipped": f"{int(scale.get('clipped_values') or 0):,}",
+            "basis": scale.get("basis"), "clipped": f"{int(scale.get('clipped_values') or 0):,} value"
+            + ("" if int(scale.get("clipped_values") or 0) == 1 else "s"),
             "clipped_any": bool(scale.get("clipped_values")), "activation": entry.get("activation")}
 
 
@@ -103,7 +104,7 @@ def reading_section(manifest: dict, colorbar_src: str, colorbar: dict, article: 
     return {
         "fps": f"{manifest['fps']:g}",
         "all_tanh": all_tanh, "article": article,
-        "scales": [{"kind": kind, "layers": series([item["name"] for item in items]), "items": items,
+        "scales": [{"kind": kind, "layers": series([item["name"] for item in items]), "members": items,
                     "count": len(items)} for kind, items in groups.items()],
         "partial": partial,
         "partial_names": series([item["name"] for item in partial]),

@@ -1,0 +1,210 @@
+"""The article for a model that is not the original's: built end to end from synthetic captures of other shapes.
+
+The captures come from render/synthetic.py (made-up runs with RGB probes, ReLU, linear and Dense layers, many
+channels); the truths they are checked against are recomputed here with plain numpy from the same arrays,
+and the layer table is written by hand. Run: .venv/bin/python -m pytest tests/test_article_any_model.py -q
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from render.synthetic import synthetic_capture
+from report import analysis, commentary
+from report.model_facts import recorded_facts
+from report.page_facts import rebuild_command, subject
+from report.post_observations import POST_OBSERVATIONS
+from report.receptive_fields import Window, layer_chain
+from report.run_facts import recorded_layers
+
+CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def conv_row(name, shape, kernel, activation, strides=(1, 1), padding="same"):
+    return {"name": name, "kind": "Conv2D", "output_shape": list(shape), "activation": activation, "parameters": 1,
+            "kernel_size": list(kernel), "strides": list(strides), "padding": padding, "pool_size": None,
+            "recorded": True}
+
+
+def builder_capture(steps: int = 12):
+    """A made-up user's model on CIFAR-like RGB data: a 5x5 ReLU conv, a 3x3 linear conv of 40 channels, a Dense."""
+    capture = synthetic_capture(steps=steps, layers=("block1_conv", "conv_b", "dense"), widths=(6, 40, 12),
+                                sizes=(28, 14, 1), activations=("relu", "linear", "relu"), rgb=True,
+                                origin="builder")
+    meta = capture.meta
+    meta["dataset"].update(name="cifar10", title="CIFAR-10 (synthetic stand-in)", class_names=CIFAR_NAMES)
+    meta["model"]["source"] = "examples/tiny.py:build"
+    meta["layers"] = [
+        {"name": "image", "kind": "InputLayer", "output_shape": [28, 28, 3], "activation": None, "parameters": 0},
+        conv_row("block1_conv", (28, 28, 6), (5, 5), "relu"),
+        {"name": "pool", "kind": "MaxPooling2D", "output_shape": [14, 14, 6], "activation": None, "parameters": 0,
+         "kernel_size": None, "strides": [2, 2], "padding": "valid", "pool_size": [2, 2], "recorded": False},
+        conv_row("conv_b", (14, 14, 40), (3, 3), "linear"),
+        {"name": "flatten", "kind": "Flatten", "output_shape": [7840], "activation": None, "parameters": 0},
+        {"name": "dense", "kind": "Dense", "output_shape": [12], "activation": "relu", "parameters": 1},
+        {"name": "out", "kind": "Dense", "output_shape": [10], "activation": "softmax", "parameters": 1},
+    ]
+    return capture
+
+
+def page_text(index: Path) -> str:
+    markup = re.sub(r"<script.*?</script>", " ", index.read_text(), flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup)))
+
+
+def build_site(capture, root: Path) -> Path:
+    from pipeline.layout import Layout
+    from render.assets import render_capture
+    from report import stage
+
+    build = root / "build"
+    manifest = render_capture(capture, build / "assets", progress=False)
+    layout = Layout(build, root / "site")
+    layout.model.write_bytes(b"synthetic run: no trained model")  # the page links it; this run has none
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+    try:
+        return stage.run(capture, manifest, layout)
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+
+
+@pytest.fixture(scope="module")
+def builder_page(tmp_path_factory):
+    capture = builder_capture()
+    return capture, page_text(build_site(capture, tmp_path_factory.mktemp("builder")))
+
+
+# --- The whole page -----------------------------------------------------------------------------------
+
+
+def test_a_non_article_model_has_the_notice_and_no_post_observations(builder_page):
+    _, text = builder_page
+    assert "This is not the original model, so the original's observations are not compared." in text
+    assert "examples/tiny.py:build" in text
+    assert "What the original post saw" not in text and "Conclusions, checked" not in text
+    for observation in POST_OBSERVATIONS.values():
+        assert observation["text"] not in text
+    assert "the post's" not in text.lower() and "This page tests that conclusion" not in text
+
+
+def test_class_names_and_image_size_follow_the_data(builder_page):
+    capture, text = builder_page
+    shown = ", ".join(CIFAR_NAMES[label] for label in capture.probe_labels)
+    assert f"The probe images, left to right: {shown}" in text
+    assert "digit" not in text.lower() and "handwritten" not in text
+    assert "tell ten kinds of object apart in small colour photographs" in text
+    assert "fed 28×28 colour images" in text
+
+
+def test_the_experiment_sentence_states_the_real_kernels_and_activations(builder_page):
+    _, text = builder_page
+    assert "block1_conv (Conv2D, 5×5, relu, 28×28×6)" in text and "conv_b (Conv2D, 3×3, linear, 14×14×40)" in text
+    assert "3×3 convolutions with tanh activations" not in text
+    # receptive fields composed by hand: 5x5; then 2x2 pooling (6, stride 2); then 3x3 at stride 2: 6 + 2 * 2
+    assert "receptive field: block1_conv 5×5 and conv_b 10×10 pixels" in text
+
+
+def test_relu_layers_speak_of_zero_shares_not_saturation(builder_page):
+    capture, text = builder_page
+    final = capture.activations["block1_conv"][-1].astype(np.float64)  # (N, H, W, C)
+    section = text[text.rfind("block1_conv: 6 channels at 28×28"):text.rfind("conv_b: 40 channels")]
+    share = f"{100 * (final == 0).mean():.1f}".rstrip("0").rstrip(".") + "%"
+    assert f"at the last step {share} of its values are exactly 0" in section
+    assert "saturat" not in section.lower()
+    assert "Exactly 0" in section  # the channel table's column
+
+
+def test_many_channels_say_which_are_pictured(builder_page):
+    _, text = builder_page
+    assert "the 16 most active of its 40 channels pictured" in text
+    assert "conv_b has more channels than fit in a picture" in text
+
+
+def test_the_reading_guide_follows_each_layers_scale(builder_page):
+    _, text = builder_page
+    assert "no value is negative, so the colours run from white at 0 to full blue" in text
+    assert "In conv_b values are signed and unbounded" in text
+    assert "tanh keeps every value between" not in text and "pink backgrounds" not in text
+
+
+# --- The parts, against numpy truth -------------------------------------------------------------------
+
+
+def test_relu_findings_recompute():
+    capture = builder_capture(steps=6)
+    findings = analysis.analyse(capture)
+    layer = findings.layer("block1_conv")
+    final = capture.activations["block1_conv"][-1].astype(np.float64).reshape(-1, 6)  # (P, C)
+    assert layer.regime == "non-negative" and layer.activation == "relu"
+    assert layer.zero_share == pytest.approx((final == 0).mean())
+    for ch in layer.channels:
+        assert ch.saturated_share is None and ch.kind != "saturated"
+        assert ch.zero_share == pytest.approx((final[:, ch.channel] == 0).mean())
+    for item in layer.mostly_zero:
+        assert item["passes"] == ((final[:, item["channel"]] == 0).mean() >= analysis.MOSTLY_ZERO_SHARE)
+    assert findings.layer("conv_b").regime == "signed"
+    dense = findings.layer("dense")
+    assert not dense.spatial and all(ch.kind in ("other", "idle") for ch in dense.channels)
+
+
+def test_commentary_for_another_model_compares_nothing_with_the_post():
+    findings = analysis.analyse(builder_capture(steps=6))
+    said = commentary.commentary(findings, article=False)
+    assert said["conclusions"] == [] and all(item["post"] is None and not item["comparison"]
+                                            for item in said["layers"])
+    assert "post" not in " ".join(said["training"])
+    names = {row["name"] for row in said["thresholds"]}
+    assert "MOSTLY_ZERO_SHARE" in names and "CLAIMED_ACCURACY" not in names and "SATURATION_LEVEL" not in names
+
+
+def test_receptive_fields_compose_strides_and_padding():
+    rows = [conv_row("a", (16, 16, 4), (5, 5), "relu", strides=(2, 2)),
+            conv_row("b", (14, 14, 4), (3, 3), "relu", padding="valid")]
+    windows = layer_chain(rows, (32, 32), article=False)["windows"]
+    # 'same' at stride 2 on 32 pads (15 * 2 + 5 - 32) // 2 = 1 before; 'valid' pads none
+    assert windows == {"a": Window(5, 2, -1), "b": Window(9, 2, -1)}
+
+
+def test_a_residual_model_leaves_receptive_fields_out_and_says_why():
+    capture = builder_capture(steps=3)
+    table = capture.meta["layers"]
+    table.insert(4, {"name": "skip", "kind": "Add", "output_shape": [14, 14, 40], "activation": None,
+                     "parameters": 0})
+    facts = recorded_facts(recorded_layers(capture), table, [28, 28, 3], article=False)
+    assert facts["receptive_fields"] == "" and facts["receptive_fields_missing"] == "block1_conv and conv_b"
+    assert "not a simple chain of layers (it has Add layer skip)" in facts["receptive_fields_reason"]
+    unknown = [conv_row("a", (28, 28, 4), (3, 3), "relu")]
+    unknown[0].update(kernel_size=None, strides=None, padding=None)  # a table that does not say
+    assert layer_chain(unknown, (28, 28), article=False)["windows"] == {}
+    assert layer_chain(unknown, (28, 28), article=True)["windows"] == {"a": Window(3, 1, -1)}
+
+
+def test_subjects_are_digits_only_for_mnist():
+    assert subject({"name": "npz", "class_names": ["a", "b", "c"]})["task"] == "tell three classes of image apart"
+    assert subject({"name": "cifar100"})["plural"] == "images"
+    assert subject({"name": "idx"})["plural"] == "images"
+
+
+def test_rebuild_command_carries_model_data_layers_and_probes(tmp_path):
+    import shlex
+
+    from generate import config_from, parse_arguments
+    from model.config import Config
+
+    (tmp_path / "tiny.py").write_text("def build(input_shape, num_classes):\n    raise NotImplementedError\n")
+    np.savez(tmp_path / "my data.npz", x_train=np.zeros((1, 2, 2)))  # only its bytes are hashed here
+    config = Config(model=f"{tmp_path}/tiny.py:build", model_sha256="ab" * 32, data=f"{tmp_path}/my data.npz",
+                    data_sha256="cd" * 32, layers=("conv", "dense"), probes=(3, 17, 42))
+    command = rebuild_command(config.to_dict())
+    assert "sha256" not in command and "abab" not in command
+    arguments = shlex.split(shlex.split(command.split("ARGS=", 1)[1])[0])
+    again = config_from(parse_arguments(["site", *arguments])).to_dict()
+    expected = config.to_dict()
+    assert {key: value for key, value in again.items() if not key.endswith("sha256")} == \
+        {key: value for key, value in expected.items() if not key.endswith("sha256")}
