@@ -81,7 +81,8 @@
 
   // Show the row a "#layer-chN" fragment names: switch its view to the row's group, then bring it in sight.
   function revealRow() {
-    var row = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    var id = location.hash.slice(1), row = null;
+    try { row = id ? document.getElementById(decodeURIComponent(id)) : null; } catch (error) { return; }
     var figure = row && row.hasAttribute("data-channel") ? row.closest("[data-explorer-layer]") : null;
     var view = figure ? viewOf(figure) : null;
     if (!view || !row.hidden) { return; }
