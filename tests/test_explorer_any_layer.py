@@ -199,3 +199,39 @@ def test_the_page_loads_from_disk_and_passes_axe_and_vnu(anyrun, driver, served)
             driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     harness.require(harness.vnu_available())
     assert harness.run_vnu([anyrun["site"] / "index.html"]) == []
+
+
+def test_the_whole_article_of_such_a_run_loads_plays_and_passes_axe_and_vnu(driver, tmp_path):
+    import os
+
+    from pipeline.layout import Layout
+    from render.assets import render_capture
+    from report import stage
+
+    capture = synthetic_capture(steps=30, probes=4, layers=("block1_conv", DENSE), widths=(40, 64),
+                                sizes=((6, 4), 1), activations=("relu", "linear"), rgb=True, origin="builder")
+    manifest = render_capture(capture, tmp_path / "build" / "assets", progress=False)
+    assert manifest["explore"]["stride"] == 1  # the default budget holds a short run whole
+    layout = Layout(tmp_path / "build", tmp_path / "site")
+    layout.model.write_bytes(b"synthetic run: no trained model")  # the page links it; this run has none
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+    try:
+        index = stage.run(capture, manifest, layout)
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    report = harness.check_page(driver, harness.file_url(index))
+    assert report.ok, str(report)
+    info = page.open_at(driver, harness.file_url(index))
+    for selector in ["[data-explorer-compact]"] + [LAYER.format(name) for name in info["layers"]]:
+        page.read_view(driver, selector, [])
+    slider = driver.find_element(By.ID, "explorer-step")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
+    slider.send_keys(Keys.HOME + Keys.SPACE)  # space plays from the start
+    page.wait_for(lambda: page.state(driver)["index"] >= 2, what="playing to move the step")
+    slider.send_keys(Keys.SPACE)
+    severe = [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
+    assert severe == [], severe
+    harness.require(harness.axe_available())
+    assert harness.run_axe(driver) == []
+    harness.require(harness.vnu_available())
+    assert harness.run_vnu([index]) == []
