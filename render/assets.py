@@ -29,7 +29,7 @@ from render.frames import BASE_CELL, layer_layout
 from render.inputs import check_capture, expected_layers, layer_activation
 from render.layer_assets import PURPOSES, files_entry, render_layer
 from render.legend import colorbar_frame
-from render.page_data import write_page_data
+from render.page_data import file_stems, write_page_data
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_RGB, PALETTE
 from render.probes import is_rgb
 from render.scales import MAX_SHOWN_CHANNELS, channel_ranking, choose_scale
@@ -71,7 +71,7 @@ def layer_cells(capture, layers: Sequence[str]) -> dict[str, int]:
 
 
 def _colorbar_name(entry: dict) -> str:
-    return TANH_COLORBAR if entry["domain_fixed_tanh"] else f"{entry['name']}_colorbar.png"
+    return TANH_COLORBAR if entry["domain_fixed_tanh"] else f"{entry['file_stem']}_colorbar.png"
 
 
 def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float = 10, gif_budget_bytes: int = 5_000_000,
@@ -99,12 +99,13 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
     choices = _layer_choices(capture, layers, dict(activations or {}))
     timings["scales_s"] = time.perf_counter() - started
     cells = layer_cells(capture, layers)
+    stems = file_stems(layers)  # "block1/conv" -> "block1-conv": nested layers' names hold a slash
 
     def render_one(name: str) -> dict:
         activation, scale, ranking, shown = choices[name]
         return render_layer(capture, name, out_dir, scale=scale, activation=activation, shown=shown, ranking=ranking,
                             cell=cells[name], fps=fps, gif_budget_bytes=gif_budget_bytes, gif_min_frames=gif_min_frames,
-                            webm=webm, crf=crf, preset=preset, progress=progress)
+                            webm=webm, crf=crf, preset=preset, progress=progress, stem=stems[name])
 
     # Two layers at a time: while one layer's frames are composed in Python, the other's ffmpeg
     # encodes, so both cores stay busy. Results keep the model's layer order.

@@ -13,7 +13,10 @@ DEFAULT_ACTIVATION = "tanh"  # the article's model, and captures made before met
 
 
 def expected_layers(capture) -> list[str]:
-    """Return the layers the capture's config says were recorded (its own list when the config lacks one)."""
+    """Return the recorded layers: the meta's `recorded_layers`, else the config's list (older archives), else all."""
+    rows = _meta(capture).get("recorded_layers")
+    if isinstance(rows, list) and rows and all(isinstance(row, dict) and "name" in row for row in rows):
+        return [str(row["name"]) for row in rows]
     try:
         names = capture.config.get("layer_names")
     except (TypeError, ValueError, AttributeError):

@@ -67,13 +67,13 @@ def _timed(frames, seconds: list[float]):
 
 
 def _write_videos(frames, count: int, out_dir: Path, name: str, layout, overlay, *, fps, webm, crf, preset,
-                  progress) -> tuple[dict, float]:
+                  progress, stem: str) -> tuple[dict, float]:
     from tqdm import tqdm
 
-    writers = {"mp4": VideoWriter(out_dir / f"{name}.mp4", layout.width, layout.height, fps=fps, codec="h264",
+    writers = {"mp4": VideoWriter(out_dir / f"{stem}.mp4", layout.width, layout.height, fps=fps, codec="h264",
                                   crf=crf, preset=preset, overlay=overlay)}
     if webm:
-        writers["webm"] = VideoWriter(out_dir / f"{name}.webm", layout.width, layout.height, fps=fps, codec="vp9",
+        writers["webm"] = VideoWriter(out_dir / f"{stem}.webm", layout.width, layout.height, fps=fps, codec="vp9",
                                       overlay=overlay)
     composing = [0.0]
     try:
@@ -92,8 +92,10 @@ def _write_videos(frames, count: int, out_dir: Path, name: str, layout, overlay,
 def render_layer(capture, name: str, out_dir: Path, *, scale: dict, activation: str | None, shown: Sequence[int],
                  ranking: Sequence[int], cell: int = BASE_CELL, fps: float, gif_budget_bytes: int | None,
                  gif_min_frames: int, webm: bool,
-                 crf: int, preset: str, progress: bool) -> dict:
+                 crf: int, preset: str, progress: bool, stem: str | None = None) -> dict:
     """Write one layer's MP4 (+ WebM), poster PNG and GIF preview into out_dir; return its manifest entry.
+
+    stem: the layer's file-name stem (render.page_data.file_stems: "block1/conv" -> "block1-conv"); default the name.
 
     cell: the poster's cell size to aim at (whole pixels per activation; render_capture gives every layer the same).
     """
@@ -116,14 +118,14 @@ def render_layer(capture, name: str, out_dir: Path, *, scale: dict, activation: 
     started = time.perf_counter()
     writers, composing = _write_videos(frames(movie_block), count, out_dir, name, video,
                                        probe_row_rgb(video, capture.probe_images, paper), fps=fps, webm=webm,
-                                       crf=crf, preset=preset, progress=progress)
+                                       crf=crf, preset=preset, progress=progress, stem=stem or name)
     for kind, writer in writers.items():
         files[kind] = files_entry(writer.path, frames=writer.frames, width=video.width, height=video.height,
                                   cell_px=video.cell, cell_size_px=[video.cell, video.cell_w], block_px=movie_block,
                                   pix_fmt="yuv420p", purpose=PURPOSES[kind], **writer.settings)
     video_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    poster = out_dir / f"{name}.png"
+    poster = out_dir / f"{stem or name}.png"
     write_png(next(frames(block, [count - 1])), poster, overlay=probe_row_rgb(layout, capture.probe_images, paper))
     files["poster"] = files_entry(poster, width=layout.width, height=layout.height, step=steps[-1],
                                   purpose=PURPOSES["poster"])
@@ -139,7 +141,7 @@ def render_layer(capture, name: str, out_dir: Path, *, scale: dict, activation: 
         data, record = fit_gif(lambda cell, indices: frames(block_for(map_h, map_w, cell), indices),
                                lambda cell: (small(cell).width, small(cell).height), count=count,
                                base_cell=cell, fps=fps, budget=gif_budget_bytes, min_frames=gif_min_frames)
-        gif = out_dir / f"{name}.gif"
+        gif = out_dir / f"{stem or name}.gif"
         write_bytes_atomically(gif, data)
         reached = small(record["cell_px"])  # the cell size asked for, rounded to whole pixels per activation
         record.update(cell_px=reached.cell, block_px=reached.cell // map_h, probe_color="grey")
@@ -149,7 +151,7 @@ def render_layer(capture, name: str, out_dir: Path, *, scale: dict, activation: 
              timings["gif_s"])
     low, high = (float(end) for end in scale["domain"])
     return {
-        "name": name, "channels": channels, "map_size": [map_h, map_w], "frames": count,
+        "name": name, "file_stem": stem or name, "channels": channels, "map_size": [map_h, map_w], "frames": count,
         "activation": activation, "scale": scale, "channel_ranking": [int(c) for c in ranking],
         "shown_channels": shown, "width": layout.width, "height": layout.height, "cell_px": layout.cell,
         "cell_size_px": [layout.cell, layout.cell_w], "block_px": block, "gutter_px": GUTTER,
