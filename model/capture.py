@@ -1,4 +1,4 @@
-"""The capture archive `build/capture.npz`: one documented format, readable without Keras.
+"""The capture archive `build/capture.h5` (earlier `build/capture.npz`): one documented content, no Keras needed.
 
 `Capture` holds what a run recorded (model/recorder.py records it during `fit`):
 
@@ -24,7 +24,11 @@
                                                  name, loss, label_format): older archives lack the
                                                  last two (the article's tanh model)
 
-Load it with `np.load(path, allow_pickle=False)` or `Capture.load(path)`.
+`Capture.load(path)` is the one reader: it opens the HDF5 archive (model/archive_h5.py, written
+chunk by chunk during training by model/stream.py), today's `.npz` archives (`np.load(path,
+allow_pickle=False)` reads those too), and the partial archive of an interrupted run (a folder,
+model/stream.py: the flushed snapshots, meta["complete"] false). From HDF5 a layer's snapshots
+are read lazily, only where indexed (model/archive_h5.py `LazyLayer`); from `.npz` whole.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model.archive_h5 import is_hdf5
 from pipeline.files import atomic_output
 
 ARCHIVE_VERSION = 1
@@ -84,8 +89,16 @@ class Capture:
         return list(self.activations)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the archive atomically (a temporary file renamed over `path`)."""
+        """Write the archive atomically (a temporary file renamed over `path`): HDF5 for `.h5`, else `.npz`."""
         path = Path(path)
+        if path.suffix == ".h5":
+            from model.archive_h5 import staged, write_chunk_file
+
+            with staged(path) as staging:
+                write_chunk_file(staging, {name: np.asarray(values, np.float16)
+                                           for name, values in self.activations.items()},
+                                 self.small_arrays(), self.texts())
+            return
         arrays = {
             "steps": np.asarray(self.steps, np.int32),
             "probe_images": np.asarray(self.probe_images, np.uint8),
@@ -104,16 +117,35 @@ class Capture:
             arrays[name] = np.asarray(values, np.float16)
         write_npz_atomically(path, arrays)
 
+    def small_arrays(self) -> dict:
+        """Return every array but the snapshots, as the archive stores them."""
+        return {"steps": self.steps, "probe_images": self.probe_images, "probe_labels": self.probe_labels,
+                "train_steps": np.arange(1, len(self.train_loss) + 1), "train_loss": self.train_loss,
+                "train_accuracy": self.train_accuracy, "test_steps": self.test_steps, "test_loss": self.test_loss,
+                "test_accuracy": self.test_accuracy}
+
+    def texts(self) -> dict:
+        """Return the config and meta texts as the archive stores them."""
+        return {"config": self.config_json,
+                "meta": json.dumps({"archive_version": ARCHIVE_VERSION, **self.meta}, sort_keys=True)}
+
     @classmethod
     def load(cls, path: str | os.PathLike) -> Capture:
-        """Read an archive written by `save`; raise CaptureError naming the fix if it is not one."""
+        """Read an archive (HDF5, .npz, or an interrupted run's partial folder); raise CaptureError naming the fix."""
         path = Path(path)
         fix = f"delete {path} and run `make site` again to retrain"
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                data = {key: archive[key] for key in archive.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error, KeyError) as error:
-            raise CaptureError(f"{path} is not a readable capture archive ({error}); {fix}") from None
+        if path.is_dir():
+            from model.stream import read_partial
+
+            return read_partial(path)
+        if is_hdf5(path):
+            data = _read_hdf5(path, fix)
+        else:
+            try:
+                with np.load(path, allow_pickle=False) as archive:
+                    data = {key: archive[key] for key in archive.files}
+            except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error, KeyError) as error:
+                raise CaptureError(f"{path} is not a readable capture archive ({_short(error)}); {fix}") from None
         required = ("steps", "probe_images", "probe_labels", "layer_names", "train_loss", "train_accuracy",
                     "test_steps", "test_loss", "test_accuracy", "config", "meta")
         missing = [key for key in required if key not in data]
@@ -140,6 +172,40 @@ class Capture:
             test_steps=data["test_steps"], test_loss=data["test_loss"], test_accuracy=data["test_accuracy"],
             config_json=str(data["config"]), meta=meta,
         )
+
+
+def _short(error) -> str:
+    return " ".join(str(error).split())[:160] or type(error).__name__
+
+
+def _read_hdf5(path: Path, fix: str) -> dict:
+    """Return the archive's entries as `load` checks them: small arrays whole, layers as LazyLayer."""
+    import h5py
+
+    from model.archive_h5 import SMALL, TEXTS, LazyLayer, read_text
+
+    try:
+        with h5py.File(path, "r") as archive:
+            missing = [key for key in (*SMALL, *TEXTS) if key not in archive]
+            if missing:
+                raise CaptureError(f"{path} lacks {', '.join(missing)}: not a capture of this tool; {fix}")
+            data = {key: archive[key][()] for key in SMALL}
+            texts = {key: read_text(archive, key) for key in TEXTS}
+            names = [str(name) for name in json.loads(texts["layer_names"])]
+            group = archive.get("activations")
+            shapes = [group[str(index)].shape if group is not None and str(index) in group else None
+                      for index in range(len(names))]
+    except (OSError, KeyError, ValueError, UnicodeDecodeError) as error:
+        if isinstance(error, CaptureError):
+            raise
+        raise CaptureError(f"{path} is not a readable capture archive (truncated or damaged: {_short(error)}); "
+                           f"{fix}") from None
+    absent = [name for name, shape in zip(names, shapes) if shape is None]
+    if absent:
+        raise CaptureError(f"{path} lacks {', '.join(absent)}: not a capture of this tool; {fix}")
+    data.update(config=np.array(texts["config"]), meta=np.array(texts["meta"]), layer_names=np.array(names))
+    data.update({name: LazyLayer(path, index, shape, fix) for index, (name, shape) in enumerate(zip(names, shapes))})
+    return data
 
 
 def snapshot_shape_problem(name: str, shape: tuple, steps: int, probes: int) -> str | None:
