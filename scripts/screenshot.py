@@ -57,8 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(3)  # the chunks load as scripts and the canvases are drawn on the next frames
         options.output.parent.mkdir(parents=True, exist_ok=True)
         # Crop the viewport's own picture to the element (WebElement.screenshot mis-clips in headless mode).
-        box = driver.execute_script("const r = arguments[0].getBoundingClientRect();"
-                                    "return [r.left, r.top, r.right, Math.min(r.bottom, innerHeight)];", element)
+        # The explorer's figures are wider than the text column: crop to the union of its parts' boxes.
+        box = driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect(); let left = r.left, right = r.right;"
+            "for (const part of arguments[0].querySelectorAll('*')) { const b = part.getBoundingClientRect();"
+            "  if (b.width && b.height) { left = Math.min(left, b.left); right = Math.max(right, b.right); } }"
+            "return [Math.max(0, left), Math.max(0, r.top), Math.min(innerWidth, right),"
+            "        Math.min(r.bottom, innerHeight)];", element)
         from io import BytesIO
 
         from PIL import Image
