@@ -32,7 +32,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = OneLineErrors(description=__doc__.splitlines()[0])
     parser.add_argument("stage", nargs="?", default="site", choices=STAGES,
                         help="run up to this stage (default: site, the whole job)")
-    parser.add_argument("--build-dir", default="build", help="where capture.npz, model.keras and assets go")
+    parser.add_argument("--build-dir", default="build", help="where capture.h5, model.keras and assets go")
     parser.add_argument("--site-dir", default="site",
                         help="where the article is written (replaced whole: new, empty or written by this tool)")
     parser.add_argument("--dataset", help="auto (default), mnist, bundled, fashion (= fashion_mnist), cifar10 or "
@@ -58,6 +58,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--gif-budget-mb", type=float, default=None,
                         help="also write a GIF preview per layer into build/assets, at most this many MB each "
                              "(for READMEs and chats; the page itself needs none)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted capture from its last checkpoint (build/capture.partial), "
+                             "with the same flags as that run")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser.parse_args(argv)
 
@@ -135,7 +138,7 @@ def run(arguments: argparse.Namespace, layout) -> None:
     prepare(layout, writes_site=arguments.stage == "site")
     import model.stage  # imports TensorFlow only if it has to train
 
-    capture = model.stage.run(config, layout, progress=not arguments.quiet)
+    capture = model.stage.run(config, layout, progress=not arguments.quiet, resume=arguments.resume)
     if arguments.stage == "capture":
         return
     import render.stage
@@ -178,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted; the outputs of the previous run are unchanged", file=sys.stderr)
+        print("error: interrupted; the outputs of the previous run are unchanged (`--resume` continues the "
+              "capture from its last flushed chunk)", file=sys.stderr)
         return 130
     except MemoryError:
         print("error: out of memory: record fewer snapshots (--every K) or fewer --steps", file=sys.stderr)

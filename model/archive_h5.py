@@ -79,7 +79,8 @@ def _group(parent: h5py.Group, name: str) -> h5py.Group:
 
 
 def _layer_dataset(group: h5py.Group, index: int, shape: tuple) -> h5py.Dataset:
-    return group.create_dataset(str(index), shape=shape, dtype=np.float16, chunks=(CHUNK_ROWS, *shape[1:]),
+    return group.create_dataset(str(index), shape=shape, maxshape=(None, *shape[1:]), dtype=np.float16,
+                                chunks=(CHUNK_ROWS, *shape[1:]),
                                 compression="gzip", compression_opts=GZIP_LEVEL, shuffle=True, fletcher32=True,
                                 track_times=False)
 

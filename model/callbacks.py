@@ -45,8 +45,9 @@ class TestMetricsRecorder(keras.callbacks.Callback):
     """Evaluate the model on a fixed test subset at step 0 and every `every` steps (and the last)."""
 
     def __init__(self, x_test: np.ndarray, y_test: np.ndarray, every: int, total_steps: int, chunk: int = 1000,
-                 loss=None):
+                 loss=None, start_step: int = 0):
         super().__init__()
+        self.start_step = start_step  # a resumed run's first step is start_step + 1 (start_step was measured)
         self.x_test = x_test  # (K, H, W, C) float32
         self.loss_function = loss  # see evaluate
         self.y_test = np.asarray(y_test, np.int64)  # (K,)
@@ -58,10 +59,11 @@ class TestMetricsRecorder(keras.callbacks.Callback):
         self.accuracy: list[float] = []
 
     def on_train_begin(self, logs=None):
-        """Compile the forward pass and measure the untrained model."""
+        """Compile the forward pass and measure the untrained model (a resumed run: nothing yet)."""
         self._forward = compiled_forward(self.model)
-        self._step = 0
-        self._measure(0)
+        self._step = self.start_step
+        if self.start_step == 0:
+            self._measure(0)
 
     def on_train_batch_end(self, batch, logs=None):
         """Measure after every `every`-th step and after the last one."""
@@ -123,9 +125,9 @@ class StopAtStep(keras.callbacks.Callback):
 class ProgressBar(keras.callbacks.Callback):
     """Show one tqdm bar over the whole run (Keras' own bar restarts every epoch), with the epoch-mean loss."""
 
-    def __init__(self, total_steps: int, stream=sys.stderr):
+    def __init__(self, total_steps: int, stream=sys.stderr, initial: int = 0):
         super().__init__()
-        self.total_steps = total_steps
+        self.total_steps, self.initial = total_steps, initial
         self.stream = stream
 
     def on_train_begin(self, logs=None):
@@ -133,7 +135,7 @@ class ProgressBar(keras.callbacks.Callback):
         from tqdm import tqdm
 
         tty = getattr(self.stream, "isatty", lambda: False)()
-        self._bar = tqdm(total=self.total_steps, desc="training", unit="step", file=self.stream,
+        self._bar = tqdm(total=self.total_steps, initial=self.initial, desc="training", unit="step", file=self.stream,
                          mininterval=0.5 if tty else 10.0, ascii=not tty)
 
     def on_train_batch_end(self, batch, logs=None):

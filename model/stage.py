@@ -1,6 +1,12 @@
-"""The capture stage: reuse a matching build/capture.npz + model.keras, or train and write both.
+"""The capture stage: reuse a matching build/capture.h5 + model.keras, or train and write both.
 
     capture = model.stage.run(config, Layout(build_dir, site_dir), timings=timings)
+    capture = model.stage.run(config, layout, resume=True)  # continue an interrupted run from its checkpoint
+
+Training streams the snapshots into build/capture.partial/ chunk by chunk, with a model checkpoint
+each time (model/stream.py); the finished archive is renamed into place at the end, so an
+interrupted run leaves the previous complete archive whole. An earlier version's
+build/capture.npz is still read by Capture.load, but retrained from here (its code differs).
 
 It retrains when the archive was made by another config or other training code, or when
 model.keras is not the model the archive recorded (its sha256 is in the archive's meta, so a
@@ -21,8 +27,9 @@ from pipeline.files import crash_point, file_sha256, fingerprint
 from pipeline.layout import Layout
 
 # Every model/*.py whose code decides what the capture holds (config.py only parses: its values are in the config).
-CODE_FILES = ("architecture.py", "callbacks.py", "capture.py", "data.py", "data_arrays.py", "distribute.py",
-              "keras_file.py", "layers.py", "recorder.py", "setup.py", "train.py", "user_model.py")
+CODE_FILES = ("architecture.py", "archive_h5.py", "callbacks.py", "capture.py", "data.py", "data_arrays.py",
+              "distribute.py", "keras_file.py", "layers.py", "recorder.py", "setup.py", "stream.py", "train.py",
+              "user_model.py")
 MEMORY_HEADROOM_BYTES = 1_500_000_000  # TensorFlow, the data and the model beside the snapshot buffers
 
 
@@ -36,6 +43,10 @@ def reusable_capture(config, layout: Layout) -> Capture | None:
     """Return the existing capture if it was made by this config and code with this model file, else None."""
     path = layout.capture
     if not path.exists():
+        if layout.legacy_capture.exists():
+            Capture.load(layout.legacy_capture)  # raises CaptureError for a corrupt or foreign archive
+            print(f"capture: {layout.legacy_capture} is an earlier version's archive; retraining into {path}",
+                  file=sys.stderr)
         return None
     capture = Capture.load(path)  # raises CaptureError for a corrupt or foreign archive
     if capture.config_json != config.to_json():
@@ -66,9 +77,34 @@ def check_memory(config, buffers: int) -> None:
                      f"{needed / 1e9:.1f} GB of memory but {available / 1e9:.1f} GB is free: {fix}")
 
 
-def run(config, layout: Layout, *, progress: bool = True, timings: dict | None = None) -> Capture:
-    """Reuse or create the capture archive and model file for `config`; return the Capture."""
-    existing = reusable_capture(config, layout)
+def resume_state(config, layout: Layout) -> dict:
+    """Return the interrupted run's state to continue, or raise ResumeError saying in one line why it cannot."""
+    from model.stream import ResumeError, read_state
+
+    folder = layout.partial_capture
+    state = read_state(folder)
+    again = "run without --resume to start over"
+    if state is None:
+        raise ResumeError(f"--resume: there is no interrupted run in {folder} to continue; {again}")
+    if state.get("complete"):
+        raise ResumeError(f"--resume: the run in {folder} already finished; {again}")
+    if state.get("config") != config.to_json():
+        raise ResumeError(f"--resume: the interrupted run in {folder} had another config: pass the same flags as "
+                          f"that run, or {again}")
+    if state.get("code_fingerprint") != code_fingerprint():
+        raise ResumeError(f"--resume: the interrupted run in {folder} was made by other training code; {again}")
+    if not state["chunks"] or not state.get("checkpoint"):
+        raise ResumeError(f"--resume: the interrupted run in {folder} flushed no chunk yet; {again}")
+    if not (folder / state["checkpoint"]).is_file():
+        raise ResumeError(f"--resume: the checkpoint {folder / state['checkpoint']} is missing; {again}")
+    return state
+
+
+def run(config, layout: Layout, *, progress: bool = True, timings: dict | None = None,
+        resume: bool = False) -> Capture:
+    """Reuse or create the capture archive and model file for `config` (`resume`: continue an interrupted run)."""
+    state = resume_state(config, layout) if resume else None
+    existing = None if resume else reusable_capture(config, layout)
     if existing is not None:
         print(f"capture: reusing {layout.capture} (same config, code and model)", file=sys.stderr)
         return existing
@@ -76,22 +112,36 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     from model.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
+    from model.archive_h5 import CHUNK_ROWS
     from model.data import load_dataset
     from model.setup import prepare_run, snapshot_bytes
+    from model.stream import finish, read_state
     from model.train import train
 
     started = time.perf_counter()
     dataset = load_dataset(config)
     setup = prepare_run(config, dataset)  # builds and checks the model: bad models fail here, before any write
-    check_memory(config, snapshot_bytes(config, setup, len(dataset.probe_indices)))
+    rows = config.steps // config.capture_every + 2
+    ring = min(rows, CHUNK_ROWS + int(getattr(setup.model, "steps_per_execution", 1) or 1))
+    check_memory(config, snapshot_bytes(config, setup, len(dataset.probe_indices)) * ring // rows)
+    earlier = read_state(layout.partial_capture)
+    if state is None and earlier is not None and not earlier.get("complete"):
+        print(f"capture: starting over; the interrupted run in {layout.partial_capture} (up to step "
+              f"{earlier.get('last_step')}) is replaced (`--resume` would continue it)", file=sys.stderr)
+    if state is not None:
+        print(f"capture: resuming from step {state['last_step']} ({len(state['chunks'])} chunks kept)",
+              file=sys.stderr)
     print(f"capture: training {setup.model_meta['source']} on {dataset.title} ({len(dataset.x_train):,} training "
           f"images), recording {len(setup.recorded)} layers for {config.steps} steps of {config.batch_size}",
           file=sys.stderr)
-    capture, model, fit_seconds = train(config, dataset, progress=progress, setup=setup)
+    stream = {"folder": layout.partial_capture, "fingerprint": code_fingerprint(), "state": state}
+    capture, model, fit_seconds = train(config, dataset, progress=progress, setup=setup, stream=stream)
     capture.meta["code_fingerprint"] = code_fingerprint()
     save_model_atomically(model, capture, layout.model)
     crash_point("capture-model-written")
-    capture.save(layout.capture)
+    finish(layout.partial_capture, layout.capture, capture)
+    layout.legacy_capture.unlink(missing_ok=True)  # the earlier version's archive this one replaces
+    capture = Capture.load(layout.capture)
     numbers = {"fit_seconds": round(fit_seconds, 2), "total_seconds": round(time.perf_counter() - started, 2)}
     layout.record_timing("capture", numbers)
     if timings is not None:

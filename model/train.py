@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 import platform
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
 
+from model.archive_h5 import CHUNK_ROWS
 from model.callbacks import (
     BatchMetricsRecorder,
     ProgressBar,
@@ -24,6 +26,7 @@ from model.callbacks import (
 from model.capture import Capture
 from model.recorder import ActivationRecorder
 from model.setup import RunSetup, prepare_run
+from model.stream import ChunkWriter
 
 
 def to_inputs(images: np.ndarray) -> np.ndarray:
@@ -33,8 +36,8 @@ def to_inputs(images: np.ndarray) -> np.ndarray:
     return inputs[..., np.newaxis] if inputs.ndim == 3 else inputs
 
 
-def training_batches(dataset, config, classes: int | None = None, label_format: str = "one_hot"):
-    """Return a repeating tf.data pipeline of shuffled full batches (the remainder dropped)."""
+def training_batches(dataset, config, classes: int | None = None, label_format: str = "one_hot", skip: int = 0):
+    """Return a repeating tf.data pipeline of shuffled full batches (the remainder dropped), from batch `skip` on."""
     import tensorflow as tf
 
     classes = config.dense_widths[-1] if classes is None else classes
@@ -51,7 +54,9 @@ def training_batches(dataset, config, classes: int | None = None, label_format: 
         return (images / 255.0 if uint8 else images,
                 labels if label_format == "integer" else tf.one_hot(labels, classes))
 
-    return pipeline.map(prepare).repeat().prefetch(2)
+    pipeline = pipeline.map(prepare).repeat()
+    # A resumed run skips the batches already trained on: the seeded shuffle gives the same order again.
+    return (pipeline.skip(skip) if skip else pipeline).prefetch(2)
 
 
 def test_subset(dataset, config) -> np.ndarray:
@@ -61,38 +66,53 @@ def test_subset(dataset, config) -> np.ndarray:
 
 
 def train(config, dataset, progress: bool = True, record: bool = True, evaluate_test: bool = True,
-          extra_callbacks=(), setup: RunSetup | None = None) -> tuple[Capture, keras.Model, float]:
+          extra_callbacks=(), setup: RunSetup | None = None, stream: dict | None = None
+          ) -> tuple[Capture, keras.Model, float]:
     """Train for `config.steps` steps; return the capture, the trained model and the seconds `fit` took.
 
     `record=False` and `evaluate_test=False` leave out the activation recorder and the periodic
     test evaluation (the benchmarks' bare `fit`); `extra_callbacks` are appended to the list;
     `setup` is prepare_run's result when the caller already made it (model/stage.py, for the memory check).
+    `stream` {"folder", "fingerprint", "state"}: write the snapshots chunk by chunk into that partial archive
+    (model/stream.py) instead of keeping them; a "state" of an interrupted run resumes it from its checkpoint.
+    The returned capture then holds no snapshots (model.stream.finish assembles the archive).
     """
     setup = prepare_run(config, dataset) if setup is None else setup
     model, strategy = setup.model, setup.strategy
+    state = (stream or {}).get("state")
+    start = int(state["last_step"]) if state else 0
+    if state:
+        restore_checkpoint(model, Path(stream["folder"]) / state["checkpoint"])
     steps_per_epoch = len(dataset.x_train) // config.batch_size
-    epochs = math.ceil(config.steps / steps_per_epoch)
+    epochs = math.ceil((config.steps - start) / steps_per_epoch)
     probes = to_inputs(dataset.x_test[dataset.probe_indices])  # (N, H, W, C)
     subset = test_subset(dataset, config)
 
-    recorder = ActivationRecorder(probes, setup.recorded, total_steps=config.steps, every=config.capture_every)
     batch_metrics = BatchMetricsRecorder(setup.accuracy_key)
     test_metrics = TestMetricsRecorder(to_inputs(dataset.x_test[subset]), dataset.y_test[subset],
-                                       config.test_every, config.steps, loss=setup.test_loss)
-    callbacks = [batch_metrics, StopAtStep(config.steps), *extra_callbacks]
-    callbacks += [recorder] if record else []
+                                       config.test_every, config.steps, loss=setup.test_loss, start_step=start)
+    sink = None
+    if stream is not None:
+        sink = ChunkWriter(stream["folder"], config.to_json(), stream["fingerprint"], setup.stored_shapes,
+                           dataset.probe_display(), dataset.y_test[dataset.probe_indices], batch_metrics,
+                           test_metrics, model, state=state, start_step=start)
+    recorder = ActivationRecorder(probes, setup.recorded, total_steps=config.steps, every=config.capture_every,
+                                  sink=sink, flush_every=CHUNK_ROWS, start_step=start)
+    callbacks = [batch_metrics, StopAtStep(config.steps - start), *extra_callbacks]
     callbacks += [test_metrics] if evaluate_test else []
-    callbacks += [ProgressBar(config.steps)] if progress else []
+    callbacks += [recorder] if record else []  # after the test metrics, so a flushed chunk carries its step's
+    callbacks += [ProgressBar(config.steps, initial=start)] if progress else []
 
     started = time.perf_counter()
-    model.fit(training_batches(dataset, config, setup.classes, setup.label_format), epochs=epochs,
-              steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
-              shuffle=False)  # the pipeline shuffles, seeded
+    if config.steps > start:
+        model.fit(training_batches(dataset, config, setup.classes, setup.label_format, skip=start), epochs=epochs,
+                  steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
+                  shuffle=False)  # the pipeline shuffles, seeded
     fit_seconds = time.perf_counter() - started
 
     final_loss, final_accuracy = evaluate(compiled_forward(model), to_inputs(dataset.x_test), dataset.y_test,
                                           loss=setup.test_loss)
-    steps, activations = recorder.result()
+    steps, activations = recorder.result() if sink is None else (np.zeros(0, np.int32), {})
     activations = {name: values.reshape(*values.shape[:2], *setup.stored_shapes[name])  # (T, N, H, W, C)
                    for name, values in activations.items()}
     meta = {
@@ -121,6 +141,12 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
         config_json=config.to_json(), meta=meta,
     )
     return capture, model, fit_seconds
+
+
+def restore_checkpoint(model, path: Path) -> None:
+    """Load a checkpoint's weights and optimizer state (model/stream.py saves one with each chunk) into `model`."""
+    model.optimizer.build(model.trainable_variables)  # its variables must exist to be loaded into
+    model.load_weights(path)
 
 
 def library_versions() -> dict:
