@@ -1,0 +1,152 @@
+"""Streaming capture at scale: a killed run keeps its flushed chunks, `--resume` finishes it, a full disk says so.
+
+Each run is a real `generate.py capture` subprocess (150 steps of 32 bundled images: two full 64-snapshot
+chunks and a last one of 23). The kill is a real SIGKILL, sent by the project's crash hook
+(`GENERATE_CRASH_AT=capture-chunk-flushed`, pipeline/files.py) right after the first chunk and its
+checkpoint are on disk.
+
+What the resumed run equals, against an uninterrupted run with the same seed:
+- bitwise: every snapshot (float16), the steps, the test points, and model.keras. The checkpoint holds
+  the float32 weights and Adam's state exactly, the seeded shuffle pipeline is skipped to the same batch,
+  and TensorFlow's CPU kernels are deterministic here, so the same float32 computations follow and the
+  float16 roundings of equal numbers are equal;
+- to float32 rounding only (about 1e-4 relative): the per-step train loss and accuracy. They are recovered
+  from Keras' running epoch means (model/callbacks.py), and the resumed `fit` starts its epochs at another
+  step, so the same batch values come out of differently rounded means.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from model.capture import Capture, CaptureError
+from model.stream import FAIL_WRITE_VARIABLE, read_state
+
+REPO = Path(__file__).resolve().parents[1]
+ARGS = ["--steps", "150", "--batch-size", "32", "--dataset", "bundled", "--quiet", "--set", "test_every=20",
+        "--set", "test_subset=200"]
+
+
+def capture(build: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "generate.py", "capture", *ARGS, "--build-dir", str(build), *extra],
+                          cwd=REPO, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    build = tmp_path_factory.mktemp("whole")
+    assert capture(build).returncode == 0
+    return build
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory):
+    build = tmp_path_factory.mktemp("killed")
+    result = capture(build, env={"GENERATE_CRASH_AT": "capture-chunk-flushed"})
+    assert result.returncode == -9, result.stderr  # SIGKILL
+    return build
+
+
+def test_killed_run_keeps_exactly_its_first_chunk(killed, uninterrupted):
+    assert not (killed / "capture.h5").exists()
+    state = read_state(killed / "capture.partial")
+    assert state["last_step"] == 63 and state["complete"] is False and len(state["chunks"]) == 1
+    partial = Capture.load(killed / "capture.partial")
+    whole = Capture.load(uninterrupted / "capture.h5")
+    assert partial.steps.tolist() == list(range(64)) and partial.meta["complete"] is False
+    for name, values in whole.activations.items():
+        np.testing.assert_array_equal(partial.activations[name], values[:64])
+    np.testing.assert_array_equal(partial.test_steps, [0, 20, 40, 60])
+    assert len(partial.train_loss) == 63
+
+
+def test_resume_finishes_and_equals_the_uninterrupted_run(killed, uninterrupted):
+    result = capture(killed, "--resume")
+    assert result.returncode == 0, result.stderr
+    assert "resuming from step 63" in result.stderr
+    resumed, whole = Capture.load(killed / "capture.h5"), Capture.load(uninterrupted / "capture.h5")
+    assert not (killed / "capture.partial").exists()
+    assert resumed.steps.tolist() == whole.steps.tolist() == list(range(151))
+    for name, values in whole.activations.items():
+        np.testing.assert_array_equal(np.asarray(resumed.activations[name]), np.asarray(values))
+    for key in ("test_steps", "test_loss", "test_accuracy"):
+        np.testing.assert_array_equal(getattr(resumed, key), getattr(whole, key))
+    np.testing.assert_allclose(resumed.train_loss, whole.train_loss, rtol=1e-4)
+    np.testing.assert_allclose(resumed.train_accuracy, whole.train_accuracy, atol=1e-4)
+    assert (killed / "model.keras").read_bytes() == (uninterrupted / "model.keras").read_bytes()
+
+
+def test_same_config_gives_the_same_archive_bytes(uninterrupted, tmp_path):
+    assert capture(tmp_path).returncode == 0
+    assert (tmp_path / "capture.h5").read_bytes() == (uninterrupted / "capture.h5").read_bytes()
+
+
+def test_resume_says_why_it_cannot(tmp_path, uninterrupted):
+    nothing = capture(tmp_path / "empty", "--resume")
+    assert nothing.returncode == 2 and "no interrupted run" in nothing.stderr
+    assert len(nothing.stderr.strip().splitlines()) == 1
+
+
+def test_truncated_and_damaged_archives_give_one_line(tmp_path, uninterrupted):
+    data = (uninterrupted / "capture.h5").read_bytes()
+    (tmp_path / "cut.h5").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CaptureError, match="delete .* and run") as error:
+        Capture.load(tmp_path / "cut.h5")
+    assert "\n" not in str(error.value)
+    damaged = bytearray(data)
+    with h5py.File(uninterrupted / "capture.h5", "r") as archive:  # flip bytes inside conv1's first chunk
+        offset = archive["activations/0"].id.get_chunk_info(0).byte_offset
+    damaged[offset + 100: offset + 110] = bytes(10)
+    (tmp_path / "bad.h5").write_bytes(bytes(damaged))
+    with pytest.raises(CaptureError, match="cannot be read"):
+        Capture.load(tmp_path / "bad.h5").activations["conv1"][0]  # fletcher32 catches it when read
+
+
+def test_old_npz_and_new_h5_read_alike(uninterrupted, tmp_path):
+    whole = Capture.load(uninterrupted / "capture.h5")
+    materialised = Capture(**{**whole.__dict__, "activations": {name: np.asarray(values)
+                                                                   for name, values in whole.activations.items()}})
+    materialised.save(tmp_path / "capture.npz")
+    old = Capture.load(tmp_path / "capture.npz")
+    assert old.meta == whole.meta and old.config_json == whole.config_json
+    for name, values in whole.activations.items():
+        assert isinstance(old.activations[name], np.ndarray)
+        assert values.shape == old.activations[name].shape and values.dtype == np.float16
+        np.testing.assert_array_equal(values[-1], old.activations[name][-1])
+        np.testing.assert_array_equal(values[[5, 0, 5]], old.activations[name][[5, 0, 5]])
+
+
+def tmpfs(path: Path, size: str) -> bool:
+    path.mkdir()
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True).returncode == 0
+
+
+def test_disk_full_is_one_line_and_keeps_flushed_chunks(tmp_path):
+    """On a real 8 MB tmpfs when this process may mount one (the second chunk does not fit), else by an
+    OSError(ENOSPC) injected at the writer's second chunk (GENERATE_FAIL_WRITE_AT_CHUNK=1)."""
+    build = tmp_path / "small"
+    mounted = tmpfs(build, "8m")
+    try:
+        result = capture(build, env={} if mounted else {FAIL_WRITE_VARIABLE: "1"})
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert lines[-1].startswith("error: ") and "chunk 1" in lines[-1] and "--resume" in lines[-1], lines
+        assert "space" in lines[-1]
+        state = read_state(build / "capture.partial")
+        assert state["chunks"] == ["chunk-000000.h5"] and state["last_step"] == 63
+        assert Capture.load(build / "capture.partial").steps.tolist() == list(range(64))
+        assert sorted(path.name for path in (build / "capture.partial").iterdir()) == [
+            "checkpoint-63.keras", "chunk-000000.h5", "state.json"]  # no half-written file left
+        print(json.dumps({"tmpfs": mounted}))
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(build)], check=False)
