@@ -45,7 +45,7 @@ def probe_inputs(capture):
 
 def test_last_snapshot_equals_fresh_forward_pass_of_saved_model(short_run):
     config, build_dir, _ = short_run
-    capture = Capture.load(build_dir / "capture.npz")
+    capture = Capture.load(build_dir / "capture.h5")
     model = keras.models.load_model(build_dir / "model.keras")
     extractor = keras.Model(model.inputs, [model.get_layer(name).output for name in config.layer_names])
     fresh = extractor.predict(probe_inputs(capture), verbose=0)
@@ -140,22 +140,22 @@ def test_same_seed_gives_identical_archives(tmp_path, short_run):
     for name in config.layer_names:
         np.testing.assert_array_equal(again.activations[name], first.activations[name])
     np.testing.assert_array_equal(again.train_loss, first.train_loss)
-    assert (tmp_path / "capture.npz").read_bytes() == (build_dir / "capture.npz").read_bytes()
+    assert (tmp_path / "capture.h5").read_bytes() == (build_dir / "capture.h5").read_bytes()
     assert (tmp_path / "model.keras").read_bytes() == (build_dir / "model.keras").read_bytes()
 
 
 def test_matching_archive_is_reused_and_other_config_retrains(tmp_path, short_run):
     config, build_dir, _ = short_run
-    archive = build_dir / "capture.npz"
+    archive = build_dir / "capture.h5"
     stamp = archive.stat().st_mtime_ns
     run_capture(config, Layout(build_dir, build_dir.parent / "site"), progress=False)
     assert archive.stat().st_mtime_ns == stamp, "a matching archive must be reused, not rewritten"
-    for name in ("capture.npz", "model.keras"):
+    for name in ("capture.h5", "model.keras"):
         (tmp_path / name).write_bytes((build_dir / name).read_bytes())
     other = Config(**{**SHORT, "steps": 4})
     retrained = run_capture(other, Layout(tmp_path, tmp_path.parent / "site"), progress=False)
     assert len(retrained.steps) == 5
-    assert Capture.load(tmp_path / "capture.npz").config_json == other.to_json()
+    assert Capture.load(tmp_path / "capture.h5").config_json == other.to_json()
 
 
 def test_in_graph_and_per_step_recording_agree(dataset):
