@@ -33,8 +33,8 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     article = is_article(meta)
     model = model_info(meta)
     findings = analyse(capture)
-    said = commentary(findings, article=article)
     dataset = meta["dataset"]
+    said = commentary(findings, article=article, dataset=dataset)
     copies = []
 
     def asset(name: str) -> str:

@@ -2,7 +2,8 @@
 
 Use: `channel_sentence(channel, last_step)`, `channel_table(layer)`, `filter_rows(layer)` and
 `filter_sentence(layer)`; report/layer_text.py puts them together for a layer. Every function takes a
-`LayerFindings` / `ChannelFindings` or its to_dict() form. Strings are plain text.
+`LayerFindings` / `ChannelFindings` or its to_dict() form. Strings are plain text. The sentences that name
+what the probes show take `words` (report.wording.ImageWords: strokes of ink on MNIST, the default).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from report.thresholds import (
     SHAPE_MIN_SCORE,
 )
 from report.wording import (
+    DIGIT_WORDS,
     ORIENTATIONS,
+    ImageWords,
     capitalise,
     channel_label,
     number,
@@ -35,13 +38,13 @@ from report.wording import (
 
 
 
-def edge_phrase(channel: ChannelFindings) -> str:
+def edge_phrase(channel: ChannelFindings, words: ImageWords = DIGIT_WORDS) -> str:
     """Describe a channel's edge orientation and side, with the number that decided it (filter score or r)."""
     number_text = f"r = {signed(channel.best_edge_r)}"
     if channel.kind_basis == "filter" and channel.filter:
         number_text = f"edge score {signed(channel.filter['edge'])}; {number_text} with that edge map"
     return (f"{ORIENTATIONS[channel.best_edge]} edges, positive along the {channel.edge_side} side of "
-            f"strokes ({number_text})")
+            f"{words.regions} ({number_text})")
 
 
 def filter_phrase(fit: dict) -> str:
@@ -65,10 +68,12 @@ _KIND_WORDS = {"copy": "a copy", "edge": "an edge detector", "other": "unnamed",
                "saturated": "saturated"}
 
 
-def channel_sentence(channel: ChannelFindings | dict, last_step: int, idle_limit: float | None = None) -> str:
+def channel_sentence(channel: ChannelFindings | dict, last_step: int, idle_limit: float | None = None, *,
+                     words: ImageWords = DIGIT_WORDS) -> str:
     """Describe one channel in a sentence: its kind with the numbers that decided it, and when it settled.
 
-    idle_limit: the layer's idle spread when it is not IDLE_MAX_STD (a layer without tanh's fixed range).
+    idle_limit: the layer's idle spread when it is not IDLE_MAX_STD (a layer without tanh's fixed range);
+    words: what the probes show (report.wording.DIGIT_WORDS on MNIST).
     """
     channel = ChannelFindings.coerce(channel)
     kind, fit = channel.kind, channel.filter
@@ -88,7 +93,7 @@ def channel_sentence(channel: ChannelFindings | dict, last_step: int, idle_limit
         inverted = "inverted " if fit["blob"] < 0 else ""
         what = f"a {inverted}copy of the input, read from its filter's shape: {filter_phrase(fit)}"
     elif by_filter and kind == "edge":
-        what = f"an edge detector for {edge_phrase(channel)}, read from its filter's shape: {filter_phrase(fit)}"
+        what = f"an edge detector for {edge_phrase(channel, words)}, read from its filter's shape: {filter_phrase(fit)}"
     elif by_filter:
         what = (f"neither a blob nor an oriented difference (both shape scores below {SHAPE_MIN_SCORE}): "
                 f"{filter_phrase(fit)}")
@@ -98,7 +103,7 @@ def channel_sentence(channel: ChannelFindings | dict, last_step: int, idle_limit
         what = (f"{closeness} {'inverted ' if inverted else ''}copy of the input "
                 f"(r = {signed(channel.copy_r)})")
     elif kind == "edge":
-        what = f"an edge detector for {edge_phrase(channel)}"
+        what = f"an edge detector for {edge_phrase(channel, words)}"
     else:
         what = (f"neither a copy (r = {signed(channel.copy_r)}) nor a single-orientation edge detector "
                 f"(best: {ORIENTATIONS[channel.best_edge]}, r = {signed(channel.best_edge_r)})")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from report.findings import Findings
 from report.layer_text import channel_sentence, kind_sentences, layer_commentary, similarity_sentences
+from report.page_facts import DIGIT_DATASETS
 from report.post_observations import comparison_sentences
 from report.thresholds import appendix_rows
 from report.training_text import training_sentences
@@ -28,27 +29,36 @@ from report.verdicts import (
     conclusion_2,
     conclusion_3,
 )
+from report.wording import DIGIT_WORDS, IMAGE_WORDS, ImageWords
 
 # The composer and the parts a caller (or a test) may want on their own, all reachable from this module.
 __all__ = [
     "commentary", "training_sentences", "layer_commentary", "kind_sentences", "similarity_sentences",
-    "channel_sentence", "comparison_sentences", "conclusion_1", "conclusion_2", "conclusion_3",
+    "channel_sentence", "comparison_sentences", "conclusion_1", "conclusion_2", "conclusion_3", "image_words",
     "HOLDS", "PARTLY", "DOES_NOT_HOLD", "VERDICT_CLASSES",
 ]
 
 
-def commentary(findings: Findings | dict, *, article: bool = True) -> dict:
+def image_words(dataset: dict | None) -> ImageWords:
+    """Return the words for what the probes show: MNIST's strokes of ink, else any image's bright regions."""
+    name = (dataset or {}).get("name")
+    return DIGIT_WORDS if name is None or name in DIGIT_DATASETS else IMAGE_WORDS
+
+
+def commentary(findings: Findings | dict, *, article: bool = True, dataset: dict | None = None) -> dict:
     """Return the article's sentences for a run: training, layers, conclusions and thresholds (plain data).
 
     article: the run's model is the original post's (report.run_facts.is_article); only then are the post's
     observations, plateau and conclusions compared, and the thresholds only they use listed.
+    dataset: the capture's meta["dataset"]; the layers speak of strokes and ink only for MNIST (or when missing).
     """
     findings = Findings.coerce(findings)
+    words = image_words(dataset)
     run = findings.run
     regimes = {layer.regime for layer in findings.layers}
     return {
         "training": training_sentences(run, compare=article),
-        "layers": [layer_commentary(layer, findings.last_step, findings.steps, article=article)
+        "layers": [layer_commentary(layer, findings.last_step, findings.steps, article=article, words=words)
                    for layer in findings.layers],
         "conclusions": [conclusion_1(run), conclusion_2(run), conclusion_3(run)] if article else [],
         "thresholds": appendix_rows(bounded="bounded" in regimes, unbounded=bool(regimes - {"bounded"}),

@@ -4,6 +4,7 @@ Use: `layer_commentary(layer, last_step)` returns the plain dict the template sh
 post's reading, this run's sentences, grouped paragraphs, what to look for in its animation, one sentence
 and one table row per channel, and the rows of its filter table when its channels were fitted as filters).
 Every function takes a `LayerFindings` / `ChannelFindings` or its to_dict() form. Strings are plain text.
+`words` (report.wording.ImageWords, MNIST's strokes of ink by default) names what the probes show.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from report.thresholds import (
     SETTLED_MIN_CKA,
 )
 from report.wording import (
+    DIGIT_WORDS,
     ORIENTATIONS,
+    ImageWords,
     capitalise,
     channel_label,
     channel_list,
@@ -45,7 +48,7 @@ from report.wording import (
 )
 
 
-def kind_sentences(layer: LayerFindings | dict) -> list[str]:
+def kind_sentences(layer: LayerFindings | dict, *, words: ImageWords = DIGIT_WORDS) -> list[str]:
     """Say how many of the layer's channels are copies, edge detectors, unnamed, idle or saturated."""
     layer = LayerFindings.coerce(layer)
     channels, total = layer.channels, layer.num_channels
@@ -69,10 +72,11 @@ def kind_sentences(layer: LayerFindings | dict) -> list[str]:
                 "filters closer to a blob than to an oriented difference"
             evidence = f"{filters}, {shape_range(copies)}; {evidence}"
         text = f"{of_total(len(copies), total)} {verb(len(copies), 'copies', 'copy')} the input ({evidence})"
+        negative = f"negative on {words.bright}"
         if inverted == len(copies):
-            text += ", inverted (negative on the ink)" if inverted == 1 else ", all inverted (negative on the ink)"
+            text += f", inverted ({negative})" if inverted == 1 else f", all inverted ({negative})"
         elif inverted:
-            text += f", {number(inverted)} of them inverted (negative on the ink)"
+            text += f", {number(inverted)} of them inverted ({negative})"
         sentences.append(capitalise(text) + ".")
     elif working:
         closest = max(working, key=lambda ch: abs(ch.copy_r))
@@ -81,7 +85,7 @@ def kind_sentences(layer: LayerFindings | dict) -> list[str]:
 
     edges = by_kind["edge"]
     if edges:
-        shown = [f"{channel_label(ch.channel)} to {edge_phrase(ch)}" for ch in edges[:4]]
+        shown = [f"{channel_label(ch.channel)} to {edge_phrase(ch, words)}" for ch in edges[:4]]
         if len(edges) > 4:
             shown.append(f"{plural(len(edges) - 4, 'more channel')}")
         sentences.append(capitalise(f"{of_total(len(edges), total)} {verb(len(edges), 'responds', 'respond')} "
@@ -227,7 +231,7 @@ def settling_sentence(layer: LayerFindings | dict, last_step: int, steps: list[i
     return text
 
 
-def look_for(layer: LayerFindings | dict, last_step: int) -> str:
+def look_for(layer: LayerFindings | dict, last_step: int, *, words: ImageWords = DIGIT_WORDS) -> str:
     """Return one line on what to watch for in the layer's animation, and at which steps."""
     layer = LayerFindings.coerce(layer)
     settling = layer.settling or {}
@@ -260,21 +264,21 @@ def look_for(layer: LayerFindings | dict, last_step: int) -> str:
         sides = series(sorted({ch.edge_side for ch in edges}), "or")
         text += (f". Watch {channel_list([ch.channel for ch in edges])}, the edge "
                  f"{verb(len(edges), 'detector', 'detectors')}: {verb(len(edges), 'it lights', 'they light')} up "
-                 f"along the {sides} side of the strokes")
+                 f"along the {sides} side of the {words.regions}")
     return text + "."
 
 
 def layer_commentary(layer: LayerFindings | dict, last_step: int, steps: list[int] | None = None, *,
-                     article: bool = True) -> dict:
+                     article: bool = True, words: ImageWords = DIGIT_WORDS) -> dict:
     """Return the post's hypothesis and this run's sentences for one layer.
 
     `run` and `comparison` are lists of sentences; `paragraphs` groups them for the page: the kinds of
     channel, their similarity and settling, and the comparison with the post's reading (only when `article`:
-    the run's model is the original post's).
+    the run's model is the original post's). `words` names what the probes show (report.commentary.image_words).
     """
     layer = LayerFindings.coerce(layer)
     post = POST_OBSERVATIONS.get(layer.name) if article else None
-    kinds = kind_sentences(layer)
+    kinds = kind_sentences(layer, words=words)
     rest = similarity_sentences(layer) + [settling_sentence(layer, last_step, steps)]
     comparison = comparison_sentences(layer) if article else []
     return {
@@ -282,12 +286,13 @@ def layer_commentary(layer: LayerFindings | dict, last_step: int, steps: list[in
         "resolution": f"{layer.height}x{layer.width}",
         "num_channels": layer.num_channels,
         "post": post["text"] if post else None,
-        "look_for": look_for(layer, last_step),
+        "look_for": look_for(layer, last_step, words=words),
         "run": kinds + rest,
         "comparison": comparison,
         "paragraphs": [" ".join(group) for group in (kinds, rest, comparison) if group],
         "channels": [{"label": capitalise(channel_label(ch.channel)), "kind": ch.kind,
-                      "text": channel_sentence(ch, last_step, layer.idle_limit if layer.scale else None)}
+                      "text": channel_sentence(ch, last_step, layer.idle_limit if layer.scale else None,
+                                              words=words)}
                      for ch in layer.channels],
         "table": channel_table(layer),
         "filters": filter_rows(layer),

@@ -3,9 +3,13 @@
 Use: the commentary modules (layer_text, post_observations, verdicts, training_text) build every sentence
 from these, so a number reads the same way everywhere. They take plain values (counts, floats, indices),
 return plain text and never HTML. Channels are numbered from 1 in the text (index 0 is "channel 1").
+`DIGIT_WORDS` / `IMAGE_WORDS` name what the probes show (strokes of ink on MNIST, bright regions on any
+other data); report.commentary.image_words picks one for a run's dataset.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 # How each edge kind of report.reference_maps is named in the text.
 ORIENTATIONS = {
@@ -21,6 +25,20 @@ KIND_NOUNS = {  # singular, plural
     "idle": ("idle channel", "idle channels"),
     "saturated": ("saturated channel", "saturated channels"),
 }
+
+
+@dataclass(frozen=True)
+class ImageWords:
+    """How the commentary names the bright parts of the probes, where the copy and edge maps are positive."""
+
+    regions: str  # what an edge map's positive side borders: "top side of <regions>"
+    bright: str  # where an inverted copy is negative: "negative on <bright>"
+
+
+# The analysis compares channels with the input's brightness (report.reference_maps), so an edge is the side
+# of a region brighter than its surroundings. On MNIST the bright parts are the ink of the strokes.
+DIGIT_WORDS = ImageWords(regions="strokes", bright="the ink")
+IMAGE_WORDS = ImageWords(regions="bright regions", bright="the bright parts of the image")
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 

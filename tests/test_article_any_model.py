@@ -8,6 +8,7 @@ and the layer table is written by hand. Run: .venv/bin/python -m pytest tests/te
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from pathlib import Path
@@ -22,6 +23,7 @@ from report.page_facts import rebuild_command, subject
 from report.post_observations import POST_OBSERVATIONS
 from report.receptive_fields import Window, layer_chain
 from report.run_facts import recorded_layers
+from report.wording import DIGIT_WORDS, IMAGE_WORDS
 
 CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
@@ -58,14 +60,27 @@ def page_text(index: Path) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup)))
 
 
+def layer_sections_text(index: Path) -> str:
+    """The visible text of the page's per-layer sections only (their commentary, tables and captions)."""
+    sections = re.findall(r'<section id="[^"]*" class="layer".*?</section>', index.read_text(), flags=re.S)
+    assert sections, "the page has no layer section"
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", " ".join(sections))))
+
+
 def build_site(capture, root: Path) -> Path:
-    from pipeline.layout import Layout
     from render.assets import render_capture
-    from report import stage
 
     build = root / "build"
     manifest = render_capture(capture, build / "assets", progress=False)
-    layout = Layout(build, root / "site")
+    return stage_site(capture, manifest, build, root / "site")
+
+
+def stage_site(capture, manifest: dict, build: Path, site: Path) -> Path:
+    """Write the page for an already rendered capture into `site`; return its index.html."""
+    from pipeline.layout import Layout
+    from report import stage
+
+    layout = Layout(build, site)
     layout.model.write_bytes(b"synthetic run: no trained model")  # the page links it; this run has none
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
     try:
@@ -75,9 +90,16 @@ def build_site(capture, root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def builder_page(tmp_path_factory):
+def builder_site(tmp_path_factory):
     capture = builder_capture()
-    return capture, page_text(build_site(capture, tmp_path_factory.mktemp("builder")))
+    root = tmp_path_factory.mktemp("builder")
+    return capture, build_site(capture, root), root
+
+
+@pytest.fixture(scope="module")
+def builder_page(builder_site):
+    capture, index, _ = builder_site
+    return capture, page_text(index)
 
 
 # --- The whole page -----------------------------------------------------------------------------------
@@ -131,6 +153,36 @@ def test_the_reading_guide_follows_each_layers_scale(builder_page):
     assert "no value is negative, so the colours run from white at 0 to full blue" in text
     assert "In conv_b values are signed and unbounded" in text
     assert "tanh keeps every value between" not in text and "pink backgrounds" not in text
+
+
+def test_layer_commentary_speaks_of_strokes_and_ink_only_on_mnist(builder_site):
+    import copy
+
+    capture, index, root = builder_site
+    other = layer_sections_text(index)
+    # The same run, its data named MNIST: only the words for what the probes show may change.
+    mnist = copy.deepcopy(capture)
+    mnist.meta["dataset"].update(name="mnist", title="MNIST")
+    manifest = json.loads((root / "build" / "assets" / "manifest.json").read_text())
+    digits = layer_sections_text(stage_site(mnist, manifest, root / "build", root / "site-mnist"))
+    findings = analysis.analyse(capture)
+    edges = sum(layer.counts["edge"] for layer in findings.layers)
+    inverted = [ch for layer in findings.layers if layer.spatial for ch in layer.channels if ch.kind == "copy"
+                and (ch.filter["blob"] if ch.kind_basis == "filter" else ch.copy_r) < 0]
+    assert edges and inverted  # the run has edge detectors and inverted copies to describe
+    assert re.search(r"\bstrokes?\b", digits) and "negative on the ink" in digits
+    assert not re.search(r"\bstrokes?\b|\bink\b", other, flags=re.I)
+    assert "side of bright regions" in other and "negative on the bright parts of the image" in other
+    # Nothing else differs: every number and every other word is the same on both pages.
+    words = {"strokes": "bright regions", "the ink": "the bright parts of the image"}
+    assert re.sub("|".join(words), lambda match: words[match.group(0)], digits) == other
+
+
+def test_image_words_follow_the_dataset():
+    assert commentary.image_words(None) == commentary.image_words({"name": "mnist"}) == DIGIT_WORDS
+    assert commentary.image_words({"name": "bundled"}) == DIGIT_WORDS
+    for name in ("fashion", "cifar10", "cifar100", "npz", "idx", "synthetic"):
+        assert commentary.image_words({"name": name}) == IMAGE_WORDS
 
 
 # --- The parts, against numpy truth -------------------------------------------------------------------

@@ -373,3 +373,40 @@ def test_unknown_layer_has_no_post_reading(probes):
         {"block7": np.repeat((0.8 * maps_at(probes, 14)["copy"])[None, ..., None], 3, axis=0)}, probes))
     item = commentary.commentary(findings)["layers"][0]
     assert item["post"] is None and item["comparison"] == []
+
+
+def photo_probes(count: int = 8, seed: int = 3) -> np.ndarray:
+    """Draw uint8 images that are not digits: rectangles lighter and darker than a grey ground."""
+    rng = np.random.default_rng(seed)
+    images = np.full((count, 28, 28), 110, np.uint8)
+    for image in images:
+        for _ in range(3):
+            top, left = rng.integers(2, 18, size=2)
+            height, width = rng.integers(5, 10, size=2)
+            image[top:top + height, left:left + width] = rng.choice([30, 200, 250])
+    return images
+
+
+def test_other_data_gets_words_true_of_any_image():
+    probes = photo_probes()
+    maps = maps_at(probes, 28)
+    final = stack_channels(0.5 * maps["horizontal"], -0.8 * maps["copy"])  # an edge detector, an inverted copy
+    findings = analysis.analyse(make_capture({"conv1": np.repeat(final[None], 3, axis=0)}, probes))
+    photos = commentary.commentary(findings, article=False, dataset={"name": "cifar10"})["layers"][0]
+    digits = commentary.commentary(findings, article=False)["layers"][0]  # no dataset: MNIST, as today
+    edge, inverted = findings.layers[0].channels
+    assert (edge.kind, edge.best_edge, edge.edge_side, inverted.kind) == ("edge", "horizontal", "top", "copy")
+    # The truth behind the words: the edge channel is positive where the image is brighter below than above
+    # (the top side of a bright region), and the inverted copy is lowest where the image is brightest.
+    brighter_below = np.zeros(probes.shape, bool)
+    brighter_below[:, :-1] = probes[:, 1:].astype(int) > probes[:, :-1].astype(int) + 50
+    assert (final[..., 0][brighter_below] > 0).all()
+    bright = probes > np.median(probes)
+    assert final[..., 1][bright].mean() < final[..., 1][~bright].mean()
+    text = " ".join(photos["run"] + [photos["look_for"]] + [item["text"] for item in photos["channels"]])
+    assert "positive along the top side of bright regions" in text and "of the strokes" not in text
+    assert "inverted (negative on the bright parts of the image)" in text
+    assert "side of the bright regions" in photos["look_for"]
+    assert "stroke" not in text and " ink" not in text
+    said = " ".join(digits["run"] + [digits["look_for"]] + [item["text"] for item in digits["channels"]])
+    assert "top side of strokes" in said and "negative on the ink" in said and "side of the strokes" in said
