@@ -19,8 +19,9 @@ The shape, on a scale rather than a verdict (both scores are shares of the filte
 - `edge` = the difference between the weights on the two sides of a line through the window's centre,
   sum(sign(side) * w) / sum(|w|), the line perpendicular to the filter's first moment (the direction in
   which its weights grow, snapped to EDGE_ANGLES orientations). Near +-1 for an oriented difference (an
-  edge filter such as Sobel's), near 0 for a centred blob. Its sign says on which side ink makes the
-  channel positive; the line's orientation is named as report.reference_maps names edge maps.
+  edge filter such as Sobel's), near 0 for a centred blob. Its sign says on which side brighter input
+  (ink, on MNIST) makes the channel positive; the line's orientation is named as report.reference_maps
+  names edge maps.
 - `edge_share` = |edge| / (|blob| + |edge|): 0 for a pure blob, 1 for a pure oriented difference.
 """
 
@@ -37,7 +38,7 @@ from report.thresholds import FILTER_SAMPLES_PER_WEIGHT
 
 RIDGE_GRID = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)  # penalties, as shares of the mean input energy per weight
 EDGE_ANGLES = 36  # the edge line's orientation is given to the nearest 5 degrees
-# The direction (degrees, x right, y down) in which ink makes each signed edge map positive.
+# The direction (degrees, x right, y down) in which brighter input (MNIST's ink) makes each signed edge map positive.
 _EDGE_NORMALS = {"vertical": 0.0, "diagonal_rising": 45.0, "horizontal": 90.0, "diagonal_falling": 135.0}
 
 
@@ -56,9 +57,9 @@ class FilterFit:
     ridge: float  # the chosen penalty, a share of the mean input energy per weight
     blob: float  # sum(w) / sum(|w|), in [-1, 1]
     edge: float  # signed side difference / sum(|w|), in [-1, 1]
-    edge_angle: float  # degrees in [0, 180), x right, y down: the direction in which ink makes edge > 0 count
+    edge_angle: float  # degrees in [0, 180), x right, y down: the direction in which brighter input makes edge > 0
     edge_kind: str  # the nearest of report.reference_maps.EDGE_KINDS
-    edge_side: str  # the side of a stroke where the channel is positive
+    edge_side: str  # the side of a bright region (an MNIST stroke) where the channel is positive
     edge_share: float  # |edge| / (|blob| + |edge|), 0.5 when both are 0
 
     def to_dict(self) -> dict:
@@ -114,10 +115,10 @@ def _pooled_r(predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
 def filter_shape(weights: np.ndarray) -> dict:
     """Score a (k, k) filter: blob, edge (with its angle, kind and side) and edge_share.
 
-    The edge's direction is that of the filter's first moment, sum(w * (p - centre)): where ink makes the
-    channel positive. Unlike the largest side difference, which is flat over a range of angles for a
-    filter such as Sobel's, it does not depend on noise in weights near zero. The edge score is the side
-    difference across the line through the centre perpendicular to that direction.
+    The edge's direction is that of the filter's first moment, sum(w * (p - centre)): where brighter input
+    (ink, on MNIST) makes the channel positive. Unlike the largest side difference, which is flat over a
+    range of angles for a filter such as Sobel's, it does not depend on noise in weights near zero. The edge
+    score is the side difference across the line through the centre perpendicular to that direction.
     """
     weights = np.asarray(weights, np.float64)
     size = weights.shape[0]

@@ -39,7 +39,7 @@ class ChannelFindings:
     edge_r: dict[str, float]  # EDGE_KINDS -> signed Pearson r with that edge map
     best_edge: str  # the edge kind with the largest |r|
     best_edge_r: float  # its signed r
-    edge_side: str  # side of a stroke where the channel is positive, from the sign of best_edge_r
+    edge_side: str  # side of a bright region (an MNIST stroke) where the channel is positive, from best_edge_r
     linear_r: float  # multiple r of the best 3x3 linear filter (+ offset) of the pooled input
     spread: float  # standard deviation of the final map over probes x positions
     mean: float  # mean of the final map

@@ -3,14 +3,16 @@
 Use: `input_maps(probe_images, height, width)` returns {"copy": pooled input, <edge kind>: edge map}, each
 (N, height, width); `standardise` and `linear_fit_r` are the correlation tools report.analysis measures with.
 
-The probe images are scaled to [0, 1] (the model is fed x / 255) and brought to each layer's resolution by
-area averaging (2x2 blocks for 14x14, 4x4 for 7x7): the "pooled input". Edge maps are 3x3 Sobel responses
-of the pooled input, computed AT THE LAYER'S RESOLUTION with 'same' zero padding, because a 3x3 filter at
-that resolution is what the layer could apply to a copy of the input it receives. Four orientations, each
-signed (image rows run downwards): `horizontal` (positive where ink lies below background, the top edge of
-a stroke; negative at its underside), `vertical` (positive at the left edge of a stroke, negative at its
-right edge), `diagonal_rising` ("/" edges; positive on the upper-left side of a stroke, negative
-lower-right) and `diagonal_falling` ("\\" edges; positive upper-right, negative lower-left).
+The probe images (grey, or a colour probe's brightness: report.run_facts.grey_probes) are scaled to [0, 1]
+(the model is fed x / 255) and brought to each layer's resolution by area averaging (2x2 blocks for 14x14,
+4x4 for 7x7): the "pooled input". Edge maps are 3x3 Sobel responses of the pooled input, computed AT THE
+LAYER'S RESOLUTION with 'same' zero padding, because a 3x3 filter at that resolution is what the layer could
+apply to a copy of the input it receives. Four orientations, each signed (image rows run downwards; "ink"
+and "stroke" below are MNIST's words for the part of an image brighter than its background, and the maps
+mean the same on any image): `horizontal` (positive where ink lies below background, the top edge of a
+stroke; negative at its underside), `vertical` (positive at the left edge of a stroke, negative at its right
+edge), `diagonal_rising` ("/" edges; positive on the upper-left side of a stroke, negative lower-right) and
+`diagonal_falling` ("\\" edges; positive upper-right, negative lower-left).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 EDGE_KINDS = ("horizontal", "vertical", "diagonal_rising", "diagonal_falling")
-# The side of a stroke where each signed edge map is positive, and where it is negative.
+# The side of a bright region (an MNIST stroke) where each signed edge map is positive, and where negative.
 EDGE_SIDES = {
     "horizontal": ("top", "bottom"),
     "vertical": ("left", "right"),
