@@ -31,6 +31,9 @@ CODE_FILES = ("architecture.py", "archive_h5.py", "callbacks.py", "capture.py", 
               "distribute.py", "keras_file.py", "layers.py", "recorder.py", "setup.py", "stream.py", "train.py",
               "user_model.py")
 MEMORY_HEADROOM_BYTES = 1_500_000_000  # TensorFlow, the data and the model beside the snapshot buffers
+# The archive's share of the raw float16 bytes: 0.36-0.43 measured (bench/archive_formats.py, shuffle + gzip-1);
+# twice that is needed while the final file is assembled beside the partial archive's chunks.
+ARCHIVE_FRACTION = 0.5
 
 
 def code_fingerprint() -> str:
@@ -100,6 +103,21 @@ def resume_state(config, layout: Layout) -> dict:
     return state
 
 
+def check_disk(config, raw_bytes: int, folder: Path) -> None:
+    """Raise ValueError naming the fix when the archive of `raw_bytes` snapshots will not fit on the disk."""
+    import shutil
+
+    needed = int(2 * ARCHIVE_FRACTION * raw_bytes)
+    existing = next(parent for parent in (folder, *folder.resolve().parents) if parent.exists())
+    free = shutil.disk_usage(existing).free
+    if needed <= free:
+        return
+    every = max(config.capture_every + 1, math.ceil(config.capture_every * needed / max(free, 1)))
+    raise ValueError(f"recording {config.steps:,} steps (every {config.capture_every}) would need about "
+                     f"{needed / 1e9:.1f} GB of disk for the archive but {free / 1e9:.1f} GB is free in {existing}: "
+                     f"pass --every {every} or fewer --steps (or fewer --layers), or free some space")
+
+
 def run(config, layout: Layout, *, progress: bool = True, timings: dict | None = None,
         resume: bool = False) -> Capture:
     """Reuse or create the capture archive and model file for `config` (`resume`: continue an interrupted run)."""
@@ -123,7 +141,9 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     setup = prepare_run(config, dataset)  # builds and checks the model: bad models fail here, before any write
     rows = config.steps // config.capture_every + 2
     ring = min(rows, CHUNK_ROWS + int(getattr(setup.model, "steps_per_execution", 1) or 1))
-    check_memory(config, snapshot_bytes(config, setup, len(dataset.probe_indices)) * ring // rows)
+    raw = snapshot_bytes(config, setup, len(dataset.probe_indices))
+    check_memory(config, raw * ring // rows)
+    check_disk(config, raw, layout.build_dir)
     earlier = read_state(layout.partial_capture)
     if state is None and earlier is not None and not earlier.get("complete"):
         print(f"capture: starting over; the interrupted run in {layout.partial_capture} (up to step "
