@@ -25,6 +25,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from model.archive_h5 import create_file  # noqa: E402
+
 CHUNK = 64  # snapshots per flushed chunk
 
 
@@ -79,7 +82,7 @@ def read_npy_folder(path: Path, name: str | None, step: int | None):
 
 def hdf5_writer(compression, level, rows):
     def write(path: Path, layers: dict) -> None:
-        with h5py.File(path, "w", libver=("v110", "v110"), track_order=True) as archive:
+        with create_file(path) as archive:  # no timestamps: the same bytes for the same arrays
             sets = {}
             for name, values in layers.items():
                 sets[name] = archive.create_dataset(
