@@ -40,7 +40,7 @@ $(VENV)/.installed: $(REQUIREMENTS)
 	$(if $(UV),$(UV_INSTALL) || { echo "uv failed; installing with pip instead" >&2; $(PIP_INSTALL); },$(PIP_INSTALL))
 	touch $@
 
-# generate.py decides what is stale: it reuses build/capture.npz when config and training code
+# generate.py decides what is stale: it reuses build/capture.h5 when config and training code
 # match, re-renders only when the capture changed, and always rewrites the (cheap) article.
 # Training runs in its own process, so TensorFlow's memory is returned before rendering starts
 # (the second command reuses the capture and never imports TensorFlow).

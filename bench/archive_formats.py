@@ -1,6 +1,6 @@
 """Compare archive formats for the capture's snapshots: today's .npz, a folder of .npy files, HDF5 (h5py).
 
-    .venv/bin/python bench/archive_formats.py [--capture build/capture.npz] [--scale 10] [--out DIR]
+    .venv/bin/python bench/archive_formats.py [--capture build/capture.h5] [--scale 10] [--out DIR]
 
 It takes a real run's snapshots (the default run's 291 x 10 probes of conv1..conv6) and, for the longer
 run, makes `scale` times as many by interpolating between consecutive snapshots (activations drift
@@ -158,7 +158,7 @@ def measure(layers: dict, folder: Path) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--capture", default="build/capture.npz")
+    parser.add_argument("--capture", default="build/capture.h5")
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--out", default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """Compare layouts and zlib settings for the explorer's 8-bit activation chunks (render/page_data.py).
 
-    python -m bench.explorer_encoding [build/capture.npz]
+    python -m bench.explorer_encoding [build/capture.h5]
 
 Each layout is one chunk per (layer, probe), the unit the page loads; sizes are summed over all chunks,
 before base64 (which adds a third) and timed on one core.
@@ -43,7 +43,7 @@ SETTINGS = {"zlib 9": (9, zlib.Z_DEFAULT_STRATEGY), "zlib 6": (6, zlib.Z_DEFAULT
             "zlib RLE": (9, zlib.Z_RLE)}
 
 
-def main(path: str = "build/capture.npz") -> None:
+def main(path: str = "build/capture.h5") -> None:
     """Print the bytes and seconds of every layout x setting over all chunks of a capture."""
     with np.load(path, allow_pickle=False) as archive:
         names = [str(name) for name in archive["layer_names"]]

@@ -62,7 +62,7 @@ def template_rebuild(report: Report, site_result: dict, steps: int) -> None:
     index = tree / "site" / "index.html"
     visible = index.exists() and marker in index.read_text(errors="replace")
     first_redone = heavy(redone(before, after_unchanged))
-    checks = [f"capture reused: {'yes' if reused and 'capture.npz' not in rewritten else 'NO'}",
+    checks = [f"capture reused: {'yes' if reused and 'capture.h5' not in rewritten else 'NO'}",
               f"heavy files rewritten: {', '.join(rewritten) if rewritten else 'none'}",
               f"edit reached site/index.html: {'yes' if visible else 'NO'}"]
     report.raw["rebuild"] = {"unchanged_wall_s": unchanged["wall_s"], "edited_wall_s": edited["wall_s"],

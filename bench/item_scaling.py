@@ -40,7 +40,7 @@ def scaling(report: Report, options) -> None:
     for steps in options.scale_steps:
         every = options.scale_every.get(steps, 1)
         say(f"{w.name}: scaling, {steps} steps, recording every {every}")
-        archive = fresh(OUT / w.name / f"scale-{steps}") / "capture.npz"
+        archive = fresh(OUT / w.name / f"scale-{steps}") / "capture.h5"
         capture = fit(w, "default", steps, f"scale{steps}", every=every, save=archive,
                       patience_s=options.quiet_patience)
         point = {"steps": steps, "every": every, "snapshots": capture["snapshots"], "capture": capture,

@@ -33,7 +33,7 @@ MARKERS = [
     ("capture: recorder set-up / read-out", "ActivationRecorder.on_train_"),
     ("capture: final test evaluation", "evaluate (model/callbacks.py"),
     ("capture: save model.keras", "save_model_atomically"),
-    ("capture: save capture.npz", "Capture.save"),
+    ("capture: save capture.h5", "Capture.save"),
     ("render: compose frames", "layer_frames (render/frames.py"),
     ("render: yuv conversion", "to_yuv420p"),
     ("render: pipe to ffmpeg", "VideoWriter.write"),

@@ -93,7 +93,7 @@ def measure_workload(report: Report, options) -> None:
     if site_runs:
         first = site_runs[0]
         if 2 in items:
-            render_alone(report, Path(first["build"]) / "capture.npz", options)
+            render_alone(report, Path(first["build"]) / "capture.h5", options)
         if 4 in items:
             template_rebuild(report, first, options.steps)
         if 5 in items:

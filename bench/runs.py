@@ -88,8 +88,8 @@ def site_run(workload: Workload, tag: str, steps: int, *, patience_s: float) -> 
 def render_run(workload: Workload, capture: Path, tag: str) -> dict:
     """Run the render stage alone on a capture, in a fresh process and a fresh build folder."""
     build = fresh(OUT / workload.name / f"render-{tag}")
-    shutil.copy2(capture, build / "capture.npz")
-    argv = [PY, str(CODE / "bench" / "worker.py"), "render", "--capture", str(build / "capture.npz"),
+    shutil.copy2(capture, build / "capture.h5")
+    argv = [PY, str(CODE / "bench" / "worker.py"), "render", "--capture", str(build / "capture.h5"),
             "--build-dir", str(build)]
     result = run_logged(argv, f"render-{tag}", workload, sample=True, interval_s=0.05)
     out = dict(result["json"])

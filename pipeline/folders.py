@@ -22,13 +22,23 @@ import tempfile
 from pathlib import Path
 
 from pipeline.files import TEMPORARY_SUFFIX, crash_point
-from pipeline.layout import ASSETS_NAME, CAPTURE_NAME, ERROR_LOG_NAME, MODEL_NAME, TIMINGS_NAME, Layout
+from pipeline.layout import (
+    ASSETS_NAME,
+    CAPTURE_NAME,
+    ERROR_LOG_NAME,
+    LEGACY_CAPTURE_NAME,
+    MODEL_NAME,
+    PARTIAL_CAPTURE_NAME,
+    TIMINGS_NAME,
+    Layout,
+)
 
 OWNER_MARKER = ".made-by-generate-py"
 MARKER_TEXT = ("This folder was written by generate.py (Watch a neural network learn to see) and is replaced or "
                "rewritten by every build: keep no files of your own in it.\n")
 # What the project writes into a build folder: the stages' files, and the browser tests' screenshots.
-BUILD_ENTRIES = frozenset({CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME, ASSETS_NAME, ERROR_LOG_NAME, "screenshots"})
+BUILD_ENTRIES = frozenset({CAPTURE_NAME, LEGACY_CAPTURE_NAME, PARTIAL_CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME,
+                           ASSETS_NAME, ERROR_LOG_NAME, "screenshots"})
 EARLIER_SITE_FILES = ("index.html", ".nojekyll", "assets/findings.json")  # a site from before the marker
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NO_EXCHANGE_VARIABLE = "GENERATE_NO_EXCHANGE"  # tests set it to exercise the two-rename fallback
@@ -101,7 +111,7 @@ def check_writable(folder: Path, flag: str) -> None:
 def prepare(layout: Layout, writes_site: bool) -> None:
     """Check the output folders before any work, then clear what killed runs left and mark the build folder."""
     build, site = layout.build_dir, layout.site_dir
-    check_owned(build, "--build-dir", (CAPTURE_NAME,), BUILD_ENTRIES)
+    check_owned(build, "--build-dir", (CAPTURE_NAME, LEGACY_CAPTURE_NAME), BUILD_ENTRIES)
     check_not_over(build, "--build-dir", {})
     check_writable(build, "--build-dir")
     if writes_site:
@@ -112,7 +122,7 @@ def prepare(layout: Layout, writes_site: bool) -> None:
         check_writable(site.parent, "--site-dir")
         clear_leftovers(site)
     clear_leftovers(layout.assets)
-    clear_temporaries(build, (CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME))
+    clear_temporaries(build, (CAPTURE_NAME, LEGACY_CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME))
     mark_owned(build)
 
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m render BUILD/capture.npz OUTDIR [--fps 10] [--gif-budget BYTES] [--webm] [--quiet]`."""
+"""Command line: `python -m render BUILD/capture.h5 OUTDIR [--fps 10] [--gif-budget BYTES] [--webm] [--quiet]`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest = render_capture(Capture.load(args.capture), args.out_dir, fps=args.fps,
                                   gif_budget_bytes=args.gif_budget, webm=args.webm, progress=not args.quiet)
     except ValueError as error:
-        print(f"render: {error}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{args.out_dir}/manifest.json: {len(manifest['layers'])} layers")
     return 0

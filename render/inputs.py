@@ -8,7 +8,7 @@ import numpy as np
 
 from model.capture import snapshot_shape_problem
 
-FIX = "rebuild the capture (delete build/capture.npz and run `make site`) or pass layers=[...] to render fewer"
+FIX = "rebuild the capture (delete build/capture.h5 and run `make site`) or pass layers=[...] to render fewer"
 DEFAULT_ACTIVATION = "tanh"  # the article's model, and captures made before meta["recorded_layers"]
 
 

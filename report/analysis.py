@@ -2,7 +2,7 @@
 
 Use: `analyse(capture)` takes a `model.capture.Capture` (or any object with the same attributes) and returns
 `report.findings.Findings`; `Findings.to_dict()` is plain JSON-able data. Everything is pure numpy and
-recomputable from `build/capture.npz`; nothing is rounded here (the commentary rounds for display). The
+recomputable from `build/capture.h5`; nothing is rounded here (the commentary rounds for display). The
 thresholds named below are defined and explained in report/thresholds.py; the maps a channel is compared
 with in report/reference_maps.py; the linear filters in report/filters.py (windows from
 report/receptive_fields.py); near-duplicate groups in report/groups.py; the per-step similarity to the

@@ -9,6 +9,7 @@ import pytest
 
 from tests import explorer_truth as truth
 from tests import harness
+from tests.archive_arrays import read_archive
 
 REPO = Path(__file__).resolve().parents[1]
 LAYER = '[data-explorer-layer="{}"]'
@@ -17,10 +18,10 @@ LAYER = '[data-explorer-layer="{}"]'
 @pytest.fixture(scope="module")
 def run(built):
     """Return the capture's arrays: steps, probe images, layer names and each layer's activations."""
-    with np.load(built[0] / "capture.npz", allow_pickle=False) as archive:
-        names = [str(name) for name in archive["layer_names"]]
-        return {"steps": [int(s) for s in archive["steps"]], "probes": archive["probe_images"], "names": names,
-                **{name: archive[name] for name in names}}
+    archive = read_archive(built[0] / "capture.h5")
+    names = [str(name) for name in archive["layer_names"]]
+    return {"steps": [int(s) for s in archive["steps"]], "probes": archive["probe_images"], "names": names,
+            **{name: archive[name] for name in names}}
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""What the explorer's canvases must show, computed straight from capture.npz with numpy and render/palette.py.
+"""What the explorer's canvases must show, computed straight from the capture archive with numpy and render/palette.py.
 
 The levels are recomputed here from the documented rule (128 + round(v * 127), NaN -> 0; render/page_data.py's
 docstring), not imported from the code that writes them, and compared with what the page drew.

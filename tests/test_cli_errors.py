@@ -70,16 +70,19 @@ def test_data_dir_without_idx_files(tmp_path, build_dir_with_outputs):
     assert_clean_failure(result, "not a folder")
 
 
-@pytest.mark.parametrize("content", [b"not a zip archive at all", "foreign-npz"])
+@pytest.mark.parametrize("content", [b"not an archive at all", "foreign-h5"])
 def test_corrupt_or_foreign_capture_is_not_overwritten(content, build_dir_with_outputs):
-    archive = build_dir_with_outputs / "capture.npz"
-    if content == "foreign-npz":
-        np.savez(archive, weights=np.arange(5))
+    import h5py
+
+    archive = build_dir_with_outputs / "capture.h5"
+    if content == "foreign-h5":
+        with h5py.File(archive, "w") as foreign:
+            foreign.create_dataset("weights", data=np.arange(5))
     else:
         archive.write_bytes(content)
     before = snapshot(build_dir_with_outputs)
     result = run_generate("--build-dir", str(build_dir_with_outputs), "--dataset", "bundled", "--steps", "2")
-    assert_clean_failure(result, "capture.npz", "delete")
+    assert_clean_failure(result, "capture.h5", "delete")
     assert snapshot(build_dir_with_outputs) == before
 
 
@@ -130,38 +133,48 @@ def test_labels_out_of_range_in_a_data_folder_are_refused_before_training(split,
 
 
 def rewrite_capture(path: Path, **changes) -> None:
-    """Write a copy of a valid-looking archive with some members replaced."""
-    from model.capture import write_npz_atomically
+    """Write a valid-looking HDF5 archive, then replace some of its members (texts as JSON strings, or arrays)."""
+    import h5py
+
     from render.synthetic import synthetic_capture
 
     synthetic_capture(steps=3).save(path)
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in archive.files}
-    arrays.update(changes)
-    write_npz_atomically(path, arrays)
+    with h5py.File(path, "r+") as archive:
+        for key, value in changes.items():
+            del archive[key]
+            data = np.frombuffer(value.encode("utf-8"), np.uint8) if isinstance(value, str) else value
+            archive.create_dataset(key, data=data)
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"meta": np.array("[1, 2]")}, ["meta", "not a JSON object"]),
-    ({"meta": np.array('{"final_test_accuracy": 0.5}')}, ["meta", "dataset"]),
+    ({"meta": "[1, 2]"}, ["meta", "not a JSON object"]),
+    ({"meta": '{"final_test_accuracy": 0.5}'}, ["meta", "dataset"]),
     ({"probe_labels": np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 42], np.int32)}, ["probe labels"]),
-    ("damaged-deflate", ["not a readable capture archive"]),
+    ("damaged-deflate", ["cannot be read"]),
 ])
 def test_a_damaged_or_inconsistent_capture_is_refused_and_kept(change, words, build_dir_with_outputs):
-    archive = build_dir_with_outputs / "capture.npz"
+    archive = build_dir_with_outputs / "capture.h5"
     if change == "damaged-deflate":
+        import h5py
+
         rewrite_capture(archive)
+        with h5py.File(archive, "r") as written:  # inside the first layer's first compressed chunk
+            offset = written["activations/0"].id.get_chunk_info(0).byte_offset
         data = bytearray(archive.read_bytes())
-        middle = len(data) // 2
-        data[middle:middle + 64] = bytes(64)  # inside a layer's deflate stream; the zip directory stays intact
+        data[offset + 16:offset + 80] = bytes(64)  # fletcher32 catches it when the chunk is read
         archive.write_bytes(bytes(data))
     else:
         rewrite_capture(archive, **change)
     before = snapshot(build_dir_with_outputs)
-    result = subprocess.run([sys.executable, str(REPO / "generate.py"), "render", "--quiet", "--build-dir",
-                             str(build_dir_with_outputs), "--dataset", "bundled"], cwd=REPO, capture_output=True,
-                            text=True, timeout=300)
-    assert_clean_failure(result, "capture.npz", *words)
+    # The archive is read lazily: a damaged chunk shows when its snapshots are read, so that case renders the
+    # archive itself (python -m render); the others are refused when generate.py opens it.
+    rendered = build_dir_with_outputs.parent / "rendered"
+    command = ([sys.executable, "-m", "render", str(archive), str(rendered), "--quiet"]
+               if change == "damaged-deflate" else
+               [sys.executable, str(REPO / "generate.py"), "render", "--quiet", "--build-dir",
+                str(build_dir_with_outputs), "--dataset", "bundled"])
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert_clean_failure(result, "capture.h5", *words)
     assert snapshot(build_dir_with_outputs) == before
 
 

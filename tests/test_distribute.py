@@ -26,7 +26,7 @@ FRESH_PASS = textwrap.dedent("""
     import keras, numpy as np
     from model.capture import Capture
     from model.train import to_inputs
-    capture = Capture.load(sys.argv[1] + "/capture.npz")
+    capture = Capture.load(sys.argv[1] + "/capture.h5")
     model = keras.models.load_model(sys.argv[1] + "/model.keras")
     names = capture.layer_names
     extractor = keras.Model(model.inputs, [model.get_layer(name).output for name in names])

@@ -1,4 +1,4 @@
-"""The explorer's canvases of a short real run, in real Chromium, against capture.npz and the renderer's frames."""
+"""The explorer's canvases of a short real run, in real Chromium, against the archive and the renderer's frames."""
 
 from __future__ import annotations
 

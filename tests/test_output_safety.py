@@ -123,15 +123,15 @@ def test_a_build_folder_holding_only_the_projects_own_files_is_accepted(tmp_path
 
 def test_a_new_model_beside_an_old_capture_is_never_published(run_copy, tmp_path):
     build, site = run_copy
-    old_capture = (build / "capture.npz").read_bytes()
+    old_capture = (build / "capture.h5").read_bytes()
     killed = generate("capture", build, site, "--seed", "1", env={CRASH_VARIABLE: "capture-model-written"})
     assert killed.returncode == -signal.SIGKILL
-    assert (build / "capture.npz").read_bytes() == old_capture
-    assert file_sha256(build / "model.keras") != Capture.load(build / "capture.npz").meta["model_sha256"]
+    assert (build / "capture.h5").read_bytes() == old_capture
+    assert file_sha256(build / "model.keras") != Capture.load(build / "capture.h5").meta["model_sha256"]
     result = generate("site", build, site)
     assert result.returncode == 0, result.stderr
     assert "is not the model" in result.stderr
-    capture = Capture.load(build / "capture.npz")
+    capture = Capture.load(build / "capture.h5")
     assert file_sha256(build / "model.keras") == capture.meta["model_sha256"]
     assert file_sha256(site / "assets" / "model.keras") == capture.meta["model_sha256"]
 
@@ -142,7 +142,7 @@ def test_a_damaged_model_is_retrained_not_published(run_copy):
     model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
     result = generate("site", build, site)
     assert result.returncode == 0, result.stderr
-    expected = Capture.load(build / "capture.npz").meta["model_sha256"]
+    expected = Capture.load(build / "capture.h5").meta["model_sha256"]
     assert file_sha256(model) == expected == file_sha256(site / "assets" / "model.keras")
 
 
@@ -178,7 +178,7 @@ def test_a_kill_before_the_assets_swap_leaves_the_old_assets(run_copy):
 
 def test_temporary_files_of_killed_runs_are_cleared(run_copy):
     build, site = run_copy
-    for name in (".capture.npz.k2j3.tmp", ".model.tmp4242.keras", ".timings.json.x.tmp"):
+    for name in (".capture.h5.k2j3.tmp", ".capture.npz.k2j3.tmp", ".model.tmp4242.keras", ".timings.json.x.tmp"):
         (build / name).write_bytes(b"half a file")
     (site.parent / ".site-building-999999999-abc").mkdir()
     (site.parent / ".site-old-999999999").mkdir()

@@ -14,6 +14,7 @@ import pytest
 
 from model.capture import Capture
 from tests import harness
+from tests.archive_arrays import read_archive
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "build" / "screenshots"
@@ -81,12 +82,12 @@ def test_no_absolute_or_external_references(built):
 
 
 def test_final_accuracy_and_channel_correlations_match_the_capture(built):
-    """Recompute numbers shown on the page straight from capture.npz, independently of report/."""
+    """Recompute numbers shown on the page straight from the archive (read with h5py), independently of report/."""
     build_dir, site_dir = built
-    with np.load(build_dir / "capture.npz", allow_pickle=False) as archive:
-        meta = json.loads(str(archive["meta"]))
-        conv1 = archive["conv1"][-1].astype(np.float64)  # (N, 28, 28, 4)
-        probes = archive["probe_images"].astype(np.float64) / 255  # (N, 28, 28)
+    archive = read_archive(build_dir / "capture.h5")
+    meta = json.loads(str(archive["meta"]))
+    conv1 = archive["conv1"][-1].astype(np.float64)  # (N, 28, 28, 4)
+    probes = archive["probe_images"].astype(np.float64) / 255  # (N, 28, 28)
     text = page_text(site_dir)
     assert f"{100 * meta['final_test_accuracy']:.1f}% test accuracy" in text
     for channel in range(conv1.shape[-1]):
@@ -102,7 +103,7 @@ def test_same_capture_gives_identical_site_bytes(built, tmp_path):
     import report.stage
     from pipeline.layout import Layout
 
-    capture = Capture.load(build_dir / "capture.npz")
+    capture = Capture.load(build_dir / "capture.h5")
     layout = Layout(build_dir, tmp_path / "again")
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
     try:
@@ -129,7 +130,7 @@ def test_interrupted_build_leaves_the_previous_site_whole(built, tmp_path, monke
         raise KeyboardInterrupt("interrupted while rendering the template")
 
     monkeypatch.setattr(stage, "environment", fail)
-    capture = Capture.load(build_dir / "capture.npz")
+    capture = Capture.load(build_dir / "capture.h5")
     manifest = json.loads((build_dir / "assets" / "manifest.json").read_text())
     with pytest.raises(KeyboardInterrupt):
         stage.run(capture, manifest, Layout(build_dir, previous))

@@ -1,6 +1,6 @@
 """The default run's claims, recomputed from its archive with plain numpy, and the verdict colours in Chromium.
 
-The archive is build/capture.npz (or WATCH_CAPTURE) when it is a default run (290 steps, seed 0);
+The archive is build/capture.h5 (or WATCH_CAPTURE) when it is a default run (290 steps, seed 0);
 otherwise the default run is trained here once, on the bundled data (about a minute).
 """
 
@@ -24,6 +24,7 @@ from report.thresholds import (
     INFORMATIVE_SHARE,
     SETTLED_MIN_CKA,
 )
+from tests.archive_arrays import read_archive
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,11 +33,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _default_capture_path() -> Path | None:
-    path = Path(os.environ.get("WATCH_CAPTURE", REPO / "build" / "capture.npz"))
+    path = Path(os.environ.get("WATCH_CAPTURE", REPO / "build" / "capture.h5"))
     if not path.exists():
         return None
-    with np.load(path, allow_pickle=False) as archive:
-        config = json.loads(str(archive["config"]))
+    config = json.loads(str(read_archive(path)["config"]))
     return path if config.get("steps") == 290 and config.get("seed") == 0 else None
 
 
@@ -49,12 +49,11 @@ def default_run(tmp_path_factory):
                                  "bundled", "--build-dir", str(build)], cwd=REPO, capture_output=True, text=True,
                                 timeout=900)
         assert result.returncode == 0, result.stderr
-        path = build / "capture.npz"
+        path = build / "capture.h5"
     from model.capture import Capture
     capture = Capture.load(path)
     findings = analysis.analyse(capture)
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
+    arrays = read_archive(path)
     return arrays, findings, commentary.commentary(findings)
 
 

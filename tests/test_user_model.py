@@ -79,7 +79,7 @@ def fresh_outputs(model, names, probes):
 
 
 def check_against_saved_model(build: Path, inputs: np.ndarray, labels: np.ndarray, names: list[str], loss):
-    capture = Capture.load(build / "capture.npz")
+    capture = Capture.load(build / "capture.h5")
     model = keras.saving.load_model(build / "model.keras")
     assert capture.steps.tolist() == list(range(STEPS + 1)) and len(capture.train_loss) == STEPS
     assert capture.layer_names == names == [row["name"] for row in capture.meta["recorded_layers"]]
