@@ -55,8 +55,11 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     explore = manifest["explore"]
     for chunk in explore["chunks"]:
         asset(chunk["path"])
+    # The curves' grey band is the loss plateau the text, the jump button and the settling figure speak of
+    # (findings), not the renderer's accuracy-based estimate, so that one page gives one plateau.
+    plateau_end = int((findings.run.get("plateau") or {}).get("steps") or 0)
     explorer = explorer_context(findings, json.loads((layout.assets / explore["meta"]["path"]).read_text()),
-                                manifest["curves"]["plateau_end_step"], f"{ASSETS}/")
+                                plateau_end, f"{ASSETS}/")
     for layer in layers:
         layer["rows"] = explorer["rows"][layer["name"]]
         look_for = (layer.get("analysis") or {}).get("look_for")
