@@ -110,3 +110,29 @@ def viewport_screenshot(driver, path, width: int, height: int, top_selector: str
         path.write_bytes(base64.b64decode(shot["data"]))
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def check_article_loads_plays_and_passes(driver, index) -> None:
+    """Open a built article from disk: no failed loads, every view drawn, space plays, no errors, axe and vnu clean."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from tests import harness
+    from tests.explorer_fixtures import LAYER
+
+    report = harness.check_page(driver, harness.file_url(index))
+    assert report.ok, str(report)
+    info = open_at(driver, harness.file_url(index))
+    for selector in ["[data-explorer-compact]"] + [LAYER.format(name) for name in info["layers"]]:
+        read_view(driver, selector, [])
+    slider = driver.find_element(By.ID, "explorer-step")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
+    slider.send_keys(Keys.HOME + Keys.SPACE)  # space plays from the start
+    wait_for(lambda: state(driver)["index"] >= 2, what="playing to move the step")
+    slider.send_keys(Keys.SPACE)
+    severe = [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
+    assert severe == [], severe
+    harness.require(harness.axe_available())
+    assert harness.run_axe(driver) == []
+    harness.require(harness.vnu_available())
+    assert harness.run_vnu([index]) == []

@@ -219,19 +219,4 @@ def test_the_whole_article_of_such_a_run_loads_plays_and_passes_axe_and_vnu(driv
         index = stage.run(capture, manifest, layout)
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
-    report = harness.check_page(driver, harness.file_url(index))
-    assert report.ok, str(report)
-    info = page.open_at(driver, harness.file_url(index))
-    for selector in ["[data-explorer-compact]"] + [LAYER.format(name) for name in info["layers"]]:
-        page.read_view(driver, selector, [])
-    slider = driver.find_element(By.ID, "explorer-step")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
-    slider.send_keys(Keys.HOME + Keys.SPACE)  # space plays from the start
-    page.wait_for(lambda: page.state(driver)["index"] >= 2, what="playing to move the step")
-    slider.send_keys(Keys.SPACE)
-    severe = [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
-    assert severe == [], severe
-    harness.require(harness.axe_available())
-    assert harness.run_axe(driver) == []
-    harness.require(harness.vnu_available())
-    assert harness.run_vnu([index]) == []
+    page.check_article_loads_plays_and_passes(driver, index)

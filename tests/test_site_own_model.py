@@ -14,12 +14,8 @@ import sys
 
 import numpy as np
 import pytest
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 
 from tests import explorer_browser as page
-from tests import harness
-from tests.explorer_fixtures import LAYER
 from tests.harness.tools import REPO_ROOT
 
 CLASSES = ("red", "orange", "yellow", "green", "teal", "blue", "violet", "pink", "brown", "grey")
@@ -73,19 +69,4 @@ def test_the_page_names_the_model_and_the_classes_and_not_the_post(own_site):
 
 def test_the_site_loads_plays_and_passes_axe_and_vnu(own_site, driver):
     index = own_site["site"] / "index.html"
-    report = harness.check_page(driver, harness.file_url(index))
-    assert report.ok, str(report)
-    info = page.open_at(driver, harness.file_url(index))
-    for selector in ["[data-explorer-compact]"] + [LAYER.format(name) for name in info["layers"]]:
-        page.read_view(driver, selector, [])
-    slider = driver.find_element(By.ID, "explorer-step")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
-    slider.send_keys(Keys.HOME + Keys.SPACE)  # space plays from the start
-    page.wait_for(lambda: page.state(driver)["index"] >= 2, what="playing to move the step")
-    slider.send_keys(Keys.SPACE)
-    severe = [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
-    assert severe == [], severe
-    harness.require(harness.axe_available())
-    assert harness.run_axe(driver) == []
-    harness.require(harness.vnu_available())
-    assert harness.run_vnu([index]) == []
+    page.check_article_loads_plays_and_passes(driver, index)
