@@ -1,14 +1,17 @@
-"""Reproduce the stall when the training pipeline's tf.data iterator is freed, with and without autotune.
+"""The stall when the training pipeline's tf.data iterator is freed: before the fix (autotune on) and as shipped.
 
-    .venv/bin/python bench/tfdata_stall.py [--runs 8] [--steps 290]
+    .venv/bin/python bench/tfdata_stall.py [--runs 10] [--steps 290]
 
 Each run is a fresh process: a bare `model.train.train` (no recorder, no test evaluation), then an
-explicit `gc.collect()`, timed. The fit's iterator sits in a reference cycle, so the collector frees
-it, wherever the collection happens to run (inside a later stage of `make site`, or at exit). With
-tf.data's default autotuning, freeing it waits for the autotune thread's current sleep, which grows
-with the run (seconds to tens of seconds); the second variant wraps `model.train.training_batches`
-with `options.autotune.enabled = False` (the pipeline already has a fixed `prefetch(2)`).
-Runs alternate between the variants; prints one line per run and the medians.
+explicit `gc.collect()`, timed, then the process's exit, timed from outside. The fit's iterator sits in
+a reference cycle, so the collector frees it wherever the collection happens to run (inside a later
+stage of `make site`, or at exit). With tf.data's autotuning on,
+freeing it waits for the autotune thread's current sleep, which grows with the run (seconds to tens
+of seconds). `model.train.training_batches` now turns autotuning off (its pipeline has a fixed
+`prefetch(2)`); the "before" variant turns it back on (`model.train.TF_DATA_AUTOTUNE = True`), as it
+was. Runs alternate between the variants; prints one line per run, then per variant the distribution
+(min, quartiles, max) of the gc pause and of the whole process's time after the fit (the collection,
+the rest of the script and the exit).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,40 +34,46 @@ tf = import_tensorflow_quietly()
 import model.train as train_module
 from model.config import Config
 from model.data import load_dataset
-if {variant!r} == "autotune off":
-    original = train_module.training_batches
-    def training_batches(dataset, config):
-        options = tf.data.Options()
-        options.autotune.enabled = False
-        return original(dataset, config).with_options(options)
-    train_module.training_batches = training_batches
+train_module.TF_DATA_AUTOTUNE = {variant!r} == "before (autotune on)"
 config = Config.from_overrides({{"dataset": "bundled", "steps": {steps}}})
 capture, model, fit_seconds = train_module.train(config, load_dataset(config), progress=False, record=False,
                                                  evaluate_test=False)
 started = time.perf_counter()
 gc.collect()
-print(json.dumps({{"fit_seconds": fit_seconds, "free_seconds": time.perf_counter() - started}}))
+print(json.dumps({{"fit_seconds": fit_seconds, "free_seconds": time.perf_counter() - started,
+                  "fit_ended": time.time() - (time.perf_counter() - started)}}), flush=True)
 """
+
+
+def _quartiles(values: list[float]) -> str:
+    low, middle, high = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
+    return f"min {min(values):.2f}, q1 {low:.2f}, median {middle:.2f}, q3 {high:.2f}, max {max(values):.2f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=8, help="runs per variant (default 8)")
+    parser.add_argument("--runs", type=int, default=10, help="runs per variant (default 10)")
     parser.add_argument("--steps", type=int, default=290)
     options = parser.parse_args(argv)
     python = str(ROOT / ".venv" / "bin" / "python")
-    results: dict[str, list[float]] = {"default": [], "autotune off": []}
+    variants = ("before (autotune on)", "as shipped")
+    frees: dict[str, list[float]] = {variant: [] for variant in variants}
+    afters: dict[str, list[float]] = {variant: [] for variant in variants}
     for run in range(options.runs):
-        for variant in results:
+        for variant in variants:
             code = CHILD.format(root=str(ROOT), variant=variant, steps=options.steps)
-            output = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout
-            numbers = json.loads(output.strip().splitlines()[-1])
-            results[variant].append(numbers["free_seconds"])
-            print(f"run {run + 1} {variant:12s}: fit {numbers['fit_seconds']:.1f} s, "
-                  f"freeing the pipeline {numbers['free_seconds']:.2f} s", flush=True)
-    for variant, values in results.items():
-        print(f"{variant:12s}: median {statistics.median(values):.2f} s, max {max(values):.2f} s, "
-              f"runs over 1 s: {sum(v > 1 for v in values)}/{len(values)}")
+            done = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=ROOT)
+            exited = time.time()
+            numbers = json.loads(done.stdout.strip().splitlines()[-1])
+            frees[variant].append(numbers["free_seconds"])
+            afters[variant].append(exited - numbers["fit_ended"])
+            print(f"run {run + 1} {variant:20s}: fit {numbers['fit_seconds']:.1f} s, freeing the pipeline "
+                  f"{numbers['free_seconds']:.2f} s, fit end to process exit {afters[variant][-1]:.2f} s", flush=True)
+    for variant in variants:
+        print(f"{variant:20s} gc pause: {_quartiles(frees[variant])}; over 1 s in "
+              f"{sum(v > 1 for v in frees[variant])}/{len(frees[variant])}")
+        print(f"{variant:20s} fit end to exit: {_quartiles(afters[variant])}; over 1 s in "
+              f"{sum(v > 1 for v in afters[variant])}/{len(afters[variant])}")
     return 0
 
 

@@ -36,6 +36,9 @@ def to_inputs(images: np.ndarray) -> np.ndarray:
     return inputs[..., np.newaxis] if inputs.ndim == 3 else inputs
 
 
+TF_DATA_AUTOTUNE = False  # see training_batches; bench/tfdata_stall.py sets it to measure the stall it caused
+
+
 def training_batches(dataset, config, classes: int | None = None, label_format: str = "one_hot", skip: int = 0):
     """Return a repeating tf.data pipeline of shuffled full batches (the remainder dropped), from batch `skip` on."""
     import tensorflow as tf
@@ -56,7 +59,13 @@ def training_batches(dataset, config, classes: int | None = None, label_format: 
 
     pipeline = pipeline.map(prepare).repeat()
     # A resumed run skips the batches already trained on: the seeded shuffle gives the same order again.
-    return (pipeline.skip(skip) if skip else pipeline).prefetch(2)
+    pipeline = (pipeline.skip(skip) if skip else pipeline).prefetch(2)
+    # No autotuning: with it on, freeing the fit's iterator (whenever the garbage collector gets to it)
+    # waited for the autotune thread's sleep, 1-60 s in 6 of 14 fresh runs (bench/tfdata_stall.py).
+    # The pipeline's one parallel part is the fixed prefetch(2); the data and their order are unchanged.
+    options = tf.data.Options()
+    options.autotune.enabled = TF_DATA_AUTOTUNE
+    return pipeline.with_options(options)
 
 
 def test_subset(dataset, config) -> np.ndarray:

@@ -29,7 +29,7 @@ from render.frames import BASE_CELL, layer_layout
 from render.inputs import check_capture, expected_layers, layer_activation
 from render.layer_assets import PURPOSES, files_entry, render_layer
 from render.legend import colorbar_frame
-from render.page_data import file_stems, write_page_data
+from render.page_data import file_stems, strided_indices, write_page_data
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_RGB, PALETTE
 from render.probes import is_rgb
 from render.scales import MAX_SHOWN_CHANNELS, channel_ranking, choose_scale
@@ -100,12 +100,22 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
     timings["scales_s"] = time.perf_counter() - started
     cells = layer_cells(capture, layers)
     stems = file_stems(layers)  # "block1/conv" -> "block1-conv": nested layers' names hold a slash
+    # The explorer's data first: its stride (1 unless the run is long) is the videos' too, so that the page,
+    # the MP4s and their step counters show the same snapshots; the archive keeps every step.
+    started = time.perf_counter()
+    explore = write_page_data(capture, out_dir, {name: choices[name][1] for name in layers},
+                              {name: choices[name][2] for name in layers})
+    explore["meta"]["purpose"] = PURPOSES["meta"]
+    explore["chunk_purpose"] = PURPOSES["chunk"]
+    timings["explore_s"] = time.perf_counter() - started
+    kept = strided_indices(len(capture.steps), explore["stride"])
 
     def render_one(name: str) -> dict:
         activation, scale, ranking, shown = choices[name]
         return render_layer(capture, name, out_dir, scale=scale, activation=activation, shown=shown, ranking=ranking,
                             cell=cells[name], fps=fps, gif_budget_bytes=gif_budget_bytes, gif_min_frames=gif_min_frames,
-                            webm=webm, crf=crf, preset=preset, progress=progress, stem=stems[name])
+                            webm=webm, crf=crf, preset=preset, progress=progress, stem=stems[name],
+                            video_indices=kept)
 
     # Two layers at a time: while one layer's frames are composed in Python, the other's ffmpeg
     # encodes, so both cores stay busy. Results keep the model's layer order.
@@ -124,12 +134,6 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
     for kind in ("svg", "png"):
         curves[kind]["purpose"] = PURPOSES[kind]
     timings["curves_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    explore = write_page_data(capture, out_dir, {name: choices[name][1] for name in layers},
-                              {name: choices[name][2] for name in layers})
-    explore["meta"]["purpose"] = PURPOSES["meta"]
-    explore["chunk_purpose"] = PURPOSES["chunk"]
-    timings["explore_s"] = time.perf_counter() - started
     steps = np.asarray(capture.steps)
     manifest = {
         "manifest_version": MANIFEST_VERSION,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.step_blocks import iter_steps
 from render.label import line_height, paint_text, text_width
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, grey_index, grey_indices
 from render.probes import fit, grey_of
@@ -222,16 +223,16 @@ def layer_frames(values: np.ndarray, probe_images: np.ndarray, *, name: str, ste
     scale: a render.scales.choose_scale dict (or the older `domain` + `bounded`); shown: the channels
     drawn, in order (all by default; labelled when fewer); block: pixels per activation (from `cell`).
     """
-    values = np.asarray(values)
-    if values.ndim != 5:
-        raise ValueError(f"{name}: activations must be (T, N, H, W, C), got shape {values.shape}")
-    count, probes, map_h, map_w, channels = values.shape
+    shape = tuple(np.shape(values))  # not read: the snapshots come a block of steps at a time (iter_steps)
+    if len(shape) != 5:
+        raise ValueError(f"{name}: activations must be (T, N, H, W, C), got shape {shape}")
+    count, probes, map_h, map_w, channels = shape
     if len(steps) != count or len(probe_images) != probes:
         raise ValueError(f"{name}: {count} snapshots of {probes} probes, but {len(steps)} steps and "
                          f"{len(probe_images)} probe images; pass the capture's own steps and probes")
     scale = _scale_of(scale, domain, bounded)
     every = shown is None or list(shown) == list(range(channels))
-    layout = layer_layout(values.shape, cell=cell, block=block, shown=None if every else shown)
+    layout = layer_layout(shape, cell=cell, block=block, shown=None if every else shown)
     factor = layout.cell // map_h
     last_step = int(steps[-1])
     label_room = text_width(step_label(name, last_step, last_step), layout.font_size)
@@ -241,11 +242,12 @@ def layer_frames(values: np.ndarray, probe_images: np.ndarray, *, name: str, ste
     rows = layout.channels
     span_y, span_x = rows * layout.pitch, probes * layout.pitch_x
     picked = None if every else np.asarray(shown, np.intp)
-    for t in range(count) if indices is None else indices:
+    picks = list(range(count)) if indices is None else [int(t) for t in indices]
+    for t, snapshot in zip(picks, iter_steps(values, picks)):
         frame = template.copy()  # (H, W)
         block_view = frame[top:top + span_y, left:left + span_x]  # the margin holds the last trailing gutter
         grid = block_view.reshape(rows, layout.pitch, probes, layout.pitch_x)  # view (C', pitch, N, pitch_x)
-        snapshot = values[t] if picked is None else values[t][..., picked]  # (N, h, w, C')
+        snapshot = snapshot if picked is None else snapshot[..., picked]  # (N, h, w, C')
         maps = scale_indices(snapshot, scale).transpose(3, 0, 1, 2)  # (C', N, h, w)
         cells = np.repeat(np.repeat(maps, factor, axis=-2), factor, axis=-1)  # (C', N, cell, cell_w)
         grid[:, :layout.cell, :, :layout.cell_w] = cells.transpose(0, 2, 1, 3)  # (C', cell, N, cell_w)

@@ -26,8 +26,8 @@ from render.probes import probe_row_rgb
 VIDEO_BLOCK = 2  # MP4 pixels per activation: yuv420p's 2x2 chroma then holds one activation's colour exactly
 MIN_VIDEO_CELL = 14  # a 7x7 map at 2 px; a Dense layer's 1x1 map gets 14 px blocks, not 2
 PURPOSES = {  # what each asset is for (manifest "purpose")
-    "mp4": "download: every step at 2 pixels per activation (more for maps under 7 px), for sharing; players scale "
-           "it; not played on the page",
+    "mp4": "download: every step (every k-th of a long run, as the explorer) at 2 pixels per activation (more for "
+           "maps under 7 px), for sharing; players scale it; not played on the page",
     "webm": "download: the same frames as VP9",
     "poster": "the last step at full size: the page's picture without JavaScript, a download; the first "
               "layer's is the page's og:image",
@@ -92,12 +92,15 @@ def _write_videos(frames, count: int, out_dir: Path, name: str, layout, overlay,
 def render_layer(capture, name: str, out_dir: Path, *, scale: dict, activation: str | None, shown: Sequence[int],
                  ranking: Sequence[int], cell: int = BASE_CELL, fps: float, gif_budget_bytes: int | None,
                  gif_min_frames: int, webm: bool,
-                 crf: int, preset: str, progress: bool, stem: str | None = None) -> dict:
+                 crf: int, preset: str, progress: bool, stem: str | None = None,
+                 video_indices: Sequence[int] | None = None) -> dict:
     """Write one layer's MP4 (+ WebM), poster PNG and GIF preview into out_dir; return its manifest entry.
 
     stem: the layer's file-name stem (render.page_data.file_stems: "block1/conv" -> "block1-conv"); default the name.
 
     cell: the poster's cell size to aim at (whole pixels per activation; render_capture gives every layer the same).
+    video_indices: the snapshots the videos show (default every one; render_capture passes the explorer's,
+    every k-th of a long run, first and last included).
     """
     values = capture.activations[name]  # (T, N, H, W, C)
     count, probes, map_h, map_w, channels = values.shape
@@ -116,11 +119,14 @@ def render_layer(capture, name: str, out_dir: Path, *, scale: dict, activation: 
     files: dict[str, dict] = {}
     timings = {}
     started = time.perf_counter()
-    writers, composing = _write_videos(frames(movie_block), count, out_dir, name, video,
+    picks = list(range(count)) if video_indices is None else [int(index) for index in video_indices]
+    video_stride = picks[1] - picks[0] if len(picks) > 1 else 1
+    writers, composing = _write_videos(frames(movie_block, picks), len(picks), out_dir, name, video,
                                        probe_row_rgb(video, capture.probe_images, paper), fps=fps, webm=webm,
                                        crf=crf, preset=preset, progress=progress, stem=stem or name)
     for kind, writer in writers.items():
-        files[kind] = files_entry(writer.path, frames=writer.frames, width=video.width, height=video.height,
+        files[kind] = files_entry(writer.path, frames=writer.frames, stride=video_stride, width=video.width,
+                                  height=video.height,
                                   cell_px=video.cell, cell_size_px=[video.cell, video.cell_w], block_px=movie_block,
                                   pix_fmt="yuv420p", purpose=PURPOSES[kind], **writer.settings)
     video_seconds = time.perf_counter() - started

@@ -10,8 +10,11 @@ render/page_levels.py).
             GROUP_SIZE most active, which the page shows first. Within a group, channels in index order.
     file    explore-<layer>-<probe>-<group>.js (flat beside the other assets, so the render stage can verify them)
     stride  the page keeps every k-th of the run's T snapshots, and always the first and last: k is the
-            smallest whose chunks fit DATA_BUDGET_BYTES all together, the same for every layer, so one
-            step control moves every view and the curves together. The archive and the MP4s keep every step.
+            smallest whose chunks fit DATA_BUDGET_BYTES all together and whose levels, decoded, fit
+            LEVELS_BUDGET_BYTES (what a browser holds once every view was opened, and what this module
+            holds while it chooses k), the same for every layer, so one step control moves every view and
+            the curves together. The archive and the MP4s keep every step. Levels are read from the archive
+            a block of steps at a time (pipeline/step_blocks.py): memory does not grow with the run.
 
 `explore.json` (beside them) holds what the page needs to draw them: the kept steps, the stride, the
 palette, each layer's 256-entry level -> palette-index table for its fixed colour scale (the renderer's own
@@ -35,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.files import write_bytes_atomically
+from pipeline.step_blocks import take_steps
 from render.frames import PAPER_LEVEL
 from render.page_levels import (
     HALF_RANGE,
@@ -56,6 +60,9 @@ GROUP_SIZE = MAX_SHOWN_CHANNELS  # the page's first view of a layer shows what i
 # 100 GB/month of traffic: a reader who opens every view fetches at most this much (4 MB for the default
 # run), so the MP4s keep room beside it and about 2,000 such complete visits fit a month.
 DATA_BUDGET_BYTES = 50_000_000
+# All levels decoded (1 byte per value kept): 4x the default run's 31.9 MB, so that run keeps every step,
+# while a run 40x as long is thinned before its levels are read rather than after.
+LEVELS_BUDGET_BYTES = 128_000_000
 CHUNK_NAME = "explore-{layer}-{probe}-{group}.js"
 META_NAME = "explore.json"
 
@@ -121,6 +128,17 @@ def _encode(levels: dict, groups: dict, indices: list[int], workers: int) -> dic
         return dict(zip(jobs, pool.map(encode, jobs)))
 
 
+def levels_stride(shapes: list[tuple], budget: int) -> int:
+    """Return the smallest stride at which the kept snapshots of layers of these (T, ...) shapes fit `budget` bytes."""
+    count = int(shapes[0][0])
+    per_step = sum(int(np.prod(shape[1:])) for shape in shapes)
+    # A stride s keeps at least count / s snapshots, so none below count * per_step / budget can fit.
+    stride = max(1, (count * per_step) // max(budget, 1))
+    while stride < count - 1 and len(strided_indices(count, stride)) * per_step > budget:
+        stride += 1
+    return min(stride, max(count - 1, 1))
+
+
 def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: int) -> tuple[int, dict]:
     """Return (the smallest stride whose chunk scripts fit `budget` bytes, those scripts)."""
     def size(scripts: dict) -> int:
@@ -159,20 +177,30 @@ def probe_pixels(images: np.ndarray) -> tuple[str, str]:
 
 
 def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], rankings: dict[str, list[int]], *,
-                    workers: int = 2, budget_bytes: int = DATA_BUDGET_BYTES) -> dict:
+                    workers: int = 2, budget_bytes: int | None = None,
+                    levels_budget_bytes: int | None = None) -> dict:
     """Write every layer's chunk scripts and explore.json into out_dir; return the manifest's "explore" entry.
 
     scales: {layer: render.scales.choose_scale dict}, rankings: {layer: channels, most active first}.
     """
     _check(capture, scales, rankings)
+    budget_bytes = DATA_BUDGET_BYTES if budget_bytes is None else budget_bytes  # read now: tests may patch them
+    levels_budget_bytes = LEVELS_BUDGET_BYTES if levels_budget_bytes is None else levels_budget_bytes
     out_dir = Path(out_dir)
     names = list(scales)
     stems = file_stems(names)
-    levels = {name: quantise(capture.activations[name], level_scale(scales[name]["domain"])) for name in names}
-    groups = {name: channel_groups(rankings[name]) for name in names}
     count = len(capture.steps)
-    stride, scripts = choose_stride(levels, groups, count, budget_bytes, workers)
-    indices = strided_indices(count, stride)
+    # Thin first where the levels would pass their budget (a multiple of this stride keeps a subset of these
+    # steps, first and last included), then take the smallest multiple whose chunks fit the bytes budget.
+    base = levels_stride([np.shape(capture.activations[name]) for name in names], levels_budget_bytes)
+    read = strided_indices(count, base)
+    levels = {name: take_steps(capture.activations[name], read,
+                               lambda block, name=name: quantise(block, level_scale(scales[name]["domain"])))
+              for name in names}
+    groups = {name: channel_groups(rankings[name]) for name in names}
+    multiple, scripts = choose_stride(levels, groups, len(read), budget_bytes, workers)
+    kept = strided_indices(len(read), multiple)  # positions in `read`
+    stride, indices = base * multiple, [read[position] for position in kept]
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {}
     for (name, probe, group), text in scripts.items():
@@ -188,7 +216,7 @@ def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], ranki
             "scale": level_scale(scale["domain"]), "kind": scale["kind"],
             "domain": [float(end) for end in scale["domain"]], "basis": scale.get("basis", ""),
             "fixed_table": fixed_table(scale).tolist(),
-            "contrast_extents": contrast_extents(levels[name][indices]).tolist(),
+            "contrast_extents": contrast_extents(levels[name][kept]).tolist(),
             "groups": [{"channels": channels_of, "files": [files[name, probe, group] for probe in range(probes)]}
                        for group, channels_of in enumerate(groups[name])]})
     images = np.asarray(capture.probe_images, np.uint8)

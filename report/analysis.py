@@ -38,8 +38,6 @@ final state in report/settling.py; the run-level numbers and the conclusions' ve
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from report.filters import FilterFit, fit_filters
@@ -50,6 +48,7 @@ from report.reference_maps import EDGE_KINDS, EDGE_SIDES, area_pool, input_maps,
 from report.regimes import idle_limit_for, mostly_zero_checks, regime_of
 from report.run_facts import grey_probes, is_article, recorded_layers
 from report.settling import settling_series, settling_steps
+from report.step_series import step_series
 from report.summaries import EARLY_LAYERS, LATE_LAYERS, median_or_none, plateau, run_summary
 from report.thresholds import (
     BORDERLINE_ACCURACY_SE,
@@ -111,16 +110,6 @@ def first_step_staying(condition: np.ndarray, steps: np.ndarray) -> np.ndarray:
     holds_after = np.flip(np.logical_and.accumulate(np.flip(condition, 0), axis=0), 0)
     first = np.where(holds_after.any(axis=0), holds_after.argmax(axis=0), len(steps) - 1)
     return steps[first]
-
-
-def _settle_from(flat: np.ndarray, unit: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Settle and pattern steps from the (T, P, C) series and its per-step standardised form."""
-    final = flat[-1]  # (P, C)
-    difference = flat - final[None]
-    rms = np.sqrt(np.einsum("tpc,tpc->tc", difference, difference, dtype=np.float64) / flat.shape[1])  # (T, C)
-    tolerance = np.maximum(SETTLE_TOLERANCE * final.astype(np.float64).std(axis=0), SETTLE_FLOOR)
-    pattern_r = np.einsum("tpc,pc->tc", unit, unit[-1], dtype=np.float64)  # (T, C)
-    return first_step_staying(rms <= tolerance, steps), first_step_staying(pattern_r >= PATTERN_MIN_R, steps)
 
 
 def _first_step_staying_or_none(condition: np.ndarray, steps: np.ndarray) -> int | None:
@@ -218,25 +207,22 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
     and an idle limit on their own colour scale. Probe images may be RGB (their brightness is compared).
     """
     probe_images = grey_probes(probe_images)
-    series = np.asarray(series)
-    if series.ndim != 5:
-        raise ValueError(f"layer {name}: expected activations shaped (T, N, H, W, C), got {series.shape}")
-    count, probes, height, width, channels = series.shape
+    if not isinstance(series, np.ndarray) and not hasattr(series, "shape"):
+        series = np.asarray(series)
+    shape = tuple(np.shape(series))  # a LazyLayer stays unread: report.step_series reads it a block at a time
+    if len(shape) != 5:
+        raise ValueError(f"layer {name}: expected activations shaped (T, N, H, W, C), got {shape}")
+    count, probes, height, width, channels = shape
     steps = np.asarray(steps)
     if len(steps) != count or len(probe_images) != probes:
         raise ValueError(f"layer {name}: {count} snapshots of {probes} probes, but {len(steps)} steps and "
                          f"{len(probe_images)} probe images; pass the capture's own steps and probe images")
 
-    flat = series.astype(np.float32).reshape(count, -1, channels)  # (T, P, C)
-    finite = np.isfinite(flat).all(axis=(1, 2))
-    if not finite.all():
-        raise ValueError(f"layer {name} has non-finite activations from step {int(steps[np.argmin(finite)])}: the "
-                         f"run diverged; train again with a smaller learning_rate")
-    unit, norm = standardise(flat, axis=1)  # per step and channel over probes x positions
-    final = flat[-1].astype(np.float64)  # (P, C)
-    final_unit, _ = standardise(final, axis=0)
     references = input_maps(probe_images, height, width)
     reference_units = {key: standardise(value.reshape(-1, 1), axis=0)[0] for key, value in references.items()}
+    per_step = step_series(name, series, steps, reference_units["copy"])  # raises on a diverged run
+    final = per_step.final.astype(np.float64)  # (P, C)
+    final_unit, _ = standardise(final, axis=0)
     copy_r = (final_unit * reference_units["copy"]).sum(axis=0)
     edge_r = {kind: (final_unit * reference_units[kind]).sum(axis=0) for kind in EDGE_KINDS}
     final_maps = final.reshape(probes, height, width, channels)
@@ -253,7 +239,9 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
     saturated_share = (np.abs(final) > SATURATION_LEVEL).mean(axis=0) if regime == "bounded" else None
     zero_share = (final == 0).mean(axis=0)
     negative_share = (final < 0).mean(axis=0)
-    settle, pattern = _settle_from(flat, unit, steps)
+    tolerance = np.maximum(SETTLE_TOLERANCE * per_step.final.astype(np.float64).std(axis=0), SETTLE_FLOOR)
+    settle = first_step_staying(per_step.rms_to_final <= tolerance, steps)
+    pattern = first_step_staying(per_step.r_with_final >= PATTERN_MIN_R, steps)
     pairs = final_unit.T @ final_unit  # (C, C)
 
     cross = None
@@ -312,9 +300,11 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
         pair_mean, pair_max, pair_max_channels = 0.0, 0.0, []
     groups = duplicate_groups(pairs, DUPLICATE_MIN_R)
 
-    timeline = _timeline(unit, norm, reference_units["copy"])
-    timeline.update(settling_series(flat, unit, norm))
-    timeline["max_abs"] = np.abs(flat).max(axis=(1, 2)).astype(np.float64).tolist()  # the strongest colour shown
+    timeline = {"median_spread": np.median(per_step.spread, axis=1).tolist(),
+                "median_abs_copy_r": np.median(per_step.abs_copy_r, axis=1).tolist(),
+                "pair_mean_abs_r": per_step.pair_mean_abs_r.tolist()}
+    timeline.update(settling_series(per_step.cka, per_step.r_with_final, per_step.spread))
+    timeline["max_abs"] = per_step.max_abs.tolist()  # the strongest colour shown
     spread_series = np.asarray(timeline["median_spread"])
     informative = spread_series >= INFORMATIVE_SHARE * spread_series[-1]
     # Informative from a step on: the reversed cumulative AND; resembling and distinctness need it too.
@@ -352,24 +342,6 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
         mostly_zero=mostly_zero_checks(zero_share, [ch.kind for ch in channel_findings])
         if regime == "non-negative" else [],
     )
-
-
-def _timeline(unit: np.ndarray, norm: np.ndarray, copy_unit: np.ndarray) -> dict[str, list[float]]:
-    """Per step: median channel spread, median |copy r| and mean |r| between channels, from (T, P, C) data."""
-    count, points, channels = unit.shape
-    spread = norm[:, 0, :].astype(np.float64) / math.sqrt(points)  # (T, C)
-    copy = np.abs(np.einsum("tpc,p->tc", unit, copy_unit[:, 0].astype(np.float32), dtype=np.float64))
-    if channels > 1:
-        pairs = np.abs((np.swapaxes(unit, 1, 2) @ unit).astype(np.float64))  # (T, C, C), float32 BLAS
-        upper = np.triu_indices(channels, k=1)
-        pair_mean = pairs[:, upper[0], upper[1]].mean(axis=1)
-    else:
-        pair_mean = np.zeros(count)
-    return {
-        "median_spread": np.median(spread, axis=1).tolist(),
-        "median_abs_copy_r": np.median(copy, axis=1).tolist(),
-        "pair_mean_abs_r": pair_mean.tolist(),
-    }
 
 
 # --- Run -------------------------------------------------------------------------------------------

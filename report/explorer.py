@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from report.explorer_curves import curve_panels
 from report.findings import ChannelFindings, Findings
+from report.wording import ordinal
 
 EDGE_GLYPHS = {"horizontal": "\u2014", "vertical": "|", "diagonal_rising": "/", "diagonal_falling": "\\"}
 SPEEDS = (5, 10, 20, 40)
@@ -97,12 +98,6 @@ def layer_view_facts(layer: dict) -> dict:
     shown = len(layer["groups"][0]["channels"])
     return {"channels": layer["channels"], "shown": shown, "all_shown": shown == layer["channels"],
             "groups": group_options(layer)}
-
-
-def ordinal(number: int) -> str:
-    """Return 2nd, 3rd, 4th, 11th, 21st, ... for a whole number."""
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
 
 
 def explorer_context(findings, explore_meta: dict, plateau_end: int, data_base: str) -> dict:

@@ -121,7 +121,9 @@ def layer_section(entry: dict, said: dict, asset, manifest: dict) -> dict:
     name, files = entry["name"], entry["files"]
     height, width = entry["map_size"]
     mp4, poster = files["mp4"], files["poster"]
-    downloads = [download(f"MP4 video, every step, {mp4['width']}×{mp4['height']} ({mp4['block_px']} pixels per "
+    every = int(mp4.get("stride", 1))  # a long run's videos show the explorer's every k-th snapshot
+    steps_shown = "every step" if every == 1 else f"every {ordinal(every)} snapshot"
+    downloads = [download(f"MP4 video, {steps_shown}, {mp4['width']}×{mp4['height']} ({mp4['block_px']} pixels per "
                           f"activation)", asset(mp4["path"]), mp4["bytes"])]
     if "webm" in files:
         downloads.append(download("WebM video", asset(files["webm"]["path"]), files["webm"]["bytes"]))
@@ -143,7 +145,7 @@ def layer_section(entry: dict, said: dict, asset, manifest: dict) -> dict:
         "post_saw": said["post"],
         "paragraphs": paragraphs_with_links(said["paragraphs"], name, entry["channels"]),
         "table_headings": said["table"]["headings"], "table_rows": said["table"]["rows"],
-        "downloads": downloads,
+        "downloads": downloads, "video_shows": steps_shown,
     }
 
 

@@ -1,8 +1,8 @@
 """When each layer settles: its representation's similarity to its final one at every recorded step.
 
-Use: `settling_series(flat, unit, norm)` takes a layer's (T, P, C) activations (P = probes x positions),
-their per-step standardised form and norms (report.reference_maps.standardise over axis 1) and returns
-the per-step series; `settling_steps(series, steps)` reads the steps from them. Pure numpy.
+Use: `settling_series(cka, channel_r, spread)` takes a layer's per-step numbers (report/step_series.py,
+P = probes x positions) and returns the per-step series; `settling_steps(series, steps)` reads the steps
+from them. Pure numpy.
 
 - `cka`: linear CKA (centred kernel alignment) between the layer at each step and at the last step, over
   all probes x positions as samples and channels as features: ||Y'X||^2 / (||X'X|| ||Y'Y||) with both
@@ -24,26 +24,27 @@ import numpy as np
 from report.thresholds import INFORMATIVE_SHARE, SETTLED_MIN_CKA
 
 
-def linear_cka(flat: np.ndarray) -> np.ndarray:
-    """Return per step the linear CKA of a (T, P, C) series with its last step, (T,) float64."""
+def linear_cka(flat: np.ndarray, final_centred: np.ndarray | None = None) -> np.ndarray:
+    """Return per step the linear CKA of a (T, P, C) series with its last step (or with `final_centred`, the
+    last step's (P, C) values minus their mean over P, when the series is a block of the run), (T,) float64."""
     centred = flat - flat.mean(axis=1, keepdims=True)  # (T, P, C) float32
+    last = centred[-1] if final_centred is None else final_centred
     transposed = np.swapaxes(centred, 1, 2)  # (T, C, P)
     # Batched matrix products in float32 (BLAS), summed up in float64: plenty for a similarity in [0, 1].
-    cross = (transposed @ centred[-1]).astype(np.float64)  # (T, C, C)
+    cross = (transposed @ last).astype(np.float64)  # (T, C, C)
     own = (transposed @ centred).astype(np.float64)  # (T, C, C)
-    final_gram = own[-1]
+    final_gram = (last.T @ last).astype(np.float64)
     numerator = (cross ** 2).sum(axis=(1, 2))
     denominator = np.sqrt((own ** 2).sum(axis=(1, 2)) * (final_gram ** 2).sum())
     return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), 0.0)
 
 
-def settling_series(flat: np.ndarray, unit: np.ndarray, norm: np.ndarray) -> dict[str, list[float]]:
-    """Return per recorded step the layer's CKA with its final state, median channel r and relative spread."""
-    points = flat.shape[1]
-    channel_r = np.einsum("tpc,pc->tc", unit, unit[-1], dtype=np.float64)  # (T, C)
-    spread = np.median(norm[:, 0, :].astype(np.float64) / np.sqrt(points), axis=1)  # (T,)
-    relative = spread / spread[-1] if spread[-1] > 0 else np.zeros_like(spread)
-    return {"cka": linear_cka(flat).tolist(), "median_r": np.median(channel_r, axis=1).tolist(),
+def settling_series(cka: np.ndarray, channel_r: np.ndarray, spread: np.ndarray) -> dict[str, list[float]]:
+    """Return per recorded step the layer's CKA with its final state, median channel r and relative spread,
+    from its (T,) CKA, (T, C) channel r with the final maps and (T, C) channel spreads (report.step_series)."""
+    median_spread = np.median(spread, axis=1)  # (T,)
+    relative = median_spread / median_spread[-1] if median_spread[-1] > 0 else np.zeros_like(median_spread)
+    return {"cka": np.asarray(cka, np.float64).tolist(), "median_r": np.median(channel_r, axis=1).tolist(),
             "relative_spread": relative.tolist()}
 
 
