@@ -159,10 +159,16 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     capture.meta["code_fingerprint"] = code_fingerprint()
     save_model_atomically(model, capture, layout.model)
     crash_point("capture-model-written")
+    assembling = time.perf_counter()
     finish(layout.partial_capture, layout.capture, capture)
+    assembled = time.perf_counter() - assembling
     layout.legacy_capture.unlink(missing_ok=True)  # the earlier version's archive this one replaces
     capture = Capture.load(layout.capture)
-    numbers = {"fit_seconds": round(fit_seconds, 2), "total_seconds": round(time.perf_counter() - started, 2)}
+    written = stream.get("write_seconds", {})
+    numbers = {"fit_seconds": round(fit_seconds, 2), "total_seconds": round(time.perf_counter() - started, 2),
+               "chunk_write_seconds": round(written.get("chunks", 0.0), 2),
+               "checkpoint_seconds": round(written.get("checkpoints", 0.0), 2),
+               "archive_assemble_seconds": round(assembled, 2), "archive_bytes": layout.capture.stat().st_size}
     layout.record_timing("capture", numbers)
     if timings is not None:
         timings["capture"] = numbers

@@ -25,6 +25,7 @@ import errno
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,7 @@ class ChunkWriter:
         for leftover in self.folder.glob(".*"):  # temporary files of a killed run
             leftover.unlink(missing_ok=True)
         self.test_taken = 0
+        self.seconds = {"chunks": 0.0, "checkpoints": 0.0}  # time spent writing, for build/timings.json
 
     def __call__(self, steps: np.ndarray, snapshots: dict) -> None:
         """Write one chunk (steps (k,), {layer: (k, N, ...)}), then the checkpoint, then the state naming both."""
@@ -96,14 +98,18 @@ class ChunkWriter:
         try:
             if os.environ.get(FAIL_WRITE_VARIABLE) == str(index):
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.folder / name))
+            started = time.perf_counter()
             with staged(self.folder / name) as temporary:
                 write_chunk_file(temporary, layers, arrays, {"config": self.state["config"], "meta": "{}"})
+            written = time.perf_counter()
             temporary = self.folder / f".checkpoint-{last}.tmp.keras"  # Keras insists on the .keras suffix
             try:
                 self.model.save(temporary)
                 os.replace(temporary, self.folder / checkpoint)
             finally:
                 temporary.unlink(missing_ok=True)
+            self.seconds["chunks"] += written - started
+            self.seconds["checkpoints"] += time.perf_counter() - written
             previous = self.state["checkpoint"]
             self.state.update(chunks=[*self.state["chunks"], name], last_step=last, checkpoint=checkpoint)
             write_text_atomically(self.folder / STATE_NAME, json.dumps(self.state, indent=1, sort_keys=True) + "\n")

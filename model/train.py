@@ -118,6 +118,8 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
                   steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
                   shuffle=False)  # the pipeline shuffles, seeded
     fit_seconds = time.perf_counter() - started
+    if sink is not None:
+        stream["write_seconds"] = dict(sink.seconds)  # the stage reports them in build/timings.json
 
     final_loss, final_accuracy = evaluate(compiled_forward(model), to_inputs(dataset.x_test), dataset.y_test,
                                           loss=setup.test_loss)
