@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/scale_memory.py [--runs 290x1024,2900x1024,11600x128] [--results bench/results-scale.md]
 
-Each run is what `make site ARGS="--steps S --batch-size B"` does, from nothing, in a fresh folder under
-bench/out/scale-memory/: `generate.py capture` (training, streaming the archive), then `generate.py site`
-(render and article), each its own process, as the Makefile runs them. Each process's peak RSS is exact
-(os.wait4, bench/procs.py: the process or its largest descendant, e.g. an ffmpeg); `make site`'s peak is
-the larger of the two. Beside it: the whole process tree's sampled sum (PSS, every 100 ms), the archive's
-size and the time spent writing it (chunks during the fit, checkpoints, the final assembly; from
-build/timings.json), the stages' wall times and the page's stride. The budget is the issue's: every
+Each run, from a copy of the code in bench/out/scale-memory-code, is what `make site ARGS="--steps S
+--batch-size B"` does, from nothing, in a fresh folder under bench/out/scale-memory/: `generate.py
+capture` (training, streaming the archive), then `generate.py site` (render and article), each its own
+process, as the Makefile runs them. Each process's peak RSS is exact (os.wait4, bench/procs.py: the
+process or its largest descendant, e.g. an ffmpeg); `make site`'s peak is the larger of the two. Beside
+it: the whole process tree's sampled sum (PSS, every 100 ms), the archive's size and the time spent
+writing it (chunks during the fit, checkpoints, the final assembly; from build/timings.json), the
+stages' wall times and the page's stride. The budget is the issue's: every
 longer run's peak within 1.1x the first (shortest) run's.
 """
 
@@ -25,11 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import machine  # noqa: E402
 from common import OUT, ROOT, fresh, say  # noqa: E402
 from procs import measure  # noqa: E402
+from runs import TREE_PARTS, copy_code  # noqa: E402
 
 BUDGET_RATIO = 1.10
 
 
-def run_length(steps: int, batch: int) -> dict:
+def run_length(steps: int, batch: int, code: Path) -> dict:
     """Run capture then site for one length from nothing; return their measures and the build's numbers."""
     folder = fresh(OUT / "scale-memory" / f"{steps}x{batch}")
     build, site = folder / "build", folder / "site"
@@ -39,7 +41,7 @@ def run_length(steps: int, batch: int) -> dict:
     result = {"steps": steps, "batch": batch}
     for stage in ("capture", "site"):
         say(f"{steps} steps of {batch}: generate.py {stage}")
-        measured = measure([python, str(ROOT / "generate.py"), stage, *flags], cwd=ROOT, sample=True,
+        measured = measure([python, str(code / "generate.py"), stage, *flags], cwd=code, sample=True,
                            timeout_s=3 * 3600, log=folder / f"{stage}.log")
         if measured["rc"] != 0:
             raise SystemExit(f"generate.py {stage} failed ({measured['rc']}); see {folder / (stage + '.log')}")
@@ -82,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     runs = [tuple(int(part) for part in item.split("x")) for item in options.runs.split(",")]
     started = time.time()
-    results = [run_length(steps, batch) for steps, batch in runs]
+    code = fresh(OUT / "scale-memory-code")  # the runs use a copy: editing the tree meanwhile changes nothing
+    copy_code(ROOT, code, TREE_PARTS)
+    results = [run_length(steps, batch, code) for steps, batch in runs]
     (OUT / "scale-memory" / "results.json").write_text(json.dumps(results, indent=1))
     text = ["# Peak memory of `make site` by run length", "",
             f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
