@@ -6,6 +6,11 @@ Modes (everything else equal):
   naive     record=False, evaluate_test=False, plus bench.naive.NaivePredictRecorder (predict() per layer per step)
   default   record=True,  evaluate_test=True    (what `make site` trains with)
   toggle    the project's recorder installed, but every other block of B steps runs without it (bench/toggle.py)
+  streamed  recorded, with the snapshots handed to model/stream.py's writer as `generate.py capture` does
+            (`stream=` into --partial, then model.stream.finish); the writer's calls are timed
+  mirrored-bare / mirrored-recorded  bare / recorded under tf.distribute.MirroredStrategy on the CPU split
+            into 2 logical devices (tests/test_recorder_strategy.py's set-up; config strategy "mirrored")
+  floor     bare, then one compiled forward pass of the probes up to the recorded layers, timed (item 8)
 
 It calls `model.train.train`, not the capture stage (`model.stage.run`, whose `timings=` hook gives only the
 fit and total seconds): item 1 needs the same training with the recorder off and without test evaluation,
@@ -25,6 +30,9 @@ import numpy as np
 from toggle import block_recorder, toggle_numbers, train_function_swapper
 
 RECORDER_HOOKS = ("on_train_begin", "on_train_batch_end", "on_train_end")
+RECORDING_MODES = ("recorded", "default", "streamed", "mirrored-recorded")
+MIRRORED_DEVICES = 2  # logical CPU devices of the mirrored modes
+FLOOR_CALLS, FLOOR_WARM_UP = 100, 5  # timed and untimed forward passes of the floor mode
 
 
 def timed_methods(cls, names, totals: dict) -> None:
@@ -44,6 +52,65 @@ def timed_methods(cls, names, totals: dict) -> None:
                 totals[_name] += time.perf_counter() - started
 
         setattr(cls, name, wrapper)
+
+
+def timed_calls(cls, name: str, calls: list) -> None:
+    """Wrap `cls`'s method `name` so that every call appends (its start, its seconds) to `calls`."""
+    original = getattr(cls, name)
+
+    @functools.wraps(original)
+    def wrapper(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            calls.append((started, time.perf_counter() - started))
+
+    setattr(cls, name, wrapper)
+
+
+def split_cpu(tf, count: int) -> None:
+    """Split the CPU into `count` logical devices; must run before anything touches TensorFlow's devices."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+
+
+def probe_floor(model, names: list[str], probes: np.ndarray) -> dict:
+    """Time one compiled forward pass of the probes up to the recorded layers (median of FLOOR_CALLS calls)."""
+    import keras
+    import tensorflow as tf
+
+    # the recorder's fast path for a functional model: a sub-model up to the layers, called in a tf.function
+    extractor = keras.Model(inputs=model.inputs, outputs=[model.get_layer(name).output for name in names])
+    forward = tf.function(lambda inputs: extractor(inputs, training=False))
+    inputs = tf.constant(probes)
+    for _ in range(FLOOR_WARM_UP):
+        forward(inputs)
+    seconds = []
+    for _ in range(FLOOR_CALLS):  # eager calls on the CPU return when the function has run
+        started = time.perf_counter()
+        forward(inputs)
+        seconds.append(time.perf_counter() - started)
+    return {"floor_ms": float(np.median(seconds)) * 1e3, "floor_p10_ms": float(np.percentile(seconds, 10)) * 1e3,
+            "floor_p90_ms": float(np.percentile(seconds, 90)) * 1e3, "floor_calls": FLOOR_CALLS,
+            "floor_layers": list(names), "floor_probes": int(len(probes))}
+
+
+def stream_numbers(capture, partial: Path, writes: list, last_stamp: float) -> dict:
+    """Finish the streamed archive as the capture stage does; return the writer's seconds and what it wrote."""
+    from model.capture import Capture
+    from model.stage import code_fingerprint
+    from model.stream import finish
+
+    capture.meta["code_fingerprint"] = code_fingerprint()
+    archive = partial.parent / "capture.h5"
+    started = time.perf_counter()
+    finish(partial, archive, capture)
+    return {"finish_seconds": time.perf_counter() - started, "archive_bytes": archive.stat().st_size,
+            "snapshots": len(Capture.load(archive).steps), "writer_calls": len(writes),
+            "writer_seconds": sum(seconds for _, seconds in writes),
+            # calls before the last step's end ran between two steps (the rest in the recorder's on_train_end)
+            "writer_in_steps_seconds": sum(seconds for started, seconds in writes if started < last_stamp)}
 
 
 def step_timer():
@@ -83,7 +150,10 @@ def run_fit(arguments, process_start: float) -> dict:
     """Train once in the asked mode and return the timings."""
     from model.quiet import import_tensorflow_quietly
 
-    import_tensorflow_quietly()
+    tf = import_tensorflow_quietly()
+    mirrored = arguments.mode.startswith("mirrored")
+    if mirrored:  # before anything touches the devices (the data and the config do not)
+        split_cpu(tf, MIRRORED_DEVICES)
     imported = time.perf_counter()
     from model.config import Config
     from model.data import load_dataset
@@ -98,6 +168,8 @@ def run_fit(arguments, process_start: float) -> dict:
     overrides = {"dataset": arguments.dataset, "steps": arguments.steps, "capture_every": arguments.every}
     if arguments.data_dir:
         overrides["data_dir"] = arguments.data_dir
+    if mirrored:
+        overrides["strategy"] = "mirrored"  # what `generate.py --strategy mirrored` sets
     config = Config.from_overrides(overrides)
     dataset = load_dataset(config)
     loaded = time.perf_counter()
@@ -125,10 +197,21 @@ def run_fit(arguments, process_start: float) -> dict:
         extra = (timer, naive)
     else:
         timed_methods(ActivationRecorder, RECORDER_HOOKS, totals)
-    record = arguments.mode in ("recorded", "default")
-    capture, _, fit_seconds = train(config, dataset, progress=False, record=record,
-                                    evaluate_test=arguments.mode == "default", extra_callbacks=extra)
+    stream, writes = None, []
+    if arguments.mode == "streamed":  # model/stage.py's wiring: a fresh partial archive, no state to resume
+        from model.stage import code_fingerprint
+        from model.stream import ChunkWriter
+
+        timed_calls(ChunkWriter, "__call__", writes)
+        stream = {"folder": Path(arguments.partial), "fingerprint": code_fingerprint(), "state": None}
+    record = arguments.mode in RECORDING_MODES
+    capture, trained, fit_seconds = train(config, dataset, progress=False, record=record,
+                                          evaluate_test=arguments.mode == "default", extra_callbacks=extra,
+                                          stream=stream)
     finished = time.perf_counter()
+    if mirrored and capture.meta["replicas"] != MIRRORED_DEVICES:
+        raise RuntimeError(f"mode {arguments.mode} trained on {capture.meta['replicas']} replica(s), "
+                           f"not {MIRRORED_DEVICES}")
     save_seconds, archive_bytes = None, None
     if arguments.save:
         capture.save(arguments.save)
@@ -141,6 +224,12 @@ def run_fit(arguments, process_start: float) -> dict:
     toggled = (toggle_numbers(intervals, toggle, swapper, arguments.block, config.steps, totals)
                if toggle is not None else {})
     snapshots = len(capture.steps) if record else (len(naive.snapshots[config.layer_names[0]]) if naive else 0)
+    scale = {"replicas": capture.meta["replicas"]}
+    if stream is not None:
+        scale.update(stream_numbers(capture, Path(arguments.partial), writes, timer.stamps[-1]))
+    elif arguments.mode == "floor":
+        names = [layer["name"] for layer in capture.meta["recorded_layers"]]
+        scale.update(probe_floor(trained, names, to_inputs(dataset.x_test[dataset.probe_indices])))
     return {
         "mode": arguments.mode, "recorder": arguments.recorder, "steps": config.steps, "every": config.capture_every,
         "dataset": dataset.name, "train_size": int(len(dataset.x_train)),
@@ -154,5 +243,5 @@ def run_fit(arguments, process_start: float) -> dict:
         "final_test_accuracy": capture.meta.get("final_test_accuracy"),
         "save_seconds": save_seconds, "archive_bytes": archive_bytes,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        **toggled,
+        **toggled, **scale,
     }

@@ -133,6 +133,31 @@ def scaling_table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def scale_table(rounds: list[dict]) -> list[str]:
+    """Return item 8's per-run numbers as a markdown table."""
+    if not rounds:
+        return []
+    lines = ["| round | order | median step ms in memory / streamed | ratio | writer s (between steps / all) | "
+             "median step ms mirrored bare / recorded | robust ratio | forward pass of the probes ms | "
+             "bare median step ms | share | other load, cores (in memory / streamed / mirrored bare / recorded) |",
+             "|" + "---|" * 11]
+    for i, run in enumerate(rounds, 1):
+        memory, stream = run["recorded"], run["streamed"]
+        bare, recorded, floor = run["mirrored-bare"], run["mirrored-recorded"], run["floor"]
+        cells = [str(i), " > ".join(run),
+                 f"{memory['step_median_seconds'] * 1e3:.1f} / {stream['step_median_seconds'] * 1e3:.1f}",
+                 f"{stream['step_median_seconds'] / memory['step_median_seconds']:.3f}",
+                 f"{stream['writer_in_steps_seconds']:.2f} / {stream['writer_seconds']:.2f}",
+                 f"{bare['step_median_seconds'] * 1e3:.1f} / {recorded['step_median_seconds'] * 1e3:.1f}",
+                 f"{recorded['robust_fit_seconds'] / bare['robust_fit_seconds']:.3f}", f"{floor['floor_ms']:.2f}",
+                 f"{floor['step_median_seconds'] * 1e3:.1f}",
+                 f"{floor['floor_ms'] / (floor['step_median_seconds'] * 1e3):.3f}",
+                 " / ".join(f"{run[m]['foreign_cores']:.2f}" for m in ("recorded", "streamed", "mirrored-bare",
+                                                                          "mirrored-recorded"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def workload_section(report: Report) -> list[str]:
     """Return one workload's part of results.md: figures, rounds, scaling, notes, why a budget is over."""
     lines = [f"## {report.workload.description}", ""] + table(report.figures) + [""]
@@ -141,6 +166,8 @@ def workload_section(report: Report) -> list[str]:
     if report.raw.get("scaling_rows"):
         lines += ["Scaling (capture with the default callbacks incl. test evaluation, then the render stage alone):",
                   ""] + scaling_table(report.raw["scaling_rows"]) + [""]
+    if report.raw.get("scale_rounds"):
+        lines += ["Item 8's rounds (each run a fresh process):", ""] + scale_table(report.raw["scale_rounds"]) + [""]
     if report.notes:
         lines += [f"- {note}" for note in report.notes] + [""]
     explained = sorted({f.item for f in report.figures if f.status == "OVER" and f.item in WHY_OVER})

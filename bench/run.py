@@ -18,13 +18,14 @@ from common import CODE, FASHION_DIR, HERE, OUT, ROOT, WORKLOADS, fresh, say
 from item_capture import capture_overhead, interleaved_rounds
 from item_rebuild import template_rebuild
 from item_render import render_alone
+from item_scale import scale
 from item_scaling import scaling
 from item_site import site_memory, site_vs_fit, site_weight
 from report_table import Report, write_raw, write_results
 from runs import copy_code
 
 QUIET_PATIENCE_S = 30.0  # before each timed run, wait up to this long for other work on the machine to calm down
-EVERYTHING = {1, 2, 3, 4, 5, 6, 7}
+EVERYTHING = {1, 2, 3, 4, 5, 6, 7, 8}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -37,7 +38,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--items", help="comma-separated item numbers (default: all)")
     parser.add_argument("--workloads", help="comma-separated: bundled, fashion")
     parser.add_argument("--steps", type=int, default=290, help="training steps of items 1-6 (default 290)")
-    parser.add_argument("--pairs", type=int, help="interleaved A/B rounds (default 5; --quick 3; minimum 3 for item 1)")
+    parser.add_argument("--pairs", type=int,
+                        help="interleaved A/B rounds of items 1 and 8 (default 5; --quick 3; minimum 3 for item 1)")
     parser.add_argument("--naive-rounds", type=int,
                         help="rounds that also run the naive baseline (default 1; --full: all)")
     parser.add_argument("--site-runs", type=int, help="rounds that also run make site (default 2; --quick 1; --full 3)")
@@ -78,6 +80,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         options.workloads.remove("fashion")
     if 1 in options.items and options.pairs < 3:
         parser.error("item 1 needs at least 3 pairs")
+    if options.pairs < 1:
+        parser.error("--pairs must be at least 1")
     return options
 
 
@@ -102,6 +106,8 @@ def measure_workload(report: Report, options) -> None:
             site_memory(report)
     if 7 in items:
         scaling(report, options)
+    if 8 in items:
+        scale(report, options)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in options.workloads:
         report = Report(WORKLOADS[name])
         reports.append(report)
-        # Item 7 runs on the default workload and on the first one asked for, not on every one.
-        items = set(options.items) - ({7} if name not in ("bundled", options.workloads[0]) else set())
+        # Items 7 and 8 run on the default workload and on the first one asked for, not on every one.
+        items = set(options.items) - ({7, 8} if name not in ("bundled", options.workloads[0]) else set())
         try:
             measure_workload(report, argparse.Namespace(**{**vars(options), "items": items}))
         except Exception as error:  # report what was measured, then fail loudly

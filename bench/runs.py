@@ -56,19 +56,32 @@ def quiet(patience_s: float) -> float:
 
 
 def fit(workload: Workload, mode: str, steps: int, tag: str, *, patience_s: float, every: int = 1,
-        save: Path | None = None, recorder: str = "project") -> dict:
+        save: Path | None = None, recorder: str = "project", partial: Path | None = None) -> dict:
     """Run one training in a fresh worker process; return the worker's JSON plus wall/CPU/memory."""
     argv = [PY, str(CODE / "bench" / "worker.py"), "fit", "--mode", mode, "--steps", str(steps), "--every", str(every)]
     argv += ["--recorder", recorder] if recorder != "project" else []
-    argv += workload.args + (["--save", str(save)] if save else [])
+    argv += workload.args + (["--save", str(save)] if save else []) + (["--partial", str(partial)] if partial else [])
     waited = quiet(patience_s)
     result = run_logged(argv, f"fit-{mode}{'-' + recorder if recorder != 'project' else ''}-{steps}-{tag}", workload)
     out = dict(result["json"])
     out.update({k: result[k] for k in ("wall_s", "cpu_s", "load_before", "load_after", "log", "foreign_cores")})
     out["waited_s"] = waited
     say(f"  {mode:8s} {steps} steps: fit {out['fit_seconds']:.1f} s (recorder callback {out['recorder_seconds']:.2f} "
-        f"s), process {out['wall_s']:.1f} s, other load {out['foreign_cores']:.2f} cores (waited {waited:.0f} s)")
+        f"s), process {out['wall_s']:.1f} s, other load {out['foreign_cores']:.2f} cores (waited {waited:.0f} s)"
+        + scale_detail(out))
     return out
+
+
+def scale_detail(out: dict) -> str:
+    """Return the progress line's tail for item 8's modes: median step, writer, replicas, forward pass."""
+    if out["mode"] not in ("streamed", "mirrored-bare", "mirrored-recorded", "floor"):
+        return ""
+    tail = f"; median step {out['step_median_seconds'] * 1e3:.1f} ms"
+    if "writer_seconds" in out:
+        tail += f", writer {out['writer_seconds']:.2f} s in {out['writer_calls']} calls"
+    if "floor_ms" in out:
+        tail += f", probes' forward pass {out['floor_ms']:.2f} ms"
+    return tail + (f", {out['replicas']} replicas" if out["mode"].startswith("mirrored") else "")
 
 
 def site_run(workload: Workload, tag: str, steps: int, *, patience_s: float) -> dict:
