@@ -17,6 +17,11 @@ Each chunk file and checkpoint is written beside its name and renamed in, and st
 atomically last, names only finished ones: a run killed at any moment leaves every flushed chunk
 readable (`Capture.load(folder)`), and an earlier complete build/capture.h5 untouched. A full disk
 raises ArchiveWriteError (one line) and leaves the flushed chunks as they were.
+
+The checkpoint is saved when the chunk arrives (it must be the model at the chunk's last step); the
+chunk file is compressed and written by one background thread while training goes on (HDF5's gzip
+filter runs without the GIL), which then updates state.json. A failed write is raised at the next
+chunk or at `close()`, which waits for the last one; its checkpoint is removed with it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -70,54 +76,97 @@ class ChunkWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
         for leftover in self.folder.glob(".*"):  # temporary files of a killed run
             leftover.unlink(missing_ok=True)
+        for leftover in self.folder.glob("checkpoint-*.keras"):  # a checkpoint whose chunk never got written
+            if leftover.name != self.state["checkpoint"]:
+                leftover.unlink(missing_ok=True)
         self.test_taken = 0
         self.seconds = {"chunks": 0.0, "checkpoints": 0.0}  # time spent writing, for build/timings.json
+        self.submitted, self.last_submitted = len(self.state["chunks"]), self.state["last_step"]
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-writer")
+        self._pending = None  # the chunk being written
+        self._failure: ArchiveWriteError | None = None
 
     def __call__(self, steps: np.ndarray, snapshots: dict) -> None:
-        """Write one chunk (steps (k,), {layer: (k, N, ...)}), then the checkpoint, then the state naming both."""
+        """Save the checkpoint of one chunk (steps (k,), {layer: (k, N, ...)}); write the chunk, then the state naming
+        both, in the background."""
+        self._raise_failure(wait=False)
         last = int(steps[-1])
         trained = int(self.model.optimizer.iterations.numpy())
         if trained != last:
             raise ArchiveWriteError(f"the chunk ends at step {last} but the model is at step {trained}: record "
                                     f"with steps_per_execution=1 to stream the capture")
-        first = (self.state["last_step"] or 0) + 1 if self.state["chunks"] else 1
+        first = (self.last_submitted or 0) + 1 if self.submitted else 1
         losses = self.batch_metrics.loss[first - 1 - self.start_step:last - self.start_step]
         accuracies = self.batch_metrics.accuracy[first - 1 - self.start_step:last - self.start_step]
         tests = list(zip(self.test_metrics.steps, self.test_metrics.loss, self.test_metrics.accuracy))
         tests = [row for row in tests[self.test_taken:] if row[0] <= last]
         self.test_taken += len(tests)
-        arrays = {"steps": steps, "probe_images": self.probe_images, "probe_labels": self.probe_labels,
-                  "train_steps": np.arange(first, last + 1), "train_loss": losses, "train_accuracy": accuracies,
-                  "test_steps": [row[0] for row in tests], "test_loss": [row[1] for row in tests],
-                  "test_accuracy": [row[2] for row in tests]}
-        layers = {name: values.reshape(*values.shape[:2], *self.stored_shapes[name])
+        arrays = {"steps": np.array(steps), "probe_images": self.probe_images, "probe_labels": self.probe_labels,
+                  "train_steps": np.arange(first, last + 1), "train_loss": list(losses),
+                  "train_accuracy": list(accuracies), "test_steps": [row[0] for row in tests],
+                  "test_loss": [row[1] for row in tests], "test_accuracy": [row[2] for row in tests]}
+        layers = {name: np.array(values).reshape(*values.shape[:2], *self.stored_shapes[name])  # own copies
                   for name, values in snapshots.items()}
-        index = len(self.state["chunks"])
-        name = f"chunk-{index:06d}.h5"
+        index, self.submitted, self.last_submitted = self.submitted, self.submitted + 1, last
         checkpoint = f"checkpoint-{last}.keras"
+        started = time.perf_counter()
+        temporary = self.folder / f".checkpoint-{last}.tmp.keras"  # Keras insists on the .keras suffix
+        try:
+            self.model.save(temporary)
+            os.replace(temporary, self.folder / checkpoint)
+        except OSError as error:
+            raise self._write_error(index, error) from None
+        finally:
+            temporary.unlink(missing_ok=True)
+        self.seconds["checkpoints"] += time.perf_counter() - started
+        self._raise_failure(wait=True)  # one chunk in flight at most: memory holds two chunks, never more
+        self._pending = self._pool.submit(self._write_chunk, index, last, checkpoint, layers, arrays)
+
+    def close(self) -> None:
+        """Wait for the last chunk's write; raise ArchiveWriteError if any write failed."""
+        try:
+            self._raise_failure(wait=True)
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def abandon(self) -> None:
+        """Wait for the chunk in flight after training failed; its own error, if any, gives way to training's."""
+        self._pool.shutdown(wait=True)
+
+    def _raise_failure(self, wait: bool) -> None:
+        if self._pending is not None and (wait or self._pending.done()):
+            self._pending.result()  # _write_chunk keeps its error in self._failure rather than raising it
+            self._pending = None
+        if self._failure is not None:
+            raise self._failure
+
+    def _write_error(self, index: int, error: OSError) -> ArchiveWriteError:
+        return ArchiveWriteError(
+            f"cannot write the capture's chunk {index} into {self.folder} ({error.strerror or error}): free some "
+            f"space, then `python generate.py capture --resume` continues after step "
+            f"{self.state['last_step'] or 0} ({len(self.state['chunks'])} chunks kept)")
+
+    def _write_chunk(self, index: int, last: int, checkpoint: str, layers: dict, arrays: dict) -> None:
+        """Write one chunk file, then the state naming it and its checkpoint (the background thread's job)."""
+        if self._failure is not None:
+            return
+        name = f"chunk-{index:06d}.h5"
+        started = time.perf_counter()
         try:
             if os.environ.get(FAIL_WRITE_VARIABLE) == str(index):
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.folder / name))
-            started = time.perf_counter()
             with staged(self.folder / name) as temporary:
                 write_chunk_file(temporary, layers, arrays, {"config": self.state["config"], "meta": "{}"})
-            written = time.perf_counter()
-            temporary = self.folder / f".checkpoint-{last}.tmp.keras"  # Keras insists on the .keras suffix
-            try:
-                self.model.save(temporary)
-                os.replace(temporary, self.folder / checkpoint)
-            finally:
-                temporary.unlink(missing_ok=True)
-            self.seconds["chunks"] += written - started
-            self.seconds["checkpoints"] += time.perf_counter() - written
             previous = self.state["checkpoint"]
             self.state.update(chunks=[*self.state["chunks"], name], last_step=last, checkpoint=checkpoint)
             write_text_atomically(self.folder / STATE_NAME, json.dumps(self.state, indent=1, sort_keys=True) + "\n")
         except OSError as error:
-            raise ArchiveWriteError(
-                f"cannot write the capture's chunk {index} into {self.folder} ({error.strerror or error}): free some "
-                f"space, then `python generate.py capture --resume` continues after step "
-                f"{self.state['last_step'] or 0} ({len(self.state['chunks'])} chunks kept)") from None
+            self._failure = self._write_error(index, error)
+            if self.state["checkpoint"] != checkpoint:  # not named by the state: no half-done chunk is left
+                (self.folder / checkpoint).unlink(missing_ok=True)
+            return
+        finally:
+            self.seconds["chunks"] += time.perf_counter() - started
         if previous and previous != checkpoint:
             (self.folder / previous).unlink(missing_ok=True)
         crash_point("capture-chunk-flushed")

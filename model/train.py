@@ -113,12 +113,18 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     callbacks += [ProgressBar(config.steps, initial=start)] if progress else []
 
     started = time.perf_counter()
-    if config.steps > start:
-        model.fit(training_batches(dataset, config, setup.classes, setup.label_format, skip=start), epochs=epochs,
-                  steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
-                  shuffle=False)  # the pipeline shuffles, seeded
+    try:
+        if config.steps > start:
+            model.fit(training_batches(dataset, config, setup.classes, setup.label_format, skip=start),
+                      epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
+                      shuffle=False)  # the pipeline shuffles, seeded
+    except BaseException:
+        if sink is not None:
+            sink.abandon()  # the chunk in flight is finished (or not) before the error goes on
+        raise
     fit_seconds = time.perf_counter() - started
     if sink is not None:
+        sink.close()  # the last chunk is on disk, or its write's error is raised here
         stream["write_seconds"] = dict(sink.seconds)  # the stage reports them in build/timings.json
 
     final_loss, final_accuracy = evaluate(compiled_forward(model), to_inputs(dataset.x_test), dataset.y_test,
