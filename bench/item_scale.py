@@ -72,9 +72,11 @@ def streamed(report: Report, rounds: list[dict], options) -> None:
                "(median of per-pair ratios)", statistics.median(ratios), "x", STREAM_BUDGET,
                f"{len(ratios)} interleaved pairs, ratios {listed(ratios)}; median step {stream_ms:.1f} ms vs "
                f"{memory_ms:.1f} ms; both recorded, no test evaluation, {options.steps} steps; the writer "
-               f"(model.stream.ChunkWriter, as `generate.py capture` wires it) wrote {s['writer_calls']} chunk(s) "
-               f"of <= 64 snapshots + a checkpoint each: {writer:.2f} s in all, {in_steps:.2f} s of it between "
-               f"steps, the rest at the end; assembling the archive afterwards {finish:.2f} s "
+               f"(model.stream.ChunkWriter, as `generate.py capture` wires it) took {s['writer_calls']} chunk(s) "
+               f"of <= 64 snapshots: its time on the training thread (a checkpoint per chunk and the hand-off; "
+               f"the chunk files are compressed and written by a background thread) {writer:.2f} s in all, "
+               f"{in_steps:.2f} s of it between steps, the rest at the end; assembling the archive afterwards "
+               f"{finish:.2f} s "
                f"({s['archive_bytes'] / 1e6:.1f} MB, {s['snapshots']} snapshots)")
     report.add("8", "same, fit time with every write counted in full (first step + median step x the others + "
                "recorder set-up, read-out and the writes between steps)", statistics.median(full), "x", None,
