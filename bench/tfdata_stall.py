@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="runs per variant (default 10)")
     parser.add_argument("--steps", type=int, default=290)
+    parser.add_argument("--results", default=str(ROOT / "bench" / "results-tfdata-stall.md"),
+                        help="where the markdown summary goes (default %(default)s)")
     options = parser.parse_args(argv)
+    begun = time.time()
     python = str(ROOT / ".venv" / "bin" / "python")
     variants = ("before (autotune on)", "as shipped")
     frees: dict[str, list[float]] = {variant: [] for variant in variants}
@@ -69,11 +72,21 @@ def main(argv: list[str] | None = None) -> int:
             afters[variant].append(exited - numbers["fit_ended"])
             print(f"run {run + 1} {variant:20s}: fit {numbers['fit_seconds']:.1f} s, freeing the pipeline "
                   f"{numbers['free_seconds']:.2f} s, fit end to process exit {afters[variant][-1]:.2f} s", flush=True)
+    lines = ["# The tf.data stall at the end of a fit, before and after the fix", "",
+             f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+             f"- command: `bench/tfdata_stall.py --runs {options.runs} --steps {options.steps}` "
+             f"({(time.time() - begun) / 60:.1f} min), fresh processes, the variants alternating", "",
+             "| variant | what | distribution over the runs | runs over 1 s |", "|---|---|---|---|"]
     for variant in variants:
-        print(f"{variant:20s} gc pause: {_quartiles(frees[variant])}; over 1 s in "
-              f"{sum(v > 1 for v in frees[variant])}/{len(frees[variant])}")
-        print(f"{variant:20s} fit end to exit: {_quartiles(afters[variant])}; over 1 s in "
-              f"{sum(v > 1 for v in afters[variant])}/{len(afters[variant])}")
+        for what, values in (("gc.collect() freeing the fit's pipeline", frees[variant]),
+                             ("fit end to process exit", afters[variant])):
+            lines.append(f"| {variant} | {what} | {_quartiles(values)} | {sum(v > 1 for v in values)}/{len(values)} |")
+    lines += ["", "Every run:", "", *[f"- {variant}: " + ", ".join(f"{free:.2f} / {after:.2f} s" for free, after
+                                                                     in zip(frees[variant], afters[variant]))
+                                     for variant in variants], "",
+              "(each pair: the gc pause / fit end to exit)", ""]
+    Path(options.results).write_text("\n".join(lines))
+    print("\n".join(lines))
     return 0
 
 
