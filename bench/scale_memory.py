@@ -86,12 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     code = fresh(OUT / "scale-memory-code")  # the runs use a copy: editing the tree meanwhile changes nothing
     copy_code(ROOT, code, TREE_PARTS)
+    measured_code = machine.code_state(ROOT)  # the tree as copied, not as it is when the runs end
     results = [run_length(steps, batch, code) for steps, batch in runs]
     (OUT / "scale-memory" / "results.json").write_text(json.dumps(results, indent=1))
     text = ["# Peak memory of `make site` by run length", "",
             f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
             f"- command: `bench/scale_memory.py --runs {options.runs}` ({(time.time() - started) / 60:.1f} min)",
-            f"- code: {machine.code_state(ROOT)}", f"- machine: {machine.one_line(machine.describe())}",
+            f"- code: {measured_code}", f"- machine: {machine.one_line(machine.describe())}",
             "- each run from nothing: `generate.py capture` then `generate.py site`, as `make site`; peaks exact "
             "(wait4), in decimal MB", "", *table(results), ""]
     Path(options.results).write_text("\n".join(text))

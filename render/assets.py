@@ -23,13 +23,14 @@ import numpy as np
 
 from model.capture import Capture
 from pipeline.files import file_sha256, write_bytes_atomically
+from pipeline.names import file_stems
 from render.curves import write_curves
 from render.encode import H264_CRF, H264_PRESET, write_png
 from render.frames import BASE_CELL, layer_layout
 from render.inputs import check_capture, expected_layers, layer_activation
 from render.layer_assets import PURPOSES, files_entry, render_layer
 from render.legend import colorbar_frame
-from render.page_data import file_stems, strided_indices, write_page_data
+from render.page_data import strided_indices, write_page_data
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_RGB, PALETTE
 from render.probes import is_rgb
 from render.scales import MAX_SHOWN_CHANNELS, channel_ranking, choose_scale

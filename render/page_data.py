@@ -31,13 +31,13 @@ from __future__ import annotations
 import base64
 import json
 import math
-import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.files import write_bytes_atomically
+from pipeline.names import file_stems
 from pipeline.step_blocks import take_steps
 from render.frames import PAPER_LEVEL
 from render.page_levels import (
@@ -82,15 +82,6 @@ def strided_indices(count: int, stride: int) -> list[int]:
 def channel_groups(ranking: list[int], size: int = GROUP_SIZE) -> list[list[int]]:
     """Return the ranking cut into groups of `size` (most active first), each group in channel order."""
     return [sorted(int(c) for c in ranking[start:start + size]) for start in range(0, len(ranking), size)]
-
-
-def file_stems(names: list[str]) -> dict[str, str]:
-    """Return a file-name-safe stem per layer name ("block1/conv" -> "block1-conv"), unique."""
-    stems = {}
-    for index, name in enumerate(names):
-        stem = re.sub(r"[^A-Za-z0-9_.]+", "-", name).strip("-.") or "layer"
-        stems[name] = stem if stem not in stems.values() else f"{stem}-{index}"
-    return stems
 
 
 def _check(capture, scales: dict, rankings: dict) -> None:

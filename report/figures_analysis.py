@@ -26,8 +26,8 @@ import numpy as np
 
 from pipeline.files import write_bytes_atomically
 from pipeline.images import write_png
+from pipeline.names import file_stems
 from report.findings import Findings
-from report.run_facts import file_stem
 from report.svg import svg_bytes, svg_rc
 from report.thresholds import DUPLICATE_MIN_R, EARLY_SHARE, INFORMATIVE_SHARE, SETTLED_MIN_CKA
 from report.wording import percent, series
@@ -163,7 +163,7 @@ def pairs_figure(layer):
     return figure
 
 
-def _pairs_description(layer, size: tuple[int, int]) -> dict:
+def _pairs_description(layer, size: tuple[int, int], stem: str) -> dict:
     """Describe a layer's heat map: what it shows and the share of pairs at the threshold."""
     pairs = layer.pairs or {}
     groups = layer.duplicate_groups
@@ -171,7 +171,7 @@ def _pairs_description(layer, size: tuple[int, int]) -> dict:
     share = (f"{pairs['pairs_at_threshold']} of {pairs['pairs']} pairs ({percent(pairs['share_at_threshold'])}) "
              f"reach |r| \u2265 {DUPLICATE_MIN_R:g}") if pairs else ""
     return {
-        "src": f"{ASSETS}/pairs-{file_stem(layer.name)}.svg", "width": size[0], "height": size[1],
+        "src": f"{ASSETS}/pairs-{stem}.svg", "width": size[0], "height": size[1],
         "alt": (f"A {layer.num_channels} by {layer.num_channels} grid of the correlations between {layer.name}'s "
                 f"channels, blue for +1, white for 0, red for -1, channels ordered so that similar ones are "
                 f"neighbours; {share}. Outlined groups of near-duplicates: {grouped}."),
@@ -212,19 +212,20 @@ def write_analysis_figures(findings: Findings | dict, train_loss: np.ndarray, fo
         write_bytes_atomically(folder / "settling.svg", svg_bytes(figure))
         width, height = figure.get_size_inches() * figure.dpi
         described["settling"] = _settling_description(findings, (int(round(width)), int(round(height))), article)
+        stems = file_stems([layer.name for layer in findings.layers])  # as the renderer names the layer's files
         for layer in findings.layers:
             entry = {"pairs": None, "filters": {}}
             if layer.num_channels > 1 and layer.pair_r:
                 figure = pairs_figure(layer)
-                write_bytes_atomically(folder / f"pairs-{file_stem(layer.name)}.svg", svg_bytes(figure))
+                write_bytes_atomically(folder / f"pairs-{stems[layer.name]}.svg", svg_bytes(figure))
                 width, height = figure.get_size_inches() * figure.dpi
-                entry["pairs"] = _pairs_description(layer, (int(round(width)), int(round(height))))
+                entry["pairs"] = _pairs_description(layer, (int(round(width)), int(round(height))), stems[layer.name])
             fitted = [ch for ch in layer.channels if ch.filter is not None]
             if fitted:
                 (folder / "filters").mkdir(exist_ok=True)
             for ch in fitted:
                 pixels = filter_pixels(ch.filter["weights"])
-                name = f"filters/{file_stem(layer.name)}-{ch.channel + 1}.png"
+                name = f"filters/{stems[layer.name]}-{ch.channel + 1}.png"
                 write_png(pixels, folder / name)
                 size = ch.filter["size"]
                 entry["filters"][ch.channel] = {

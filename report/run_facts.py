@@ -8,8 +8,6 @@ nothing here decides a wording.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 ARTICLE = "article"
@@ -93,6 +91,3 @@ def kernel_phrases(rows: list[dict], article: bool) -> list[str | None]:
     return [_pair_text(row.get("kernel_size")) or ("3\u00d73" if article else None) for row in rows]
 
 
-def file_stem(name: str) -> str:
-    """Return a layer name as a file name: a nested layer's "block1/conv" becomes "block1--conv"."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "-", name.replace("/", "--"))

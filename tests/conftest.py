@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.folders import OWNER_MARKER
 from tests import harness
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,3 +35,19 @@ def built(tmp_path_factory):
         cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
     assert result.returncode == 0, result.stderr
     return build_dir, site_dir
+
+
+def folder_bytes(folder: Path) -> dict:
+    """Return {file name: bytes} of a folder's files: what a refused run must leave exactly as it was."""
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def build_dir_with_outputs(tmp_path):
+    """A build folder holding files that a failed run must leave byte for byte as they were."""
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / OWNER_MARKER).write_text("written by an earlier run\n")
+    (build / "model.keras").write_bytes(b"previous model")
+    (build / "timings.json").write_text("{}\n")
+    return build

@@ -260,3 +260,18 @@ def test_rebuild_command_carries_model_data_layers_and_probes(tmp_path):
     expected = config.to_dict()
     assert {key: value for key, value in again.items() if not key.endswith("sha256")} == \
         {key: value for key, value in expected.items() if not key.endswith("sha256")}
+
+
+def test_nested_layer_names_give_one_file_name_in_every_stage(tmp_path):
+    """"block1/conv" is "block1-conv" in the renderer's files and in the article's figures, and every local
+    reference of the page resolves to a file of the site."""
+    capture = synthetic_capture(steps=20, probes=4, layers=("block1/conv", "block2/conv"), widths=(4, 6),
+                                sizes=(8, 4), activations=("relu", "tanh"), origin="builder")
+    index = build_site(capture, tmp_path)
+    site = index.parent
+    names = {path.name for path in (site / "assets").rglob("*")}
+    assert {"block1-conv.png", "pairs-block1-conv.svg", "block2-conv.png", "pairs-block2-conv.svg"} <= names
+    assert not any("--" in name for name in names)
+    references = re.findall(r'(?:href|src|poster)="([^"#?:]+)"', index.read_text())
+    local = [ref for ref in references if not ref.startswith(("http", "//", "mailto"))]
+    assert local and all((site / ref).exists() for ref in local), [ref for ref in local if not (site / ref).exists()]

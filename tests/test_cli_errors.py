@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.folders import OWNER_MARKER
+from tests.conftest import folder_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,21 +28,6 @@ def assert_clean_failure(result: subprocess.CompletedProcess, *words: str) -> No
     assert "Traceback" not in result.stderr
 
 
-@pytest.fixture
-def build_dir_with_outputs(tmp_path):
-    """A build folder holding files that a failed run must leave byte for byte as they were."""
-    build = tmp_path / "build"
-    build.mkdir()
-    (build / OWNER_MARKER).write_text("written by an earlier run\n")
-    (build / "model.keras").write_bytes(b"previous model")
-    (build / "timings.json").write_text("{}\n")
-    return build
-
-
-def snapshot(folder: Path) -> dict:
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
-
-
 @pytest.mark.parametrize("arguments, words", [
     (["--dataset", "cifar"], ["unknown dataset", "bundled"]),
     (["--steps", "0"], ["steps", "positive"]),
@@ -52,20 +37,20 @@ def snapshot(folder: Path) -> dict:
     (["--dataset", "bundled", "--batch-size", "20000"], ["larger than", "--batch-size 10000"]),
 ])
 def test_bad_config_is_refused(arguments, words, build_dir_with_outputs):
-    before = snapshot(build_dir_with_outputs)
+    before = folder_bytes(build_dir_with_outputs)
     result = run_generate("--build-dir", str(build_dir_with_outputs), *arguments)
     assert_clean_failure(result, *words)
-    assert snapshot(build_dir_with_outputs) == before
+    assert folder_bytes(build_dir_with_outputs) == before
 
 
 def test_data_dir_without_idx_files(tmp_path, build_dir_with_outputs):
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "train-images-idx3-ubyte.gz").write_bytes(b"")
-    before = snapshot(build_dir_with_outputs)
+    before = folder_bytes(build_dir_with_outputs)
     result = run_generate("--build-dir", str(build_dir_with_outputs), "--data-dir", str(empty))
     assert_clean_failure(result, str(empty))
-    assert snapshot(build_dir_with_outputs) == before
+    assert folder_bytes(build_dir_with_outputs) == before
     result = run_generate("--build-dir", str(build_dir_with_outputs), "--data-dir", str(tmp_path / "nowhere"))
     assert_clean_failure(result, "not a folder")
 
@@ -80,10 +65,10 @@ def test_corrupt_or_foreign_capture_is_not_overwritten(content, build_dir_with_o
             foreign.create_dataset("weights", data=np.arange(5))
     else:
         archive.write_bytes(content)
-    before = snapshot(build_dir_with_outputs)
+    before = folder_bytes(build_dir_with_outputs)
     result = run_generate("--build-dir", str(build_dir_with_outputs), "--dataset", "bundled", "--steps", "2")
     assert_clean_failure(result, "capture.h5", "delete")
-    assert snapshot(build_dir_with_outputs) == before
+    assert folder_bytes(build_dir_with_outputs) == before
 
 
 def test_unwritable_build_folder(tmp_path):
@@ -104,10 +89,10 @@ def test_unwritable_build_folder(tmp_path):
     (["--set", "conv_widths=[4,4,0,8,16,16]"], ["conv_widths", "positive"]),
 ])
 def test_bad_values_are_refused_before_any_work(arguments, words, build_dir_with_outputs):
-    before = snapshot(build_dir_with_outputs)
+    before = folder_bytes(build_dir_with_outputs)
     result = run_generate("--build-dir", str(build_dir_with_outputs), "--dataset", "bundled", *arguments)
     assert_clean_failure(result, *words)
-    assert snapshot(build_dir_with_outputs) == before
+    assert folder_bytes(build_dir_with_outputs) == before
 
 
 def write_idx(path: Path, values: np.ndarray) -> None:
@@ -126,10 +111,10 @@ def test_labels_out_of_range_in_a_data_folder_are_refused_before_training(split,
             labels[5] = 12
         write_idx(folder / f"{name}-images-idx3-ubyte", rng.integers(0, 255, (count, 28, 28)))
         write_idx(folder / f"{name}-labels-idx1-ubyte", labels)
-    before = snapshot(build_dir_with_outputs)
+    before = folder_bytes(build_dir_with_outputs)
     result = run_generate("--build-dir", str(build_dir_with_outputs), "--data-dir", str(folder), "--batch-size", "16")
     assert_clean_failure(result, f"{split} labels", "0..9")
-    assert snapshot(build_dir_with_outputs) == before
+    assert folder_bytes(build_dir_with_outputs) == before
 
 
 def rewrite_capture(path: Path, **changes) -> None:
@@ -165,7 +150,7 @@ def test_a_damaged_or_inconsistent_capture_is_refused_and_kept(change, words, bu
         archive.write_bytes(bytes(data))
     else:
         rewrite_capture(archive, **change)
-    before = snapshot(build_dir_with_outputs)
+    before = folder_bytes(build_dir_with_outputs)
     # The archive is read lazily: a damaged chunk shows when its snapshots are read, so that case renders the
     # archive itself (python -m render); the others are refused when generate.py opens it.
     rendered = build_dir_with_outputs.parent / "rendered"
@@ -175,19 +160,19 @@ def test_a_damaged_or_inconsistent_capture_is_refused_and_kept(change, words, bu
                 str(build_dir_with_outputs), "--dataset", "bundled"])
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert_clean_failure(result, "capture.h5", *words)
-    assert snapshot(build_dir_with_outputs) == before
+    assert folder_bytes(build_dir_with_outputs) == before
 
 
 def test_an_unwritable_site_folder_is_found_before_training(tmp_path, build_dir_with_outputs):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    before = snapshot(build_dir_with_outputs)
+    before = folder_bytes(build_dir_with_outputs)
     result = subprocess.run([sys.executable, str(REPO / "generate.py"), "site", "--quiet", "--dataset", "bundled",
                              "--build-dir", str(build_dir_with_outputs), "--site-dir", str(blocker / "site")],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     assert_clean_failure(result, "--site-dir", "not writable")
     assert "training" not in result.stderr
-    assert snapshot(build_dir_with_outputs) == before and blocker.read_text() == "not a folder"
+    assert folder_bytes(build_dir_with_outputs) == before and blocker.read_text() == "not a folder"
 
 
 def test_an_unexpected_error_is_one_line_that_names_the_log(tmp_path, monkeypatch, capsys):
@@ -211,9 +196,9 @@ def test_an_unexpected_error_is_one_line_that_names_the_log(tmp_path, monkeypatc
     (["nonsense-stage"], ["invalid choice"]),
 ])
 def test_a_mistyped_flag_is_one_line_with_exit_2(arguments, words, build_dir_with_outputs):
-    before = snapshot(build_dir_with_outputs)
+    before = folder_bytes(build_dir_with_outputs)
     result = subprocess.run([sys.executable, str(REPO / "generate.py"), *arguments, "--build-dir",
                              str(build_dir_with_outputs)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert_clean_failure(result, *words)
     assert result.stderr.count("\n") == 1 and "usage:" not in result.stderr
-    assert snapshot(build_dir_with_outputs) == before
+    assert folder_bytes(build_dir_with_outputs) == before

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import generate
-from pipeline.folders import OWNER_MARKER
+from tests.conftest import folder_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = '''
@@ -62,23 +62,14 @@ def synthetic(path: Path, classes: int = 4, **changes) -> Path:
 
 
 @pytest.fixture
-def build_dir(tmp_path):
-    """A build folder holding files that a failed run must leave byte for byte as they were."""
-    build = tmp_path / "build"
-    build.mkdir()
-    (build / OWNER_MARKER).write_text("written by an earlier run\n")
-    (build / "model.keras").write_bytes(b"previous model")
-    (build / "timings.json").write_text("{}\n")
-    return build
-
-
-def contents(folder: Path) -> dict:
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+def build_dir(build_dir_with_outputs):
+    """The shared build folder with earlier outputs (tests/conftest.py), under a shorter name."""
+    return build_dir_with_outputs
 
 
 def fails_cleanly(capsys, build: Path, arguments: list[str], words: list[str]) -> None:
     """Run generate.main; it returns 2 with exactly one error line holding `words`, and build/ is unchanged."""
-    before = contents(build)
+    before = folder_bytes(build)
     status = generate.main(["capture", "--quiet", "--steps", "2", "--batch-size", "8", "--build-dir", str(build),
                             "--site-dir", str(build.parent / "site"), *arguments])
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
@@ -86,7 +77,7 @@ def fails_cleanly(capsys, build: Path, arguments: list[str], words: list[str]) -
     for word in words:
         assert word in errors[0], errors[0]
     assert "unexpected" not in errors[0]
-    assert contents(build) == before
+    assert folder_bytes(build) == before
 
 
 @pytest.mark.parametrize("case", list(BAD_BUILDERS))
@@ -179,21 +170,21 @@ def run_cli(*arguments: str, env=None) -> subprocess.CompletedProcess:
 def test_the_command_line_exits_2_with_one_line(tmp_path, build_dir):
     builder = tmp_path / "broken.py"
     builder.write_text("def build(input_shape, num_classes)\n    return None\n")
-    before = contents(build_dir)
+    before = folder_bytes(build_dir)
     result = run_cli("--model", f"{builder}:build", "--data", str(synthetic(tmp_path / "d.npz")), "--batch-size", "8",
                      "--build-dir", str(build_dir))
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert result.returncode == 2 and len(errors) == 1 and "line 1" in errors[0], result.stderr
-    assert "Traceback" not in result.stderr and contents(build_dir) == before
+    assert "Traceback" not in result.stderr and folder_bytes(build_dir) == before
 
 
 def test_an_unreachable_keras_dataset_fails_fast_naming_data(tmp_path, build_dir):
     dead = "http://127.0.0.1:9"  # nothing listens: keras' download is refused at once, as offline
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "http_proxy": dead, "https_proxy": dead,
            "HTTP_PROXY": dead, "HTTPS_PROXY": dead}
-    before = contents(build_dir)
+    before = folder_bytes(build_dir)
     started = time.monotonic()
     result = run_cli("--dataset", "cifar10", "--build-dir", str(build_dir), env=env)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert result.returncode == 2 and len(errors) == 1 and "--data" in errors[0] and "cifar10" in errors[0], errors
-    assert time.monotonic() - started < 60 and contents(build_dir) == before
+    assert time.monotonic() - started < 60 and folder_bytes(build_dir) == before
