@@ -21,9 +21,11 @@ PY = str(VENV / "bin" / "python") if (VENV / "bin" / "python").exists() else sys
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 MB = 1e6  # sizes and memory in decimal megabytes: 15 MB = 15,000,000 bytes, 2 GB = 2,000 MB
 
+# Issue 13 (scale) tightened the capture overhead from 1.03 to 1.02 and set make site / bare fit to 1.5
+# (the speed issue had asked 1.25, which the notes in results.md explain cannot be met on 2 cores).
 BUDGETS = {
-    "capture_overhead": 1.03, "render_frames_s": 10.0, "render_encode_s": 30.0, "render_peak_mb": 1500.0,
-    "site_vs_fit": 1.25, "template_rebuild_s": 15.0, "site_total_mb": 15.0, "site_largest_mb": 10.0,
+    "capture_overhead": 1.02, "render_frames_s": 10.0, "render_encode_s": 30.0, "render_peak_mb": 1500.0,
+    "site_vs_fit": 1.5, "template_rebuild_s": 15.0, "site_total_mb": 15.0, "site_largest_mb": 10.0,
     "first_view_mb": 2.0, "site_peak_mb": 2000.0, "growth_exponent": 1.10,
 }
 

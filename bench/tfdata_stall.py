@@ -5,13 +5,13 @@
 Each run is a fresh process: a bare `model.train.train` (no recorder, no test evaluation), then an
 explicit `gc.collect()`, timed, then the process's exit, timed from outside. The fit's iterator sits in
 a reference cycle, so the collector frees it wherever the collection happens to run (inside a later
-stage of `make site`, or at exit). With tf.data's autotuning on,
-freeing it waits for the autotune thread's current sleep, which grows with the run (seconds to tens
-of seconds). `model.train.training_batches` now turns autotuning off (its pipeline has a fixed
-`prefetch(2)`); the "before" variant turns it back on (`model.train.TF_DATA_AUTOTUNE = True`), as it
-was. Runs alternate between the variants; prints one line per run, then per variant the distribution
-(min, quartiles, max) of the gc pause and of the whole process's time after the fit (the collection,
-the rest of the script and the exit).
+stage of `make site`, or at exit). With tf.data's autotuning on, freeing it waits for the autotune
+thread's current sleep, which grows with the run (seconds to tens of seconds). `model.train.
+training_batches` now turns autotuning off (its pipeline has a fixed `prefetch(2)`); the "before"
+variant turns it back on (`model.train.TF_DATA_AUTOTUNE = True`), as it was. Runs alternate between
+the variants, each going first in every other run. Prints one line per run, then per variant the
+distribution (min, quartiles, max) of the gc pause and of the whole process's time after the fit (the
+collection, the rest of the script and the exit), and the fits' seconds.
 """
 
 from __future__ import annotations
@@ -62,13 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     variants = ("before (autotune on)", "as shipped")
     frees: dict[str, list[float]] = {variant: [] for variant in variants}
     afters: dict[str, list[float]] = {variant: [] for variant in variants}
+    fits: dict[str, list[float]] = {variant: [] for variant in variants}
     for run in range(options.runs):
-        for variant in variants:
+        for variant in (variants if run % 2 == 0 else variants[::-1]):  # each variant first in half the runs
             code = CHILD.format(root=str(ROOT), variant=variant, steps=options.steps)
             done = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=ROOT)
             exited = time.time()
             numbers = json.loads(done.stdout.strip().splitlines()[-1])
             frees[variant].append(numbers["free_seconds"])
+            fits[variant].append(numbers["fit_seconds"])
             afters[variant].append(exited - numbers["fit_ended"])
             print(f"run {run + 1} {variant:20s}: fit {numbers['fit_seconds']:.1f} s, freeing the pipeline "
                   f"{numbers['free_seconds']:.2f} s, fit end to process exit {afters[variant][-1]:.2f} s", flush=True)
@@ -79,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
              "| variant | what | distribution over the runs | runs over 1 s |", "|---|---|---|---|"]
     for variant in variants:
         for what, values in (("gc.collect() freeing the fit's pipeline", frees[variant]),
-                             ("fit end to process exit", afters[variant])):
-            lines.append(f"| {variant} | {what} | {_quartiles(values)} | {sum(v > 1 for v in values)}/{len(values)} |")
+                             ("fit end to process exit", afters[variant]), ("the fit itself", fits[variant])):
+            over = "-" if values is fits[variant] else f"{sum(v > 1 for v in values)}/{len(values)}"
+            lines.append(f"| {variant} | {what} | {_quartiles(values)} | {over} |")
     lines += ["", "Every run:", "", *[f"- {variant}: " + ", ".join(f"{free:.2f} / {after:.2f} s" for free, after
                                                                      in zip(frees[variant], afters[variant]))
                                      for variant in variants], "",
