@@ -7,6 +7,7 @@ Modes (everything else equal):
   default   record=True,  evaluate_test=True    (what `make site` trains with)
   toggle    the project's recorder installed, but every other block of B steps runs without it (bench/toggle.py)
   streamed  recorded, with the snapshots handed to model/stream.py's writer as `generate.py capture` does
+            ("default" with --partial streams the same way: item 7's runs)
             (`stream=` into --partial, then model.stream.finish); the writer's calls are timed
   mirrored-bare / mirrored-recorded  bare / recorded under tf.distribute.MirroredStrategy on the CPU split
             into 2 logical devices (tests/test_recorder_strategy.py's set-up; config strategy "mirrored")
@@ -198,7 +199,10 @@ def run_fit(arguments, process_start: float) -> dict:
     else:
         timed_methods(ActivationRecorder, RECORDER_HOOKS, totals)
     stream, writes = None, []
-    if arguments.mode == "streamed":  # model/stage.py's wiring: a fresh partial archive, no state to resume
+    # model/stage.py's wiring: a fresh partial archive, no state to resume ("default" streams too when given a
+    # --partial folder, as `generate.py capture` does: item 7)
+    streaming = arguments.mode == "streamed" or (arguments.mode == "default" and bool(arguments.partial))
+    if streaming:
         from model.stage import code_fingerprint
         from model.stream import ChunkWriter
 
@@ -227,6 +231,7 @@ def run_fit(arguments, process_start: float) -> dict:
     scale = {"replicas": capture.meta["replicas"]}
     if stream is not None:
         scale.update(stream_numbers(capture, Path(arguments.partial), writes, timer.stamps[-1]))
+        save_seconds = scale["finish_seconds"]  # the archive is the streamed chunks, assembled
     elif arguments.mode == "floor":
         names = [layer["name"] for layer in capture.meta["recorded_layers"]]
         scale.update(probe_floor(trained, names, to_inputs(dataset.x_test[dataset.probe_indices])))

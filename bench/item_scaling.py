@@ -41,7 +41,8 @@ def scaling(report: Report, options) -> None:
         every = options.scale_every.get(steps, 1)
         say(f"{w.name}: scaling, {steps} steps, recording every {every}")
         archive = fresh(OUT / w.name / f"scale-{steps}") / "capture.h5"
-        capture = fit(w, "default", steps, f"scale{steps}", every=every, save=archive,
+        # streamed into capture.partial beside the archive and assembled, as `generate.py capture` records
+        capture = fit(w, "default", steps, f"scale{steps}", every=every, partial=archive.parent / "capture.partial",
                       patience_s=options.quiet_patience)
         point = {"steps": steps, "every": every, "snapshots": capture["snapshots"], "capture": capture,
                  "render": render_run(w, archive, f"scale{steps}")}

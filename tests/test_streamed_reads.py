@@ -5,6 +5,7 @@ the analysis's per-step series are recomputed here from the whole arrays with pl
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -154,3 +155,23 @@ def test_a_long_runs_videos_show_the_explorers_snapshots(long_run, tmp_path, mon
         assert mp4["stride"] == stride and mp4["frames"] == len(kept)
         frames, _ = imageio_ffmpeg.count_frames_and_secs(str(tmp_path / mp4["path"]))
         assert frames == len(kept)
+
+
+def test_the_article_says_which_snapshots_a_long_runs_page_and_videos_keep(tmp_path, monkeypatch):
+    from render import page_data
+    from report.wording import ordinal
+    from tests.test_article_any_model import build_site, page_text
+
+    capture = synthetic_capture(steps=1100, probes=2, layers=("conv1", "conv2"), widths=(4, 4), sizes=(6, 3),
+                                activations=("tanh", "relu"), origin="builder")
+    per_step = sum(np.asarray(values[0]).size for values in capture.activations.values())
+    monkeypatch.setattr(page_data, "LEVELS_BUDGET_BYTES", 100 * per_step)
+    text = page_text(build_site(capture, tmp_path))
+    manifest = json.loads((tmp_path / "build" / "assets" / "manifest.json").read_text())
+    stride = manifest["explore"]["stride"]
+    kept = len(strided_indices(1101, stride))
+    assert stride > 1 and kept <= 100
+    assert (f"The explorer holds every {ordinal(stride)} of the run's 1,101 snapshots ({kept:,}, the first and "
+            f"last among them)") in text
+    assert f"MP4 video, every {ordinal(stride)} snapshot" in text
+    assert "has every step" not in text
