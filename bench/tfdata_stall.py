@@ -31,11 +31,15 @@ import gc, json, sys, time
 sys.path.insert(0, {root!r})
 from model.quiet import import_tensorflow_quietly
 tf = import_tensorflow_quietly()
+if {mirrored!r}:  # two logical CPU devices, as tests/test_recorder_strategy.py and bench item 8 set them up
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import model.train as train_module
 from model.config import Config
 from model.data import load_dataset
 train_module.TF_DATA_AUTOTUNE = {variant!r} == "before (autotune on)"
-config = Config.from_overrides({{"dataset": "bundled", "steps": {steps}}})
+overrides = {{"dataset": "bundled", "steps": {steps}}}
+config = Config.from_overrides({{**overrides, "strategy": "mirrored"}} if {mirrored!r} else overrides)
 capture, model, fit_seconds = train_module.train(config, load_dataset(config), progress=False, record=False,
                                                  evaluate_test=False)
 started = time.perf_counter()
@@ -54,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="runs per variant (default 10)")
     parser.add_argument("--steps", type=int, default=290)
+    parser.add_argument("--strategy", choices=("none", "mirrored"), default="none",
+                        help="mirrored: train under MirroredStrategy on 2 logical CPU devices")
     parser.add_argument("--results", default=str(ROOT / "bench" / "results-tfdata-stall.md"),
                         help="where the markdown summary goes (default %(default)s)")
     options = parser.parse_args(argv)
@@ -65,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     fits: dict[str, list[float]] = {variant: [] for variant in variants}
     for run in range(options.runs):
         for variant in (variants if run % 2 == 0 else variants[::-1]):  # each variant first in half the runs
-            code = CHILD.format(root=str(ROOT), variant=variant, steps=options.steps)
+            code = CHILD.format(root=str(ROOT), variant=variant, steps=options.steps,
+                                mirrored=options.strategy == "mirrored")
             done = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=ROOT)
             exited = time.time()
             numbers = json.loads(done.stdout.strip().splitlines()[-1])
@@ -76,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{numbers['free_seconds']:.2f} s, fit end to process exit {afters[variant][-1]:.2f} s", flush=True)
     lines = ["# The tf.data stall at the end of a fit, before and after the fix", "",
              f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-             f"- command: `bench/tfdata_stall.py --runs {options.runs} --steps {options.steps}` "
+             f"- command: `bench/tfdata_stall.py --runs {options.runs} --steps {options.steps} "
+             f"--strategy {options.strategy}` "
              f"({(time.time() - begun) / 60:.1f} min), fresh processes, the variants alternating", "",
              "| variant | what | distribution over the runs | runs over 1 s |", "|---|---|---|---|"]
     for variant in variants:
