@@ -6,6 +6,7 @@ import os
 import statistics
 
 from common import OUT, fresh, say
+from item_capture import median_of
 from report_table import Figure, Report
 from runs import fit
 
@@ -36,11 +37,6 @@ def scale_rounds(report: Report, options) -> list[dict]:
         rounds.append(runs)
     report.raw["scale_rounds"] = rounds
     return rounds
-
-
-def median_of(rounds: list[dict], key) -> float:
-    """Return the median over the rounds of `key(run)`."""
-    return statistics.median(key(run) for run in rounds)
 
 
 def listed(values: list[float]) -> str:

@@ -96,7 +96,7 @@ def render_layer(capture, name: str, out_dir: Path, *, scale: dict, activation: 
                  video_indices: Sequence[int] | None = None) -> dict:
     """Write one layer's MP4 (+ WebM), poster PNG and GIF preview into out_dir; return its manifest entry.
 
-    stem: the layer's file-name stem (render.page_data.file_stems: "block1/conv" -> "block1-conv"); default the name.
+    stem: the layer's file-name stem (pipeline.names.file_stems: "block1/conv" -> "block1-conv"); default the name.
 
     cell: the poster's cell size to aim at (whole pixels per activation; render_capture gives every layer the same).
     video_indices: the snapshots the videos show (default every one; render_capture passes the explorer's,

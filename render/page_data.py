@@ -13,8 +13,9 @@ render/page_levels.py).
             smallest whose chunks fit DATA_BUDGET_BYTES all together and whose levels, decoded, fit
             LEVELS_BUDGET_BYTES (what a browser holds once every view was opened, and what this module
             holds while it chooses k), the same for every layer, so one step control moves every view and
-            the curves together. The archive and the MP4s keep every step. Levels are read from the archive
-            a block of steps at a time (pipeline/step_blocks.py): memory does not grow with the run.
+            the curves together. The MP4s show the same snapshots (render/assets.py); the archive keeps
+            every step. Levels are read from the archive a block of steps at a time
+            (pipeline/step_blocks.py): memory does not grow with the run.
 
 `explore.json` (beside them) holds what the page needs to draw them: the kept steps, the stride, the
 palette, each layer's 256-entry level -> palette-index table for its fixed colour scale (the renderer's own

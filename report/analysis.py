@@ -207,7 +207,7 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
     and an idle limit on their own colour scale. Probe images may be RGB (their brightness is compared).
     """
     probe_images = grey_probes(probe_images)
-    if not isinstance(series, np.ndarray) and not hasattr(series, "shape"):
+    if not hasattr(series, "shape"):  # nested lists; an ndarray or a LazyLayer is used as it is
         series = np.asarray(series)
     shape = tuple(np.shape(series))  # a LazyLayer stays unread: report.step_series reads it a block at a time
     if len(shape) != 5:

@@ -68,6 +68,12 @@ def test_step_blocks_give_the_steps_asked_for_in_their_order(long_run, indices):
         next(step_blocks(layer, [len(values)]))
 
 
+def test_a_block_is_one_archive_chunk():
+    from model.archive_h5 import CHUNK_ROWS
+
+    assert BLOCK_STEPS == CHUNK_ROWS  # the same number written twice (step_blocks must not import h5py)
+
+
 def test_render_and_analysis_never_read_a_layer_whole(long_run, tmp_path):
     capture, layers = guarded(long_run)
     manifest = render_capture(capture, tmp_path / "assets", gif_budget_bytes=1_000_000, gif_min_frames=4,
