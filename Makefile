@@ -44,8 +44,12 @@ $(VENV)/.installed: $(REQUIREMENTS)
 # match, re-renders only when the capture changed, and always rewrites the (cheap) article.
 # Training runs in its own process, so TensorFlow's memory is returned before rendering starts
 # (the second command reuses the capture and never imports TensorFlow).
+# Under --strategy multiworker every worker trains on every run (the chief cannot reuse an archive while
+# the others train), so the whole job is one process there: the chief then renders, the others stop.
 site: $(VENV)/.installed
+ifeq (,$(findstring multiworker,$(ARGS)))
 	$(PY) generate.py capture $(ARGS)
+endif
 	$(PY) generate.py site $(ARGS)
 
 capture: $(VENV)/.installed

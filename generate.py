@@ -51,8 +51,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, help="images per step (default 1024)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--every", type=int, dest="capture_every", help="record every k-th step (default 1)")
-    parser.add_argument("--strategy", help="none (default), mirrored (all local GPUs or devices) or auto "
-                                           "(mirrored when more than one GPU is visible)")
+    parser.add_argument("--strategy", help="none (default), mirrored (all local GPUs or devices), multiworker "
+                                           "(every machine in TF_CONFIG) or auto (mirrored when more than one "
+                                           "GPU is visible)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="set any config field (value parsed as JSON, else taken as a string)")
     parser.add_argument("--gif-budget-mb", type=float, default=None,
@@ -135,6 +136,18 @@ def run(arguments: argparse.Namespace, layout) -> None:
 
     config = config_from(arguments)  # bad flags fail here, before anything slow
     settings = render_settings_from(arguments)
+    if config.strategy == "multiworker":
+        from model.distribute import worker_role
+
+        role = worker_role()  # a missing or malformed TF_CONFIG fails here
+        if arguments.resume:
+            raise ValueError("--resume does not work with --strategy multiworker: every worker would need the "
+                             "chief's checkpoint; start every worker again without --resume")
+        if not role.chief:  # trains in step with the chief, which writes everything
+            import model.worker_stage
+
+            model.worker_stage.train_as_worker(config, role, progress=not arguments.quiet)
+            return
     prepare(layout, writes_site=arguments.stage == "site")
     import model.stage  # imports TensorFlow only if it has to train
 

@@ -15,9 +15,7 @@ from pathlib import Path
 
 DATASETS = ("auto", "mnist", "bundled", "fashion", "fashion_mnist", "cifar10", "cifar100")
 DATASET_ALIASES = {"fashion_mnist": "fashion"}  # stored under one name, so both spellings share a capture
-STRATEGIES = ("none", "mirrored", "auto")  # model/distribute.py makes them
-MULTIWORKER_REFUSAL = ("--strategy multiworker is not supported: Keras 3's fit does not run under "
-                       "MultiWorkerMirroredStrategy (keras-team/keras#20585); use --strategy mirrored on one machine")
+STRATEGIES = ("none", "mirrored", "multiworker", "auto")  # model/distribute.py makes them
 MAX_STEPS = 10_000_000  # far beyond any run this machine can hold; the memory check decides the real limit
 LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")  # what Keras accepts as a layer name, and safe in files
 RESERVED_NAMES = frozenset({"image", "flatten", "pool1", "pool2", "dense1", "dense2", "dense3"})  # the model's others
@@ -94,8 +92,9 @@ class Config:
     test_subset: int = 2000
     # The original's probe indices into the official MNIST test set (digits 0..9).
     mnist_probe_indices: tuple[int, ...] = (10, 5, 35, 30, 4, 15, 11, 17, 268, 12)
-    # Devices: "none" (one device), "mirrored" (every local GPU or logical device, tf.distribute), "auto"
-    # (mirrored when more than one GPU is visible). batch_size stays the global batch either way.
+    # Devices: "none" (one device), "mirrored" (every local GPU or logical device, tf.distribute),
+    # "multiworker" (every machine in TF_CONFIG), "auto" (mirrored when more than one GPU is visible).
+    # batch_size stays the global batch either way.
     strategy: str = "none"
     # Names of the article model's conv layers, in order (the recorded layers are chosen by `layers`).
     layer_names: tuple[str, ...] = field(default=("conv1", "conv2", "conv3", "conv4", "conv5", "conv6"))
@@ -120,8 +119,6 @@ class Config:
         for item in dataclasses.fields(self):
             check_type(item.name, getattr(self, item.name), item.default if item.default is not dataclasses.MISSING
                        else item.default_factory())
-        if self.strategy == "multiworker":
-            raise ValueError(MULTIWORKER_REFUSAL)
         if self.strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {self.strategy!r}: use one of {', '.join(STRATEGIES)}")
         if self.dataset not in DATASETS:

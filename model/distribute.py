@@ -1,19 +1,63 @@
-"""Training on several devices with TensorFlow's own tf.distribute (no scheduler of our own).
+"""Training on several devices and machines with TensorFlow's own tf.distribute (no scheduler of our own).
 
     strategy = make_strategy("mirrored")  # every local GPU (or logical CPU), one copy of the model each
+    role = worker_role()                  # under "multiworker": this process's task in TF_CONFIG
 
 `--strategy none` (the default) trains on one device; `auto` picks mirrored when more than one GPU
-is visible. The batch size is always the global batch: tf.distribute splits each batch over the
-replicas, and the recorder reads replica 0 (the replicas hold the same weights).
-
-Several machines (MultiWorkerMirroredStrategy) are refused with the reason: Keras 3's `fit` does not
-run under that strategy (keras-team/keras#20585, tensorflow/tensorflow#72388; reproduced here with
-Keras 3.15 and TensorFlow 2.21 on two local workers: "Attempt to convert a value (PerReplica...)").
+is visible; `multiworker` trains on every machine of the cluster that the TF_CONFIG environment
+variable describes (tf.distribute.MultiWorkerMirroredStrategy, with model/keras_multiworker.py's
+mends for Keras 3). The batch size is always the global batch: tf.distribute splits each batch over
+the replicas, and the recorder reads this worker's replica 0 (the replicas hold the same weights).
+Only the chief writes the archive, the model and the site.
 """
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import dataclass
+
 from model.config import STRATEGIES
+
+
+@dataclass(frozen=True)
+class WorkerRole:
+    """This process's place in a multi-worker cluster."""
+
+    task_type: str
+    index: int
+    workers: int  # the cluster's chief and workers together
+    chief: bool  # the one that writes the archive, model and site
+
+    @property
+    def label(self) -> str:
+        """Return e.g. "worker 1 of 2"."""
+        return f"{self.task_type} {self.index} of {self.workers}"
+
+
+def worker_role(environ=None) -> WorkerRole:
+    """Return this process's role from TF_CONFIG, or raise ValueError saying in one line what is wrong with it."""
+    environ = os.environ if environ is None else environ
+    text = environ.get("TF_CONFIG", "")
+    example = ('e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+               '"task": {"type": "worker", "index": 0}}\'')
+    if not text.strip():
+        raise ValueError(f"--strategy multiworker needs the TF_CONFIG environment variable on every machine, {example}")
+    try:
+        spec = json.loads(text)
+        cluster, task = spec["cluster"], spec["task"]
+        task_type, index = task["type"], task["index"]
+        members = cluster[task_type]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise ValueError(f"TF_CONFIG is not a cluster and task description: {example}") from None
+    if not isinstance(cluster, dict) or not all(isinstance(hosts, list) for hosts in cluster.values()):
+        raise ValueError(f"TF_CONFIG's cluster must map each task type to a list of host:port, {example}")
+    if task_type not in ("chief", "worker") or not isinstance(index, int) or not 0 <= index < len(members):
+        raise ValueError(f"TF_CONFIG's task {task!r} is not one of its cluster's chief or workers")
+    workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+    # TensorFlow's rule (multi_worker_util.is_chief): the chief task, or worker 0 in a cluster without one.
+    chief = task_type == "chief" or ("chief" not in cluster and index == 0)
+    return WorkerRole(task_type, index, workers, chief)
 
 
 def make_strategy(strategy_name: str):
@@ -26,4 +70,6 @@ def make_strategy(strategy_name: str):
         return None
     if strategy_name == "mirrored":
         return tf.distribute.MirroredStrategy()
+    if strategy_name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()  # waits here until every worker has started
     raise ValueError(f"unknown strategy {strategy_name!r}: use one of {', '.join(STRATEGIES)}")

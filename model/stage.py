@@ -28,8 +28,8 @@ from pipeline.layout import Layout
 
 # Every model/*.py whose code decides what the capture holds (config.py only parses: its values are in the config).
 CODE_FILES = ("architecture.py", "archive_h5.py", "callbacks.py", "capture.py", "data.py", "data_arrays.py",
-              "distribute.py", "keras_file.py", "layers.py", "recorder.py", "setup.py", "stream.py", "train.py",
-              "user_model.py")
+              "distribute.py", "keras_distribute.py", "keras_file.py", "layers.py", "recorder.py", "setup.py",
+              "stream.py", "train.py", "user_model.py")
 MEMORY_HEADROOM_BYTES = 1_500_000_000  # TensorFlow, the data and the model beside the snapshot buffers
 # The archive's share of the raw float16 bytes: 0.36-0.43 measured (bench/archive_formats.py, shuffle + gzip-1);
 # twice that is needed while the final file is assembled beside the partial archive's chunks.
@@ -122,7 +122,8 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
         resume: bool = False) -> Capture:
     """Reuse or create the capture archive and model file for `config` (`resume`: continue an interrupted run)."""
     state = resume_state(config, layout) if resume else None
-    existing = None if resume else reusable_capture(config, layout)
+    # Under several workers the others are training now, and wait for the chief: it trains with them.
+    existing = None if resume or config.strategy == "multiworker" else reusable_capture(config, layout)
     if existing is not None:
         print(f"capture: reusing {layout.capture} (same config, code and model)", file=sys.stderr)
         return existing
@@ -135,6 +136,7 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     from model.setup import prepare_run, snapshot_bytes
     from model.stream import finish, read_state
     from model.train import train
+    from model.worker_stage import worker_lost
 
     started = time.perf_counter()
     dataset = load_dataset(config)
@@ -155,7 +157,13 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
           f"images), recording {len(setup.recorded)} layers for {config.steps} steps of {config.batch_size}",
           file=sys.stderr)
     stream = {"folder": layout.partial_capture, "fingerprint": code_fingerprint(), "state": state}
-    capture, model, fit_seconds = train(config, dataset, progress=progress, setup=setup, stream=stream)
+    try:
+        capture, model, fit_seconds = train(config, dataset, progress=progress, setup=setup, stream=stream)
+    except Exception as error:
+        lost = worker_lost(config, error)
+        if lost is None:
+            raise
+        raise lost from None
     capture.meta["code_fingerprint"] = code_fingerprint()
     save_model_atomically(model, capture, layout.model)
     crash_point("capture-model-written")

@@ -24,6 +24,7 @@ from model.callbacks import (
     evaluate,
 )
 from model.capture import Capture
+from model.keras_distribute import apply_distribute_fixes
 from model.recorder import ActivationRecorder
 from model.setup import RunSetup, prepare_run
 from model.stream import ChunkWriter
@@ -65,6 +66,9 @@ def training_batches(dataset, config, classes: int | None = None, label_format: 
     # The pipeline's one parallel part is the fixed prefetch(2); the data and their order are unchanged.
     options = tf.data.Options()
     options.autotune.enabled = TF_DATA_AUTOTUNE
+    # On several workers each one reads the whole in-memory pipeline and keeps its replicas' part of every
+    # global batch (TensorFlow's choice for data that are not files, said here so it does not warn).
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return pipeline.with_options(options)
 
 
@@ -115,8 +119,9 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     started = time.perf_counter()
     try:
         if config.steps > start:
-            model.fit(training_batches(dataset, config, setup.classes, setup.label_format, skip=start),
-                      epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
+            batches = training_batches(dataset, config, setup.classes, setup.label_format, skip=start)
+            apply_distribute_fixes(model, strategy, batches.element_spec)
+            model.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
                       shuffle=False)  # the pipeline shuffles, seeded
     except BaseException:
         if sink is not None:

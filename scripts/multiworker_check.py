@@ -1,12 +1,14 @@
-"""Does Keras' `fit` run under tf.distribute.MultiWorkerMirroredStrategy here? Two local workers say.
+"""Does Keras' own `fit` run under tf.distribute.MultiWorkerMirroredStrategy here? Two local workers say.
 
-    .venv/bin/python scripts/multiworker_check.py
+    .venv/bin/python scripts/multiworker_check.py           # Keras as shipped
+    .venv/bin/python scripts/multiworker_check.py --mended  # with model/keras_distribute.py's mends
 
 Starts two worker processes on 127.0.0.1 with TF_CONFIG (the chief, task 0, and task 1), each building a
 tiny Dense model inside `MultiWorkerMirroredStrategy().scope()` and fitting it for 3 steps, as TensorFlow's
 multi-worker tutorial does. Prints each worker's outcome (its last error line when it fails) and exits 0
-only when both trained. `generate.py --strategy multiworker` is refused while this fails
-(keras-team/keras#20585); when a Keras release makes it pass, the refusal in model/config.py can go.
+only when both trained. Keras 3.15 as shipped fails (keras-team/keras#20585); `generate.py --strategy
+multiworker` trains with the mends. When a Keras release passes without them, model/keras_distribute.py's
+second mend can go (the first also keeps a strategy's batches the same as on one device).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ with strategy.scope():
 x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
 y = (x[:, 0] > 0).astype("int32")
 data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16).repeat()
+if os.environ.get("MEND_KERAS") == "1":
+    from model.keras_distribute import apply_distribute_fixes
+    apply_distribute_fixes(model, strategy, data.element_spec)
 model.fit(data, epochs=1, steps_per_epoch=3, verbose=0)
 print(json.dumps({"trained_steps": int(model.optimizer.iterations.numpy()),
                   "replicas": strategy.num_replicas_in_sync}))
@@ -51,7 +56,8 @@ def main() -> int:
     processes = []
     for index in range(len(workers)):
         config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        environment = dict(os.environ, TF_CONFIG=json.dumps(config))
+        environment = dict(os.environ, TF_CONFIG=json.dumps(config), PYTHONPATH=str(ROOT),
+                           MEND_KERAS="1" if "--mended" in sys.argv[1:] else "0")
         processes.append(subprocess.Popen([python, "-c", WORKER], env=environment, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True))
     trained = 0
