@@ -13,6 +13,7 @@ import pytest
 from report import analysis, commentary, summaries, thresholds
 from report import verdicts as verdicts_module
 from report.findings import LayerFindings
+from tests.commentary_fixtures import channel, layer
 from tests.test_analysis import make_capture, make_probes, maps_at, stack_channels
 
 SIZES = {"conv1": (28, 4), "conv2": (28, 4), "conv3": (14, 8), "conv4": (14, 8), "conv5": (7, 16), "conv6": (7, 16)}
@@ -63,35 +64,6 @@ def build_findings(probes, early="copy", late="noise", accuracy=0.97, settle="ea
 @pytest.fixture(scope="module")
 def supportive(probes):
     return build_findings(probes)
-
-
-def channel(kind="copy", index=0, copy_r=0.93, best_edge="horizontal", best_edge_r=0.1, spread=0.2,
-            saturated_share=0.0, pattern_step=20, settle_step=90, previous_r=0.0):
-    """Make one channel's findings dict with chosen numbers."""
-    side = analysis.EDGE_SIDES[best_edge][0 if best_edge_r >= 0 else 1]
-    return {"layer": "conv3", "channel": index, "kind": kind, "copy_r": copy_r,
-            "edge_r": {k: (best_edge_r if k == best_edge else 0.0) for k in analysis.EDGE_KINDS},
-            "best_edge": best_edge, "best_edge_r": best_edge_r, "edge_side": side, "linear_r": 0.99,
-            "spread": spread, "mean": 0.0, "saturated_share": saturated_share, "settle_step": settle_step,
-            "pattern_step": pattern_step, "most_similar_channel": None, "most_similar_r": 0.0,
-            "previous_layer_channel": 0 if previous_r else None, "previous_layer_r": previous_r}
-
-
-def layer(channels, name="conv3", groups=(), pair_mean=0.3, pair_max=0.5, previous=None):
-    """Make one layer's findings dict around channel dicts."""
-    counts = {kind: sum(ch["kind"] == kind for ch in channels) for kind in analysis.CHANNEL_KINDS}
-    active = [ch for ch in channels if ch["kind"] != "idle"]
-    return {"name": name, "height": 14, "width": 14, "num_channels": len(channels), "counts": counts,
-            "channels": channels,
-            "median_settle_step": float(np.median([c["settle_step"] for c in active])) if active else None,
-            "median_pattern_step": float(np.median([c["pattern_step"] for c in active])) if active else None,
-            "median_linear_r": 0.99, "pair_mean_abs_r": pair_mean, "pair_max_abs_r": pair_max,
-            "pair_max": [0, 1] if len(channels) > 1 else [], "duplicate_groups": [list(g) for g in groups],
-            "previous_layer": previous,
-            "duplicates_of_previous": [{"channel": c["channel"], "previous_channel": 0, "r": c["previous_layer_r"]}
-                                       for c in channels if abs(c["previous_layer_r"]) >= 0.9],
-            "informative_step": 10, "resembles_input_step": 10, "distinct_step": None,
-            "timeline": {"median_spread": [0.0, 0.2], "median_abs_copy_r": [0.1, 0.8], "pair_mean_abs_r": [0.2, 0.6]}}
 
 
 # --- Conclusions ---------------------------------------------------------------------------------------
@@ -193,131 +165,6 @@ def test_verdict_classes_are_the_ones_the_stylesheet_styles(supportive):
 
 
 # --- Layer sentences ----------------------------------------------------------------------------------
-
-
-def test_copy_counts_are_grammatical():
-    one = layer([channel("copy", 0, copy_r=0.91)] + [channel("other", i, copy_r=0.3) for i in (1, 2, 3)])
-    text = commentary.kind_sentences(one)
-    assert text[0] == "One of the four channels copies the input (|r| = 0.91 with the input)."
-    three = layer([channel("copy", i, copy_r=r) for i, r in enumerate((0.91, -0.88, 0.86))]
-                  + [channel("other", 3, copy_r=0.3)])
-    text = commentary.kind_sentences(three)
-    assert text[0] == ("Three of the four channels copy the input (|r| = 0.91, 0.88, 0.86 with the input), "
-                       "one of them inverted (negative on the ink).")
-    assert text[-1].startswith("One of the four channels matches neither")
-    every = layer([channel("copy", i, copy_r=-0.9) for i in range(8)])
-    assert commentary.kind_sentences(every)[0] == ("All eight channels copy the input (|r| = 0.90 each with the "
-                                                   "input), all inverted (negative on the ink).")
-    spread = layer([channel("copy", i, copy_r=0.7 + 0.03 * i) for i in range(8)])
-    assert commentary.kind_sentences(spread)[0] == ("All eight channels copy the input (|r| from 0.70 to 0.91 with "
-                                                    "the input).")
-
-
-def test_idle_sentence_singular_and_plural():
-    single = layer([channel("copy", 0), channel("idle", 1, spread=0.004)])
-    assert ("Channel 2 is idle: its final map barely varies (spread 0.004, below 0.03)."
-            in commentary.kind_sentences(single))
-    double = layer([channel("idle", 0, spread=0.001), channel("copy", 1), channel("idle", 2, spread=0.002)])
-    assert ("Channels 1 and 3 are idle: their final maps barely vary (spread 0.001 and 0.002, below 0.03)."
-            in commentary.kind_sentences(double))
-
-
-def test_no_edge_sentence_gives_the_right_reason():
-    weak = layer([channel("copy", 0, best_edge_r=0.3), channel("copy", 1, best_edge_r=0.2)])
-    assert "has |r| = 0.30, below 0.6)" in commentary.kind_sentences(weak)[1]
-    # An edge match above the threshold that loses to the copy match is not "below 0.6".
-    strong = layer([channel("copy", 0, copy_r=0.9, best_edge_r=0.65), channel("copy", 1)])
-    assert "but it matches the input more closely, |r| = 0.90" in commentary.kind_sentences(strong)[1]
-
-
-def test_edge_sentence_names_orientation_and_side():
-    detectors = layer([channel("edge", 0, copy_r=0.1, best_edge="horizontal", best_edge_r=-0.84),
-                       channel("copy", 1)])
-    sentence = commentary.kind_sentences(detectors)[1]
-    assert sentence == ("One of the two channels responds to edges: channel 1 to horizontal edges, positive along "
-                        "the bottom side of strokes (r = \u22120.84).")
-
-
-def test_copy_closeness_follows_the_number():
-    close = commentary.channel_sentence(channel("copy", copy_r=0.95), 290)
-    rough = commentary.channel_sentence(channel("copy", copy_r=0.75), 290)
-    assert "a close copy" in close and "a rough copy" in rough
-    inverted = commentary.channel_sentence(channel("copy", copy_r=-0.95), 290)
-    assert "close inverted copy of the input (r = \u22120.95)" in inverted
-    unsettled = commentary.channel_sentence(channel("copy", pattern_step=290), 290)
-    assert "still changing at the last step" in unsettled
-
-
-def with_pairs(item, matrix):
-    """Give a layer dict the pair summary, groups and details of a (C, C) r matrix, as the analysis does."""
-    from report.groups import duplicate_groups, group_details, pair_summary
-    matrix = np.asarray(matrix, float)
-    groups = duplicate_groups(matrix, 0.9)
-    item.update(pair_r=matrix.tolist(), pairs=pair_summary(matrix, 0.9), duplicate_groups=groups,
-                groups=group_details(matrix, groups))
-    return item
-
-
-def test_similarity_sentences():
-    channels = [channel("copy", i, previous_r=(0.95, -0.97, 0.93, 0.2)[i]) for i in range(4)]
-    every = np.full((4, 4), 0.95)
-    np.fill_diagonal(every, 1.0)
-    all_same = commentary.similarity_sentences(with_pairs(layer(channels, previous="conv2"), every))
-    assert all_same[0] == ("All four channels are near-duplicates of one another: all six pairs of channels "
-                           "correlate at |r| \u2265 0.9 (lowest 0.95).")
-    assert all_same[1] == "Three of the four channels repeat a conv2 channel (|r| = 0.97, 0.95, 0.93)."
-    apart = np.eye(4) + 0.62 * (1 - np.eye(4))
-    none = commentary.similarity_sentences(with_pairs(layer([channel("copy", i) for i in range(4)], pair_max=0.62),
-                                                      apart))
-    assert none[0] == "None of the six pairs of channels reaches |r| \u2265 0.9 (|r| = 0.62 for every pair)."
-    assert none[1].startswith("No two channels are near-duplicates (the closest pair, channels 1 and 2")
-    # A chain: 1~2 and 2~3 reach 0.9, 1 and 3 do not, so they are not one group.
-    chain = np.eye(3) + np.array([[0, 0.95, 0.5], [0.95, 0, 0.93], [0.5, 0.93, 0]])
-    text = commentary.similarity_sentences(with_pairs(layer([channel("copy", i) for i in range(3)]), chain))
-    assert text[0].startswith("Of the three pairs of channels, two (67%) correlate at |r| \u2265 0.9")
-    assert "one group of near-duplicates: channels 1 and 2 (one pair, lowest |r| 0.95); channel 3 is in none" in text[1]
-    # Findings without a pair summary (older JSON) still read true.
-    legacy = commentary.similarity_sentences(layer([channel("copy", i) for i in range(4)], groups=[(0, 1, 2, 3)]))
-    assert legacy[0] == "Channels 1, 2, 3 and 4 are near-duplicates (every pair at |r| \u2265 0.9)."
-
-
-def test_conv3_horizontal_edges_comparison():
-    both = layer([channel("edge", 0, best_edge_r=0.8), channel("edge", 1, best_edge_r=-0.7),
-                  channel("copy", 2)])
-    text = commentary.comparison_sentences(both)
-    assert any(s.startswith("Like the post, this run has both a top-edge and an underside channel") for s in text)
-    top_only = layer([channel("edge", 0, best_edge_r=0.8), channel("copy", 1)])
-    assert any("only the top-edge one" in s and "no underside one" in s
-               for s in commentary.comparison_sentences(top_only))
-    neither = layer([channel("copy", 0), channel("copy", 1)])
-    assert any(s.startswith("Neither of the post's horizontal-stroke channels appears")
-               for s in commentary.comparison_sentences(neither))
-
-
-def test_count_comparison_agrees_or_differs():
-    agrees = layer([channel("copy", i) for i in range(4)], name="conv2")
-    assert commentary.comparison_sentences(agrees)[0] == ("The post's reading implies four copies of the input; "
-                                                          "this run agrees: four copies of the input.")
-    differs = layer([channel("copy", i) for i in range(3)] + [channel("idle", 3, spread=0.0)], name="conv2")
-    assert commentary.comparison_sentences(differs)[0] == (
-        "The post's reading implies four copies of the input; this run has three copies of the input and "
-        "one idle channel.")
-
-
-def test_conv2_near_identical_channels_by_group_size():
-    def sentence(groups):
-        item = layer([channel("copy", i) for i in range(4)], name="conv2", groups=groups)
-        return commentary.comparison_sentences(item)[1]
-    assert sentence([(0, 1, 2, 3)]).endswith("here four channels are near-duplicates, more than the post saw.")
-    assert sentence([(0, 2, 3)]).endswith("here too three channels are near-duplicates.")
-    assert sentence([(1, 2)]).endswith("here only two channels are near-duplicates.")
-    assert sentence([]).endswith("here no two channels are near-duplicates.")
-
-
-def test_other_layer_width_is_said(probes):
-    wide = layer([channel("copy", i) for i in range(6)], name="conv2")
-    assert commentary.comparison_sentences(wide)[0].startswith(
-        "The post's conv2 had 4 channels and this run's has 6, so only the kinds compare")
 
 
 def test_training_sentences_follow_the_plateau(supportive):
