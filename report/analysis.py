@@ -197,14 +197,15 @@ def label_channel(copy_r: float, best_edge_r: float, spread: float, saturated_sh
 def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images: np.ndarray,
                   previous: tuple[str, np.ndarray] | None = None, window: Window | None = None,
                   window_source: str = "model", *, activation: str | None = "tanh",
-                  fallback_window: bool = True) -> LayerFindings:
+                  fallback_window: bool = True, scale: dict | None = None) -> LayerFindings:
     """Measure one layer's (T, N, H, W, C) series.
 
     `previous` is (name, final (N, H', W', C') maps) of the prior layer; `window` the layer's input window
     (report.receptive_fields, `window_source` "model"), by default a 3x3 filter at the layer's own
     resolution ("fallback") unless `fallback_window` is false (then no filters are fitted). `activation`
     names the layer's activation function: tanh-like layers get saturation statistics, others zero shares
-    and an idle limit on their own colour scale. Probe images may be RGB (their brightness is compared).
+    and an idle limit on their own colour scale (`scale`: the render stage's, else chosen here). Probe images
+    may be RGB (their brightness is compared).
     """
     probe_images = grey_probes(probe_images)
     if not hasattr(series, "shape"):  # nested lists; an ndarray or a LazyLayer is used as it is
@@ -234,7 +235,7 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
     fits = fit_filters(final_maps, probe_images, window) if window is not None and spatial else None
     spread = final.std(axis=0)
     mean = final.mean(axis=0)
-    regime, scale = regime_of(series, activation)
+    regime, scale = regime_of(series, activation, scale)
     idle_limit = idle_limit_for(scale)
     saturated_share = (np.abs(final) > SATURATION_LEVEL).mean(axis=0) if regime == "bounded" else None
     zero_share = (final == 0).mean(axis=0)
@@ -347,8 +348,12 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
 # --- Run -------------------------------------------------------------------------------------------
 
 
-def analyse(capture) -> Findings:
-    """Measure a Capture (or any object with its attributes) and return its Findings."""
+def analyse(capture, scales: dict | None = None) -> Findings:
+    """Measure a Capture (or any object with its attributes) and return its Findings.
+
+    `scales` {layer: the render manifest's scale}: the colour scales the page draws with, so they are not
+    chosen a second time (see report.regimes.regime_of).
+    """
     steps = np.asarray(capture.steps)
     if steps.ndim != 1 or len(steps) < 1:
         raise ValueError("the capture has no recorded steps; train again (`make site`) to record some")
@@ -365,7 +370,7 @@ def analyse(capture) -> Findings:
         # Only the article's model falls back to a 3x3 filter where its table cannot tell (older captures).
         layers.append(analyse_layer(name, series, steps, probes, previous, window,
                                     "model" if window is not None else "fallback", activation=activations[name],
-                                    fallback_window=article))
+                                    fallback_window=article, scale=(scales or {}).get(name)))
         previous = (name, np.asarray(series[-1], np.float64))
     last_step = int(steps[-1])
     return Findings(

@@ -32,7 +32,8 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     config, meta = {**Config().to_dict(), **capture.config}, capture.meta
     article = is_article(meta)
     model = model_info(meta)
-    findings = analyse(capture)
+    findings = analyse(capture, {layer["name"]: layer["scale"] for layer in manifest.get("layers", [])
+                                 if "scale" in layer})
     dataset = meta["dataset"]
     said = commentary(findings, article=article, dataset=dataset)
     copies = []

@@ -1,6 +1,6 @@
 """Tell a layer's activation regime, which decides the statistics its text may state.
 
-Use: `regime_of(series, activation)` returns ("bounded" | "non-negative" | "signed", scale): tanh-like layers
+Use: `regime_of(series, activation, scale)` returns ("bounded" | "non-negative" | "signed", scale): tanh-like layers
 (report.run_facts.BOUNDED_ACTIVATIONS) are bounded to -1..1 and get saturation statistics; any other layer gets
 the colour scale the page draws it with (render.scales.choose_scale), is "non-negative" when no value of the
 run is below 0 (ReLU and the like: its shares of exact zeros are stated) and "signed" otherwise.
@@ -16,14 +16,21 @@ from report.claims import check
 from report.run_facts import BOUNDED_ACTIVATIONS
 from report.thresholds import BORDERLINE_SHARE, IDLE_MAX_SCALE_SHARE, IDLE_MAX_STD, MOSTLY_ZERO_SHARE
 
+SCALE_KEYS = ("kind", "domain", "basis", "clipped_values", "negative_values")
 
-def regime_of(series: np.ndarray, activation: str | None) -> tuple[str, dict | None]:
-    """Return the layer's regime (bounded, non-negative, signed) and, when it is not bounded, its colour scale."""
+
+def regime_of(series: np.ndarray, activation: str | None, scale: dict | None = None) -> tuple[str, dict | None]:
+    """Return the layer's regime (bounded, non-negative, signed) and, when it is not bounded, its colour scale.
+
+    `scale` is the scale the render stage chose for this layer (its manifest entry); without it (or from an
+    older manifest lacking a key) it is chosen again here, a full pass over the layer.
+    """
     if (activation or "").lower() in BOUNDED_ACTIVATIONS:
         return "bounded", None
-    from render.scales import choose_scale  # the page's own scale, so that "idle" means invisible on it
+    if scale is None or any(key not in scale for key in SCALE_KEYS):
+        from render.scales import choose_scale  # the page's own scale, so that "idle" means invisible on it
 
-    scale = choose_scale(series, activation)
+        scale = choose_scale(series, activation)
     kept = {key: scale[key] for key in ("kind", "domain", "basis", "clipped_values")}
     return ("non-negative" if scale["negative_values"] == 0 else "signed"), kept
 

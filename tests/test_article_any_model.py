@@ -205,6 +205,22 @@ def test_relu_findings_recompute():
     assert not dense.spatial and all(ch.kind in ("other", "idle") for ch in dense.channels)
 
 
+def test_the_render_stages_scales_are_used_as_they_are():
+    from render.scales import choose_scale
+
+    capture = builder_capture(steps=6)
+    activations = {row["name"]: row["activation"] for row in analysis.recorded_layers(capture)}
+    scales = {name: choose_scale(capture.activations[name], activations[name]) for name in capture.activations}
+    # The page's own scales give the findings that choosing them again gives.
+    assert analysis.analyse(capture, scales).to_dict() == analysis.analyse(capture).to_dict()
+    # And they are taken, not recomputed: a scale twice as wide doubles the idle limit.
+    wide = {name: {**scale, "domain": [2 * end for end in scale["domain"]]} for name, scale in scales.items()}
+    layer = analysis.analyse(capture).layer("block1_conv")
+    widened = analysis.analyse(capture, wide).layer("block1_conv")
+    assert widened.scale["domain"] == [2 * end for end in layer.scale["domain"]]
+    assert widened.idle_limit == pytest.approx(2 * layer.idle_limit)
+
+
 def test_commentary_for_another_model_compares_nothing_with_the_post():
     findings = analysis.analyse(builder_capture(steps=6))
     said = commentary.commentary(findings, article=False)
