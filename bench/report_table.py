@@ -17,8 +17,8 @@ WHY_OVER = {
           "the snapshots to the streaming writer (a checkpoint per 64 steps, the chunks compressed beside training "
           "on the same 2 cores), render every snapshot into six H.264 videos (about 5 s here), start Python twice "
           "(TensorFlow once) and exit, load the data, evaluate the whole test set and write the archive and the "
-          "model. The site runs' build/timings.json give the fit with its callbacks; with the 2,000-image test "
-          "subset evaluated 30 times it is already near 1.5x the bare fit. Cut so far: test evaluation every 10 "
+          "model. The item-3 note above splits one site run's wall time into these parts (the stages' own "
+          "build/timings.json and the bare fit of the same round). Cut so far: test evaluation every 10 "
           "steps instead of 5, two layers rendered at once, no TensorFlow import when the capture is reused, GIF "
           "previews only when asked, chunk files written in the background, and tf.data autotuning off "
           "(freeing its pipeline stalled for 1-60 s in some runs)."),
