@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 
 from model.config import STRATEGIES
@@ -71,5 +72,10 @@ def make_strategy(strategy_name: str):
     if strategy_name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if strategy_name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()  # waits here until every worker has started
+        role = worker_role()
+        # Creating the strategy waits, without a word or a time limit, until every worker has started; the wait
+        # is in TensorFlow's C++ code, which Ctrl-C cannot interrupt (its SIGINT waits for Python), Ctrl-\ can.
+        print(f"capture: {role.label} waiting for every worker in TF_CONFIG to start (Ctrl-\\ stops the wait)",
+              file=sys.stderr, flush=True)
+        return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"unknown strategy {strategy_name!r}: use one of {', '.join(STRATEGIES)}")
