@@ -5,7 +5,7 @@
 
 `--strategy none` (the default) trains on one device; `auto` picks mirrored when more than one GPU
 is visible; `multiworker` trains on every machine of the cluster that the TF_CONFIG environment
-variable describes (tf.distribute.MultiWorkerMirroredStrategy, with model/keras_multiworker.py's
+variable describes (tf.distribute.MultiWorkerMirroredStrategy, with model/keras_distribute.py's
 mends for Keras 3). The batch size is always the global batch: tf.distribute splits each batch over
 the replicas, and the recorder reads this worker's replica 0 (the replicas hold the same weights).
 Only the chief writes the archive, the model and the site.

@@ -136,7 +136,7 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     from model.setup import prepare_run, snapshot_bytes
     from model.stream import finish, read_state
     from model.train import train
-    from model.worker_stage import worker_lost
+    from model.worker_stage import lost_workers_reported
 
     started = time.perf_counter()
     dataset = load_dataset(config)
@@ -157,13 +157,8 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
           f"images), recording {len(setup.recorded)} layers for {config.steps} steps of {config.batch_size}",
           file=sys.stderr)
     stream = {"folder": layout.partial_capture, "fingerprint": code_fingerprint(), "state": state}
-    try:
+    with lost_workers_reported(config):
         capture, model, fit_seconds = train(config, dataset, progress=progress, setup=setup, stream=stream)
-    except Exception as error:
-        lost = worker_lost(config, error)
-        if lost is None:
-            raise
-        raise lost from None
     capture.meta["code_fingerprint"] = code_fingerprint()
     save_model_atomically(model, capture, layout.model)
     crash_point("capture-model-written")

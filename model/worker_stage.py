@@ -11,6 +11,7 @@ worker must make. A run in which a worker stops (or cannot be reached) raises Wo
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import tempfile
@@ -41,6 +42,18 @@ def worker_lost(config, error: BaseException) -> WorkerLostError | None:
                            "start every worker again")
 
 
+@contextlib.contextmanager
+def lost_workers_reported(config):
+    """Turn a training failure caused by a lost worker into WorkerLostError (one line); let others through."""
+    try:
+        yield
+    except Exception as error:
+        lost = worker_lost(config, error)
+        if lost is None:
+            raise
+        raise lost from None
+
+
 def train_as_worker(config, role, progress: bool = True) -> None:
     """Train as one of the cluster's non-chief workers, writing nothing outside a deleted scratch folder."""
     from model.quiet import import_tensorflow_quietly
@@ -57,12 +70,7 @@ def train_as_worker(config, role, progress: bool = True) -> None:
           file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="generate-worker-") as scratch:
         stream = {"folder": Path(scratch) / "capture.partial", "fingerprint": code_fingerprint(), "state": None}
-        try:
+        with lost_workers_reported(config):
             _, model, _ = train(config, dataset, progress=progress, setup=setup, stream=stream)
             model.save(Path(scratch) / "model.keras")  # in step with the chief's save (see the module's note)
-        except Exception as error:
-            lost = worker_lost(config, error)
-            if lost is None:
-                raise
-            raise lost from None
     print(f"capture: {role.label} finished", file=sys.stderr)
