@@ -9,6 +9,7 @@ with status 2 and a one-line `error:`, and leaves every existing file as it was.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import sys
@@ -62,6 +63,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted capture from its last checkpoint (build/capture.partial), "
                              "with the same flags as that run")
+    parser.add_argument("--wait", action="store_true",
+                        help="when another run is using the build folder, wait for it instead of stopping")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser.parse_args(argv)
 
@@ -130,8 +133,8 @@ def render_settings_from(arguments: argparse.Namespace):
     return RenderSettings(gif_budget_bytes=max(1, int(budget * 1_000_000)))
 
 
-def run(arguments: argparse.Namespace, layout) -> None:
-    """Check every input and output folder, then run the stages up to the one asked for."""
+def run(arguments: argparse.Namespace, layout, held: list) -> None:
+    """Check every input and output folder, then run the stages up to the one asked for (`held`: the preparation)."""
     from pipeline.folders import prepare
 
     config = config_from(arguments)  # bad flags fail here, before anything slow
@@ -148,7 +151,7 @@ def run(arguments: argparse.Namespace, layout) -> None:
 
             model.worker_stage.train_as_worker(config, role, progress=not arguments.quiet)
             return
-    prepare(layout, writes_site=arguments.stage == "site")
+    held.append(prepare(layout, writes_site=arguments.stage == "site", wait=arguments.wait))
     import model.stage  # imports TensorFlow only if it has to train
 
     capture = model.stage.run(config, layout, progress=not arguments.quiet, resume=arguments.resume)
@@ -169,17 +172,28 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def log_traceback(layout) -> Path:
-    """Write the current exception's traceback to build/error.log (or a temporary file) and return the path."""
+def log_traceback(layout, held: list) -> Path:
+    """Write the traceback to build/error.log when the build folder was there before, else to a temporary file."""
     text = traceback.format_exc()
-    try:
-        layout.build_dir.mkdir(parents=True, exist_ok=True)
-        layout.error_log.write_text(text)
-        return layout.error_log
-    except OSError:
-        with tempfile.NamedTemporaryFile("w", prefix="generate-error-", suffix=".log", delete=False) as stream:
-            stream.write(text)
-        return Path(stream.name)
+    if held and not held[0].created:
+        try:
+            layout.error_log.write_text(text)
+            return layout.error_log
+        except OSError:
+            pass
+    with tempfile.NamedTemporaryFile("w", prefix="generate-error-", suffix=".log", delete=False) as stream:
+        stream.write(text)
+    return Path(stream.name)
+
+
+def os_error_line(error: OSError) -> str:
+    """Return one line saying which path failed, why, and the fix."""
+    path = error.filename or "an output file"
+    if error.errno == errno.ENOSPC:
+        return f"no space left on the device of {path}: free some space, then run again"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{error.strerror} for {path}: fix its permissions (or pass another folder), then run again"
+    return f"{error.strerror or one_line(error)}: {path}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,27 +202,31 @@ def main(argv: list[str] | None = None) -> int:
 
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     layout = Layout(Path(arguments.build_dir), Path(arguments.site_dir))
+    held = []  # the build folder's preparation (its lock) once taken
     try:
-        run(arguments, layout)
+        run(arguments, layout, held)
     except ValueError as error:  # DataError, CaptureError, FolderError and config errors all derive from it
         print(f"error: {one_line(error)}", file=sys.stderr)
-        return 2
+        status = 2
     except KeyboardInterrupt:
         print("error: interrupted; the outputs of the previous run are unchanged (`--resume` continues the "
               "capture from its last flushed chunk)", file=sys.stderr)
         return 130
     except MemoryError:
         print("error: out of memory: record fewer snapshots (--every K) or fewer --steps", file=sys.stderr)
-        return 2
+        status = 2
     except OSError as error:  # a full disk, a permission taken away mid-run
-        print(f"error: {error.strerror or one_line(error)}: {error.filename or 'an output file'}; free some space "
-              f"or fix the permissions, then run again", file=sys.stderr)
-        return 2
+        print(f"error: {os_error_line(error)}", file=sys.stderr)
+        status = 2
     except Exception as error:  # a bug, not bad input: keep the traceback, say where
         print(f"error: unexpected {type(error).__name__}: {one_line(error)[:300]} (traceback in "
-              f"{log_traceback(layout)}; please report it)", file=sys.stderr)
-        return 2
-    return 0
+              f"{log_traceback(layout, held)}; please report it)", file=sys.stderr)
+        status = 2
+    else:
+        return 0
+    if held:
+        held[0].undo_if_unused()  # a refused run leaves no new build folder behind
+    return status
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Atomic file writes, content hashes and the test hook that kills a run at a named point.
+"""Atomic file writes, content hashes and the test hooks that kill or stop a run at a named point.
 
 Every file a stage publishes is written beside its target and renamed into place, so a reader
 (or the next run) sees either the old file or the new one, never half of one.
@@ -14,13 +14,16 @@ import tempfile
 from pathlib import Path
 
 CRASH_VARIABLE = "GENERATE_CRASH_AT"  # tests set it to a crash_point name to kill the run right there
+STOP_VARIABLE = "GENERATE_STOP_AT"  # tests set it to a crash_point name to stop (SIGSTOP) the run there
 TEMPORARY_SUFFIX = ".tmp"
 
 
 def crash_point(name: str) -> None:
-    """Kill this process with SIGKILL when the test hook names this point (a crash at a chosen moment)."""
+    """Kill (or stop, until SIGCONT) this process when the test hooks name this point: a crash or pause on cue."""
     if os.environ.get(CRASH_VARIABLE) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(STOP_VARIABLE) == name:
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def publish(temporary: str | Path, path: Path) -> None:

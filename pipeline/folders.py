@@ -1,49 +1,55 @@
 """Output folders the tool owns: which folders it may write or replace, and how it swaps one in.
 
-A folder is the tool's when it is absent, empty, or holds the marker file the tool writes (or
-the files an older version of the tool left). The site folder is replaced whole, so it may never
-be or hold the build folder, the project, the current folder, or a parent of any of them.
+A folder is the tool's only when it holds the marker the tool wrote (pipeline/ownership.py), of the
+right kind: a build folder is never taken as a site, nor a site as a build folder. Anything else
+that is not absent or empty is refused. The site folder is replaced whole, so it may never be or
+hold the build folder, the project, the current folder, or a parent of any of them.
 
-The swap exchanges the finished folder with the old one in one `renameat2(RENAME_EXCHANGE)`
-call, so whatever moment the process dies, the path holds the old site or the new one. Where
-the kernel or file system lacks it, two renames are used, and the next run restores the old
-folder if a crash came between them. Folders and temporary files left by killed runs are
-cleared at the start of the next run.
+`prepare` takes the build folder's lock (pipeline/build_lock.py) for the whole run. `replacing`
+builds a folder's replacement beside it and exchanges the two in one `renameat2(RENAME_EXCHANGE)`
+call, so whatever moment the process dies, the path holds the old folder or the new one. Where the
+kernel or file system lacks it, two renames are used, and the next run restores the old folder if
+a crash came between them. The build folder's marker records every folder being built or retired,
+with its marker's id, so the next run clears exactly those and nothing that only looks like them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
+import hashlib
 import os
-import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.files import TEMPORARY_SUFFIX, crash_point
-from pipeline.layout import (
-    ASSETS_NAME,
-    CAPTURE_NAME,
-    ERROR_LOG_NAME,
-    LEGACY_CAPTURE_NAME,
-    MODEL_NAME,
-    PARTIAL_CAPTURE_NAME,
-    TIMINGS_NAME,
-    Layout,
+from pipeline.build_lock import LOCK_NAME, BuildLock, hold
+from pipeline.files import TEMPORARY_SUFFIX, crash_point, file_sha256
+from pipeline.layout import CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME, Layout
+from pipeline.ownership import (
+    ASSETS,
+    BUILD,
+    MARKER_NAME,
+    SITE,
+    Marker,
+    add_pending,
+    claim,
+    drop_pending,
+    is_empty,
+    new_id,
+    read_marker,
+    with_id,
+    write_marker,
 )
 
-OWNER_MARKER = ".made-by-generate-py"
-MARKER_TEXT = ("This folder was written by generate.py (Watch a neural network learn to see) and is replaced or "
-               "rewritten by every build: keep no files of your own in it.\n")
-# What the project writes into a build folder: the stages' files, and the browser tests' screenshots.
-BUILD_ENTRIES = frozenset({CAPTURE_NAME, LEGACY_CAPTURE_NAME, PARTIAL_CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME,
-                           ASSETS_NAME, ERROR_LOG_NAME, "screenshots"})
-EARLIER_SITE_FILES = ("index.html", ".nojekyll", "assets/findings.json")  # a site from before the marker
+OWNER_MARKER = MARKER_NAME
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NO_EXCHANGE_VARIABLE = "GENERATE_NO_EXCHANGE"  # tests set it to exercise the two-rename fallback
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
+KIND_WORDS = {BUILD: "a build folder (capture, model, assets)", SITE: "a published site", ASSETS: "a render folder"}
 
 
 class FolderError(ValueError):
@@ -58,27 +64,25 @@ def _protected_places() -> dict[str, Path]:
     return {"the project folder": PROJECT_ROOT, "the current folder": Path.cwd().resolve()}
 
 
-def check_owned(folder: Path, flag: str, earlier_output: tuple[str, ...] = (), own_names: frozenset = frozenset()
-                ) -> None:
-    """Raise FolderError unless `folder` is absent, empty, marked as the tool's, or holds the tool's files only.
-
-    `earlier_output` names the files by which a folder written by a version without the marker is
-    known; `own_names` are entries the project itself puts there (a folder holding nothing else is its).
-    """
+def check_owned(folder: Path, flag: str, kind: str) -> None:
+    """Raise FolderError unless `folder` is absent, empty, or holds the tool's marker for a folder of `kind`."""
     if folder.is_symlink():
         raise FolderError(f"{flag} {folder} is a symbolic link: pass the folder it points to, or a new folder")
     if not folder.exists():
         return
     if not folder.is_dir():
         raise FolderError(f"{flag} {folder} is a file, not a folder: pass a folder path (it is created if missing)")
-    names = sorted(os.listdir(folder))
-    if not names or OWNER_MARKER in names or set(names) <= own_names:
+    if is_empty(folder, frozenset({LOCK_NAME})):
         return
-    if earlier_output and all((folder / name).is_file() for name in earlier_output):
-        return
-    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-    raise FolderError(f"{flag} {folder} already holds files this tool did not write ({shown}): pass an empty or "
-                      f"new folder, or move those files away first")
+    marker = read_marker(folder)
+    if marker is None:
+        names = sorted(os.listdir(folder))
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        raise FolderError(f"{flag} {folder} already holds files this tool did not write ({shown}): pass an empty or "
+                          f"new folder, or move those files away first")
+    if marker.kind != kind:
+        raise FolderError(f"{flag} {folder} is {KIND_WORDS[marker.kind]} written by this tool, not "
+                          f"{KIND_WORDS[kind]}: pass another {flag} (the default is fine)")
 
 
 def check_not_over(folder: Path, flag: str, others: dict[str, Path]) -> None:
@@ -108,41 +112,66 @@ def check_writable(folder: Path, flag: str) -> None:
         raise FolderError(f"{flag} {folder} is not writable ({problem}): fix its permissions or pass another {flag}")
 
 
-def prepare(layout: Layout, writes_site: bool) -> None:
-    """Check the output folders before any work, then clear what killed runs left and mark the build folder."""
+def check_removable(folder: Path, flag: str) -> None:
+    """Raise FolderError when a folder that a new build replaces could not be removed afterwards."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for inner, _, _ in os.walk(folder):
+        if not os.access(inner, os.W_OK | os.X_OK):  # False for an immutable folder even for root
+            raise FolderError(f"{flag}: {inner} is not writable, so the old files in it could not be replaced: "
+                              f"fix its permissions (chmod -R u+w {folder}) or pass another {flag}")
+
+
+@dataclass
+class Preparation:
+    """A prepared run: the build folder's lock, and whether this run created the build folder."""
+
+    lock: BuildLock
+    build_dir: Path
+    created: bool
+
+    def undo_if_unused(self) -> bool:
+        """Remove the build folder again when this run created it and wrote nothing but its marker and lock."""
+        if not self.created or not is_empty(self.build_dir, frozenset({MARKER_NAME, LOCK_NAME})):
+            return False
+        for name in (MARKER_NAME, LOCK_NAME):
+            (self.build_dir / name).unlink(missing_ok=True)
+        self.lock.close()
+        self.build_dir.rmdir()
+        return True
+
+
+def prepare(layout: Layout, writes_site: bool, *, wait: bool = False) -> Preparation:
+    """Check the output folders, take the build folder's lock, then clear what killed runs left there."""
     build, site = layout.build_dir, layout.site_dir
-    check_owned(build, "--build-dir", (CAPTURE_NAME, LEGACY_CAPTURE_NAME), BUILD_ENTRIES)
+    check_owned(build, "--build-dir", BUILD)
     check_not_over(build, "--build-dir", {})
     check_writable(build, "--build-dir")
+    check_removable(layout.assets, "--build-dir")
     if writes_site:
-        check_owned(site, "--site-dir", EARLIER_SITE_FILES)
+        check_owned(site, "--site-dir", SITE)
         check_not_over(site, "--site-dir", {"the build folder": build})
         if _is_within(site.resolve(), build.resolve()):
             raise FolderError(f"--site-dir {site} is inside the build folder {build}: pass a folder outside it")
         check_writable(site.parent, "--site-dir")
-        clear_leftovers(site)
-    clear_leftovers(layout.assets)
-    clear_temporaries(build, (CAPTURE_NAME, LEGACY_CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME))
-    mark_owned(build)
-
-
-def mark_owned(folder: Path) -> None:
-    """Create `folder` if needed and write the marker that says the tool owns it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / OWNER_MARKER
-    if not marker.exists():
-        marker.write_text(MARKER_TEXT)
-
-
-def new_staging(target: Path) -> Path:
-    """Return a new, marked, empty folder beside `target` to build its replacement in."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-building-{os.getpid()}-", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it 0700; the folder it becomes should read as usual
-    mark_owned(staging)
-    return staging
+        check_removable(site, "--site-dir")
+    created = not build.exists()
+    build.mkdir(parents=True, exist_ok=True)
+    lock = None
+    try:
+        lock = hold(build, wait=wait)
+        check_owned(build, "--build-dir", BUILD)  # again: another run may have changed it while we waited
+        claim(build, BUILD, frozenset({LOCK_NAME}))
+    except BaseException:
+        if lock is not None:
+            lock.close()
+        if created and is_empty(build, frozenset({LOCK_NAME})):
+            (build / LOCK_NAME).unlink(missing_ok=True)
+            build.rmdir()
+        raise
+    clear_pending(build)
+    clear_temporaries(build, (CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME))
+    return Preparation(lock, build, created)
 
 
 def _exchange(first: Path, second: Path) -> bool:
@@ -160,61 +189,99 @@ def _exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
-def swap_in(staging: Path, target: Path, label: str) -> None:
-    """Put the finished `staging` folder at `target`; the old folder (if any) is removed afterwards."""
-    if not target.exists():
+def _old_id(target: Path, kind: str) -> str | None:
+    """Return the id of the folder about to be replaced (giving it one if it has none), None if there is none."""
+    if not target.exists() or is_empty(target):
+        return None
+    if read_marker(target) is None:
+        if kind == SITE:  # prepare refuses such a site; never replace a folder the tool cannot prove is its own
+            raise FolderError(f"--site-dir {target} already holds files this tool did not write: pass a new folder")
+        write_marker(target, Marker(kind, new_id()))  # inside the tool's own build folder
+    return with_id(target).id
+
+
+@contextlib.contextmanager
+def replacing(target: Path, kind: str, build_dir: Path, label: str):
+    """Yield a new marked folder beside `target`; when the block ends normally, swap it in and remove the old one."""
+    claim(build_dir, BUILD, frozenset({LOCK_NAME}))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-building-", dir=target.parent))
+    staging_id = new_id()
+    old_id = _old_id(target, kind)
+    add_pending(build_dir, staging, target, [staging_id] + ([old_id] if old_id else []))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it 0700; the folder it becomes should read as usual
+        write_marker(staging, Marker(kind, staging_id))
+        yield staging
+        # A finished folder's id is a hash of its content, so the same run gives the same bytes (marker included).
+        finished_id = content_id(staging)
+        add_pending(build_dir, staging, target, [staging_id, finished_id] + ([old_id] if old_id else []))
+        write_marker(staging, Marker(kind, finished_id))
+        _swap_in(staging, target, label, build_dir, old_id)
+    finally:
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)  # after a swap it holds the old folder
+        if not staging.exists():
+            drop_pending(build_dir, staging)
+
+
+def content_id(folder: Path) -> str:
+    """Return a marker id made from the names and bytes of every file in `folder` but its marker."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != MARKER_NAME:
+            digest.update(f"{path.relative_to(folder).as_posix()}\0{file_sha256(path)}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+def _swap_in(staging: Path, target: Path, label: str, build_dir: Path, old_id: str | None) -> None:
+    if old_id is None:
+        if target.exists():
+            target.rmdir()  # empty: nothing of anyone's is lost
         os.replace(staging, target)
         crash_point(f"{label}-placed")
         return
     if _exchange(staging, target):
-        crash_point(f"{label}-exchanged")  # staging now holds the old folder
-        shutil.rmtree(staging)
+        crash_point(f"{label}-exchanged")  # staging now holds the old folder; the caller removes it
         return
-    retired = target.with_name(f".{target.name}-old-{os.getpid()}")
-    os.replace(target, retired)
+    retired = target.with_name(f".{target.name}-old-{new_id()[:12]}")
+    add_pending(build_dir, retired, target, [old_id], restore=True)
+    os.rename(target, retired)
     crash_point(f"{label}-retired")
     os.replace(staging, target)
-    shutil.rmtree(retired)
+    shutil.rmtree(retired, ignore_errors=True)
+    if not retired.exists():
+        drop_pending(build_dir, retired)
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clear_leftovers(target: Path) -> list[Path]:
-    """Restore or delete what killed runs left beside `target` (staging and retired folders); return them."""
-    parent = target.parent
-    if not parent.is_dir():
-        return []
-    pattern = re.compile(rf"\.{re.escape(target.name)}-(building|old)-(?:(\d+)(?:-.*)?|[^/]*)")
+def clear_pending(build_dir: Path) -> list[Path]:
+    """Restore or delete the unfinished folders killed runs recorded in the build marker; return them."""
+    marker = read_marker(build_dir)
     found = []
-    for entry in sorted(parent.iterdir()):
-        match = pattern.fullmatch(entry.name)
-        if not match or not entry.is_dir() or (match[2] and _alive(int(match[2]))):
-            continue
-        found.append(entry)
-        if match[1] == "old" and not target.exists():
-            os.replace(entry, target)  # a crash between the fallback's two renames: the old folder comes back
-        else:
-            shutil.rmtree(entry, ignore_errors=True)
+    for entry in marker.pending if marker else ():
+        path, target = Path(entry["path"]), Path(entry["target"])
+        mine = path.is_dir() and not path.is_symlink() and getattr(read_marker(path), "id", None) in entry["ids"]
+        if mine and entry.get("restore") and not target.exists():
+            os.replace(path, target)  # a crash between the fallback's two renames: the old folder comes back
+        elif mine:
+            shutil.rmtree(path, ignore_errors=True)
+        elif is_empty(path):
+            path.rmdir()  # killed before its marker was written: an empty folder, nothing anyone could lose
+        found += [path] if mine else []
+        if not (mine and path.exists()):
+            drop_pending(build_dir, path)
     return found
 
 
 def clear_temporaries(folder: Path, names: tuple[str, ...]) -> list[Path]:
-    """Delete temporary files that killed runs left for the named files in `folder`; return them."""
+    """Delete temporary files that killed runs left for the named files in the tool's own `folder`; return them."""
     if not folder.is_dir():
         return []
     found = [path for path in folder.iterdir() if path.is_file() and path.name.endswith(TEMPORARY_SUFFIX)
              and any(path.name.startswith(f".{name}.") for name in names)]
-    found += [path for path in folder.glob(".*.tmp[0-9]*.keras") if path.is_file()]  # older versions' model temp
+    found += [path for path in folder.glob(".*.tmp[0-9]*.keras") if path.is_file()]  # the model's temporary file
     for path in found:
         path.unlink(missing_ok=True)
     return found

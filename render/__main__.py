@@ -16,11 +16,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webm", action="store_true", help="also write a VP9 WebM per layer")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    from pathlib import Path
+
     from model.capture import Capture
+    from pipeline.folders import check_owned
+    from pipeline.ownership import ASSETS, claim
     from render.assets import render_capture
 
     try:
-        manifest = render_capture(Capture.load(args.capture), args.out_dir, fps=args.fps,
+        check_owned(Path(args.out_dir), "OUTDIR", ASSETS)  # it rewrites files in OUTDIR: only a folder of its own
+        capture = Capture.load(args.capture)
+        claim(Path(args.out_dir), ASSETS)
+        manifest = render_capture(capture, args.out_dir, fps=args.fps,
                                   gif_budget_bytes=args.gif_budget, webm=args.webm, progress=not args.quiet)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -11,15 +11,15 @@ editing a template therefore never re-encodes a video, and a bad setting never c
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.files import crash_point, file_sha256, fingerprint, write_text_atomically
-from pipeline.folders import new_staging, swap_in
+from pipeline.folders import replacing
 from pipeline.layout import MANIFEST_NAME, RENDER_KEY_NAME, Layout, read_json
+from pipeline.ownership import ASSETS
 from render.assets import file_entries, render_capture
 
 
@@ -76,15 +76,11 @@ def run(capture, layout: Layout, settings: RenderSettings = RenderSettings(), *,
         return manifest
     started = time.perf_counter()
     stage_timings = {} if timings is None else timings
-    staging = new_staging(layout.assets)
-    try:
+    with replacing(layout.assets, ASSETS, layout.build_dir, "render") as staging:
         manifest = render_capture(capture, staging, fps=settings.fps, gif_budget_bytes=settings.gif_budget_bytes,
                                   progress=progress, timings=stage_timings)
         write_text_atomically(staging / RENDER_KEY_NAME, json.dumps(key, indent=2, sort_keys=True) + "\n")
         crash_point("render-staged")
-        swap_in(staging, layout.assets, "render")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful swap
     seconds = time.perf_counter() - started
     layout.record_timing("render", {"total_seconds": round(seconds, 2),
                                     "curves_seconds": round(stage_timings.get("curves_s", 0.0), 2)})

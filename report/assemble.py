@@ -17,7 +17,7 @@ from report.explorer import channel_links, explorer_context
 from report.figures import probe_strip, write_png
 from report.figures_analysis import layer_views, write_analysis_figures
 from report.page_facts import dataset_notice, download, rebuild_command, reproducibility_facts, subject
-from report.run_facts import is_article, model_info, recorded_layers
+from report.run_facts import is_article, model_info, placeholders, public_config, public_meta, recorded_layers
 from report.sections import ASSETS, curves_section, experiment_section, layer_section, reading_section, why_section
 from report.wording import number, ordinal, percent
 from report.xor import write_xor_figure
@@ -29,7 +29,9 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     from model.config import Config
 
     # Fields an older (or a test's) config lacks read as their defaults, which is what the run used.
-    config, meta = {**Config().to_dict(), **capture.config}, capture.meta
+    # The page shows no path of the builder's machine: public_meta/public_config (the archive keeps the real ones).
+    config, meta = {**Config().to_dict(), **capture.config}, public_meta(capture.meta)
+    command_config = public_config(config)
     article = is_article(meta)
     model = model_info(meta)
     findings = analyse(capture, {layer["name"]: layer["scale"] for layer in manifest.get("layers", [])
@@ -79,8 +81,8 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     curves = manifest["curves"]
     colorbar = manifest["layers"][0]["files"]["colorbar"]
     appendix = {
-        "command": rebuild_command(config),
-        "facts": reproducibility_facts(config, meta, date, model),
+        "command": rebuild_command(command_config), "placeholders": placeholders(command_config),
+        "facts": reproducibility_facts(command_config, meta, date, model),
         "thresholds": said["thresholds"],
         "bounded": any(layer.regime == "bounded" for layer in findings.layers),
         "unbounded": any(layer.regime != "bounded" for layer in findings.layers),

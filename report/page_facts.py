@@ -95,7 +95,8 @@ def dataset_sentence(dataset: dict) -> str:
         return (f"The network was trained on the MNIST subset bundled with this project ({sizes}): the first "
                 f"10,000 images of the official training set and the complete official test set. Full MNIST "
                 f"has 60,000 training images; it is used automatically when keras can load it.")
-    return f"The network was trained on {dataset['title']} ({sizes}), from {dataset['source']}."
+    origin = f", from {dataset['source']}" if dataset["source"] != dataset["title"] else ""
+    return f"The network was trained on {dataset['title']} ({sizes}){origin}."
 
 
 def model_rows(layers: list[dict]) -> list[dict]:
@@ -130,6 +131,13 @@ def settings(config: dict, meta: dict, model: dict | None = None) -> list[dict]:
     return rows if article else [row for row in rows if row["label"] != "Conv kernel initialiser"]
 
 
+def data_fact(dataset: dict, digest: str | None) -> str:
+    """Return the data's title with its source (unless the title says it) and the file's sha256 when known."""
+    details = [dataset["source"]] if dataset["source"] != dataset["title"] else []
+    details += [f"sha256 {digest}"] if digest else []
+    return f"{dataset['title']} ({', '.join(details)})" if details else dataset["title"]
+
+
 def reproducibility_facts(config: dict, meta: dict, date: str | None, model: dict | None = None) -> list[dict]:
     """List the facts a reader needs to reproduce the run (model: report.run_facts.model_info)."""
     versions, machine = meta.get("versions", {}), meta.get("machine", {})
@@ -137,7 +145,7 @@ def reproducibility_facts(config: dict, meta: dict, date: str | None, model: dic
         {"label": "Command", "value": rebuild_command(config)},
         {"label": "Seed", "value": str(config["seed"])},
         {"label": "Steps and batch", "value": f"{config['steps']} steps of {config['batch_size']:,}"},
-        {"label": "Data", "value": f"{meta['dataset']['title']} ({meta['dataset']['source']})"},
+        {"label": "Data", "value": data_fact(meta["dataset"], config.get("data_sha256"))},
         {"label": "Libraries", "value": ", ".join(f"{name} {version}" for name, version in sorted(versions.items()))},
         {"label": "Machine", "value": f"{machine.get('cpu', 'unknown CPU')}, {machine.get('cores', '?')} cores"},
         {"label": "Final test accuracy", "value": f"{percent(meta['final_test_accuracy'], 2)} "

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import jinja2
 
-from pipeline.files import crash_point
-from pipeline.folders import new_staging, swap_in
-from pipeline.layout import Layout
+from pipeline.files import crash_point, file_sha256
+from pipeline.folders import replacing
+from pipeline.layout import RENDER_KEY_NAME, Layout, read_json
+from pipeline.ownership import SITE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO_ROOT / "templates"
@@ -53,8 +54,7 @@ def run(capture, manifest: dict, layout: Layout, *, timings: dict | None = None)
 
     started = time.perf_counter()
     site_dir = layout.site_dir
-    staging = new_staging(site_dir)
-    try:
+    with replacing(site_dir, SITE, layout.build_dir, "site") as staging:
         context, copies = assemble(capture, manifest, layout, staging, build_date())
         copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir()) if path.is_file()]
         for source, relative in copies:
@@ -64,13 +64,11 @@ def run(capture, manifest: dict, layout: Layout, *, timings: dict | None = None)
         html = environment().get_template("article.html.j2").render(**context)
         (staging / "index.html").write_text(html, encoding="utf-8")
         (staging / ".nojekyll").write_bytes(b"")
+        check_one_commit(capture, layout, staging)
         for path in staging.rglob("*"):
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
         os.chmod(staging, 0o755)
         crash_point("site-staged")
-        swap_in(staging, site_dir, "site")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful swap
     seconds = time.perf_counter() - started
     layout.record_timing("site", {"build_seconds": round(seconds, 2)})
     if timings is not None:
@@ -78,6 +76,17 @@ def run(capture, manifest: dict, layout: Layout, *, timings: dict | None = None)
     print(f"site: wrote {site_dir / 'index.html'} ({total_bytes(site_dir) / 1e6:.1f} MB in all) "
           f"in {seconds:.1f}s", file=sys.stderr)
     return site_dir / "index.html"
+
+
+def check_one_commit(capture, layout: Layout, staging: Path) -> None:
+    """Raise ValueError unless the published model and the rendered assets are those of the capture described."""
+    if "model_sha256" not in capture.meta:
+        return  # a synthetic capture (the renderer's test fixture) has no trained model to match
+    published = file_sha256(staging / "assets" / "model.keras")
+    rendered_from = read_json(layout.assets / RENDER_KEY_NAME).get("capture_sha256")
+    if published != capture.meta.get("model_sha256") or rendered_from != file_sha256(layout.capture):
+        raise ValueError(f"the build folder {layout.build_dir} changed while the site was being written (its model "
+                         f"or assets are not those of the capture described): run again")
 
 
 def total_bytes(folder: Path) -> int:

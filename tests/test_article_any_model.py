@@ -68,9 +68,11 @@ def layer_sections_text(index: Path) -> str:
 
 
 def build_site(capture, root: Path) -> Path:
+    from pipeline.ownership import BUILD, claim
     from render.assets import render_capture
 
     build = root / "build"
+    claim(build, BUILD)  # what generate.py's prepare does: the build folder is the tool's
     manifest = render_capture(capture, build / "assets", progress=False)
     return stage_site(capture, manifest, build, root / "site")
 

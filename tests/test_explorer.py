@@ -15,10 +15,10 @@ from selenium.webdriver.common.keys import Keys
 from tests import explorer_browser as page
 from tests import explorer_fixtures as fixtures
 from tests import harness
-from tests.explorer_fixtures import LAYER, REPO
+from tests.conftest import screenshots_dir
+from tests.explorer_fixtures import LAYER
 from tests.harness.tools import script
 
-BUILD = REPO / "build"
 run, served = fixtures.run, fixtures.served  # `built` comes from conftest.py
 
 
@@ -134,7 +134,7 @@ def test_screenshots_at_the_first_middle_and_last_step(built, run, driver, serve
     steps = run["steps"]
     for step in (steps[0], steps[len(steps) // 2], steps[-1]):
         for label, (width, height) in (("desktop", harness.DESKTOP), ("phone", harness.PHONE)):
-            path = BUILD / "screenshots" / f"explorer-{label}-step-{step}.png"
+            path = screenshots_dir() / f"explorer-{label}-step-{step}.png"
             page.open_at(driver, served + f"index.html#step={step}")
             page.viewport_screenshot(driver, path, width, height, "#explorer-title")
             assert path.stat().st_size > 10_000
@@ -167,8 +167,8 @@ def scrub_and_measure(driver, run: dict, served: str) -> None:
     stats = driver.execute_script(script("explorer_stats"), False)
     figures["memory"] = {"js_heap_mb": round(stats["heapUsed"] / 1e6, 1), "data_mb": round(stats["dataBytes"] / 1e6, 1),
                          **page.renderer_memory(driver)}
-    (BUILD / "screenshots").mkdir(parents=True, exist_ok=True)
-    (BUILD / "screenshots" / "explorer-timing.json").write_text(json.dumps(figures, indent=1) + "\n")
+    screenshots_dir().mkdir(parents=True, exist_ok=True)
+    (screenshots_dir() / "explorer-timing.json").write_text(json.dumps(figures, indent=1) + "\n")
     assert figures["memory"]["js_heap_mb"] <= 300 and figures["memory"]["renderer_uss_mb"] <= 300, figures
 
 

@@ -205,11 +205,13 @@ def test_the_whole_article_of_such_a_run_loads_plays_and_passes_axe_and_vnu(driv
     import os
 
     from pipeline.layout import Layout
+    from pipeline.ownership import BUILD, claim
     from render.assets import render_capture
     from report import stage
 
     capture = synthetic_capture(steps=30, probes=4, layers=("block1_conv", DENSE), widths=(40, 64),
                                 sizes=((6, 4), 1), activations=("relu", "linear"), rgb=True, origin="builder")
+    claim(tmp_path / "build", BUILD)  # what generate.py's prepare does: the build folder is the tool's
     manifest = render_capture(capture, tmp_path / "build" / "assets", progress=False)
     assert manifest["explore"]["stride"] == 1  # the default budget holds a short run whole
     layout = Layout(tmp_path / "build", tmp_path / "site")

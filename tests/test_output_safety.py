@@ -6,13 +6,9 @@ GENERATE_CRASH_AT hook (pipeline/files.py), never by timing luck.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,51 +16,9 @@ import pytest
 from model.capture import Capture
 from pipeline.files import CRASH_VARIABLE, file_sha256
 from pipeline.folders import NO_EXCHANGE_VARIABLE, OWNER_MARKER
+from tests.safety_runs import assert_refused, generate, tree
 
 REPO = Path(__file__).resolve().parents[1]
-SHORT = ["--quiet", "--dataset", "bundled", "--steps", "4", "--set", "test_every=2", "--set", "test_subset=200"]
-
-
-def generate(stage: str, build: Path, site: Path, *extra: str, env: dict | None = None,
-             cwd: Path = REPO) -> subprocess.CompletedProcess:
-    """Run generate.py as a user would, with the short run's settings."""
-    return subprocess.run([sys.executable, str(REPO / "generate.py"), stage, *SHORT, "--build-dir", str(build),
-                           "--site-dir", str(site), *extra], cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", **(env or {})})
-
-
-def tree(folder: Path) -> dict[str, str]:
-    """Return every file under a folder (hidden ones included) with its sha256."""
-    if not folder.exists():
-        return {}
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
-
-
-def assert_refused(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode == 2, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
-    for word in words:
-        assert word in errors[0], errors[0]
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    """A whole short run (build and site), made once; tests work on copies."""
-    root = tmp_path_factory.mktemp("finished")
-    result = generate("site", root / "build", root / "site")
-    assert result.returncode == 0, result.stderr
-    return root / "build", root / "site"
-
-
-@pytest.fixture
-def run_copy(finished, tmp_path):
-    """A private copy of the finished run: (build, site)."""
-    build, site = tmp_path / "build", tmp_path / "site"
-    shutil.copytree(finished[0], build, symlinks=True)
-    shutil.copytree(finished[1], site, symlinks=True)
-    return build, site
 
 
 def test_a_folder_of_the_users_is_never_used_as_the_site(run_copy, tmp_path):
@@ -110,14 +64,15 @@ def test_the_build_folder_is_owned_too(tmp_path, target):
     assert tree(users) == before and not (tmp_path / "site").exists()
 
 
-def test_a_build_folder_holding_only_the_projects_own_files_is_accepted(tmp_path):
+def test_a_build_folder_marked_by_the_tool_keeps_the_projects_own_files(tmp_path):
     from pipeline.folders import prepare
     from pipeline.layout import Layout
 
     build = tmp_path / "build"
-    (build / "screenshots").mkdir(parents=True)  # what the browser tests leave in the project's build/
+    prepare(Layout(build, tmp_path / "site"), writes_site=True).lock.close()
+    (build / "screenshots").mkdir()  # what the browser tests leave in a build folder they marked (screenshots_dir)
     (build / "screenshots" / "desktop.png").write_bytes(b"png")
-    prepare(Layout(build, tmp_path / "site"), writes_site=True)
+    prepare(Layout(build, tmp_path / "site"), writes_site=True).lock.close()
     assert (build / OWNER_MARKER).is_file() and (build / "screenshots" / "desktop.png").read_bytes() == b"png"
 
 
@@ -176,16 +131,19 @@ def test_a_kill_before_the_assets_swap_leaves_the_old_assets(run_copy):
     assert tree(build / "assets") == old and not any(path.name.startswith(".assets-") for path in build.iterdir())
 
 
-def test_temporary_files_of_killed_runs_are_cleared(run_copy):
+def test_temporary_files_of_killed_runs_are_cleared_and_look_alike_folders_kept(run_copy):
     build, site = run_copy
-    for name in (".capture.h5.k2j3.tmp", ".capture.npz.k2j3.tmp", ".model.tmp4242.keras", ".timings.json.x.tmp"):
+    for name in (".capture.h5.k2j3.tmp", ".model.tmp4242.keras", ".timings.json.x.tmp"):
         (build / name).write_bytes(b"half a file")
-    (site.parent / ".site-building-999999999-abc").mkdir()
-    (site.parent / ".site-old-999999999").mkdir()
-    (build / ".assets-building-999999999-q").mkdir()
+    look_alikes = [site.parent / ".site-building-999999999-abc", site.parent / ".site-old-999999999",
+                   build / ".assets-building-999999999-q"]
+    for folder in look_alikes:  # named like a killed run's folders, but nothing proves the tool made them
+        folder.mkdir()
+        (folder / "keep.txt").write_text("k")
     assert generate("site", build, site).returncode == 0
-    assert sorted(path.name for path in build.iterdir() if path.name.startswith(".")) == [OWNER_MARKER]
-    assert [path.name for path in site.parent.iterdir() if path.name.startswith(".site-")] == []
+    assert sorted(path.name for path in build.iterdir() if path.name.startswith(".") and path.is_file()) == [
+        ".generate.lock", OWNER_MARKER]
+    assert all((folder / "keep.txt").read_text() == "k" for folder in look_alikes)
 
 
 def test_a_rejected_setting_changes_nothing(run_copy):

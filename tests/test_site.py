@@ -15,9 +15,9 @@ import pytest
 from model.capture import Capture
 from tests import harness
 from tests.archive_arrays import read_archive
+from tests.conftest import screenshots_dir
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOTS = REPO / "build" / "screenshots"
 
 
 def page_text(site_dir: Path) -> str:
@@ -33,9 +33,10 @@ def test_page_served_over_http_loads_everything(built, driver):
         assert len([link for link in report.links if link.endswith(".mp4")]) == 6
         shown = "return document.querySelectorAll('[data-explorer-layer]:not([hidden])').length"
         assert driver.execute_script(shown) == 6
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        harness.screenshot(driver, SCREENSHOTS / "desktop.png", *harness.DESKTOP)
-        harness.screenshot(driver, SCREENSHOTS / "phone.png", *harness.PHONE)
+        shots = screenshots_dir()
+        shots.mkdir(parents=True, exist_ok=True)
+        harness.screenshot(driver, shots / "desktop.png", *harness.DESKTOP)
+        harness.screenshot(driver, shots / "phone.png", *harness.PHONE)
 
 
 def test_axe_finds_no_violations_at_desktop_and_phone_width(built, driver):
@@ -46,7 +47,7 @@ def test_axe_finds_no_violations_at_desktop_and_phone_width(built, driver):
         driver.get(base + "index.html")
         violations = harness.run_axe(driver)
         assert violations == [], violations
-        harness.screenshot(driver, SCREENSHOTS / "phone.png", *harness.PHONE)
+        harness.screenshot(driver, screenshots_dir() / "phone.png", *harness.PHONE)
         phone_violations = harness.run_axe(driver)  # tables scroll sideways at phone width
         assert phone_violations == [], phone_violations
 
