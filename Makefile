@@ -88,8 +88,9 @@ bench: $(VENV)/.installed
 serve:
 	$(PY) -m http.server --bind 127.0.0.1 --directory site $(PORT)
 
+# Removes build/ and site/ only when they carry the tool's marker (a folder of yours by that name is kept).
 clean:
-	rm -rf build site
+	$(PYTHON) -m pipeline.clean build site
 
 distclean: clean
 	rm -rf .venv .venv-gpu node_modules

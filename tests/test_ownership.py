@@ -158,3 +158,13 @@ def test_a_refused_run_leaves_no_new_build_folder(tmp_path, bad):
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=run_env())
     assert_refused(result, word)
     assert sorted(path.name for path in tmp_path.iterdir()) == before
+
+
+def test_make_clean_removes_only_the_tools_folders(run_copy, tmp_path):
+    build, site = run_copy
+    mine = user_folder(tmp_path / "mine", {"notes.txt": "precious", "assets/a.png": "png"})
+    before = tree(mine)
+    result = subprocess.run([sys.executable, "-m", "pipeline.clean", str(build), str(mine), str(site)], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert_refused(result, str(mine), "no marker")
+    assert not build.exists() and not site.exists() and tree(mine) == before
