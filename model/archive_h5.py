@@ -139,9 +139,9 @@ class LazyLayer(np.lib.mixins.NDArrayOperatorsMixin):
     The file is opened once per process and thread-safe through h5py's lock.
     """
 
-    def __init__(self, path: Path, index: int, shape: tuple, fix: str):
+    def __init__(self, path: Path, index: int, shape: tuple, fix: str, dtype=np.float16):
         self.path, self.index, self.shape, self.fix = Path(path), index, tuple(shape), fix
-        self.dtype = np.dtype(np.float16)
+        self.dtype = np.dtype(dtype)  # the file's own: Capture.load refuses any but floats
         self._handle = None
 
     def __getstate__(self):
@@ -165,6 +165,12 @@ class LazyLayer(np.lib.mixins.NDArrayOperatorsMixin):
     def __len__(self) -> int:
         return self.shape[0]
 
+    @contextlib.contextmanager
+    def reading(self):
+        """Yield the layer's h5py dataset from a handle of its own, closed afterwards (for one pass over it)."""
+        with h5py.File(self.path, "r") as archive:
+            yield archive["activations"][str(self.index)]
+
     def _dataset(self) -> h5py.Dataset:
         if self._handle is None or self._handle[0] != os.getpid():
             self._handle = (os.getpid(), h5py.File(self.path, "r"))
@@ -179,7 +185,7 @@ class LazyLayer(np.lib.mixins.NDArrayOperatorsMixin):
             if isinstance(first, (list, np.ndarray)) and not isinstance(first, bool):
                 rows = np.asarray(first).astype(np.int64) % self.shape[0]
                 unique, inverse = np.unique(rows, return_inverse=True)  # h5py wants increasing rows
-                taken = dataset[unique] if len(unique) else np.zeros((0, *self.shape[1:]), np.float16)
+                taken = dataset[unique] if len(unique) else np.zeros((0, *self.shape[1:]), self.dtype)
                 rest = key[1:] if isinstance(key, tuple) else ()
                 return taken[inverse][(slice(None), *rest)] if rest else taken[inverse]
             return dataset[key]
@@ -200,4 +206,4 @@ class LazyLayer(np.lib.mixins.NDArrayOperatorsMixin):
         return getattr(np.asarray(self), name)  # an ndarray method: read the whole layer
 
     def __repr__(self) -> str:
-        return f"LazyLayer({self.path.name}, activations/{self.index}, shape={self.shape}, float16)"
+        return f"LazyLayer({self.path.name}, activations/{self.index}, shape={self.shape}, {self.dtype})"

@@ -107,6 +107,30 @@ def evaluate(forward, images: np.ndarray, labels: np.ndarray, chunk: int = 1000,
     return loss, accuracy
 
 
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stop `fit` with TrainingDiverged at the first step whose batch loss or accuracy, as stored, is not finite.
+
+    Put it right after `batches` (a BatchMetricsRecorder) in the callback list: the recorder and the test
+    metrics after it then never see the step, and nothing of a diverged run is flushed after it.
+    """
+
+    def __init__(self, batches: BatchMetricsRecorder, fix: str, start_step: int = 0):
+        super().__init__()
+        self.batches, self.fix, self.start_step = batches, fix, start_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Raise TrainingDiverged naming the step, the metric and the fix if this step's values are not finite."""
+        from model.capture_checks import DIVERGED, TrainingDiverged, non_finite_clause
+
+        step = self.start_step + len(self.batches.loss)
+        for key, values in (("train_loss", self.batches.loss), ("train_accuracy", self.batches.accuracy)):
+            with np.errstate(over="ignore"):  # the archive stores float32: a larger value is stored as infinity
+                stored = np.float32(values[-1])
+            clause = non_finite_clause(key, [stored], [step])
+            if clause:
+                raise TrainingDiverged(f"training stopped: {clause}: {DIVERGED}; {self.fix}")
+
+
 class StopAtStep(keras.callbacks.Callback):
     """Stop training after exactly `total_steps` steps, mid-epoch if need be."""
 
@@ -146,4 +170,11 @@ class ProgressBar(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         """Close the bar."""
-        self._bar.close()
+        self.close()
+
+    def close(self):
+        """Close the bar if it is open (also when `fit` stopped with an error), so an error starts its own line."""
+        bar = getattr(self, "_bar", None)
+        if bar is not None:
+            bar.close()
+            self._bar = None

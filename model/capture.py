@@ -28,7 +28,10 @@
 chunk by chunk during training by model/stream.py), today's `.npz` archives (`np.load(path,
 allow_pickle=False)` reads those too), and the partial archive of an interrupted run (a folder,
 model/stream.py: the flushed snapshots, meta["complete"] false). From HDF5 a layer's snapshots
-are read lazily, only where indexed (model/archive_h5.py `LazyLayer`); from `.npz` whole.
+are read lazily, only where indexed (model/archive_h5.py `LazyLayer`); from `.npz` whole. A complete
+archive is refused (CaptureError, one line naming the fix) unless its values are what this documents:
+real dtypes, the shapes its meta states, probe images the page can carry, finite metrics and snapshots
+(model/capture_checks.py; the snapshots are read through once, a block at a time).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from model.archive_h5 import is_hdf5
+from model.capture_checks import DIVERGED, diverged_fix, stored_size_problem, values_problem
 from pipeline.files import atomic_output
 
 ARCHIVE_VERSION = 1
@@ -162,8 +166,10 @@ class Capture:
             config = json.loads(str(data["config"]))
         except json.JSONDecodeError:
             raise CaptureError(f"{path}: its config or meta is not JSON; {fix}") from None
-        problem = _meta_problem(meta) or _arrays_problem(data, names, config, meta)
+        # The layout first, then the values (model/capture_checks.py): nothing is used before both pass.
+        problem = _meta_problem(meta) or _arrays_problem(data, names, config, meta) or values_problem(data, names, meta)
         if problem:
+            fix = f"delete {path} and {diverged_fix(config)}" if problem.endswith(DIVERGED) else fix
             raise CaptureError(f"{path}: {problem}; {fix}")
         return cls(
             steps=data["steps"], probe_images=data["probe_images"], probe_labels=data["probe_labels"],
@@ -189,12 +195,19 @@ def _read_hdf5(path: Path, fix: str) -> dict:
             missing = [key for key in (*SMALL, *TEXTS) if key not in archive]
             if missing:
                 raise CaptureError(f"{path} lacks {', '.join(missing)}: not a capture of this tool; {fix}")
+            # Sizes before reading: a forged array of gigabytes is refused, not loaded.
+            oversized = next(filter(None, (stored_size_problem(key, getattr(archive[key], "shape", None))
+                                            for key in SMALL)), None)
+            if oversized:
+                raise CaptureError(f"{path}: {oversized}; {fix}")
             data = {key: archive[key][()] for key in SMALL}
             texts = {key: read_text(archive, key) for key in TEXTS}
             names = [str(name) for name in json.loads(texts["layer_names"])]
             group = archive.get("activations")
-            shapes = [group[str(index)].shape if group is not None and str(index) in group else None
+            layers = [group[str(index)] if group is not None and str(index) in group else None
                       for index in range(len(names))]
+            shapes = [None if layer is None else layer.shape for layer in layers]
+            dtypes = [None if layer is None else layer.dtype for layer in layers]
     except (OSError, KeyError, ValueError, UnicodeDecodeError) as error:
         if isinstance(error, CaptureError):
             raise
@@ -204,7 +217,8 @@ def _read_hdf5(path: Path, fix: str) -> dict:
     if absent:
         raise CaptureError(f"{path} lacks {', '.join(absent)}: not a capture of this tool; {fix}")
     data.update(config=np.array(texts["config"]), meta=np.array(texts["meta"]), layer_names=np.array(names))
-    data.update({name: LazyLayer(path, index, shape, fix) for index, (name, shape) in enumerate(zip(names, shapes))})
+    data.update({name: LazyLayer(path, index, shape, fix, dtype)
+                 for index, (name, shape, dtype) in enumerate(zip(names, shapes, dtypes))})
     return data
 
 
@@ -246,9 +260,6 @@ def _arrays_problem(data: dict, names: list[str], config, meta: dict) -> str | N
     out_of_range = labels.size and (labels.min() < 0 or labels.max() >= classes)
     if labels.ndim != 1 or labels.dtype.kind not in "iu" or out_of_range:
         return f"its probe labels are not class numbers 0..{classes - 1}"
-    for name in names:
-        if data[name].dtype.kind != "f":
-            return f"layer {name} holds {data[name].dtype} values, not floats"
     recorded = meta.get("recorded_layers")
     if recorded is not None and (not isinstance(recorded, list) or [row.get("name") if isinstance(row, dict)
                                                                      else None for row in recorded] != names):

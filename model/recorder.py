@@ -33,8 +33,11 @@ holds only what was not handed over (nothing). model/stream.py writes them to di
 
 Steps are true optimizer steps. It records step 0, every `every`-th step up to `total_steps` (by
 default the `fit` call's epochs x steps per epoch) and always the final state, labelled with its
-real step, also when the run ends before or after `total_steps`. Where it cannot record exactly it
-raises `RecorderError` at the start of `fit`, saying what is supported.
+real step, also when the run ends before or after `total_steps`. A run that goes past `total_steps`
+keeps training (an estimate is fine, and stopping someone's fit over a recording plan would lose it);
+the stride's steps between `total_steps` and the final one are not recorded, and `fit`'s end says
+which, once, as a `RecorderWarning`. Where it cannot record exactly it raises `RecorderError` at the
+start of `fit`, saying what is supported.
 
 On the TensorFlow backend the probe forward pass runs inside the compiled train step and writes
 into preallocated float16 variables, so recording adds no extra function call or host round trip
@@ -46,6 +49,7 @@ compiled extractor is called after each step instead; that path needs `steps_per
 from __future__ import annotations
 
 import functools
+import warnings
 
 import keras
 import numpy as np
@@ -55,6 +59,10 @@ CONV_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
 
 class RecorderError(ValueError):
     """A model, input or setting the recorder cannot record exactly; raised when `fit` starts."""
+
+
+class RecorderWarning(UserWarning):
+    """The recorder kept going but left steps out (a fit that ran past `total_steps`)."""
 
 
 class ActivationRecorder(keras.callbacks.Callback):
@@ -163,14 +171,30 @@ class ActivationRecorder(keras.callbacks.Callback):
             self._drain_ring(done, final=True)
             self._buffers = self._counter = None
         else:
-            if self._last != self._step:
-                self._store(self._step, self._extract(self.probe_inputs))
+            done = self._step
+            if self._last != done:
+                self._store(done, self._extract(self.probe_inputs))
             if self.sink is not None:
                 self._hand_pending()
             self.snapshots = {name: np.stack(values) if values else np.zeros((0,), np.float16)
                               for name, values in self._values.items()}
             self._values = {}
         self._unhook()
+        self._warn_dropped(done)
+
+    def _warn_dropped(self, done: int):
+        """Say once which of the stride's steps past `total_steps` (before the final one) were not recorded."""
+        if self._planned is None or done <= self.total_steps:
+            return
+        first = (self.total_steps // self.every + 1) * self.every  # the stride's first step past the plan
+        dropped = [step for step in range(first, done, self.every) if step > self.start_step]
+        if not dropped:
+            return
+        listed = ", ".join(map(str, dropped)) if len(dropped) <= 4 else \
+            f"{dropped[0]}, {dropped[1]}, ..., {dropped[-1]} ({len(dropped)} steps)"
+        warnings.warn(f"ActivationRecorder: the fit ran to step {done}, past total_steps={self.total_steps}: steps "
+                      f"{listed} were not recorded (the final step {done} was); pass total_steps={done} or None "
+                      f"(the fit's own length) to record them", RecorderWarning, stacklevel=2)
 
     def _drain_ring(self, done: int, final: bool):
         """Copy the recorded rows not yet taken out of the in-graph ring; hand them on (or keep them, no sink)."""

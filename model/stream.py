@@ -38,6 +38,7 @@ import numpy as np
 
 from model.archive_h5 import CHUNK_ROWS, assemble, read_text, staged, write_chunk_file
 from model.capture import Capture, CaptureError
+from model.capture_checks import activations_problem, training_error
 from pipeline.files import crash_point, write_text_atomically
 
 STATE_NAME = "state.json"
@@ -90,6 +91,11 @@ class ChunkWriter:
         """Save the checkpoint of one chunk (steps (k,), {layer: (k, N, ...)}); write the chunk, then the state naming
         both, in the background."""
         self._raise_failure(wait=False)
+        # A snapshot that is not finite would make the archive unusable (Capture.load refuses it): stop here,
+        # before its checkpoint or chunk is written, with the words Capture.load would use.
+        problem = activations_problem({"steps": steps, **snapshots}, list(snapshots))
+        if problem:
+            raise training_error(problem, json.loads(self.state["config"]), "stopped")
         last = int(steps[-1])
         trained = int(self.model.optimizer.iterations.numpy())
         if trained != last:
@@ -132,6 +138,8 @@ class ChunkWriter:
     def abandon(self) -> None:
         """Wait for the chunk in flight after training failed; its own error, if any, gives way to training's."""
         self._pool.shutdown(wait=True)
+        if not self.state["chunks"]:  # nothing flushed (a run that failed early): nothing to resume, no folder left
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def _raise_failure(self, wait: bool) -> None:
         if self._pending is not None and (wait or self._pending.done()):

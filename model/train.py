@@ -17,6 +17,7 @@ import numpy as np
 from model.archive_h5 import CHUNK_ROWS
 from model.callbacks import (
     BatchMetricsRecorder,
+    DivergenceGuard,
     ProgressBar,
     StopAtStep,
     TestMetricsRecorder,
@@ -24,6 +25,13 @@ from model.callbacks import (
     evaluate,
 )
 from model.capture import Capture
+from model.capture_checks import (
+    activations_problem,
+    diverged_fix,
+    metrics_problem,
+    probe_size_problem,
+    training_error,
+)
 from model.keras_distribute import apply_distribute_fixes
 from model.recorder import ActivationRecorder
 from model.setup import RunSetup, prepare_run
@@ -91,6 +99,9 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     The returned capture then holds no snapshots (model.stream.finish assembles the archive).
     """
     setup = prepare_run(config, dataset) if setup is None else setup
+    oversized = probe_size_problem(dataset.probe_display().shape)  # before anything is trained or written
+    if oversized:
+        raise ValueError(f"{dataset.source}: {oversized}: pass fewer --probes or use smaller images")
     model, strategy = setup.model, setup.strategy
     state = (stream or {}).get("state")
     start = int(state["last_step"]) if state else 0
@@ -111,10 +122,14 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
                            test_metrics, model, state=state, start_step=start)
     recorder = ActivationRecorder(probes, setup.recorded, total_steps=config.steps, every=config.capture_every,
                                   sink=sink, flush_every=CHUNK_ROWS, start_step=start)
-    callbacks = [batch_metrics, StopAtStep(config.steps - start), *extra_callbacks]
+    rate = {"model": config.model, "learning_rate": config.learning_rate}  # what diverged_fix names
+    # the guard right after the metrics it reads: nothing after it sees a step whose loss is not finite
+    callbacks = [batch_metrics, DivergenceGuard(batch_metrics, diverged_fix(rate), start),
+                 StopAtStep(config.steps - start), *extra_callbacks]
     callbacks += [test_metrics] if evaluate_test else []
     callbacks += [recorder] if record else []  # after the test metrics, so a flushed chunk carries its step's
-    callbacks += [ProgressBar(config.steps, initial=start)] if progress else []
+    bar = ProgressBar(config.steps, initial=start) if progress else None
+    callbacks += [bar] if bar is not None else []
 
     started = time.perf_counter()
     try:
@@ -124,6 +139,8 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
             model.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
                       shuffle=False)  # the pipeline shuffles, seeded
     except BaseException:
+        if bar is not None:
+            bar.close()  # the error's line starts on a line of its own
         if sink is not None:
             sink.abandon()  # the chunk in flight is finished (or not) before the error goes on
         raise
@@ -162,6 +179,13 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
         test_accuracy=np.array(test_metrics.accuracy, np.float32),
         config_json=config.to_json(), meta=meta,
     )
+    # What Capture.load would refuse is refused now, before the stage writes the model or the archive
+    # (the streamed snapshots were checked chunk by chunk, model/stream.py).
+    checked = {**capture.small_arrays(), **capture.activations,
+               "train_steps": np.arange(start + 1, start + len(capture.train_loss) + 1)}
+    problem = metrics_problem(checked, meta) or activations_problem(checked, list(capture.activations))
+    if problem:
+        raise training_error(problem, rate, "finished, but")
     return capture, model, fit_seconds
 
 

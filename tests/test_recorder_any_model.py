@@ -8,6 +8,8 @@ differ by far more than the tolerance, so a snapshot labelled with the wrong ste
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ tf = import_tensorflow_quietly()
 
 import keras  # after TensorFlow is imported quietly
 
-from model.recorder import ActivationRecorder, RecorderError
+from model.recorder import ActivationRecorder, RecorderError, RecorderWarning
 
 X = np.random.default_rng(0).random((64, 8, 8, 1), dtype=np.float32)
 V = np.random.default_rng(1).random((64, 5), dtype=np.float32)
@@ -149,12 +151,27 @@ def test_unknown_length_refusals():
 
 @pytest.mark.parametrize("in_graph", [True, False])
 @pytest.mark.parametrize(("total_steps", "every", "steps"), [(5, 1, [0, 1, 2, 3, 4, 5, 8]),  # plan shorter
+                                                             (2, 2, [0, 2, 8]),
+                                                             (1, 1, [0, 1, 8]),
                                                              (12, 5, [0, 5, 8])])  # plan longer than the run
 def test_total_steps_other_than_the_run(in_graph, total_steps, every, steps):
+    """Past total_steps it keeps training, records the final state, and says once which stride steps it left out."""
     model, log = conv_model(), WeightLog()
     recorder = ActivationRecorder(PROBES, ["conv", "head"], total_steps=total_steps, every=every, in_graph=in_graph)
-    fit_arrays(model, [recorder, log])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit_arrays(model, [recorder, log])
     check_snapshots(recorder, model, log.weights, functional_reference(["conv", "head"]), steps)
+    last = STEPS_PER_EPOCH * EPOCHS
+    dropped = sorted(set(range(0, last + 1, every)) - set(steps))  # the stride's steps the fit ran but not kept
+    said = [str(warning.message) for warning in caught if issubclass(warning.category, RecorderWarning)]
+    if not dropped:
+        assert said == []
+        return
+    assert len(said) == 1, said
+    listed = ", ".join(map(str, dropped)) if len(dropped) <= 4 else \
+        f"{dropped[0]}, {dropped[1]}, ..., {dropped[-1]} ({len(dropped)} steps)"
+    assert f"past total_steps={total_steps}: steps {listed} were not recorded (the final step {last} was)" in said[0]
 
 
 def two_input_model():

@@ -117,6 +117,20 @@ def test_a_diverged_step_is_named_though_the_last_step_is_read_first(long_run):
         analyse(broken)
 
 
+def test_the_archive_check_reads_a_layer_a_block_at_a_time_and_names_the_first_non_finite_step(long_run):
+    from model.capture_checks import activations_problem
+
+    _, layers = guarded(long_run)
+    assert activations_problem({"steps": long_run.steps, **layers}, list(layers)) is None
+    assert all(0 < layer.largest <= BLOCK_STEPS for layer in layers.values())  # every layer read, never whole
+    values = np.array(long_run.activations["conv2"])
+    values[130:, 1, 0, 0, 0] = np.inf
+    broken = {"steps": long_run.steps, "conv1": GuardedLayer(np.asarray(long_run.activations["conv1"])),
+              "conv2": GuardedLayer(values)}
+    problem = activations_problem(broken, ["conv1", "conv2"])
+    assert f"layer conv2 has non-finite activations from step {int(long_run.steps[130])} " in problem
+
+
 def test_page_levels_are_thinned_before_reading_when_they_pass_their_budget(long_run, tmp_path):
     capture, layers = guarded(long_run)
     names = list(layers)
