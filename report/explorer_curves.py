@@ -45,12 +45,22 @@ def loss_top(train_loss: list, test_loss: list) -> float:
     return max(start_level, cap) * 1.08 or 1.0
 
 
+def tick_spacing(top_value: float) -> float:
+    """Return the smallest round spacing (at least 0.1) that gives at most 5 intervals up to `top_value`."""
+    rough = top_value / 5
+    if not rough > 0.1:
+        return 0.1
+    power = 10.0 ** math.floor(math.log10(rough))
+    multiples = (1, 2, 2.5, 5, 10) if power < 1 else (1, 2, 5, 10)  # 0.25 is a round step, 2.5 is not
+    return next(multiple * power for multiple in multiples if multiple * power >= rough * (1 - 1e-12))
+
+
 def _value_ticks(top_value: float, percent: bool) -> list[dict]:
     if percent:
         values = [0.0, 0.25, 0.5, 0.75, 1.0]
         labels = [f"{round(v * 100)}%" for v in values]
     else:
-        spacing = next(s for s in (0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 10.0**9) if top_value / s <= 5)
+        spacing = tick_spacing(top_value)
         values = [i * spacing for i in range(int(top_value / spacing) + 1)]
         labels = [f"{v:g}" for v in values]
     return [{"y": f"{_y(v, top_value):.1f}", "label": label} for v, label in zip(values, labels)]

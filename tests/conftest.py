@@ -51,7 +51,8 @@ def screenshots_dir() -> Path:
 
 def folder_bytes(folder: Path) -> dict:
     """Return {file name: bytes} of a folder's files: what a refused run must leave exactly as it was."""
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())
+            if path.name != LOCK_NAME}  # the lock every run takes (it holds the last run's process id)
 
 
 @pytest.fixture

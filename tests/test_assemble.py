@@ -6,6 +6,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from generate import config_from, parse_arguments
@@ -53,3 +54,15 @@ def test_rebuild_command_survives_hostile_folder_names_in_a_real_shell_and_make(
     received = echoed.stdout.decode().split("\0")[:-1]
     assert config_from(parse_arguments(["site", *received])) == config
     assert not (tmp_path / "PWNED").exists() and not (REPO / "PWNED").exists()
+
+
+@pytest.mark.parametrize("top", [0.3, 2.3, 10.0, 51.0, 3.7e12, 1e21])
+def test_loss_ticks_fit_any_loss_however_large(top):
+    from report.explorer_curves import _value_ticks, tick_spacing
+
+    spacing = tick_spacing(top)
+    ticks = _value_ticks(top, percent=False)
+    assert 2 <= len(ticks) <= 6 and top / spacing <= 5 * (1 + 1e-9)
+    mantissa = spacing / 10 ** np.floor(np.log10(spacing))
+    assert any(np.isclose(mantissa, round_step) for round_step in (1, 2, 2.5, 5))
+    assert [float(tick["label"]) for tick in ticks] == pytest.approx([i * spacing for i in range(len(ticks))])
