@@ -203,31 +203,29 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     layout = Layout(Path(arguments.build_dir), Path(arguments.site_dir))
     held = []  # the build folder's preparation (its lock) once taken
+    status = 2
     try:
         run(arguments, layout, held)
+        status = 0
     except ValueError as error:  # DataError, CaptureError, FolderError and config errors all derive from it
         print(f"error: {one_line(error)}", file=sys.stderr)
-        status = 2
     except KeyboardInterrupt:
         print("error: interrupted; the outputs of the previous run are unchanged (`--resume` continues the "
               "capture from its last flushed chunk)", file=sys.stderr)
-        return 130
+        status = 130
     except MemoryError:
         print("error: out of memory: record fewer snapshots (--every K) or fewer --steps", file=sys.stderr)
-        status = 2
     except OSError as error:  # a full disk, a permission taken away mid-run
         print(f"error: {os_error_line(error)}", file=sys.stderr)
-        status = 2
     except Exception as error:  # a bug, not bad input: keep the traceback, say where
         print(f"error: unexpected {type(error).__name__}: {one_line(error)[:300]} (traceback in "
               f"{log_traceback(layout, held)}; please report it)", file=sys.stderr)
-        status = 2
-    else:
-        return 0
-    if held:
-        held[0].undo_if_unused()  # a refused run leaves no new build folder behind
+    finally:
+        if held:
+            if status != 0:
+                held[0].undo_if_unused()  # a refused run leaves no new build folder behind (still locked here)
+            held[0].lock.close()  # main may run again in this process (tests): the lock goes with the run
     return status
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -17,6 +17,7 @@ DATASETS = ("auto", "mnist", "bundled", "fashion", "fashion_mnist", "cifar10", "
 DATASET_ALIASES = {"fashion_mnist": "fashion"}  # stored under one name, so both spellings share a capture
 STRATEGIES = ("none", "mirrored", "multiworker", "auto")  # model/distribute.py makes them
 MAX_STEPS = 10_000_000  # far beyond any run this machine can hold; the memory check decides the real limit
+MAX_SEED = 2**32 - 1  # numpy's and TensorFlow's seeds (keras.utils.set_random_seed) are 0..2**32-1
 LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")  # what Keras accepts as a layer name, and safe in files
 RESERVED_NAMES = frozenset({"image", "flatten", "pool1", "pool2", "dense1", "dense2", "dense3"})  # the model's others
 LAYER_KEYWORDS = ("conv", "dense")  # --layers conv = every Conv2D, dense = every Dense (nested ones too)
@@ -128,6 +129,9 @@ class Config:
         for name in ("steps", "batch_size", "capture_every", "test_every", "test_subset"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be from 0 to {MAX_SEED} (2**32-1, what numpy and TensorFlow accept), "
+                             f"got {self.seed}: pass a --seed in that range")
         if self.steps > MAX_STEPS:
             raise ValueError(f"steps must be at most {MAX_STEPS:,}, got {self.steps:,}")
         for name in ("conv_widths", "dense_widths"):

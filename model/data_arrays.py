@@ -6,6 +6,7 @@ labels are integers, (n,) or (n, 1). Everything wrong is a DataError with the fi
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -70,12 +71,11 @@ def read_npz(path: Path) -> tuple[dict[str, np.ndarray], tuple[str, ...] | None]
             if missing:
                 raise DataError(f"--data {path} lacks {', '.join(missing)}: it needs x_train, y_train, x_test, "
                                 f"y_test (np.savez(path, x_train=..., ...)); it holds {', '.join(archive.files)}")
-            arrays = {key: archive[key] for key in SPLITS}
-            names = archive["class_names"] if "class_names" in archive.files else None
+            check_loadable(archive, path)
+            arrays = {key: _member(archive, key, path) for key in SPLITS}
+            names = _member(archive, "class_names", path) if "class_names" in archive.files else None
     except DataError:
         raise
-    except ValueError as error:  # an object array: pickles are refused
-        raise DataError(f"--data {path}: {error} (store class_names as strings, not objects)") from None
     except Exception as error:  # noqa: BLE001 - a damaged zip raises one of several types
         raise DataError(f"--data {path} is not a readable .npz ({type(error).__name__}): save it with np.savez") \
             from None
@@ -84,6 +84,40 @@ def read_npz(path: Path) -> tuple[dict[str, np.ndarray], tuple[str, ...] | None]
     if names.ndim != 1 or names.dtype.kind not in "US" or len(names) == 0:
         raise DataError(f"--data {path}: class_names must be a 1-D array of strings, got {names.shape} {names.dtype}")
     return arrays, tuple(name.decode() if isinstance(name, bytes) else str(name) for name in names.tolist())
+
+
+def check_loadable(archive, path: Path) -> None:
+    """Raise DataError when the arrays of an open .npz (sizes read from their headers) cannot fit in free memory."""
+    import psutil
+
+    needed = 0
+    for key in SPLITS:
+        member = f"{key}.npy" if f"{key}.npy" in archive.zip.namelist() else key
+        with archive.zip.open(member) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version not in ((1, 0), (2, 0)):
+                return  # a newer header: the arrays are loaded unchecked, and the stage's estimate follows
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(stream)
+        values = math.prod(shape)
+        needed += values * dtype.itemsize + (values * 4 if dtype.kind == "f" else 0)  # check_arrays' float32 copy
+    available = psutil.virtual_memory().available
+    if needed > available:
+        raise DataError(f"--data {path} holds arrays that need about {needed / 1e9:.1f} GB of memory to load but "
+                        f"{available / 1e9:.1f} GB is free: use fewer or smaller images (or uint8 ones)")
+
+
+def _member(archive, key: str, path: Path) -> np.ndarray:
+    """Return one array of an open .npz; an object array (a pickle, which could run code) is a DataError."""
+    try:
+        return archive[key]
+    except ValueError as error:
+        if "allow_pickle" not in str(error):
+            raise
+    fix = ("np.array([...], dtype=str)" if key == "class_names"
+           else "np.asarray(..., np.uint8) or float32" if key.startswith("x_") else "np.asarray(..., np.int64)")
+    raise DataError(f"--data {path}: {key} is an array of Python objects (stored as a pickle, which is refused as "
+                    f"it could run code): save {key} as {fix}")
 
 
 def choose_probes(y_test: np.ndarray, chosen=(), official_indices=None) -> np.ndarray:

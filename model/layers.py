@@ -3,21 +3,32 @@
 `layer_table(model, input_shape, recorded)` gives meta["layers"]: a row per layer, nested layers named by
 their path ("block1/conv"); `select_layers(model, input_shape, spec)` turns --layers into the recorded
 names and the shape each is stored at ((H, W, C): a Dense layer's (units,) as (1, 1, units), (L, C) as
-(1, L, C)), refusing unknown names and outputs that cannot be stored, with a one-line error.
+(1, L, C)), refusing unknown names and outputs that cannot be stored, with a one-line error;
+`check_names(model, spec)` refuses layer names TensorFlow cannot put in its graphs, before any training.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 
 import keras
 import numpy as np
 
 from model.capture import ARCHIVE_KEYS
 from model.recorder import _children
+from model.user_model import ModelError
 
 KEYWORD_KINDS = {"conv": keras.layers.Conv2D, "dense": keras.layers.Dense}
 ACTIVATION_LAYERS = {"ReLU": "relu", "Softmax": "softmax", "ELU": "elu", "LeakyReLU": "leaky_relu", "PReLU": "prelu"}
+
+
+# TensorFlow's node names (tensorflow/core/graph/graph_constructor.cc IsValidNodeName, and the name-scope
+# patterns of tensorflow/python/framework/ops.py): letters, digits and _ . - (/ separates scopes), each ">" followed
+# by a letter, digit or "."; a layer's name becomes a scope and begins its variables' names ("d>_kernel_momentum").
+TF_NAME = re.compile(r"[A-Za-z0-9_.-]*(?:>[A-Za-z0-9.][A-Za-z0-9_.-]*)*")
+TF_ROOT_START = re.compile(r"[A-Za-z0-9.]")  # the model's own name is the root scope: its first character
+NAME_RULE = "letters, digits, _ . - and > only before a letter, digit or ."
 
 
 class LayerChoiceError(ValueError):
@@ -35,6 +46,23 @@ def flat_layers(model) -> list[tuple[str, keras.layers.Layer]]:
 
     visit(model, "")
     return found
+
+
+def check_names(model, spec: str) -> None:
+    """Refuse (ModelError naming the layer and the fix) a model or layer name TensorFlow's graphs cannot hold."""
+    name = model.name
+    if not TF_NAME.fullmatch(name) or (name and not TF_ROOT_START.match(name)):
+        raise ModelError(f"--model {spec}: the model's name {name!r} is not one TensorFlow accepts ({NAME_RULE}, "
+                         f"beginning with a letter, digit or .): rename the model, e.g. name={_safe(name)!r}")
+    for path, layer in flat_layers(model):
+        if not isinstance(layer, keras.layers.InputLayer) and not TF_NAME.fullmatch(layer.name):
+            raise ModelError(f"--model {spec}: layer {path!r} has a name TensorFlow does not accept ({NAME_RULE}): "
+                             f"rename the layer, e.g. name={_safe(layer.name)!r}")
+
+
+def _safe(name: str) -> str:
+    safe = re.sub(r">(?![A-Za-z0-9.])", "_", re.sub(r"[^A-Za-z0-9_.>-]", "_", name))
+    return safe if TF_ROOT_START.match(safe) else f"m{safe}"
 
 
 def traced_outputs(model, input_shape) -> dict[str, list]:

@@ -2,6 +2,7 @@
 
     setup = prepare_run(config, dataset)  # raises a one-line ValueError for a model or data that cannot run
     setup.stored_shapes                   # {layer: (H, W, C)}: what the memory check and the archive use
+    memory_needs(config, dataset, setup, buffers)  # {part: bytes} the run will hold at its peak
 
 It builds the model once, inside the strategy's scope, after `keras.utils.set_random_seed(config.seed)`,
 so the same config gives the same weights; nothing is written.
@@ -10,16 +11,33 @@ so the same config gives the same weights; nothing is written.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 
 import keras
 
+from model.archive_h5 import CHUNK_ROWS
 from model.data_arrays import check_labels
 from model.distribute import make_strategy
-from model.layers import layer_table, select_layers
+from model.layers import check_names, layer_table, select_layers
 from model.user_model import accuracy_key, check_model, label_format, load_model, loss_name, per_image_loss
 
 ARTICLE_SOURCE = "model/architecture.py"
+# The memory estimate (memory_needs), each figure measured on this machine (CPU, TensorFlow 2.21):
+RUNTIME_BYTES = 700_000_000  # Python, TensorFlow and Keras loaded, before any data: 550 MB measured
+# tf.data's from_tensor_slices holds two copies of x_train and its shuffle buffer (all of the training set)
+# a third, plus a tensor per image: measured 2.1x (500 MB of images) to 3.5x (47 MB, 60,000 images).
+PIPELINE_COPIES, PIPELINE_BYTES_PER_IMAGE = 3, 300
+PREFETCHED_BATCHES = 3  # prefetch(2) and the batch being prepared, as float32
+# A training step keeps every layer's float32 output for the backward pass, and its gradient and temporaries
+# beside it: TRAINING_FACTOR x the forward pass's values, per image of the batch (and of the recorded probes);
+# 1.8x measured (256x256x3 images, three 16-channel convolutions, batches of 64 and 128).
+TRAINING_FACTOR = 2
+# Writing or reading one HDF5 chunk of the archive (CHUNK_ROWS snapshots of a layer) holds it and its
+# compressed copy: 1.85-1.95x the chunk measured (a 537 MB chunk).
+ARCHIVE_CHUNK_COPIES = 2
+EVALUATION_CHUNK = 1000  # images per forward pass of the test evaluation (model/callbacks.py evaluate's chunk)
+OPTIMIZER_COPIES = 4  # the weights, their gradients and Adam's two moments
 
 
 @dataclass
@@ -50,6 +68,7 @@ def prepare_run(config, dataset) -> RunSetup:
         if config.model is None:
             classes = config.dense_widths[-1]
         else:
+            check_names(model, config.model)  # before anything runs it: TensorFlow refuses some names mid-fit
             named = len(dataset.class_names) if dataset.class_names_given else None
             classes = check_model(model, config.model, shape, named)
             check_labels(dataset.y_train, dataset.y_test, classes, dataset.source,
@@ -82,3 +101,27 @@ def snapshot_bytes(config, setup: RunSetup, probes: int) -> int:
     snapshots = config.steps // config.capture_every + 1 + (1 if config.steps % config.capture_every else 0)
     values = sum(height * width * channels for height, width, channels in setup.stored_shapes.values())
     return snapshots * probes * values * 2
+
+
+def memory_needs(config, dataset, setup: RunSetup, buffers: int) -> dict[str, int]:
+    """Return the bytes the run holds at its peak, by part (runtime, data, pipeline, training step, ...)."""
+    x_train, x_test = dataset.x_train, dataset.x_test
+    image = math.prod(dataset.image_shape)  # values per image
+    forward = image + sum(math.prod(row["output_shape"]) for row in setup.layers  # float32 values per image
+                          if row["output_shape"] and all(isinstance(size, int) for size in row["output_shape"]))
+    tested = min(config.test_subset, len(x_test))
+    evaluated = min(EVALUATION_CHUNK, len(x_test))
+    return {
+        "runtime": RUNTIME_BYTES,
+        "data": x_train.nbytes + x_test.nbytes + dataset.y_train.nbytes + dataset.y_test.nbytes,
+        "input pipeline": (PIPELINE_COPIES * x_train.nbytes + PIPELINE_BYTES_PER_IMAGE * len(x_train)
+                           + PREFETCHED_BATCHES * config.batch_size * image * 4),
+        "test images": tested * image * 4,  # the periodic test points' images, as float32 all along
+        # the larger of a training step and the final evaluation (the test set as float32, a chunk's forward pass)
+        "training step": max(TRAINING_FACTOR * (config.batch_size + len(dataset.probe_indices)) * forward * 4,
+                             (evaluated * forward + len(x_test) * image) * 4),
+        "weights": OPTIMIZER_COPIES * 4 * int(setup.model.count_params()),
+        "snapshots": 2 * buffers,  # the buffers, and their copy when training ends
+        "archive chunk": ARCHIVE_CHUNK_COPIES * CHUNK_ROWS * len(dataset.probe_indices) * 2  # float16 values
+                         * max((math.prod(shape) for shape in setup.stored_shapes.values()), default=0),
+    }

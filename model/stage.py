@@ -30,7 +30,6 @@ from pipeline.layout import Layout
 CODE_FILES = ("architecture.py", "archive_h5.py", "callbacks.py", "capture.py", "data.py", "data_arrays.py",
               "distribute.py", "keras_distribute.py", "keras_file.py", "layers.py", "recorder.py", "setup.py",
               "stream.py", "train.py", "user_model.py")
-MEMORY_HEADROOM_BYTES = 1_500_000_000  # TensorFlow, the data and the model beside the snapshot buffers
 # The archive's share of the raw float16 bytes: 0.36-0.43 measured (bench/archive_formats.py, shuffle + gzip-1);
 # twice that is needed while the final file is assembled beside the partial archive's chunks.
 ARCHIVE_FRACTION = 0.5
@@ -42,42 +41,52 @@ def code_fingerprint() -> str:
     return fingerprint(folder / name for name in CODE_FILES)
 
 
-def reusable_capture(config, layout: Layout) -> Capture | None:
-    """Return the existing capture if it was made by this config and code with this model file, else None."""
+def reusable_capture(config, layout: Layout) -> tuple[Capture | None, str]:
+    """Return the existing capture if this config and code made it with this model file, else (None, why not)."""
     path = layout.capture
     if not path.exists():
         if layout.legacy_capture.exists():
             Capture.load(layout.legacy_capture)  # raises CaptureError for a corrupt or foreign archive
-            print(f"capture: {layout.legacy_capture} is an earlier version's archive; retraining into {path}",
-                  file=sys.stderr)
-        return None
+            return None, f"capture: {layout.legacy_capture} is an earlier version's archive; retraining into {path}"
+        return None, ""
     capture = Capture.load(path)  # raises CaptureError for a corrupt or foreign archive
     if capture.config_json != config.to_json():
-        print(f"capture: {path} was made with another config; retraining", file=sys.stderr)
-        return None
+        return None, f"capture: {path} was made with another config; retraining"
     if capture.meta.get("code_fingerprint") != code_fingerprint():
-        print(f"capture: {path} was made by other training code; retraining", file=sys.stderr)
-        return None
+        return None, f"capture: {path} was made by other training code; retraining"
     if not layout.model.is_file() or file_sha256(layout.model) != capture.meta.get("model_sha256"):
-        print(f"capture: {layout.model} is missing or is not the model {path} recorded; retraining",
-              file=sys.stderr)
-        return None
-    return capture
+        return None, f"capture: {layout.model} is missing or is not the model {path} recorded; retraining"
+    return capture, ""
 
 
-def check_memory(config, buffers: int) -> None:
-    """Raise ValueError naming the fix when `buffers` bytes of snapshots cannot fit in free memory."""
+def check_memory(config, dataset, setup, buffers: int) -> None:
+    """Raise ValueError with the fix when the run's peak memory (model.setup.memory_needs) exceeds free memory."""
+    import dataclasses
+
     import psutil
 
-    needed = 2 * buffers + MEMORY_HEADROOM_BYTES  # the buffers, and their copy when training ends
-    available = psutil.virtual_memory().available
+    from model.setup import memory_needs
+
+    needs = memory_needs(config, dataset, setup, buffers)
+    needed, available = sum(needs.values()), psutil.virtual_memory().available
     if needed <= available:
         return
-    room = available - MEMORY_HEADROOM_BYTES
-    fix = (f"pass --every {max(config.capture_every + 1, math.ceil(config.capture_every * 2 * buffers / room))} "
-           f"or fewer --steps (or fewer --layers)" if room > 0 else "free some memory first")
-    raise ValueError(f"recording {config.steps:,} steps (every {config.capture_every}) would need about "
-                     f"{needed / 1e9:.1f} GB of memory but {available / 1e9:.1f} GB is free: {fix}")
+    parts = ", ".join(f"{name} {size / 1e9:.1f}" for name, size in sorted(needs.items(), key=lambda item: -item[1])
+                      if size >= 0.1 * needed)
+    low, high = 0, config.batch_size  # the largest batch size that fits: low fits (0: none does), high does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        smaller = dataclasses.replace(config, batch_size=middle)
+        low, high = (middle, high) if sum(memory_needs(smaller, dataset, setup, buffers).values()) <= available \
+            else (low, middle)
+    fixes = [f"pass --batch-size {low}"] if low else []
+    if needs["snapshots"] >= 0.1 * needed:
+        fixes.append("record fewer --layers")
+    fixes.append("use smaller images or a smaller model")
+    shape = "x".join(str(size) for size in dataset.image_shape)
+    raise ValueError(f"training on {shape} images in batches of {config.batch_size} would need about "
+                     f"{needed / 1e9:.1f} GB of memory ({parts} GB) but {available / 1e9:.1f} GB is free: "
+                     f"{', or '.join(fixes)}")
 
 
 def resume_state(config, layout: Layout) -> dict:
@@ -123,7 +132,7 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     """Reuse or create the capture archive and model file for `config` (`resume`: continue an interrupted run)."""
     state = resume_state(config, layout) if resume else None
     # Under several workers the others are training now, and wait for the chief: it trains with them.
-    existing = None if resume or config.strategy == "multiworker" else reusable_capture(config, layout)
+    existing, why = (None, "") if resume or config.strategy == "multiworker" else reusable_capture(config, layout)
     if existing is not None:
         print(f"capture: reusing {layout.capture} (same config, code and model)", file=sys.stderr)
         return existing
@@ -144,12 +153,14 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     rows = config.steps // config.capture_every + 2
     ring = min(rows, CHUNK_ROWS + int(getattr(setup.model, "steps_per_execution", 1) or 1))
     raw = snapshot_bytes(config, setup, len(dataset.probe_indices))
-    check_memory(config, raw * ring // rows)
+    check_memory(config, dataset, setup, raw * ring // rows)
     check_disk(config, raw, layout.build_dir)
     earlier = read_state(layout.partial_capture)
     if state is None and earlier is not None and not earlier.get("complete"):
         print(f"capture: starting over; the interrupted run in {layout.partial_capture} (up to step "
               f"{earlier.get('last_step')}) is replaced (`--resume` would continue it)", file=sys.stderr)
+    if why:  # said only now that the data and model loaded and passed the checks: retraining really starts
+        print(why, file=sys.stderr)
     if state is not None:
         print(f"capture: resuming from step {state['last_step']} ({len(state['chunks'])} chunks kept)",
               file=sys.stderr)

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from model.config import model_file
+from model.keras_file import archive_problem
 
 ACCURACY_NAMES = ("accuracy", "acc")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -39,6 +40,9 @@ def load_model(config, input_shape, num_classes):
     if not path.is_file():
         raise ModelError(f"--model {path}: no such file; check the path")
     if config.model.endswith(".keras"):
+        problem = archive_problem(path)
+        if problem is not None:
+            raise ModelError(f"--model {path} {problem}: save the model again with model.save('name.keras')")
         try:
             model = keras.saving.load_model(path)
         except Exception as error:  # noqa: BLE001 - Keras raises many types for a file it cannot read

@@ -35,6 +35,8 @@ def assert_clean_failure(result: subprocess.CompletedProcess, *words: str) -> No
     (["--batch-size", "0"], ["batch_size", "positive"]),
     (["--set", "learning_rat=0.1"], ["unknown config field", "learning_rate"]),
     (["--dataset", "bundled", "--batch-size", "20000"], ["larger than", "--batch-size 10000"]),
+    (["--seed", "-1"], ["seed", "0 to 4294967295"]),  # numpy refused it, after TensorFlow's start-up
+    (["--seed", str(2**32)], ["seed", "0 to 4294967295"]),
 ])
 def test_bad_config_is_refused(arguments, words, build_dir_with_outputs):
     before = folder_bytes(build_dir_with_outputs)
@@ -175,19 +177,26 @@ def test_an_unwritable_site_folder_is_found_before_training(tmp_path, build_dir_
     assert folder_bytes(build_dir_with_outputs) == before and blocker.read_text() == "not a folder"
 
 
-def test_an_unexpected_error_is_one_line_that_names_the_log(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("existing", [False, True])
+def test_an_unexpected_error_is_one_line_that_names_the_log(tmp_path, monkeypatch, capsys, existing):
     import generate
-    import pipeline.folders
+    import model.stage
+    from pipeline.ownership import BUILD, claim
 
     def broken(*_arguments, **_keywords):
         raise RuntimeError("a bug\nover two lines")
 
-    monkeypatch.setattr(pipeline.folders, "prepare", broken)
-    status = generate.main(["capture", "--build-dir", str(tmp_path / "build"), "--dataset", "bundled"])
+    build = tmp_path / "build"
+    if existing:
+        claim(build, BUILD)
+    monkeypatch.setattr(model.stage, "run", broken)  # fails once the build folder is prepared
+    status = generate.main(["capture", "--build-dir", str(build), "--dataset", "bundled"])
     message = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(message) == 1 and message[0].startswith("error: unexpected RuntimeError: a bug over")
-    log = tmp_path / "build" / "error.log"
-    assert str(log) in message[0] and "RuntimeError: a bug" in log.read_text()
+    log = Path(message[0].split("(traceback in ")[1].split(";")[0])
+    assert "RuntimeError: a bug" in log.read_text()
+    # Into the build folder when it was there before; a folder this run made is removed again, the log kept apart.
+    assert (log == build / "error.log") if existing else (not build.exists() and log.parent != build)
 
 
 @pytest.mark.parametrize("arguments, words", [
@@ -202,3 +211,75 @@ def test_a_mistyped_flag_is_one_line_with_exit_2(arguments, words, build_dir_wit
     assert_clean_failure(result, *words)
     assert result.stderr.count("\n") == 1 and "usage:" not in result.stderr
     assert folder_bytes(build_dir_with_outputs) == before
+
+
+CONVOLUTIONS = """
+import keras
+
+
+def build(input_shape, num_classes):
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    for index in range(LAYERS):
+        x = keras.layers.Conv2D(WIDTH, 3, padding="same", activation="relu", name=f"c{index}")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pooled")(x)
+    model = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax", name="out")(x))
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+"""
+
+
+def write_inputs(folder: Path, train: int, test: int, shape: tuple, layers: int, width: int) -> list[str]:
+    """Write zero images (compressed: a small file) and a builder of `layers` full-size convolutions."""
+    np.savez_compressed(folder / "data.npz", x_train=np.zeros((train, *shape), np.uint8), y_train=np.arange(train) % 4,
+                        x_test=np.zeros((test, *shape), np.uint8), y_test=np.arange(test) % 4)
+    (folder / "model.py").write_text(CONVOLUTIONS.replace("LAYERS", str(layers)).replace("WIDTH", str(width)))
+    return ["--data", str(folder / "data.npz"), "--model", f"{folder / 'model.py'}:build"]
+
+
+@pytest.mark.parametrize("layers, words", [
+    ("pooled", ["--batch-size", "training step"]),  # the batch is what does not fit: a smaller one would
+    ("conv", ["--layers", "archive chunk"]),  # 2000x2000x8 recorded: no batch size fits
+])
+def test_images_too_large_for_memory_are_refused_before_training(layers, words, tmp_path, build_dir_with_outputs):
+    import psutil
+
+    # 64 images of 2000x2000 and three 8-channel convolutions at full size: about 60 GB at batch 64 (the kernel
+    # killed such a run, exit 137 and no message); the .npz of zeros is 0.3 MB.
+    if psutil.virtual_memory().available > 50e9:
+        pytest.skip("this machine has the memory to try it: the refusal needs one with less than 50 GB free")
+    inputs = write_inputs(tmp_path, 64, 4, (2000, 2000, 1), layers=3, width=8)
+    before = folder_bytes(build_dir_with_outputs)
+    result = run_generate("--build-dir", str(build_dir_with_outputs), *inputs, "--batch-size", "64",
+                          "--layers", layers)
+    assert_clean_failure(result, "GB of memory", "GB is free", "2000x2000x1", *words)
+    assert folder_bytes(build_dir_with_outputs) == before
+    assert not (build_dir_with_outputs / "capture.partial").exists()
+
+
+def test_the_memory_estimate_covers_a_real_runs_peak(tmp_path):
+    """The estimate (model.setup.memory_needs) against the peak RSS of the same run, measured by the kernel."""
+    import generate
+    from model.archive_h5 import CHUNK_ROWS
+    from model.data import load_dataset
+    from model.setup import memory_needs, prepare_run, snapshot_bytes
+
+    inputs = write_inputs(tmp_path, 128, 16, (256, 256, 3), layers=3, width=16)
+    arguments = ["--steps", "2", "--batch-size", "64", "--layers", "c2", *inputs]
+    build = tmp_path / "build"
+    # A fresh parent process, so the peak is this run's alone (RUSAGE_CHILDREN keeps the largest child's).
+    measure = ("import resource, subprocess, sys; status = subprocess.run(sys.argv[1:]).returncode; "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024); sys.exit(status)")
+    result = subprocess.run([sys.executable, "-c", measure, sys.executable, str(REPO / "generate.py"), "capture",
+                             "--quiet", "--build-dir", str(build), "--site-dir", str(tmp_path / "site"), *arguments],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    peak = int(result.stdout.split()[-1])
+
+    config = generate.config_from(generate.parse_arguments(["capture", *arguments]))
+    dataset = load_dataset(config)
+    setup = prepare_run(config, dataset)
+    rows = config.steps // config.capture_every + 2
+    buffers = snapshot_bytes(config, setup, len(dataset.probe_indices)) * min(rows, CHUNK_ROWS + 1) // rows
+    estimate = sum(memory_needs(config, dataset, setup, buffers).values())
+    assert peak <= estimate <= 1.6 * peak, (peak, estimate)  # measured here: 3.2 GB peak, 4.0 GB estimated

@@ -6,10 +6,13 @@ The data are small seeded synthetic images written by the test.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +47,11 @@ BAD_BUILDERS = {  # file text -> words the one error line must hold
     "input shape": (GOOD.replace("keras.Input(shape=input_shape)", "keras.Input(shape=(28, 28, 1))"),
                     ["(28, 28, 1)", "(8, 8, 3)"]),
     "output width": (GOOD.replace("Dense(num_classes", "Dense(7"), ["7 values", "4 classes", "4 units"]),
+    # TensorFlow refuses these mid-run (InvalidArgumentError for "d>", a scope error for "<"): refused before.
+    "layer d>": (GOOD.replace('name="out"', 'name="d>"'), ["layer 'd>'", "TensorFlow", "rename the layer"]),
+    "layer a<b": (GOOD.replace('name="conv_a"', 'name="a<b"'), ["layer 'a<b'", "rename the layer", "'a_b'"]),
+    "model name": (GOOD.replace("Model(inputs, ", 'Model(name="_m", inputs=inputs, outputs='),
+                   ["model's name '_m'", "rename the model"]),
     "rank 4 layer": (GOOD.replace('x = keras.layers.Flatten()(x)',
                                   'x = keras.layers.Flatten()(keras.layers.Reshape((2, 3, 6, 2), name="r4")(x))'),
                      ["'r4'", "(2, 3, 6, 2)", "(H, W, C)"]),
@@ -67,16 +75,21 @@ def build_dir(build_dir_with_outputs):
     return build_dir_with_outputs
 
 
-def fails_cleanly(capsys, build: Path, arguments: list[str], words: list[str]) -> None:
-    """Run generate.main; it returns 2 with exactly one error line holding `words`, and build/ is unchanged."""
+def fails_cleanly(capsys, build: Path, arguments: list[str], words: list[str], absent=(), quiet=()) -> None:
+    """Run generate.main; it returns 2 with exactly one error line holding `words` (not `absent`), stderr holds
+    none of `quiet`, and build/ is unchanged."""
     before = folder_bytes(build)
     status = generate.main(["capture", "--quiet", "--steps", "2", "--batch-size", "8", "--build-dir", str(build),
                             "--site-dir", str(build.parent / "site"), *arguments])
-    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    stderr = capsys.readouterr().err
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert status == 2 and len(errors) == 1, errors
     for word in words:
         assert word in errors[0], errors[0]
-    assert "unexpected" not in errors[0]
+    for word in ("unexpected", *absent):
+        assert word not in errors[0], errors[0]
+    for word in quiet:
+        assert word not in stderr, stderr
     assert folder_bytes(build) == before
 
 
@@ -102,12 +115,84 @@ def test_bad_model_arguments(model, words, tmp_path, build_dir, capsys):
 def test_a_keras_file_that_is_not_one_or_not_compiled(tmp_path, build_dir, capsys):
     import keras
 
-    (tmp_path / "junk.keras").write_bytes(b"not a zip")
-    data = str(synthetic(tmp_path / "d.npz"))
-    fails_cleanly(capsys, build_dir, ["--model", str(tmp_path / "junk.keras"), "--data", data], ["cannot be loaded"])
     inputs = keras.Input((8, 8, 3))
     keras.Model(inputs, keras.layers.Dense(4)(keras.layers.Flatten()(inputs))).save(tmp_path / "bare.keras")
+    data = str(synthetic(tmp_path / "d.npz"))
     fails_cleanly(capsys, build_dir, ["--model", str(tmp_path / "bare.keras"), "--data", data], ["not compiled"])
+    saved = (tmp_path / "bare.keras").read_bytes()
+    with zipfile.ZipFile(tmp_path / "bare.keras") as archive:  # where the weights' bytes lie in the file
+        offset = archive.getinfo("model.weights.h5").header_offset
+    start = offset + 30 + int.from_bytes(saved[offset + 26:offset + 28], "little") + int.from_bytes(
+        saved[offset + 28:offset + 30], "little")  # after the local header, its name and its extra field
+    damaged = saved[:start + 100] + bytes(64) + saved[start + 164:]
+    other_zip = io.BytesIO()
+    with zipfile.ZipFile(other_zip, "w") as archive:
+        archive.writestr("notes.txt", "a zip, but no model")
+    # Keras reports every one of these as "File not found" or a bare KeyError/BadZipFile: each says what is wrong.
+    for content, words in ((b"not a zip", ["not a zip archive"]), (saved[:len(saved) // 2], ["not a zip archive"]),
+                           (damaged, ["damaged", "model.weights.h5", "checksum"]),
+                           (other_zip.getvalue(), ["without config.json and model.weights.h5"])):
+        (tmp_path / "broken.keras").write_bytes(content)
+        fails_cleanly(capsys, build_dir, ["--model", str(tmp_path / "broken.keras"), "--data", data],
+                      ["--model", "broken.keras", "model.save", *words], absent=["File not found"])
+
+
+def test_a_pickled_array_is_named_and_nothing_says_retraining(tmp_path, build_dir, capsys):
+    from tests.test_cli_errors import rewrite_capture
+
+    rewrite_capture(build_dir / "capture.h5")  # an archive of another config: this run would retrain
+    builder = tmp_path / "good.py"
+    builder.write_text(GOOD)
+    objects = np.empty(48, dtype=object)
+    objects[:] = [np.zeros((8, 8, 3), np.uint8)] * 48
+    data = synthetic(tmp_path / "d.npz", x_train=objects)  # an object array: np.savez pickles it
+    fails_cleanly(capsys, build_dir, ["--model", f"{builder}:build", "--data", str(data)],
+                  ["x_train", "pickle", "np.uint8"], absent=["class_names"], quiet=["retraining"])
+    fails_cleanly(capsys, build_dir, ["--model", f"{builder}:build", "--data", str(data), "--seed", "-1"],
+                  ["seed", "4294967295"], quiet=["retraining"])
+
+
+def test_arrays_too_large_to_load_are_refused_from_their_headers(tmp_path, build_dir, capsys):
+    """The sizes are read from the .npy headers before anything is loaded (the file holds only the headers)."""
+    import psutil
+
+    claimed = (200_000, 2000, 2000)  # 800 GB of uint8 images
+    if psutil.virtual_memory().available > 400e9:
+        pytest.skip("this machine could load them")
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as archive:
+        for key, shape in (("x_train", claimed), ("y_train", claimed[:1]), ("x_test", (10, 2000, 2000)),
+                           ("y_test", (10,))):
+            header = io.BytesIO()
+            np.lib.format.write_array_header_1_0(header, {"descr": "|u1" if key[0] == "x" else "<i8",
+                                                          "fortran_order": False, "shape": shape})
+            archive.writestr(f"{key}.npy", header.getvalue())
+    fails_cleanly(capsys, build_dir, ["--data", str(tmp_path / "huge.npz")],
+                  ["--data", "huge.npz", "GB of memory to load", "GB is free", "smaller images"])
+
+
+@pytest.mark.parametrize("name", ["d>", "d>x", "d>.x", "d>_x", "d>-x", "x>", ">x", "x>>y", "a<b", "_x", "-x", ".x",
+                                  "x y", "é", "x\\y", "a:b", "1x"])
+def test_the_layer_name_rule_is_tensorflows(name):
+    """Our rule accepts exactly the names TensorFlow's graphs accept: in a scope, and as a variable's prefix."""
+    import tensorflow as tf
+
+    from model.layers import TF_NAME, TF_ROOT_START
+
+    def accepted(scope: str, root: bool) -> bool:
+        @tf.function
+        def run():
+            with tf.name_scope(scope) if root else tf.name_scope("model"):
+                with contextlib.nullcontext() if root else tf.name_scope(scope):
+                    return tf.constant(1.0) + 1.0
+        try:
+            run()
+        except (ValueError, tf.errors.InvalidArgumentError):
+            return False
+        return True
+
+    ours = bool(TF_NAME.fullmatch(name))
+    assert ours == all(accepted(scope, False) for scope in (name, f"{name}_kernel")), name
+    assert (ours and bool(TF_ROOT_START.match(name))) == all(accepted(scope, True) for scope in (name, f"{name}_1"))
 
 
 def test_unknown_layer_names_list_the_models_layers(tmp_path, build_dir, capsys):
