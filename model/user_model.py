@@ -67,7 +67,9 @@ def load_model(config, input_shape, num_classes):
 
 def _import_file(path: Path):
     """Import a Python file by its path (its folder importable while it runs); refuse with file and line."""
-    name = f"user_model_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]}"
+    # Named by the file's content, not its path: the name is saved in model.keras with any class the file
+    # defines, and the published model must not reveal (or depend on) the builder's folders.
+    name = f"user_model_{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ModelError(f"--model {path} cannot be imported: give a .py file")
