@@ -17,6 +17,7 @@ import numpy as np
 ARTICLE = "article"
 ARTICLE_ACTIVATION = "tanh"  # the article's conv layers (model/architecture.py); captures without the row say so
 BOUNDED_ACTIVATIONS = frozenset({"tanh", "softsign", "hard_tanh"})  # bounded to [-1, 1]: saturation applies
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = "path/to"  # stands, in the rebuild command, for a folder outside the project
 DEBIAN_FASHION = "Debian's dataset-fashion-mnist package"  # model/data.py's fallback, named by package, not path
 PATH_FIELDS = ("model", "data", "data_dir")  # config fields that hold a path of the builder's machine
@@ -33,11 +34,9 @@ def model_info(meta: dict | None) -> dict:
 
 def project_path(path: str) -> str | None:
     """Return the path relative to the project when it lies inside it (relative paths: from here), else None."""
-    from report.stage import REPO_ROOT
-
     full = Path(path)
     try:
-        return (full if full.is_absolute() else Path.cwd() / full).resolve().relative_to(REPO_ROOT).as_posix()
+        return (full if full.is_absolute() else Path.cwd() / full).resolve().relative_to(PROJECT_ROOT).as_posix()
     except (ValueError, OSError, RuntimeError):
         return None
 
