@@ -53,6 +53,10 @@ def run_render(arguments, process_start: float) -> dict:
     imported = time.perf_counter()
     build_dir = Path(arguments.build_dir)
     layout = Layout(build_dir, build_dir / "site")  # the render stage never writes the site
+    from pipeline.ownership import BUILD, Marker, new_id, read_marker, write_marker
+
+    if read_marker(build_dir) is None:  # bench/runs.py's fresh folder under bench/out, holding only the capture
+        write_marker(build_dir, Marker(BUILD, new_id()))
     budget = arguments.gif_budget_mb
     settings = render.stage.RenderSettings(gif_budget_bytes=None if budget is None else int(budget * 1e6))
     cpu_children_before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -20,15 +20,15 @@ import pytest
 
 from model.capture import Capture
 from render.page_data import DATA_BUDGET_BYTES
-from tests.test_output_safety import REPO, assert_refused, generate, tree
+from tests.safety_runs import REPO, assert_refused, generate, tree
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """A whole short run (build and site), made once: (build, site)."""
+def run(finished, tmp_path_factory):
+    """A copy of the whole short run (build and site) that this module's tests forge in turn: (build, site)."""
     root = tmp_path_factory.mktemp("validation")
-    result = generate("site", root / "build", root / "site")
-    assert result.returncode == 0, result.stderr
+    shutil.copytree(finished[0], root / "build")
+    shutil.copytree(finished[1], root / "site")
     return root / "build", root / "site"
 
 
