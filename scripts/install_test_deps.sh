@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the real-browser tests (tests/harness/) need, on Debian/Ubuntu:
-#   - apt: chromium, chromium-driver; default-jre-headless only if no Java 11+ is present
+#   - apt: chromium, chromium-driver unless a browser and a matching driver are already installed
+#     (tests/harness/browser_paths.py); default-jre-headless only if no Java 11+ is present
 #     (nodejs + npm too if npm is missing)
 #   - npm ci in the repository root: axe-core and vnu-jar, pinned in package-lock.json
 # Idempotent: installs only what is missing. Run as root (CI) or: sudo bash scripts/install_test_deps.sh
@@ -24,7 +25,14 @@ java_ok() {
 }
 
 # --- apt ---------------------------------------------------------------------
-wanted=(chromium chromium-driver)
+# A Chromium or Chrome with a chromedriver of the same version that is already installed is used as it is
+# (GitHub's Ubuntu runners ship Chrome and chromedriver, and their `chromium` package is a snap shim).
+wanted=()
+if browser="$(python3 tests/harness/browser_paths.py)"; then
+    log "using the browser already installed: $browser"
+else
+    wanted+=(chromium chromium-driver)
+fi
 java_ok || wanted+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
 
@@ -42,7 +50,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
         || die "apt-get install ${missing[*]} failed"
 else
-    log "apt packages already installed: ${wanted[*]}"
+    log "apt: nothing to install"
 fi
 
 # --- npm -----------------------------------------------------------------------
@@ -69,10 +77,9 @@ else
 fi
 
 # --- check -----------------------------------------------------------------------
-[ -x /usr/bin/chromium ] || die "/usr/bin/chromium missing after install"
-[ -x /usr/bin/chromedriver ] || die "/usr/bin/chromedriver missing after install"
+browser="$(python3 tests/harness/browser_paths.py)" || die "no Chromium with a matching chromedriver after install"
 java_ok || die "no Java 11+ after install"
 [ -f node_modules/axe-core/axe.min.js ] || die "node_modules/axe-core/axe.min.js missing after npm ci"
 [ -f node_modules/vnu-jar/build/dist/vnu.jar ] || die "node_modules/vnu-jar/build/dist/vnu.jar missing after npm ci"
 
-log "ready: $(/usr/bin/chromedriver --version | cut -d' ' -f1-2), $(java -version 2>&1 | head -n1), axe-core $(node -p 'require("./node_modules/axe-core/package.json").version'), vnu-jar $(node -p 'require("./node_modules/vnu-jar/package.json").version')"
+log "ready: $browser ($("${browser#* }" --version | cut -d' ' -f1-2)), $(java -version 2>&1 | head -n1), axe-core $(node -p 'require("./node_modules/axe-core/package.json").version'), vnu-jar $(node -p 'require("./node_modules/vnu-jar/package.json").version')"

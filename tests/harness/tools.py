@@ -9,13 +9,16 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
+from .browser_paths import DEBIAN, find_browser
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = REPO_ROOT / "node_modules"
 AXE_JS = NODE_MODULES / "axe-core" / "axe.min.js"
 VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
 SCRIPTS = REPO_ROOT / "tests" / "js"
-CHROMIUM_BINARY = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+# The overrides, Debian's packages, or a browser the CI image ships (tests/harness/browser_paths.py).
+CHROMIUM_BINARY, CHROMEDRIVER = find_browser() or (os.environ.get("CHROMIUM_BINARY", DEBIAN[0]),
+                                                   os.environ.get("CHROMEDRIVER", DEBIAN[1]))
 INSTALL_HINT = "install with: sudo bash scripts/install_test_deps.sh"
 
 
