@@ -71,7 +71,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 def config_from(arguments: argparse.Namespace):
     """Build the frozen Config from flags; unknown fields or bad values raise ValueError."""
-    from model.config import Config, model_file
+    from pipeline.config import Config, model_file
 
     overrides = {}
     for name in ("dataset", "data_dir", "data", "model", "steps", "batch_size", "seed", "capture_every", "strategy"):
@@ -123,7 +123,7 @@ def input_file_sha256(flag: str, path: Path) -> str:
 
 def render_settings_from(arguments: argparse.Namespace):
     """Return the render settings, refusing a GIF budget that is not a positive number of megabytes."""
-    from render.stage import RenderSettings
+    from render.encode import RenderSettings
 
     budget = arguments.gif_budget_mb
     if budget is None:
@@ -147,9 +147,9 @@ def run(arguments: argparse.Namespace, layout, held: list) -> None:
             raise ValueError("--resume does not work with --strategy multiworker: every worker would need the "
                              "chief's checkpoint; start every worker again without --resume")
         if not role.chief:  # trains in step with the chief, which writes everything
-            import model.worker_stage
+            import model.stage
 
-            model.worker_stage.train_as_worker(config, role, progress=not arguments.quiet)
+            model.stage.train_as_worker(config, role, progress=not arguments.quiet)
             return
     held.append(prepare(layout, writes_site=arguments.stage == "site", wait=arguments.wait))
     import model.stage  # imports TensorFlow only if it has to train

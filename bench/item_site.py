@@ -1,28 +1,22 @@
-"""Items 3, 5 and 6: `make site` against the bare fit, the weight of the built site, and its peak memory."""
+"""Items 2-6, measured on the interleaved rounds' `make site` runs: the render stage alone on a run's capture,
+`make site` against the bare fit, a rebuild after editing only a template, the site's weight and peak memory.
+"""
 
 from __future__ import annotations
 
+import shutil
 import statistics
+import time
 from pathlib import Path
 
-from common import BUDGETS, MB, mib_to_mb
+from common import BUDGETS, CODE, MB, OUT, fresh, listed, mib_to_mb, read_json, say
 from report_table import Report
+from runs import TREE_PARTS, copy_code, make_site_argv, render_run, run_logged
 from site_weight import measure_site
 
+ENCODINGS = ("mp4", "gif", "png", "curves")
 REST = "rest (start-up, TF import, loading, exit)"
 BEYOND_BARE = "recorder + test evaluation (fit beyond bare)"
-
-
-def stage_total(numbers) -> float | None:
-    """Return a stage's total seconds from its timings.json block."""
-    if not isinstance(numbers, dict):
-        return None
-    if isinstance(numbers.get("total_seconds"), (int, float)):
-        return float(numbers["total_seconds"])
-    for key, value in numbers.items():
-        if key.endswith("seconds") and isinstance(value, (int, float)) and "fit" not in key:
-            return float(value)
-    return None
 
 
 def site_parts(site: dict, bare: dict) -> dict[str, float]:
@@ -33,15 +27,13 @@ def site_parts(site: dict, bare: dict) -> dict[str, float]:
     if "fit_seconds" in capture:
         parts["bare fit"] = bare["fit_seconds"]
         parts[BEYOND_BARE] = capture["fit_seconds"] - bare["fit_seconds"]
-    if "total_seconds" in capture and "fit_seconds" in capture:
         parts["capture outside fit (data, final test, saves)"] = capture["total_seconds"] - capture["fit_seconds"]
     if "total_seconds" in render:
         parts["render"] = render["total_seconds"]
     if "build_seconds" in page:
         parts["site"] = page["build_seconds"]
-    known = sum(stage_total(block) or 0.0 for block in (capture, render, page))
-    parts[REST] = site["wall_s"] - known
-    return parts
+    known = capture.get("total_seconds", 0.0) + render.get("total_seconds", 0.0) + page.get("build_seconds", 0.0)
+    return parts | {REST: site["wall_s"] - known}
 
 
 def site_vs_fit(report: Report, rounds: list[dict]) -> None:
@@ -57,7 +49,7 @@ def site_vs_fit(report: Report, rounds: list[dict]) -> None:
                "x", BUDGETS["site_vs_fit"],
                f"{len(sites)} run(s), site {statistics.median(walls):.1f} s vs bare fit "
                f"{statistics.median(run['bare']['fit_seconds'] for run in sites):.1f} s; "
-               f"ratios {', '.join(f'{x:.3f}' for x in site_ratios)}; run 1: "
+               f"ratios {listed(site_ratios)}; run 1: "
                + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items()))
     report.raw["site_runs"] = [run["site"] for run in sites]
     ratio = statistics.median(site_ratios)
@@ -71,13 +63,6 @@ def site_vs_fit(report: Report, rounds: list[dict]) -> None:
             f"the bare fit; the parts that neither record nor render (start-up and exit, data, final test, "
             f"saves, site) take {fixed:.1f} s = {fixed / bare_fit:.2f} of the bare fit of {bare_fit:.1f} s, so "
             f"the render stage ({parts['render']:.1f} s) would have to fit in {max(0.0, room):.1f} s.")
-    for i, run in enumerate(sites, 1):
-        rest = site_parts(run["site"], run["bare"]).get(REST, 0.0)
-        if rest > 6:
-            report.notes.append(
-                f"Item 3 run {i}: {rest:.1f} s outside the stages' own timings (start-up with the TensorFlow import "
-                f"is about 3 s): typically the stall when the fit's tf.data iterator is freed with autotuning on "
-                f"(reproduce: bench/tfdata_stall.py).")
 
 
 def site_weight(report: Report, site: Path) -> None:
@@ -102,7 +87,81 @@ def site_memory(report: Report) -> None:
     if not sites:
         return
     process = max(mib_to_mb(s["maxrss_mb"]) for s in sites)
-    tree = max(mib_to_mb(s["tree_peak_mb"] or 0) for s in sites)
+    tree = max(mib_to_mb(s["tree_peak_mb"]) for s in sites)
     report.add("6", "peak memory of `make site`", max(process, tree), "MB", BUDGETS["site_peak_mb"],
                f"largest process (exact, wait4) {process:.0f} MB; whole process tree incl. ffmpeg, summed PSS "
                f"(sampled every 100 ms) {tree:.0f} MB; {len(sites)} run(s)")
+
+
+def render_alone(report: Report, capture: Path, options) -> None:
+    """Add item 2's figures from one render_probe.py run (the stage's timings hook splits its time)."""
+    say(f"{report.workload.name}: render stage alone (item 2)")
+    result = report.raw["render"] = render_run(report.workload, capture, f"{options.steps}")
+    parts, threads = result["parts"], result["layer_workers"]
+    summed = f"summed over the stage's {threads} layer threads" if threads > 1 else "one thread"
+    report.add("2", f"render: compose all frames of all {result['layers']} layers", parts["compose"], "s",
+               BUDGETS["render_frames_s"], f"{result['frames']} frames per layer, "
+               f"{result['frames'] * result['layers']} in all, at full size, for the videos; {summed} (the GIFs' "
+               f"own smaller frames are inside gif below)")
+    encodes = {k: parts[k] for k in ENCODINGS if parts.get(k) is not None}
+    report.add("2", "render: all encodings", sum(encodes.values()) if encodes else None, "s",
+               BUDGETS["render_encode_s"], ", ".join(f"{k} {v:.1f} s" for k, v in encodes.items())
+               + f" ({summed}; mp4 = yuv conversion, piping and waiting for ffmpeg, which used "
+               f"{result['ffmpeg_cpu_seconds']:.1f} CPU s beside it; gif = its frames, the LZW and the size search; "
+               f"png = the posters); the whole stage took {result['render_seconds']:.1f} s wall via "
+               f"{result['entry']}, process {result['wall_s']:.1f} s")
+    peak = mib_to_mb(max(result["maxrss_mb"], result["tree_peak_mb"] or 0))
+    report.add("2", "render: peak memory of the stage", peak, "MB", BUDGETS["render_peak_mb"],
+               f"render process peak {mib_to_mb(result['probe_maxrss_mb']):.0f} MB (capture loaded: "
+               f"{mib_to_mb(result['after_load_rss_mb']):.0f} MB), largest ffmpeg child "
+               f"{mib_to_mb(result['children_maxrss_mb']):.0f} MB, process tree, summed PSS (sampled every 50 ms) "
+               f"{mib_to_mb(result['tree_peak_mb']):.0f} MB"
+               + ("; TensorFlow was imported" if result["tensorflow_imported"] else "; no TensorFlow in the process"))
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    """Return {relative path: mtime_ns} for every file under `folder`."""
+    return {str(path.relative_to(folder)): path.stat().st_mtime_ns for path in folder.rglob("*") if path.is_file()}
+
+
+def redone(old: dict, new: dict) -> list[str]:
+    """Return the files written again between two mtimes() but small JSON bookkeeping (timings, manifests)."""
+    return sorted(k for k in new if old.get(k) != new[k] and not k.endswith(".json"))
+
+
+def template_rebuild(report: Report, site_result: dict, steps: int) -> None:
+    """Copy the code and a finished build into bench/out, edit a template copy, rebuild, and check what was redone."""
+    w = report.workload
+    say(f"{w.name}: template-only rebuild (item 4)")
+    tree = fresh(OUT / w.name / "tree")
+    copy_code(CODE, tree, TREE_PARTS)
+    shutil.copytree(site_result["build"], tree / "build", copy_function=shutil.copy2)
+    shutil.copytree(site_result["site"], tree / "site", copy_function=shutil.copy2)
+    argv = make_site_argv("build", "site", ["--steps", str(steps), *w.args])
+
+    before = mtimes(tree / "build")
+    unchanged = run_logged(argv, "rebuild-unchanged", w, cwd=tree, sample=True)
+    after_unchanged = mtimes(tree / "build")
+    template = tree / "templates" / "article.html.j2"
+    marker = f"<!-- bench: template edited {time.time():.0f} -->"
+    template.write_text(template.read_text() + "\n" + marker + "\n")
+    edited = run_logged(argv, "rebuild-template", w, cwd=tree, sample=True)
+    after_edit = mtimes(tree / "build")
+
+    rewritten, first_redone = redone(after_unchanged, after_edit), redone(before, after_unchanged)
+    reused = "reusing" in Path(edited["log"]).read_text(errors="replace")
+    index = tree / "site" / "index.html"
+    visible = index.exists() and marker in index.read_text(errors="replace")
+    checks = [f"capture reused: {'yes' if reused and 'capture.h5' not in rewritten else 'NO'}",
+              f"heavy files rewritten: {', '.join(rewritten) if rewritten else 'none'}",
+              f"edit reached site/index.html: {'yes' if visible else 'NO'}"]
+    report.raw["rebuild"] = {"unchanged": unchanged, "edited": edited, "checks": checks,
+                             "timings": read_json(tree / "build" / "timings.json")}
+    if first_redone:
+        checks.append(f"the rebuild with nothing edited rewrote {', '.join(first_redone[:6])}")
+    ok = reused and not rewritten and visible and not first_redone
+    report.add("4", "rebuild after editing only a template", edited["wall_s"], "s", BUDGETS["template_rebuild_s"],
+               "; ".join(checks) + f"; rebuild with nothing edited {unchanged['wall_s']:.1f} s"
+               + ("" if ok else " — CHECK FAILED"))
+    if not ok:
+        report.notes.append("Item 4: the template-only rebuild redid work it should not have: " + "; ".join(checks))

@@ -38,7 +38,7 @@ def fmt(value: float) -> str:
 
 @dataclass
 class Figure:
-    """One reported number, its budget and whether it is met."""
+    """One reported number, its budget (always an upper bound) and whether it is met."""
 
     item: str
     name: str
@@ -46,24 +46,21 @@ class Figure:
     unit: str
     budget: float | None = None
     detail: str = ""
-    higher_is_better: bool = False
 
     @property
     def status(self) -> str:
         """Return "met", "OVER", "info" (no budget) or "not measured"."""
-        if self.value is None or (isinstance(self.value, float) and math.isnan(self.value)):
+        if self.value is None or math.isnan(self.value):
             return "not measured"
         if self.budget is None:
             return "info"
-        ok = self.value >= self.budget if self.higher_is_better else self.value <= self.budget
-        return "met" if ok else "OVER"
+        return "met" if self.value <= self.budget else "OVER"
 
     def cells(self) -> list[str]:
         """Return the figure's row of the results table."""
         value = "-" if self.value is None else f"{fmt(self.value)} {self.unit}".strip()
-        sign = "≥" if self.higher_is_better else "≤"
-        budget = "-" if self.budget is None else f"{sign} {fmt(self.budget)} {self.unit}"
-        return [self.item, self.name, value, budget.strip(), self.status, self.detail]
+        budget = "-" if self.budget is None else f"≤ {fmt(self.budget)} {self.unit}".strip()
+        return [self.item, self.name, value, budget, self.status, self.detail]
 
 
 @dataclass
@@ -75,101 +72,88 @@ class Report:
     raw: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, *args, **kwargs) -> None:
+    def add(self, *args) -> None:
         """Add a Figure (same arguments)."""
-        self.figures.append(Figure(*args, **kwargs))
+        self.figures.append(Figure(*args))
 
 
-def table(figures: list[Figure]) -> list[str]:
-    """Return a markdown table of figures."""
-    lines = ["| # | figure | value | budget | status | measured beside it |", "|---|---|---|---|---|---|"]
-    for f in figures:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in f.cells()) + " |")
-    return lines
+def markdown(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Return a markdown table."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
+        "| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+
+
+def cell(run: dict, mode: str, key: str, pattern: str, scale: float = 1.0) -> str:
+    """Return one run's number formatted, or "-" where that run or number is absent."""
+    value = run.get(mode, {}).get(key)
+    return "-" if value is None else pattern.format(value * scale)
+
+
+def ratio(run: dict, a: str, b: str, key: str) -> str:
+    """Return run[a][key] / run[b][key] to 3 decimals, or "-"."""
+    return f"{run[a][key] / run[b][key]:.3f}" if a in run and b in run else "-"
 
 
 def rounds_table(rounds: list[dict]) -> list[str]:
     """Return the per-run numbers of the interleaved rounds."""
-    if not rounds:
-        return []
-    lines = ["| round | order | bare fit s | recorded fit s | ratio | median step ms bare / recorded | robust ratio | "
-             "in-run on/off ratio | recorder cb s | naive fit s | site wall s | other load, cores (bare / recorded) |",
-             "|" + "---|" * 12]
+    header = ["round", "order", "bare fit s", "recorded fit s", "ratio", "median step ms bare / recorded",
+              "robust ratio", "in-run on/off ratio", "recorder cb s", "naive fit s", "site wall s",
+              "other load, cores (bare / recorded)"]
+    return markdown(header, [
+        [i, " > ".join(run), cell(run, "bare", "fit_seconds", "{:.1f}"), cell(run, "recorded", "fit_seconds", "{:.1f}"),
+         ratio(run, "recorded", "bare", "fit_seconds"),
+         f"{cell(run, 'bare', 'step_median_seconds', '{:.1f}', 1e3)} / "
+         f"{cell(run, 'recorded', 'step_median_seconds', '{:.1f}', 1e3)}",
+         ratio(run, "recorded", "bare", "robust_fit_seconds"), cell(run, "toggle", "toggle_paired_ratio", "{:.3f}"),
+         cell(run, "recorded", "recorder_seconds", "{:.2f}"), cell(run, "naive", "fit_seconds", "{:.1f}"),
+         cell(run, "site", "wall_s", "{:.1f}"),
+         f"{cell(run, 'bare', 'foreign_cores', '{:.2f}')} / {cell(run, 'recorded', 'foreign_cores', '{:.2f}')}"]
+        for i, run in enumerate(rounds, 1)])
 
-    def cell(run, mode, pattern, key, scale=1.0):
-        value = run.get(mode, {}).get(key)
-        return "-" if value is None else pattern.format(value * scale)
 
+def length_table(rows: list[dict]) -> list[str]:
+    """Return item 7's numbers per run length."""
+    header = ["steps", "every", "snapshots", "fit s", "recorder s", "save s", "archive MB", "capture peak MB",
+              "render s", "render peak MB", "assets MB", "s per 100 snapshots (render)"]
+    return markdown(header, [
+        [f"{r['steps']:,}", r["every"], f"{r['snapshots']:,}", f"{r['fit_s']:.1f}", f"{r['recorder_s']:.2f}",
+         f"{r['save_s']:.1f}", f"{r['archive_mb']:.1f}", f"{r['capture_peak_mb']:.0f}", f"{r['render_s']:.1f}",
+         f"{r['render_peak_mb']:.0f}", f"{r['assets_mb']:.1f}", f"{r['render_s'] / r['snapshots'] * 100:.2f}"]
+        for r in rows])
+
+
+def variants_table(rounds: list[dict]) -> list[str]:
+    """Return item 8's per-run numbers."""
+    header = ["round", "order", "median step ms in memory / streamed", "ratio", "writer s (between steps / all)",
+              "median step ms mirrored bare / recorded", "robust ratio", "forward pass of the probes ms",
+              "bare median step ms", "share", "other load, cores (in memory / streamed / mirrored bare / recorded)"]
+    rows = []
     for i, run in enumerate(rounds, 1):
-        bare, recorded = run.get("bare", {}), run.get("recorded", {})
-        ratio = f"{recorded['fit_seconds'] / bare['fit_seconds']:.3f}" if recorded and bare else "-"
-        robust = f"{recorded['robust_fit_seconds'] / bare['robust_fit_seconds']:.3f}" if recorded and bare else "-"
-        cells = [str(i), " > ".join(run), cell(run, "bare", "{:.1f}", "fit_seconds"),
-                 cell(run, "recorded", "{:.1f}", "fit_seconds"), ratio,
-                 f"{cell(run, 'bare', '{:.1f}', 'step_median_seconds', 1e3)} / "
-                 f"{cell(run, 'recorded', '{:.1f}', 'step_median_seconds', 1e3)}", robust,
-                 cell(run, "toggle", "{:.3f}", "toggle_paired_ratio"),
-                 cell(run, "recorded", "{:.2f}", "recorder_seconds"),
-                 cell(run, "naive", "{:.1f}", "fit_seconds"), cell(run, "site", "{:.1f}", "wall_s"),
-                 f"{cell(run, 'bare', '{:.2f}', 'foreign_cores')} / {cell(run, 'recorded', '{:.2f}', 'foreign_cores')}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-def scaling_table(rows: list[dict]) -> list[str]:
-    """Return the per-length scaling numbers as a markdown table."""
-    if not rows:
-        return []
-    lines = ["| steps | every | snapshots | fit s | recorder s | save s | archive MB | capture peak MB | render s | "
-             "render peak MB | assets MB | s per 100 snapshots (render) |", "|" + "---|" * 12]
-    for r in rows:
-        render = r.get("render_s")
-        if render is None:
-            tail = "- | - | - | -"
-        else:
-            tail = (f"{render:.1f} | {r['render_peak_mb']:.0f} | {r['assets_mb']:.1f} | "
-                    f"{render / r['snapshots'] * 100:.2f}")
-        lines.append(f"| {r['steps']:,} | {r['every']} | {r['snapshots']:,} | {r['fit_s']:.1f} | "
-                     f"{r['recorder_s']:.2f} | {r['save_s']:.1f} | {r['archive_mb']:.1f} | "
-                     f"{r['capture_peak_mb']:.0f} | {tail} |")
-    return lines
-
-
-def scale_table(rounds: list[dict]) -> list[str]:
-    """Return item 8's per-run numbers as a markdown table."""
-    if not rounds:
-        return []
-    lines = ["| round | order | median step ms in memory / streamed | ratio | writer s (between steps / all) | "
-             "median step ms mirrored bare / recorded | robust ratio | forward pass of the probes ms | "
-             "bare median step ms | share | other load, cores (in memory / streamed / mirrored bare / recorded) |",
-             "|" + "---|" * 11]
-    for i, run in enumerate(rounds, 1):
-        memory, stream = run["recorded"], run["streamed"]
-        bare, recorded, floor = run["mirrored-bare"], run["mirrored-recorded"], run["floor"]
-        cells = [str(i), " > ".join(run),
-                 f"{memory['step_median_seconds'] * 1e3:.1f} / {stream['step_median_seconds'] * 1e3:.1f}",
-                 f"{stream['step_median_seconds'] / memory['step_median_seconds']:.3f}",
-                 f"{stream['writer_in_steps_seconds']:.2f} / {stream['writer_seconds']:.2f}",
-                 f"{bare['step_median_seconds'] * 1e3:.1f} / {recorded['step_median_seconds'] * 1e3:.1f}",
-                 f"{recorded['robust_fit_seconds'] / bare['robust_fit_seconds']:.3f}", f"{floor['floor_ms']:.2f}",
-                 f"{floor['step_median_seconds'] * 1e3:.1f}",
-                 f"{floor['floor_ms'] / (floor['step_median_seconds'] * 1e3):.3f}",
-                 " / ".join(f"{run[m]['foreign_cores']:.2f}" for m in ("recorded", "streamed", "mirrored-bare",
-                                                                          "mirrored-recorded"))]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        stream, floor = run["streamed"], run["floor"]
+        step = {mode: f"{run[mode]['step_median_seconds'] * 1e3:.1f}" for mode in run}
+        rows.append([
+            i, " > ".join(run), f"{step['recorded']} / {step['streamed']}",
+            ratio(run, "streamed", "recorded", "step_median_seconds"),
+            f"{stream['writer_in_steps_seconds']:.2f} / {stream['writer_seconds']:.2f}",
+            f"{step['mirrored-bare']} / {step['mirrored-recorded']}",
+            ratio(run, "mirrored-recorded", "mirrored-bare", "robust_fit_seconds"), f"{floor['floor_ms']:.2f}",
+            step["floor"], f"{floor['floor_ms'] / (floor['step_median_seconds'] * 1e3):.3f}",
+            " / ".join(f"{run[m]['foreign_cores']:.2f}" for m in ("recorded", "streamed", "mirrored-bare",
+                                                                  "mirrored-recorded"))])
+    return markdown(header, rows)
 
 
 def workload_section(report: Report) -> list[str]:
-    """Return one workload's part of results.md: figures, rounds, scaling, notes, why a budget is over."""
-    lines = [f"## {report.workload.description}", ""] + table(report.figures) + [""]
-    if report.raw.get("rounds"):
-        lines += ["Interleaved rounds (each run a fresh process):", ""] + rounds_table(report.raw["rounds"]) + [""]
-    if report.raw.get("scaling_rows"):
-        lines += ["Scaling (capture with the default callbacks incl. test evaluation, then the render stage alone):",
-                  ""] + scaling_table(report.raw["scaling_rows"]) + [""]
-    if report.raw.get("scale_rounds"):
-        lines += ["Item 8's rounds (each run a fresh process):", ""] + scale_table(report.raw["scale_rounds"]) + [""]
+    """Return one workload's part of results.md: figures, per-run tables, notes, why a budget is over."""
+    lines = [f"## {report.workload.description}", ""] + markdown(
+        ["#", "figure", "value", "budget", "status", "measured beside it"], [f.cells() for f in report.figures]) + [""]
+    for key, title, table in (
+            ("rounds", "Interleaved rounds (each run a fresh process):", rounds_table),
+            ("run_length_rows", "Run lengths, item 7 (capture with the default callbacks incl. test evaluation, "
+                                "then the render stage alone):", length_table),
+            ("variant_rounds", "Capture variants' rounds, item 8 (each run a fresh process):", variants_table)):
+        if report.raw.get(key):
+            lines += [title, ""] + table(report.raw[key]) + [""]
     if report.notes:
         lines += [f"- {note}" for note in report.notes] + [""]
     explained = sorted({f.item for f in report.figures if f.status == "OVER" and f.item in WHY_OVER})
@@ -177,7 +161,7 @@ def workload_section(report: Report) -> list[str]:
     return lines
 
 
-def write_results(reports: list[Report], options, machine_info: dict, started: float, path: Path) -> str:
+def write_results(report: Report, options, machine_info: dict, started: float, path: Path) -> str:
     """Write bench/results.md and return the text."""
     now = dt.datetime.now(dt.UTC).astimezone()  # local time, as before
     lines = ["# Benchmark results", "",
@@ -189,21 +173,17 @@ def write_results(reports: list[Report], options, machine_info: dict, started: f
              f"- libraries: Python {machine_info['python']}, "
              + ", ".join(f"{k} {v}" for k, v in machine_info["versions"].items()) + f"; {machine_info['ffmpeg']}",
              f"- settings: {options.steps} steps of 1024, {options.pairs} interleaved pairs, naive baseline in "
-             f"{min(options.naive_rounds, options.pairs)} round(s), {options.site_runs} site run(s), scaling at "
-             f"{', '.join(f'{s:,}' for s in options.scale_steps)} steps",
+             f"{min(options.naive_rounds, options.pairs)} round(s), {options.site_runs} site run(s), run lengths "
+             f"{', '.join(f'{s:,}' for s in options.lengths)} steps",
              "- memory and sizes in decimal MB (1 MB = 1,000,000 bytes); every time is wall-clock; every ratio is "
-             "taken between runs of the same round on the same machine.", ""]
-    for report in reports:
-        lines += workload_section(report)
-    lines += ["## Method", "", "What each item measures and how: bench/README.md.", ""]
-    text = "\n".join(lines)
+             "taken between runs of the same round on the same machine.", ""] + workload_section(report)
+    text = "\n".join(lines + ["## Method", "", "What each item measures and how: bench/README.md.", ""])
     path.write_text(text)
     return text
 
 
-def write_raw(reports: list[Report], machine_info: dict, path: Path) -> None:
+def write_raw(report: Report, machine_info: dict, path: Path) -> None:
     """Write every figure, raw number and note as JSON (bench/out/results.json)."""
-    path.write_text(json.dumps(
-        {"machine": machine_info, "reports": {r.workload.name: {"figures": [vars(f) for f in r.figures],
-                                                                "raw": r.raw, "notes": r.notes} for r in reports}},
-        indent=1, default=str))
+    path.write_text(json.dumps({"machine": machine_info, "dataset": report.workload.args, "raw": report.raw,
+                                "figures": [vars(f) for f in report.figures], "notes": report.notes},
+                               indent=1, default=str))

@@ -120,7 +120,7 @@ class DivergenceGuard(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         """Raise TrainingDiverged naming the step, the metric and the fix if this step's values are not finite."""
-        from model.capture_checks import DIVERGED, TrainingDiverged, non_finite_clause
+        from capture.value_checks import DIVERGED, TrainingDiverged, non_finite_clause
 
         step = self.start_step + len(self.batches.loss)
         for key, values in (("train_loss", self.batches.loss), ("train_accuracy", self.batches.accuracy)):

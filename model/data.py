@@ -27,12 +27,12 @@ from model.data_arrays import (
     image_shape,
     read_npz,
 )
+from pipeline.config import DEBIAN_FASHION_DIR
 
 __all__ = ["DataError", "Dataset", "load_dataset"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_PATH = REPO_ROOT / "data" / "mnist_bundled.npz"
-DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
     "y_train": "train-labels-idx1-ubyte",

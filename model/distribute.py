@@ -2,6 +2,8 @@
 
     strategy = make_strategy("mirrored")  # every local GPU (or logical CPU), one copy of the model each
     role = worker_role()                  # under "multiworker": this process's task in TF_CONFIG
+    with lost_workers_reported(config):   # a worker lost during training: one-line WorkerLostError
+        ...
 
 `--strategy none` (the default) trains on one device; `auto` picks mirrored when more than one GPU
 is visible; `multiworker` trains on every machine of the cluster that the TF_CONFIG environment
@@ -13,12 +15,14 @@ Only the chief writes the archive, the model and the site.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 
-from model.config import STRATEGIES
+from pipeline.config import STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -79,3 +83,39 @@ def make_strategy(strategy_name: str):
               file=sys.stderr, flush=True)
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ValueError(f"unknown strategy {strategy_name!r}: use one of {', '.join(STRATEGIES)}")
+
+
+class WorkerLostError(ValueError):
+    """A worker of the cluster stopped or could not be reached during training: one line."""
+
+
+def worker_lost(config, error: BaseException) -> WorkerLostError | None:
+    """Return the one-line error for a training failure caused by a lost worker, or None for any other failure."""
+    if config.strategy != "multiworker":
+        return None
+    import tensorflow as tf
+
+    if not isinstance(error, (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.DeadlineExceededError,
+                              tf.errors.InternalError, tf.errors.AbortedError)):
+        return None
+    text = str(error)
+    # TensorFlow names the lost task in the message: "... tasks are unhealthy (stopped sending heartbeats):
+    # /job:worker/replica:0/task:1", after a node trace that says nothing to the user.
+    named = re.search(r"unhealthy[^/]*/job:(\w+)/replica:\d+/task:(\d+)", text) or re.search(
+        r"(?:unavailable|aborted)[^/]*/job:(\w+)/(?:replica:\d+/)?task:(\d+)", text, re.IGNORECASE)
+    who = f"{named[1]} {named[2]}" if named else "a worker"
+    return WorkerLostError(f"training stopped: {who} of the cluster stopped or cannot be reached "
+                           f"({type(error).__name__}); the archive, model and site were not written: "
+                           "start every worker again")
+
+
+@contextlib.contextmanager
+def lost_workers_reported(config):
+    """Turn a training failure caused by a lost worker into WorkerLostError (one line); let others through."""
+    try:
+        yield
+    except Exception as error:
+        lost = worker_lost(config, error)
+        if lost is None:
+            raise
+        raise lost from None

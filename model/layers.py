@@ -15,7 +15,7 @@ import re
 import keras
 import numpy as np
 
-from model.capture import ARCHIVE_KEYS
+from capture.schema import ARCHIVE_KEYS
 from model.recorder import _children
 from model.user_model import ModelError
 

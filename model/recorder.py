@@ -29,7 +29,7 @@ What it records on:
 Long runs: pass `sink=callable(steps, snapshots)` and it is handed each `flush_every` snapshots
 (steps (k,), {name: (k, N, ...) float16}, k <= flush_every) as soon as they are recorded, and the
 rest when training ends, so the recorder's memory does not grow with the run; `result()` then
-holds only what was not handed over (nothing). model/stream.py writes them to disk that way.
+holds only what was not handed over (nothing). capture/chunk_writer.py writes them to disk that way.
 
 Steps are true optimizer steps. It records step 0, every `every`-th step up to `total_steps` (by
 default the `fit` call's epochs x steps per epoch) and always the final state, labelled with its

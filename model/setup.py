@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import keras
 
-from model.archive_h5 import CHUNK_ROWS
+from capture.schema import CHUNK_ROWS
 from model.data_arrays import check_labels
 from model.distribute import make_strategy
 from model.layers import check_names, layer_table, select_layers

@@ -4,9 +4,8 @@
     capture = model.stage.run(config, layout, resume=True)  # continue an interrupted run from its checkpoint
 
 Training streams the snapshots into build/capture.partial/ chunk by chunk, with a model checkpoint
-each time (model/stream.py); the finished archive is renamed into place at the end, so an
-interrupted run leaves the previous complete archive whole. An earlier version's
-build/capture.npz is still read by Capture.load, but retrained from here (its code differs).
+each time (capture/chunk_writer.py); the finished archive is assembled (capture/partial.py) and renamed
+into place at the end, so an interrupted run leaves the previous complete archive whole.
 
 It retrains when the archive was made by another config or other training code, or when
 model.keras is not the model the archive recorded (its sha256 is in the archive's meta, so a
@@ -22,32 +21,35 @@ import sys
 import time
 from pathlib import Path
 
-from model.capture import Capture
+from capture.archive import Capture
+from capture.partial import read_state
 from pipeline.files import crash_point, file_sha256, fingerprint
 from pipeline.layout import Layout
 
-# Every model/*.py whose code decides what the capture holds (config.py only parses: its values are in the config).
-CODE_FILES = ("architecture.py", "archive_h5.py", "callbacks.py", "capture.py", "data.py", "data_arrays.py",
-              "distribute.py", "keras_distribute.py", "keras_file.py", "layers.py", "recorder.py", "setup.py",
-              "stream.py", "train.py", "user_model.py")
-# The archive's share of the raw float16 bytes: 0.36-0.43 measured (bench/archive_formats.py, shuffle + gzip-1);
-# twice that is needed while the final file is assembled beside the partial archive's chunks.
+# Every model/*.py whose code decides what the capture holds (config.py only parses: its values are in the config),
+# and every file of the capture package (capture/*.py: the archive's layout, writers and checks).
+CODE_FILES = ("architecture.py", "callbacks.py", "data.py", "data_arrays.py", "distribute.py", "keras_distribute.py",
+              "keras_file.py", "layers.py", "recorder.py", "setup.py", "train.py", "user_model.py")
+CAPTURE_PACKAGE = Path(__file__).resolve().parent.parent / "capture"
+# The archive's share of the raw float16 bytes: 0.36-0.43 measured (shuffle + gzip-1; bench/archive_formats.py at
+# 5973e53); twice that is needed while the final file is assembled beside the partial archive's chunks.
 ARCHIVE_FRACTION = 0.5
 
 
+class ResumeError(ValueError):
+    """`--resume` cannot continue: no interrupted run, another config or code, or no checkpoint."""
+
+
 def code_fingerprint() -> str:
-    """Return a hash of the training code, so an archive made by other code is not reused."""
+    """Return a hash of the training and capture code, so an archive made by other code is not reused."""
     folder = Path(__file__).resolve().parent
-    return fingerprint(folder / name for name in CODE_FILES)
+    return fingerprint([*(folder / name for name in CODE_FILES), *sorted(CAPTURE_PACKAGE.glob("*.py"))])
 
 
 def reusable_capture(config, layout: Layout) -> tuple[Capture | None, str]:
     """Return the existing capture if this config and code made it with this model file, else (None, why not)."""
     path = layout.capture
     if not path.exists():
-        if layout.legacy_capture.exists():
-            Capture.load(layout.legacy_capture)  # raises CaptureError for a corrupt or foreign archive
-            return None, f"capture: {layout.legacy_capture} is an earlier version's archive; retraining into {path}"
         return None, ""
     capture = Capture.load(path)  # raises CaptureError for a corrupt or foreign archive
     if capture.config_json != config.to_json():
@@ -91,8 +93,6 @@ def check_memory(config, dataset, setup, buffers: int) -> None:
 
 def resume_state(config, layout: Layout) -> dict:
     """Return the interrupted run's state to continue, or raise ResumeError saying in one line why it cannot."""
-    from model.stream import ResumeError, read_state
-
     folder = layout.partial_capture
     state = read_state(folder)
     again = "run without --resume to start over"
@@ -140,12 +140,12 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     from model.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from model.archive_h5 import CHUNK_ROWS
+    from capture.partial import finish
+    from capture.schema import CHUNK_ROWS
     from model.data import load_dataset
+    from model.distribute import lost_workers_reported
     from model.setup import prepare_run, snapshot_bytes
-    from model.stream import finish, read_state
     from model.train import train
-    from model.worker_stage import lost_workers_reported
 
     started = time.perf_counter()
     dataset = load_dataset(config)
@@ -176,7 +176,6 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     assembling = time.perf_counter()
     finish(layout.partial_capture, layout.capture, capture)
     assembled = time.perf_counter() - assembling
-    layout.legacy_capture.unlink(missing_ok=True)  # the earlier version's archive this one replaces
     capture = Capture.load(layout.capture)
     written = stream.get("write_seconds", {})
     numbers = {"fit_seconds": round(fit_seconds, 2), "total_seconds": round(time.perf_counter() - started, 2),
@@ -203,3 +202,33 @@ def save_model_atomically(model, capture: Capture, path: Path) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def train_as_worker(config, role, progress: bool = True) -> None:
+    """Train as a non-chief worker of a multi-worker cluster, writing nothing outside a deleted scratch folder.
+
+    Every worker runs the same `fit` (MultiWorkerMirroredStrategy keeps their weights equal with collective
+    calls at every step) and only the chief writes the archive, the model and the site. The others still save
+    each chunk's checkpoint and the final model, into scratch space deleted at the end: TensorFlow's rule for
+    this strategy, because saving may take part in collective calls that every worker must make.
+    """
+    import tempfile
+
+    from model.distribute import lost_workers_reported
+    from model.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from model.data import load_dataset
+    from model.setup import prepare_run
+    from model.train import train
+
+    dataset = load_dataset(config)
+    setup = prepare_run(config, dataset)
+    print(f"capture: {role.label} training with the chief; the chief writes the archive, model and site",
+          file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="generate-worker-") as scratch:
+        stream = {"folder": Path(scratch) / "capture.partial", "fingerprint": code_fingerprint(), "state": None}
+        with lost_workers_reported(config):
+            _, model, _ = train(config, dataset, progress=progress, setup=setup, stream=stream)
+            model.save(Path(scratch) / "model.keras")  # in step with the chief's save (see the docstring)
+    print(f"capture: {role.label} finished", file=sys.stderr)

@@ -14,7 +14,16 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from model.archive_h5 import CHUNK_ROWS
+from capture.archive import Capture
+from capture.chunk_writer import ChunkWriter, StreamSettings
+from capture.schema import CHUNK_ROWS
+from capture.value_checks import (
+    activations_problem,
+    diverged_fix,
+    metrics_problem,
+    probe_size_problem,
+    training_error,
+)
 from model.callbacks import (
     BatchMetricsRecorder,
     DivergenceGuard,
@@ -24,18 +33,9 @@ from model.callbacks import (
     compiled_forward,
     evaluate,
 )
-from model.capture import Capture
-from model.capture_checks import (
-    activations_problem,
-    diverged_fix,
-    metrics_problem,
-    probe_size_problem,
-    training_error,
-)
 from model.keras_distribute import apply_distribute_fixes
 from model.recorder import ActivationRecorder
 from model.setup import RunSetup, prepare_run
-from model.stream import ChunkWriter
 
 
 def to_inputs(images: np.ndarray) -> np.ndarray:
@@ -95,8 +95,8 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     test evaluation (the benchmarks' bare `fit`); `extra_callbacks` are appended to the list;
     `setup` is prepare_run's result when the caller already made it (model/stage.py, for the memory check).
     `stream` {"folder", "fingerprint", "state"}: write the snapshots chunk by chunk into that partial archive
-    (model/stream.py) instead of keeping them; a "state" of an interrupted run resumes it from its checkpoint.
-    The returned capture then holds no snapshots (model.stream.finish assembles the archive).
+    (capture/chunk_writer.py) instead of keeping them; a "state" of an interrupted run resumes it from its
+    checkpoint. The returned capture then holds no snapshots (capture.partial.finish assembles the archive).
     """
     setup = prepare_run(config, dataset) if setup is None else setup
     oversized = probe_size_problem(dataset.probe_display().shape)  # before anything is trained or written
@@ -117,9 +117,9 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
                                        config.test_every, config.steps, loss=setup.test_loss, start_step=start)
     sink = None
     if stream is not None:
-        sink = ChunkWriter(stream["folder"], config.to_json(), stream["fingerprint"], setup.stored_shapes,
-                           dataset.probe_display(), dataset.y_test[dataset.probe_indices], batch_metrics,
-                           test_metrics, model, state=state, start_step=start)
+        settings = StreamSettings(stream["folder"], config.to_json(), stream["fingerprint"], setup.stored_shapes,
+                                  dataset.probe_display(), dataset.y_test[dataset.probe_indices], state, start)
+        sink = ChunkWriter(settings, model, batch_metrics, test_metrics)
     recorder = ActivationRecorder(probes, setup.recorded, total_steps=config.steps, every=config.capture_every,
                                   sink=sink, flush_every=CHUNK_ROWS, start_step=start)
     rate = {"model": config.model, "learning_rate": config.learning_rate}  # what diverged_fix names
@@ -180,7 +180,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
         config_json=config.to_json(), meta=meta,
     )
     # What Capture.load would refuse is refused now, before the stage writes the model or the archive
-    # (the streamed snapshots were checked chunk by chunk, model/stream.py).
+    # (the streamed snapshots were checked chunk by chunk, capture/chunk_writer.py).
     checked = {**capture.small_arrays(), **capture.activations,
                "train_steps": np.arange(start + 1, start + len(capture.train_loss) + 1)}
     problem = metrics_problem(checked, meta) or activations_problem(checked, list(capture.activations))
@@ -190,7 +190,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
 
 
 def restore_checkpoint(model, path: Path) -> None:
-    """Load a checkpoint's weights and optimizer state (model/stream.py saves one with each chunk) into `model`."""
+    """Load a checkpoint's weights and optimizer state (capture/chunk_writer.py saves one per chunk) into `model`."""
     model.optimizer.build(model.trainable_variables)  # its variables must exist to be loaded into
     model.load_weights(path)
 

@@ -1,9 +1,8 @@
 """The file layout of build/ and site/: every name a stage reads or writes, and the timings file.
 
     layout = Layout(Path("build"), Path("site"))
-    layout.capture        build/capture.h5      the recorded run (model/capture.py documents it)
-    layout.legacy_capture build/capture.npz     the archive of earlier versions (read, then retrained from)
-    layout.partial_capture build/capture.partial/ an unfinished run's flushed chunks (model/stream.py)
+    layout.capture        build/capture.h5      the recorded run (capture/schema.py documents it)
+    layout.partial_capture build/capture.partial/ an unfinished run's flushed chunks (capture/partial.py)
     layout.model          build/model.keras     the trained model; its sha256 is in the capture's meta
     layout.assets         build/assets/         rendered files + manifest.json + render-key.json
     layout.timings        build/timings.json    wall-clock seconds per stage (never published)
@@ -21,7 +20,6 @@ from pathlib import Path
 from pipeline.files import write_text_atomically
 
 CAPTURE_NAME = "capture.h5"
-LEGACY_CAPTURE_NAME = "capture.npz"
 PARTIAL_CAPTURE_NAME = "capture.partial"
 MODEL_NAME = "model.keras"
 TIMINGS_NAME = "timings.json"
@@ -46,11 +44,6 @@ class Layout:
     def capture(self) -> Path:
         """Return the capture archive's path."""
         return self.build_dir / CAPTURE_NAME
-
-    @property
-    def legacy_capture(self) -> Path:
-        """Return where earlier versions wrote the capture archive (.npz)."""
-        return self.build_dir / LEGACY_CAPTURE_NAME
 
     @property
     def partial_capture(self) -> Path:

@@ -4,7 +4,7 @@ explorer's data (render/page_data.py) and the manifest, which says what each fil
 `render_capture(capture, out_dir)` does the work whatever is in out_dir; render/stage.py is the
 stage that decides whether it is needed. The article stage reads `manifest.json` (schema in
 `render/README.md`). Each layer gets its colour scale from its values and activation
-(render/scales.py: fixed, sequential or diverging, one for the whole run) and shows its most
+(pipeline/scales.py: fixed, sequential or diverging, one for the whole run) and shows its most
 active channels (at most MAX_SHOWN_CHANNELS); render/layer_assets.py writes its files. Layers
 sharing a scale share a colour bar file.
 """
@@ -21,19 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
-from model.capture import Capture
+from capture.archive import Capture
 from pipeline.files import file_sha256, write_bytes_atomically
 from pipeline.names import file_stems
+from pipeline.scales import MAX_SHOWN_CHANNELS, channel_ranking, choose_scale
 from render.curves import write_curves
-from render.encode import H264_CRF, H264_PRESET, write_png
+from render.encode import DEFAULT_SETTINGS, RenderSettings, write_png
 from render.frames import BASE_CELL, layer_layout
 from render.inputs import check_capture, expected_layers, layer_activation
-from render.layer_assets import PURPOSES, files_entry, render_layer
+from render.layer_assets import PURPOSES, LayerPlan, files_entry, render_layer
 from render.legend import colorbar_frame
 from render.page_data import strided_indices, write_page_data
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_RGB, PALETTE
 from render.probes import is_rgb
-from render.scales import MAX_SHOWN_CHANNELS, channel_ranking, choose_scale
 
 MANIFEST_VERSION = 2
 LAYER_WORKERS = 2  # layers rendered at once (see render_capture)
@@ -75,19 +75,16 @@ def _colorbar_name(entry: dict) -> str:
     return TANH_COLORBAR if entry["domain_fixed_tanh"] else f"{entry['file_stem']}_colorbar.png"
 
 
-def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float = 10, gif_budget_bytes: int = 5_000_000,
-                   gif_min_frames: int = 40, layers: Sequence[str] | None = None,
-                   activations: Mapping[str, str | None] | None = None, webm: bool = False, crf: int = H264_CRF,
-                   preset: str = H264_PRESET, progress: bool = True, timings: dict | None = None) -> dict:
+def render_capture(capture: Capture, out_dir: str | os.PathLike, settings: RenderSettings = DEFAULT_SETTINGS, *,
+                   layers: Sequence[str] | None = None, activations: Mapping[str, str | None] | None = None,
+                   progress: bool = True, timings: dict | None = None) -> dict:
     """Render every layer's animations, previews and legend, and the curves, into out_dir; return the manifest.
 
-    activations: {layer: activation name} overriding the capture's (meta["recorded_layers"], else its
-    meta["layers"] rows, else tanh). `timings`, when given, is filled with seconds per layer and stage
-    (kept out of the manifest, which is deterministic).
+    settings: fps, encoders, GIF previews (render/encode.py; none by default). activations: {layer:
+    activation name} overriding the capture's (meta["recorded_layers"], else its meta["layers"] rows,
+    else tanh). `timings`, when given, is filled with seconds per layer and stage (kept out of the
+    manifest, which is deterministic).
     """
-    if fps <= 0 or (gif_budget_bytes is not None and gif_budget_bytes <= 0) or gif_min_frames < 2:
-        raise ValueError(f"need fps > 0, gif_budget_bytes > 0 and gif_min_frames >= 2; got fps={fps}, "
-                         f"gif_budget_bytes={gif_budget_bytes}, gif_min_frames={gif_min_frames}")
     layers = list(dict.fromkeys(layers if layers is not None else expected_layers(capture)))
     if not layers:
         raise ValueError("no layers to render: pass layer names, or a capture whose config lists its layers")
@@ -113,10 +110,9 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
 
     def render_one(name: str) -> dict:
         activation, scale, ranking, shown = choices[name]
-        return render_layer(capture, name, out_dir, scale=scale, activation=activation, shown=shown, ranking=ranking,
-                            cell=cells[name], fps=fps, gif_budget_bytes=gif_budget_bytes, gif_min_frames=gif_min_frames,
-                            webm=webm, crf=crf, preset=preset, progress=progress, stem=stems[name],
-                            video_indices=kept)
+        plan = LayerPlan(name=name, stem=stems[name], activation=activation, scale=scale, ranking=ranking,
+                         shown=shown, cell=cells[name])
+        return render_layer(capture, plan, out_dir, settings, video_indices=kept, progress=progress)
 
     # Two layers at a time: while one layer's frames are composed in Python, the other's ffmpeg
     # encodes, so both cores stay busy. Results keep the model's layer order.
@@ -138,9 +134,9 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, *, fps: float =
     steps = np.asarray(capture.steps)
     manifest = {
         "manifest_version": MANIFEST_VERSION,
-        "fps": fps,
-        "gif_budget_bytes": gif_budget_bytes,
-        "gif_min_frames": gif_min_frames,
+        "fps": settings.fps,
+        "gif_budget_bytes": settings.gif_budget_bytes,
+        "gif_min_frames": settings.gif_min_frames,
         "steps": {"count": int(steps.size), "first": int(steps[0]), "last": int(steps[-1])},
         "probes": int(len(capture.probe_images)),
         "probe_labels": [int(label) for label in np.asarray(capture.probe_labels)],

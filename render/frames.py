@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.step_blocks import iter_steps
+from capture.step_blocks import iter_steps
+from pipeline.scales import scale_indices
 from render.label import line_height, paint_text, text_width
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, grey_index, grey_indices
 from render.probes import fit, grey_of
-from render.scales import scale_indices
 
 BASE_CELL = 56  # a 28x28 map at 2x, a 7x7 map at 8x
 MIN_SIDE = 8  # the shorter side of a cell, in pixels, at least
@@ -146,14 +146,6 @@ def step_label(name: str, step: int, last_step: int) -> str:
     return f"{name} · step {step}/{last_step}"
 
 
-def _scale_of(scale: dict | None, domain, bounded: bool) -> dict:
-    """Return `scale`, or the scale that an older caller's (domain, bounded) pair means."""
-    if scale is not None:
-        return scale
-    domain = (-1.0, 1.0) if domain is None else domain
-    return {"kind": "fixed" if bounded else "diverging", "domain": [float(domain[0]), float(domain[1])]}
-
-
 def bar_labels(scale: dict) -> tuple[str, str]:
     """Return the texts at the low and high ends of a scale's colour bar."""
     low, high = (float(end) for end in scale["domain"])
@@ -214,14 +206,14 @@ def _template(layout: Layout, probe_images: np.ndarray, scale: dict, label_room:
     return canvas
 
 
-def layer_frames(values: np.ndarray, probe_images: np.ndarray, *, name: str, steps: Sequence[int],
-                 domain: tuple[float, float] | None = None, bounded: bool = True, scale: dict | None = None,
-                 cell: int = BASE_CELL, block: int | None = None, shown: Sequence[int] | None = None,
+def layer_frames(values: np.ndarray, probe_images: np.ndarray, *, name: str, steps: Sequence[int], scale: dict,
+                 block: int | None = None, shown: Sequence[int] | None = None,
                  indices: Sequence[int] | None = None) -> Iterator[np.ndarray]:
     """Yield one (H, W) uint8 palette-index frame per selected snapshot of a (T, N, H, W, C) layer.
 
-    scale: a render.scales.choose_scale dict (or the older `domain` + `bounded`); shown: the channels
-    drawn, in order (all by default; labelled when fewer); block: pixels per activation (from `cell`).
+    scale: a pipeline.scales.choose_scale dict (at least "kind" and "domain"); shown: the channels drawn,
+    in order (all by default; labelled when fewer); block: pixels per activation (default: cells of
+    about BASE_CELL, `block_for`).
     """
     shape = tuple(np.shape(values))  # not read: the snapshots come a block of steps at a time (iter_steps)
     if len(shape) != 5:
@@ -230,9 +222,8 @@ def layer_frames(values: np.ndarray, probe_images: np.ndarray, *, name: str, ste
     if len(steps) != count or len(probe_images) != probes:
         raise ValueError(f"{name}: {count} snapshots of {probes} probes, but {len(steps)} steps and "
                          f"{len(probe_images)} probe images; pass the capture's own steps and probes")
-    scale = _scale_of(scale, domain, bounded)
     every = shown is None or list(shown) == list(range(channels))
-    layout = layer_layout(shape, cell=cell, block=block, shown=None if every else shown)
+    layout = layer_layout(shape, block=block, shown=None if every else shown)
     factor = layout.cell // map_h
     last_step = int(steps[-1])
     label_room = text_width(step_label(name, last_step, last_step), layout.font_size)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from model.capture import snapshot_shape_problem
+from capture.schema import snapshot_shape_problem
 
 FIX = "rebuild the capture (delete build/capture.h5 and run `make site`) or pass layers=[...] to render fewer"
 DEFAULT_ACTIVATION = "tanh"  # the article's model, and captures made before meta["recorded_layers"]
@@ -72,7 +72,7 @@ def check_capture(capture, layers: Sequence[str]) -> None:
     for attribute in ("steps", "probe_images", "activations", "train_loss", "train_accuracy", "test_steps",
                       "test_loss", "test_accuracy"):
         if not hasattr(capture, attribute):
-            raise ValueError(f"the capture has no `{attribute}`: pass a model.capture.Capture (Capture.load(path))")
+            raise ValueError(f"the capture has no `{attribute}`: pass a capture.archive.Capture (Capture.load(path))")
     steps = np.asarray(capture.steps)
     probes = np.asarray(capture.probe_images)
     if steps.ndim != 1 or steps.size == 0:

@@ -6,7 +6,7 @@ pushes its data onto `window.explorerChunks`, loaded when a view needs it (level
 render/page_levels.py).
 
     chunk   one layer x one probe x one channel group: the layer's channels ranked most active first
-            (render.scales.channel_ranking) and cut into groups of GROUP_SIZE; group 0 holds the
+            (pipeline.scales.channel_ranking) and cut into groups of GROUP_SIZE; group 0 holds the
             GROUP_SIZE most active, which the page shows first. Within a group, channels in index order.
     file    explore-<layer>-<probe>-<group>.js (flat beside the other assets, so the render stage can verify them)
     stride  the page keeps every k-th of the run's T snapshots, and always the first and last: k is the
@@ -15,7 +15,7 @@ render/page_levels.py).
             holds while it chooses k), the same for every layer, so one step control moves every view and
             the curves together. The MP4s show the same snapshots (render/assets.py); the archive keeps
             every step. Levels are read from the archive a block of steps at a time
-            (pipeline/step_blocks.py): memory does not grow with the run.
+            (capture/step_blocks.py): memory does not grow with the run.
 
 `explore.json` (beside them) holds what the page needs to draw them: the kept steps, the stride, the
 palette, each layer's 256-entry level -> palette-index table for its fixed colour scale (the renderer's own
@@ -37,9 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
+from capture.schema import DATA_BUDGET_BYTES
+from capture.step_blocks import take_steps
 from pipeline.files import write_bytes_atomically
 from pipeline.names import file_stems
-from pipeline.step_blocks import take_steps
+from pipeline.scales import MAX_SHOWN_CHANNELS
 from render.frames import PAPER_LEVEL
 from render.page_levels import (
     HALF_RANGE,
@@ -53,14 +55,10 @@ from render.page_levels import (
     quantise,
 )
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_INDEX, PALETTE, grey_indices
-from render.scales import MAX_SHOWN_CHANNELS
 
 FORMAT_VERSION = 2
 GROUP_SIZE = MAX_SHOWN_CHANNELS  # the page's first view of a layer shows what its video shows
 # All chunk bytes together. GitHub Pages publishes sites up to 1 GB (files up to 100 MB) with a soft
-# 100 GB/month of traffic: a reader who opens every view fetches at most this much (4 MB for the default
-# run), so the MP4s keep room beside it and about 2,000 such complete visits fit a month.
-DATA_BUDGET_BYTES = 50_000_000
 # All levels decoded (1 byte per value kept): 4x the default run's 31.9 MB, so that run keeps every step,
 # while a run 40x as long is thinned before its levels are read rather than after.
 LEVELS_BUDGET_BYTES = 128_000_000
@@ -96,7 +94,7 @@ def _check(capture, scales: dict, rankings: dict) -> None:
             raise PageDataError(f"layer {name!r} has shape {values.shape}, not (T, N, H, W, C): store it reshaped")
         if sorted(int(c) for c in rankings.get(name, ())) != list(range(values.shape[-1])):
             raise PageDataError(f"the ranking of layer {name!r} must list each of its {values.shape[-1]} channels "
-                                "once (render.scales.channel_ranking)")
+                                "once (pipeline.scales.channel_ranking)")
         low, high = (float(end) for end in scales[name]["domain"])
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise PageDataError(f"layer {name!r} has colour domain {[low, high]}: it must be finite with low < high")
@@ -173,7 +171,7 @@ def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], ranki
                     levels_budget_bytes: int | None = None) -> dict:
     """Write every layer's chunk scripts and explore.json into out_dir; return the manifest's "explore" entry.
 
-    scales: {layer: render.scales.choose_scale dict}, rankings: {layer: channels, most active first}.
+    scales: {layer: pipeline.scales.choose_scale dict}, rankings: {layer: channels, most active first}.
     """
     _check(capture, scales, rankings)
     budget_bytes = DATA_BUDGET_BYTES if budget_bytes is None else budget_bytes  # read now: tests may patch them

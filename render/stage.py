@@ -2,6 +2,8 @@
 
     manifest = render.stage.run(capture, Layout(build_dir, site_dir), RenderSettings(), timings=timings)
 
+(RenderSettings: render/encode.py; the render key holds all of its fields.)
+
 A reused folder is checked file by file against the sha256 its manifest recorded, so a damaged
 or truncated asset is re-rendered, never published. A new folder is rendered beside the old one
 and swapped in whole, so a failed or killed render leaves the previous assets as they were;
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from pipeline.files import crash_point, file_sha256, fingerprint, write_text_atomically
@@ -21,23 +23,13 @@ from pipeline.folders import replacing
 from pipeline.layout import MANIFEST_NAME, RENDER_KEY_NAME, Layout, read_json
 from pipeline.ownership import ASSETS
 from render.assets import file_entries, render_capture
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    """What the rendered files depend on besides the capture and the renderer's code."""
-
-    gif_budget_bytes: int | None = None  # largest GIF preview per layer; None: no previews (the page needs none)
-    fps: float = 10  # video frames (snapshots) per second
-
-    def __post_init__(self) -> None:
-        if (self.gif_budget_bytes is not None and not self.gif_budget_bytes > 0) or not self.fps > 0:
-            raise ValueError(f"render settings need a positive GIF budget and fps, got {self}")
+from render.encode import DEFAULT_SETTINGS, RenderSettings
 
 
 def renderer_fingerprint() -> str:
-    """Return a hash of the render package's code."""
-    return fingerprint(sorted(Path(__file__).resolve().parent.glob("*.py")))
+    """Return a hash of the render package's code and of the colour scales it shares with report/."""
+    here = Path(__file__).resolve().parent
+    return fingerprint([*sorted(here.glob("*.py")), here.parent / "pipeline" / "scales.py"])
 
 
 def render_key(layout: Layout, settings: RenderSettings) -> dict:
@@ -65,7 +57,7 @@ def current_manifest(assets_dir: Path, key: dict) -> dict | None:
     return manifest
 
 
-def run(capture, layout: Layout, settings: RenderSettings = RenderSettings(), *, progress: bool = True,
+def run(capture, layout: Layout, settings: RenderSettings = DEFAULT_SETTINGS, *, progress: bool = True,
         timings: dict | None = None) -> dict:
     """Return the manifest of build/assets/, rendering it first unless it already matches."""
     key = render_key(layout, settings)
@@ -77,8 +69,7 @@ def run(capture, layout: Layout, settings: RenderSettings = RenderSettings(), *,
     started = time.perf_counter()
     stage_timings = {} if timings is None else timings
     with replacing(layout.assets, ASSETS, layout.build_dir, "render") as staging:
-        manifest = render_capture(capture, staging, fps=settings.fps, gif_budget_bytes=settings.gif_budget_bytes,
-                                  progress=progress, timings=stage_timings)
+        manifest = render_capture(capture, staging, settings, progress=progress, timings=stage_timings)
         write_text_atomically(staging / RENDER_KEY_NAME, json.dumps(key, indent=2, sort_keys=True) + "\n")
         crash_point("render-staged")
     seconds = time.perf_counter() - started

@@ -1,6 +1,6 @@
 """The report stage: write the article into site/, built in a folder beside it and swapped in whole.
 
-    index = report.stage.run(capture, manifest, Layout(build_dir, site_dir), timings=timings)
+    index = report.stage.run(capture, manifest, Layout(build_dir, site_dir))
 
 It is the last stage of `make site` and always runs (it takes about two seconds). An
 interrupted build leaves the previous site whole; the same inputs give the same bytes
@@ -48,9 +48,12 @@ def build_date() -> str | None:
     return moment.strftime("%d %B %Y").lstrip("0")
 
 
-def run(capture, manifest: dict, layout: Layout, *, timings: dict | None = None) -> Path:
-    """Build the whole site from the capture and the rendered assets, swap it into place, return index.html."""
-    from report.assemble import assemble
+def run(capture, manifest: dict, layout: Layout) -> Path:
+    """Build the whole site from the capture and the rendered assets, swap it into place, return index.html.
+
+    The seconds it took go to build/timings.json (layout.record_timing).
+    """
+    from report.page.assemble import assemble
 
     started = time.perf_counter()
     site_dir = layout.site_dir
@@ -71,8 +74,6 @@ def run(capture, manifest: dict, layout: Layout, *, timings: dict | None = None)
         crash_point("site-staged")
     seconds = time.perf_counter() - started
     layout.record_timing("site", {"build_seconds": round(seconds, 2)})
-    if timings is not None:
-        timings["site"] = {"build_seconds": seconds}
     print(f"site: wrote {site_dir / 'index.html'} ({total_bytes(site_dir) / 1e6:.1f} MB in all) "
           f"in {seconds:.1f}s", file=sys.stderr)
     return site_dir / "index.html"

@@ -1,7 +1,7 @@
 """A standalone explorer page for a capture of any shape: the explorer's partials and data, nothing else.
 
 The whole article needs an analysis of the run; the explorer does not. `build_explorer_site` writes the
-page data with render/page_data.py (scales and rankings from render/scales.py, as the render stage chooses
+page data with render/page_data.py (scales and rankings from pipeline/scales.py, as the render stage chooses
 them), copies the static files and renders the step bar, the explorer and one view per layer with the
 site's own Jinja environment and partials, so the page a reader gets is tested with any layer.
 """
@@ -12,9 +12,9 @@ import json
 import shutil
 from pathlib import Path
 
+from pipeline.scales import channel_ranking, choose_scale
 from render.page_data import write_page_data
-from render.scales import channel_ranking, choose_scale
-from report.explorer import explorer_context
+from report.page.explorer import explorer_context
 from report.stage import STATIC, environment
 
 PAGE = """<!DOCTYPE html>

@@ -47,7 +47,8 @@ def step_extent(step_levels: np.ndarray) -> int:
 def renderer_indices(values: np.ndarray, probe_images: np.ndarray, steps: list[int], t: int) -> np.ndarray:
     """Return (C, N, H, W) palette indices of the renderer's own frame at snapshot t, read at block centres."""
     _, probes, height, width, channels = values.shape
-    frame = next(layer_frames(values, probe_images, name="layer", steps=steps, domain=(-1.0, 1.0),
+    frame = next(layer_frames(values, probe_images, name="layer", steps=steps,
+                              scale={"kind": "fixed", "domain": [-1.0, 1.0]},
                               indices=[t]))  # (frame H, frame W)
     layout = Layout(probes=probes, channels=channels, cell=BASE_CELL)
     block = BASE_CELL // height
@@ -125,8 +126,8 @@ def levels_of(values: np.ndarray, scale: float) -> np.ndarray:
 
 
 def scale_table(scale: dict) -> np.ndarray:
-    """Return the palette index of each of the 256 levels under a layer's scale (render.scales.scale_indices)."""
-    from render.scales import scale_indices
+    """Return the palette index of each of the 256 levels under a layer's scale (pipeline.scales.scale_indices)."""
+    from pipeline.scales import scale_indices
 
     level = np.arange(256)
     top = max(abs(scale["domain"][0]), abs(scale["domain"][1]))

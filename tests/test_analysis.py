@@ -1,4 +1,5 @@
-"""Tests for report.analysis on synthetic captures whose channels are known copies, edge maps, idle or saturated.
+"""Tests for report/numbers/analysis.py on synthetic captures whose channels are known copies, edge maps, idle
+or saturated.
 
 Run: .venv/bin/python -m pytest tests/test_analysis.py -q
 """
@@ -11,7 +12,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from report import analysis
+import report.numbers.thresholds as threshold_registry
+from report.numbers.analysis import analyse, analyse_layer, first_step_staying
+from report.numbers.channel_kinds import classify
+from report.numbers.conclusions import plateau
+from report.numbers.reference_maps import EDGE_KINDS, area_pool, input_maps
+from report.numbers.thresholds import COPY_MIN_R, EDGE_MIN_R, thresholds
 
 NUM_PROBES = 10
 
@@ -33,7 +39,7 @@ def make_probes(seed: int = 0, count: int = NUM_PROBES) -> np.ndarray:
 
 def maps_at(probes: np.ndarray, size: int) -> dict[str, np.ndarray]:
     """Return the analysis' own reference maps at a resolution (the ground truth for the synthetic channels)."""
-    return analysis.input_maps(probes, size, size)
+    return input_maps(probes, size, size)
 
 
 def make_capture(layers: dict[str, np.ndarray], probes: np.ndarray, *, train_loss=None, test_accuracy=(0.5, 0.97),
@@ -72,11 +78,11 @@ def probes():
 
 def test_area_pool_averages_blocks():
     images = np.arange(2 * 28 * 28, dtype=np.float64).reshape(2, 28, 28)
-    pooled = analysis.area_pool(images, 7, 7)
+    pooled = area_pool(images, 7, 7)
     assert pooled.shape == (2, 7, 7)
     assert pooled[1, 2, 3] == pytest.approx(images[1, 8:12, 12:16].mean())
-    assert analysis.area_pool(images, 14, 14)[0, 0, 0] == pytest.approx(images[0, :2, :2].mean())
-    np.testing.assert_allclose(analysis.area_pool(images, 28, 28), images)
+    assert area_pool(images, 14, 14)[0, 0, 0] == pytest.approx(images[0, :2, :2].mean())
+    np.testing.assert_allclose(area_pool(images, 28, 28), images)
 
 
 def test_sobel_signs_follow_the_documented_sides():
@@ -105,7 +111,7 @@ def test_sobel_signs_follow_the_documented_sides():
 def test_input_maps_use_the_model_input_scale(probes):
     maps = maps_at(probes, 28)
     assert maps["copy"].max() == pytest.approx(1.0)
-    assert set(maps) == {"copy", *analysis.EDGE_KINDS}
+    assert set(maps) == {"copy", *EDGE_KINDS}
 
 
 # --- Channel kinds ------------------------------------------------------------------------------------
@@ -115,7 +121,7 @@ def test_input_maps_use_the_model_input_scale(probes):
 def test_copy_and_inverted_copy(probes, size):
     pooled = maps_at(probes, size)["copy"]
     final = stack_channels(0.8 * pooled - 0.1, -0.8 * pooled + 0.2)
-    layer = analysis.analyse_layer("conv1", constant_series(final), np.arange(4), probes)
+    layer = analyse_layer("conv1", constant_series(final), np.arange(4), probes)
     copy, inverted = layer.channels
     assert copy.kind == inverted.kind == "copy"
     assert copy.copy_r == pytest.approx(1.0, abs=2e-3)
@@ -134,7 +140,7 @@ def test_copy_and_inverted_copy(probes, size):
 def test_edge_detectors_get_their_orientation_and_side(probes, kind, positive_side, negative_side, size):
     edge = maps_at(probes, size)[kind]
     edge = 0.8 * edge / np.abs(edge).max()
-    layer = analysis.analyse_layer("conv3", constant_series(stack_channels(edge, -edge)), np.arange(4), probes)
+    layer = analyse_layer("conv3", constant_series(stack_channels(edge, -edge)), np.arange(4), probes)
     detector, flipped = layer.channels
     assert detector.kind == flipped.kind == "edge"
     assert detector.best_edge == flipped.best_edge == kind
@@ -153,7 +159,7 @@ def test_idle_and_saturated_channels(probes):
     pooled = maps_at(probes, 14)["copy"]
     mostly_saturated = np.where(pooled > 0.5, -0.95, 0.95)  # saturated everywhere, yet a copy of the input
     final = stack_channels(constant, faint, saturated, mostly_saturated)
-    layer = analysis.analyse_layer("conv4", constant_series(final), np.arange(4), probes)
+    layer = analyse_layer("conv4", constant_series(final), np.arange(4), probes)
     kinds = [channel.kind for channel in layer.channels]
     assert kinds == ["idle", "idle", "saturated", "saturated"]
     assert layer.channels[0].spread == pytest.approx(0.0, abs=1e-6)
@@ -165,10 +171,10 @@ def test_idle_and_saturated_channels(probes):
 def test_unrelated_channel_is_other(probes):
     rng = np.random.default_rng(2)
     noise = 0.3 * rng.standard_normal((NUM_PROBES, 7, 7))
-    layer = analysis.analyse_layer("conv5", constant_series(noise[..., None]), np.arange(4), probes)
+    layer = analyse_layer("conv5", constant_series(noise[..., None]), np.arange(4), probes)
     channel = layer.channels[0]
     assert channel.kind == "other"
-    assert abs(channel.copy_r) < analysis.COPY_MIN_R and abs(channel.best_edge_r) < analysis.EDGE_MIN_R
+    assert abs(channel.copy_r) < COPY_MIN_R and abs(channel.best_edge_r) < EDGE_MIN_R
 
 
 @pytest.mark.parametrize("copy_r, edge_r, spread, saturated, expected", [
@@ -181,7 +187,7 @@ def test_unrelated_channel_is_other(probes):
     (0.99, 0.1, 0.5, 0.95, "saturated"),
 ])
 def test_classify_thresholds(copy_r, edge_r, spread, saturated, expected):
-    assert analysis.classify(copy_r, edge_r, spread, saturated) == expected
+    assert classify(copy_r, edge_r, spread, saturated) == expected
 
 
 # --- Settling -----------------------------------------------------------------------------------------
@@ -198,7 +204,7 @@ def test_settle_step_is_when_the_map_stops_changing(probes):
         # Channel 1: the final pattern from step 2 on, but its contrast grows until step 9.
         series[t, ..., 1] = (0.0 if t < 2 else min(t, 9) / 9) * 0.8 * pooled
     steps = np.arange(0, 2 * count, 2)  # recorded every other step: settle steps are recorded steps
-    layer = analysis.analyse_layer("conv3", series, steps, probes)
+    layer = analyse_layer("conv3", series, steps, probes)
     jumpy, growing = layer.channels
     assert jumpy.settle_step == steps[settle_at]
     assert jumpy.pattern_step == steps[settle_at]
@@ -213,7 +219,7 @@ def test_first_step_staying():
                           [False, False, True],
                           [True, False, True],
                           [True, False, True]])
-    assert analysis.first_step_staying(condition, steps).tolist() == [10, 15, 0]
+    assert first_step_staying(condition, steps).tolist() == [10, 15, 0]
 
 
 def test_layer_events_follow_the_timeline(probes):
@@ -229,7 +235,7 @@ def test_layer_events_follow_the_timeline(probes):
         else:  # distinct: a copy and a horizontal-edge map
             series[t, ..., 0] = 0.5 * pooled
             series[t, ..., 1] = 0.1 * maps_at(probes, 7)["vertical"]
-    layer = analysis.analyse_layer("conv5", series, np.arange(count), probes)
+    layer = analyse_layer("conv5", series, np.arange(count), probes)
     assert layer.informative_step == 3
     assert layer.resembles_input_step == 3
     assert layer.distinct_step == 6
@@ -246,7 +252,7 @@ def test_duplicates_within_and_across_layers(probes):
     first = stack_channels(copy, 0.1 * maps["horizontal"], 0.2 * rng.standard_normal(copy.shape))
     second = stack_channels(copy, -copy + 0.001 * rng.standard_normal(copy.shape), 0.1 * maps["vertical"])
     capture = make_capture({"conv1": constant_series(first), "conv2": constant_series(second)}, probes)
-    findings = analysis.analyse(capture)
+    findings = analyse(capture)
     conv1, conv2 = findings.layers
     assert conv1.duplicate_groups == []
     assert conv2.duplicate_groups == [[0, 1]]
@@ -255,7 +261,7 @@ def test_duplicates_within_and_across_layers(probes):
     assert conv2.channels[1].most_similar_r == pytest.approx(-1.0, abs=1e-2)
     assert conv1.previous_layer is None and conv1.channels[0].previous_layer_channel is None
     assert conv2.previous_layer == "conv1"
-    assert [(d["channel"], d["previous_channel"]) for d in conv2.duplicates_of_previous] == [(0, 0), (1, 0)]
+    assert [(d.channel, d.previous_channel) for d in conv2.duplicates_of_previous] == [(0, 0), (1, 0)]
 
 
 def test_previous_layer_is_pooled_to_this_resolution(probes):
@@ -263,7 +269,7 @@ def test_previous_layer_is_pooled_to_this_resolution(probes):
     copy14 = 0.8 * maps_at(probes, 14)["copy"]
     capture = make_capture({"conv2": constant_series(copy28[..., None]),
                             "conv3": constant_series(copy14[..., None])}, probes)
-    conv3 = analysis.analyse(capture).layer("conv3")
+    conv3 = analyse(capture).layer("conv3")
     assert conv3.channels[0].previous_layer_r == pytest.approx(1.0, abs=2e-3)
 
 
@@ -273,23 +279,23 @@ def test_previous_layer_is_pooled_to_this_resolution(probes):
 def test_plateau_counts_steps_at_chance():
     chance = math.log(10)
     loss = np.concatenate([chance + 0.01 * np.sin(np.arange(60)), np.linspace(2.0, 0.3, 230)])
-    result = analysis.plateau(loss)
-    assert result["steps"] == 60 and result["left_at_step"] == 61
-    assert result["chance_loss"] == pytest.approx(chance)
-    never = analysis.plateau(np.full(20, chance))
-    assert never["steps"] == 20 and never["left_at_step"] is None
+    result = plateau(loss)
+    assert result.steps == 60 and result.left_at_step == 61
+    assert result.chance_loss == pytest.approx(chance)
+    never = plateau(np.full(20, chance))
+    assert never.steps == 20 and never.left_at_step is None
 
 
 def test_final_accuracy_prefers_meta(probes):
     layer = constant_series(0.5 * maps_at(probes, 28)["copy"][..., None])
-    with_meta = analysis.analyse(make_capture({"conv1": layer}, probes, meta={"final_test_accuracy": 0.961,
+    with_meta = analyse(make_capture({"conv1": layer}, probes, meta={"final_test_accuracy": 0.961,
                                                                              "final_test_loss": 0.12}))
-    assert with_meta.run["final_test_accuracy"] == pytest.approx(0.961)
-    assert with_meta.run["final_test_loss"] == pytest.approx(0.12)
-    assert with_meta.run["accuracy_source"] == "whole test set"
-    without = analysis.analyse(make_capture({"conv1": layer}, probes, test_accuracy=(0.3, 0.88)))
-    assert without.run["final_test_accuracy"] == pytest.approx(0.88)
-    assert without.run["accuracy_source"] == "last test point"
+    assert with_meta.run.final_test_accuracy == pytest.approx(0.961)
+    assert with_meta.run.final_test_loss == pytest.approx(0.12)
+    assert with_meta.run.accuracy_source == "whole test set"
+    without = analyse(make_capture({"conv1": layer}, probes, test_accuracy=(0.3, 0.88)))
+    assert without.run.final_test_accuracy == pytest.approx(0.88)
+    assert without.run.accuracy_source == "last test point"
 
 
 def test_conclusion_numbers(probes):
@@ -303,14 +309,14 @@ def test_conclusion_numbers(probes):
     for name in ("conv5", "conv6"):
         channels = [0.3 * rng.standard_normal(maps7["copy"].shape) for _ in range(15)] + [0.1 * maps7["vertical"]]
         layers[name] = constant_series(stack_channels(*channels))
-    findings = analysis.analyse(make_capture(layers, probes))
-    first, second, third = (findings.run[f"conclusion_{i}"] for i in (1, 2, 3))
-    assert first["channels"] == 24 and first["counts"]["copy"] == 20 and first["counts"]["idle"] == 4
-    assert first["shares"]["copy"] == pytest.approx(20 / 24)
-    assert second["active_channels"] == 32 and second["unnamed"] == 30 and second["counts"]["edge"] == 2
-    assert second["pair_mean_abs_r"] < 0.3
-    assert [item["layer"] for item in third["idle_channels"]] == ["conv1", "conv2", "conv3", "conv4"]
-    assert third["layers_early"] == third["layers"]  # nothing changes after step 0
+    findings = analyse(make_capture(layers, probes))
+    first, second, third = findings.run.conclusion_1, findings.run.conclusion_2, findings.run.conclusion_3
+    assert first.channels == 24 and first.counts["copy"] == 20 and first.counts["idle"] == 4
+    assert first.shares["copy"] == pytest.approx(20 / 24)
+    assert second.active_channels == 32 and second.unnamed == 30 and second.counts["edge"] == 2
+    assert second.pair_mean_abs_r < 0.3
+    assert [item.layer for item in third.idle_channels] == ["conv1", "conv2", "conv3", "conv4"]
+    assert third.layers_early == third.layers  # nothing changes after step 0
 
 
 # --- Output shape, determinism and speed -------------------------------------------------------------
@@ -321,8 +327,8 @@ def test_findings_are_json_and_deterministic(probes):
     layers = {"conv1": (0.2 * rng.standard_normal((6, NUM_PROBES, 28, 28, 3))),
               "conv2": (0.2 * rng.standard_normal((6, NUM_PROBES, 14, 14, 2)))}
     capture = make_capture(layers, probes)
-    first = analysis.analyse(capture).to_dict()
-    second = analysis.analyse(capture).to_dict()
+    first = analyse(capture).to_dict()
+    second = analyse(capture).to_dict()
     assert json.dumps(first, sort_keys=False) == json.dumps(second, sort_keys=False)
     assert [layer["name"] for layer in first["layers"]] == ["conv1", "conv2"]
     assert set(first["run"]) >= {"final_test_accuracy", "plateau", "conclusion_1", "conclusion_2", "conclusion_3"}
@@ -332,25 +338,25 @@ def test_findings_are_json_and_deterministic(probes):
 
 
 def test_thresholds_are_named_constants_with_explanations():
-    rows = analysis.thresholds()
+    rows = thresholds()
     assert "COPY_MIN_R" in rows and "SETTLE_TOLERANCE" in rows and "IDLE_MAX_STD" in rows
     for name, (value, text) in rows.items():
-        assert getattr(analysis, name) == value
+        assert getattr(threshold_registry, name) == value  # each one a module constant of that name
         assert isinstance(text, str) and len(text) > 20
 
 
 def test_rejects_mismatched_shapes(probes):
     with pytest.raises(ValueError, match="expected activations shaped"):
-        analysis.analyse_layer("conv1", np.zeros((3, NUM_PROBES, 28, 28)), np.arange(3), probes)
+        analyse_layer("conv1", np.zeros((3, NUM_PROBES, 28, 28)), np.arange(3), probes)
     with pytest.raises(ValueError, match="probe images"):
-        analysis.analyse_layer("conv1", np.zeros((3, 4, 28, 28, 1)), np.arange(3), probes)
+        analyse_layer("conv1", np.zeros((3, 4, 28, 28, 1)), np.arange(3), probes)
 
 
 def test_rejects_diverged_runs(probes):
     series = np.zeros((3, NUM_PROBES, 7, 7, 1))
     series[2, 0, 0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="non-finite activations from step 2"):
-        analysis.analyse_layer("conv5", series, np.arange(3), probes)
+        analyse_layer("conv5", series, np.arange(3), probes)
 
 
 def test_full_size_capture_is_fast(probes):
@@ -362,6 +368,6 @@ def test_full_size_capture_is_fast(probes):
         layers[name] = rng.standard_normal((count, NUM_PROBES, size, size, width), dtype=np.float32) * 0.1
     capture = make_capture(layers, probes, train_loss=np.full(290, 2.3))
     start = time.perf_counter()
-    findings = analysis.analyse(capture)
+    findings = analyse(capture)
     assert time.perf_counter() - start < 10.0
     assert findings.last_step == 290 and len(findings.layers) == 6

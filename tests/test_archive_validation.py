@@ -18,8 +18,8 @@ import h5py
 import numpy as np
 import pytest
 
-from model.capture import Capture
-from render.page_data import DATA_BUDGET_BYTES
+from capture.archive import Capture
+from capture.schema import DATA_BUDGET_BYTES
 from tests.safety_runs import REPO, assert_refused, generate, tree
 
 

@@ -1,6 +1,6 @@
 """The article for a model that is not the original's: built end to end from synthetic captures of other shapes.
 
-The captures come from render/synthetic.py (made-up runs with RGB probes, ReLU, linear and Dense layers, many
+The captures come from tests/synthetic_capture.py (made-up runs with RGB probes, ReLU, linear and Dense layers, many
 channels); the truths they are checked against are recomputed here with plain numpy from the same arrays,
 and the layer table is written by hand. Run: .venv/bin/python -m pytest tests/test_article_any_model.py -q
 """
@@ -16,14 +16,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from render.synthetic import synthetic_capture
-from report import analysis, commentary
-from report.model_facts import recorded_facts
-from report.page_facts import rebuild_command, subject
-from report.post_observations import POST_OBSERVATIONS
-from report.receptive_fields import Window, layer_chain
-from report.run_facts import recorded_layers
-from report.wording import DIGIT_WORDS, IMAGE_WORDS
+from report.capture_facts import recorded_layers
+from report.numbers.analysis import analyse
+from report.numbers.receptive_fields import Window, layer_chain
+from report.numbers.thresholds import MOSTLY_ZERO_SHARE
+from report.page.appendix import rebuild_command
+from report.words.commentary import commentary, image_words
+from report.words.dataset_text import subject
+from report.words.model_text import recorded_facts
+from report.words.post_observations import POST_OBSERVATIONS
+from report.words.wording import DIGIT_WORDS, IMAGE_WORDS
+from tests.synthetic_capture import synthetic_capture
 
 CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
@@ -167,10 +170,10 @@ def test_layer_commentary_speaks_of_strokes_and_ink_only_on_mnist(builder_site):
     mnist.meta["dataset"].update(name="mnist", title="MNIST")
     manifest = json.loads((root / "build" / "assets" / "manifest.json").read_text())
     digits = layer_sections_text(stage_site(mnist, manifest, root / "build", root / "site-mnist"))
-    findings = analysis.analyse(capture)
+    findings = analyse(capture)
     edges = sum(layer.counts["edge"] for layer in findings.layers)
     inverted = [ch for layer in findings.layers if layer.spatial for ch in layer.channels if ch.kind == "copy"
-                and (ch.filter["blob"] if ch.kind_basis == "filter" else ch.copy_r) < 0]
+                and (ch.filter.blob if ch.kind_basis == "filter" else ch.copy_r) < 0]
     assert edges and inverted  # the run has edge detectors and inverted copies to describe
     assert re.search(r"\bstrokes?\b", digits) and "negative on the ink" in digits
     assert not re.search(r"\bstrokes?\b|\bink\b", other, flags=re.I)
@@ -181,10 +184,10 @@ def test_layer_commentary_speaks_of_strokes_and_ink_only_on_mnist(builder_site):
 
 
 def test_image_words_follow_the_dataset():
-    assert commentary.image_words(None) == commentary.image_words({"name": "mnist"}) == DIGIT_WORDS
-    assert commentary.image_words({"name": "bundled"}) == DIGIT_WORDS
+    assert image_words(None) == image_words({"name": "mnist"}) == DIGIT_WORDS
+    assert image_words({"name": "bundled"}) == DIGIT_WORDS
     for name in ("fashion", "cifar10", "cifar100", "npz", "idx", "synthetic"):
-        assert commentary.image_words({"name": name}) == IMAGE_WORDS
+        assert image_words({"name": name}) == IMAGE_WORDS
 
 
 # --- The parts, against numpy truth -------------------------------------------------------------------
@@ -192,7 +195,7 @@ def test_image_words_follow_the_dataset():
 
 def test_relu_findings_recompute():
     capture = builder_capture(steps=6)
-    findings = analysis.analyse(capture)
+    findings = analyse(capture)
     layer = findings.layer("block1_conv")
     final = capture.activations["block1_conv"][-1].astype(np.float64).reshape(-1, 6)  # (P, C)
     assert layer.regime == "non-negative" and layer.activation == "relu"
@@ -201,31 +204,31 @@ def test_relu_findings_recompute():
         assert ch.saturated_share is None and ch.kind != "saturated"
         assert ch.zero_share == pytest.approx((final[:, ch.channel] == 0).mean())
     for item in layer.mostly_zero:
-        assert item["passes"] == ((final[:, item["channel"]] == 0).mean() >= analysis.MOSTLY_ZERO_SHARE)
+        assert item.passes == ((final[:, item.channel] == 0).mean() >= MOSTLY_ZERO_SHARE)
     assert findings.layer("conv_b").regime == "signed"
     dense = findings.layer("dense")
     assert not dense.spatial and all(ch.kind in ("other", "idle") for ch in dense.channels)
 
 
 def test_the_render_stages_scales_are_used_as_they_are():
-    from render.scales import choose_scale
+    from pipeline.scales import choose_scale
 
     capture = builder_capture(steps=6)
-    activations = {row["name"]: row["activation"] for row in analysis.recorded_layers(capture)}
+    activations = {row["name"]: row["activation"] for row in recorded_layers(capture)}
     scales = {name: choose_scale(capture.activations[name], activations[name]) for name in capture.activations}
     # The page's own scales give the findings that choosing them again gives.
-    assert analysis.analyse(capture, scales).to_dict() == analysis.analyse(capture).to_dict()
+    assert analyse(capture, scales).to_dict() == analyse(capture).to_dict()
     # And they are taken, not recomputed: a scale twice as wide doubles the idle limit.
     wide = {name: {**scale, "domain": [2 * end for end in scale["domain"]]} for name, scale in scales.items()}
-    layer = analysis.analyse(capture).layer("block1_conv")
-    widened = analysis.analyse(capture, wide).layer("block1_conv")
+    layer = analyse(capture).layer("block1_conv")
+    widened = analyse(capture, wide).layer("block1_conv")
     assert widened.scale["domain"] == [2 * end for end in layer.scale["domain"]]
     assert widened.idle_limit == pytest.approx(2 * layer.idle_limit)
 
 
 def test_commentary_for_another_model_compares_nothing_with_the_post():
-    findings = analysis.analyse(builder_capture(steps=6))
-    said = commentary.commentary(findings, article=False)
+    findings = analyse(builder_capture(steps=6))
+    said = commentary(findings, article=False)
     assert said["conclusions"] == [] and all(item["post"] is None and not item["comparison"]
                                             for item in said["layers"])
     assert "post" not in " ".join(said["training"])
@@ -265,7 +268,7 @@ def test_rebuild_command_carries_model_data_layers_and_probes(tmp_path):
     import shlex
 
     from generate import config_from, parse_arguments
-    from model.config import Config
+    from pipeline.config import Config
 
     (tmp_path / "tiny.py").write_text("def build(input_shape, num_classes):\n    raise NotImplementedError\n")
     np.savez(tmp_path / "my data.npz", x_train=np.zeros((1, 2, 2)))  # only its bytes are hashed here

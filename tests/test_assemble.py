@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from generate import config_from, parse_arguments
-from model.config import Config
-from report.page_facts import rebuild_command, subject
+from pipeline.config import Config
+from report.page.appendix import rebuild_command
+from report.words.dataset_text import subject
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,7 +59,7 @@ def test_rebuild_command_survives_hostile_folder_names_in_a_real_shell_and_make(
 
 @pytest.mark.parametrize("top", [0.3, 2.3, 10.0, 51.0, 3.7e12, 1e21])
 def test_loss_ticks_fit_any_loss_however_large(top):
-    from report.explorer_curves import _value_ticks, tick_spacing
+    from report.page.explorer_curves import _value_ticks, tick_spacing
 
     spacing = tick_spacing(top)
     ticks = _value_ticks(top, percent=False)

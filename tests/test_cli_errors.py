@@ -123,7 +123,7 @@ def rewrite_capture(path: Path, **changes) -> None:
     """Write a valid-looking HDF5 archive, then replace some of its members (texts as JSON strings, or arrays)."""
     import h5py
 
-    from render.synthetic import synthetic_capture
+    from tests.synthetic_capture import synthetic_capture
 
     synthetic_capture(steps=3).save(path)
     with h5py.File(path, "r+") as archive:
@@ -260,7 +260,7 @@ def test_images_too_large_for_memory_are_refused_before_training(layers, words, 
 def test_the_memory_estimate_covers_a_real_runs_peak(tmp_path):
     """The estimate (model.setup.memory_needs) against the peak RSS of the same run, measured by the kernel."""
     import generate
-    from model.archive_h5 import CHUNK_ROWS
+    from capture.schema import CHUNK_ROWS
     from model.data import load_dataset
     from model.setup import memory_needs, prepare_run, snapshot_bytes
 

@@ -1,18 +1,26 @@
-"""Tests for report.commentary: sentences and verdicts chosen by the numbers, with grammatical counts.
+"""Tests for report/words/commentary.py: sentences and verdicts chosen by the numbers, with grammatical counts.
 
 Run: .venv/bin/python -m pytest tests/test_commentary.py -q
 """
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from report import analysis, commentary, summaries, thresholds
-from report import verdicts as verdicts_module
-from report.findings import LayerFindings
+from report.numbers.analysis import analyse
+from report.numbers.checks import DOES_NOT_HOLD, HOLDS, PARTLY
+from report.numbers.conclusions import EARLY_LAYERS, LATE_LAYERS, conclusion_1, conclusion_2, conclusion_3
+from report.numbers.findings import Findings, LayerSettling
+from report.numbers.reference_maps import EDGE_KINDS
+from report.numbers.run_findings import Plateau
+from report.numbers.thresholds import UNBOUNDED_ONLY, thresholds
+from report.words.commentary import commentary
+from report.words.conclusion_text import VERDICT_CLASSES, conclusion_1_text, conclusion_2_text, conclusion_3_text
+from report.words.training_text import training_sentences
 from tests.commentary_fixtures import channel, layer
 from tests.test_analysis import make_capture, make_probes, maps_at, stack_channels
 
@@ -24,7 +32,7 @@ def probes():
     return make_probes()
 
 
-def build_findings(probes, early="copy", late="noise", accuracy=0.97, settle="early", count=8) -> dict:
+def build_findings(probes, early="copy", late="noise", accuracy=0.97, settle="early", count=8) -> Findings:
     """Analyse a six-layer synthetic run: conv1-4 all copies or all edge maps; conv5-6 entangled noise or edges.
 
     With late="edges" conv5 and conv6 get two channels each, a horizontal and a vertical edge detector,
@@ -33,14 +41,14 @@ def build_findings(probes, early="copy", late="noise", accuracy=0.97, settle="ea
     rng = np.random.default_rng(11)
     layers = {}
     for name, (size, width) in SIZES.items():
-        if late == "edges" and name in analysis.LATE_LAYERS:
+        if late == "edges" and name in LATE_LAYERS:
             width = 2
         maps = maps_at(probes, size)
-        is_early = name in analysis.EARLY_LAYERS
+        is_early = name in EARLY_LAYERS
         if is_early and early == "copy":
             finals = [(0.8 if c % 2 else -0.8) * maps["copy"] for c in range(width)]
         elif is_early or late == "edges":
-            kinds = ["horizontal", "vertical"] if not is_early else list(analysis.EDGE_KINDS)
+            kinds = ["horizontal", "vertical"] if not is_early else list(EDGE_KINDS)
             finals = [0.1 * maps[kinds[c % len(kinds)]] * (1 if c % 2 else -1) for c in range(width)]
             if not is_early:  # different pairs for distinct channels: independent noise on top
                 finals = [f + 0.02 * rng.standard_normal(f.shape) for f in finals]
@@ -58,7 +66,7 @@ def build_findings(probes, early="copy", late="noise", accuracy=0.97, settle="ea
     capture = make_capture(layers, probes, meta={"final_test_accuracy": accuracy, "final_test_loss": 0.2},
                            train_loss=np.concatenate([np.full(55, 2.3026), np.linspace(2.0, 0.3, count - 56)])
                            if count > 56 else None)
-    return analysis.analyse(capture).to_dict()
+    return analyse(capture)
 
 
 @pytest.fixture(scope="module")
@@ -70,128 +78,128 @@ def supportive(probes):
 
 
 def verdicts(findings):
-    return [item["verdict"] for item in commentary.commentary(findings)["conclusions"]]
+    return [item["verdict"] for item in commentary(findings)["conclusions"]]
 
 
 def test_supportive_run_holds(supportive):
-    assert verdicts(supportive) == [commentary.HOLDS, commentary.HOLDS, commentary.HOLDS]
+    assert verdicts(supportive) == [HOLDS, HOLDS, HOLDS]
 
 
 def test_contradicting_run_does_not_hold(probes):
     findings = build_findings(probes, early="edges", late="edges", settle="late")
-    assert verdicts(findings) == [commentary.DOES_NOT_HOLD] * 3
+    assert verdicts(findings) == [DOES_NOT_HOLD] * 3
 
 
 def test_low_accuracy_makes_conclusion_1_partial(probes):
     findings = build_findings(probes, accuracy=0.90)
-    result = commentary.conclusion_1(findings["run"])
-    assert result["verdict"] == commentary.PARTLY
+    result = conclusion_1_text(findings.run.conclusion_1)
+    assert result["verdict"] == PARTLY
     assert "90.0%, below the claimed 95%" in result["evidence"]
     assert "Test accuracy: 90.0%; needs at least 95%; fails by 5.0 percentage points" in " ".join(result["checks"])
 
 
 def kinds_layer(name, kinds, pair_mean=0.3, settled=None):
     """Make a LayerFindings whose channels have the given kinds (and, optionally, a settled step)."""
-    item = layer([dict(channel(kind, i), layer=name) for i, kind in enumerate(kinds)], name=name,
+    item = layer([dataclasses.replace(channel(kind, i), layer=name) for i, kind in enumerate(kinds)], name=name,
                  pair_mean=pair_mean)
-    item["settling"] = {"pattern_step": settled, "contrast_step": settled, "settled_step": settled}
-    return LayerFindings.coerce(item)
+    item.settling = LayerSettling(pattern_step=settled, contrast_step=settled, settled_step=settled, samples=1960,
+                                  probes=10, first_step=0)
+    return item
 
 
 @pytest.mark.parametrize("kinds, accuracy, expected", [
-    (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, 0.97, commentary.HOLDS),
-    (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, 0.93, commentary.PARTLY),
-    (["copy"] * 10 + ["edge"] * 10 + ["other"] * 4, 0.97, commentary.PARTLY),
-    (["copy"] * 5 + ["edge"] * 17 + ["other"] * 2, 0.97, commentary.DOES_NOT_HOLD),
-    (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, None, commentary.PARTLY),
+    (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, 0.97, HOLDS),
+    (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, 0.93, PARTLY),
+    (["copy"] * 10 + ["edge"] * 10 + ["other"] * 4, 0.97, PARTLY),
+    (["copy"] * 5 + ["edge"] * 17 + ["other"] * 2, 0.97, DOES_NOT_HOLD),
+    (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, None, PARTLY),
 ])
 def test_conclusion_1_verdicts(kinds, accuracy, expected):
     layers = [kinds_layer(f"conv{i + 1}", kinds[6 * i:6 * i + 6]) for i in range(4)]
-    result = summaries.conclusion_1(layers, accuracy, 10_000)
-    assert result["verdict"] == expected
-    assert len(result["checks"]) == 4 and all("margin" in item for item in result["checks"])
+    result = conclusion_1(layers, accuracy, 10_000)
+    assert result.verdict == expected
+    assert len(result.checks) == 4 and all(item.margin >= 0 for item in result.checks)
 
 
 @pytest.mark.parametrize("unnamed, pair_mean, expected", [
-    (24, 0.7, commentary.HOLDS),
-    (24, 0.3, commentary.PARTLY),  # hard to name, but separate
-    (12, 0.7, commentary.PARTLY),
-    (16, 0.3, commentary.PARTLY),  # exactly half is not "most"
-    (4, 0.3, commentary.DOES_NOT_HOLD),
-    (4, 0.7, commentary.PARTLY),  # nameable but overlapping
+    (24, 0.7, HOLDS),
+    (24, 0.3, PARTLY),  # hard to name, but separate
+    (12, 0.7, PARTLY),
+    (16, 0.3, PARTLY),  # exactly half is not "most"
+    (4, 0.3, DOES_NOT_HOLD),
+    (4, 0.7, PARTLY),  # nameable but overlapping
 ])
 def test_conclusion_2_verdicts(unnamed, pair_mean, expected):
     kinds = ["other"] * unnamed + ["copy"] * (32 - unnamed)
     layers = [kinds_layer("conv5", kinds[:16], pair_mean), kinds_layer("conv6", kinds[16:], pair_mean)]
-    assert summaries.conclusion_2(layers)["verdict"] == expected
+    assert conclusion_2(layers).verdict == expected
 
 
 def test_conclusion_2_counts_read_well(supportive):
-    run = copy.deepcopy(supportive["run"])
-    run["conclusion_2"].update(active_channels=4, unnamed=0, unnamed_share=0.0)
-    assert "none of the four active channels is unnamed (0%" in commentary.conclusion_2(run)["evidence"]
-    run["conclusion_2"].update(active_channels=32, unnamed=32, unnamed_share=1.0)
-    assert "all 32 active channels are unnamed (100%" in commentary.conclusion_2(run)["evidence"]
-    run["conclusion_2"].update(unnamed=1, unnamed_share=1 / 32)
-    assert "one of the 32 active channels is unnamed (3%" in commentary.conclusion_2(run)["evidence"]
+    numbers = supportive.run.conclusion_2
+    said = conclusion_2_text(dataclasses.replace(numbers, active_channels=4, unnamed=0, unnamed_share=0.0))
+    assert "none of the four active channels is unnamed (0%" in said["evidence"]
+    said = conclusion_2_text(dataclasses.replace(numbers, active_channels=32, unnamed=32, unnamed_share=1.0))
+    assert "all 32 active channels are unnamed (100%" in said["evidence"]
+    said = conclusion_2_text(dataclasses.replace(numbers, active_channels=32, unnamed=1, unnamed_share=1 / 32))
+    assert "one of the 32 active channels is unnamed (3%" in said["evidence"]
 
 
 def test_conclusion_3_partial_and_idle_evidence():
-    plateau = {"steps": 50, "left_at_step": 51}
+    plateau = Plateau(chance_loss=2.3, tolerance=0.05, steps=50, num_steps=290, left_at_step=51)
     settled = {"conv1": 60, "conv2": 70, "conv3": 80, "conv4": 90, "conv5": 250, "conv6": 260}
     layers = [kinds_layer(name, ["copy"] * 4, settled=step) for name, step in settled.items()]
-    numbers = summaries.conclusion_3(layers, plateau, 290)
-    assert numbers["early_limit"] == 170 and numbers["verdict"] == commentary.PARTLY
-    result = commentary.conclusion_3({"conclusion_3": numbers})
+    numbers = conclusion_3(layers, plateau, 290)
+    assert numbers.early_limit == 170 and numbers.verdict == PARTLY
+    result = conclusion_3_text(numbers)
     assert "conv5 and conv6 kept changing for longer" in result["evidence"]
     assert "No channel stayed idle" in result["evidence"]
     assert "conv5: Settled step: step 250; needs at most step 170; fails by 80 steps" in " ".join(result["checks"])
     layers[3].channels[2].kind = "idle"
-    numbers = summaries.conclusion_3(layers, plateau, 290)
-    assert "One channel stayed idle to the end: conv4 channel 3." in commentary.conclusion_3(
-        {"conclusion_3": numbers})["evidence"]
+    numbers = conclusion_3(layers, plateau, 290)
+    assert "One channel stayed idle to the end: conv4 channel 3." in conclusion_3_text(numbers)["evidence"]
     late = [kinds_layer(name, ["copy"] * 4, settled=280) for name in settled]
-    assert summaries.conclusion_3(late, plateau, 290)["verdict"] == commentary.DOES_NOT_HOLD
-    never = summaries.conclusion_3(late, {"steps": 290, "left_at_step": None}, 290)
-    assert never["verdict"] == commentary.DOES_NOT_HOLD and never["checks"] == []
-    assert "never left its plateau" in commentary.conclusion_3({"conclusion_3": never})["evidence"]
+    assert conclusion_3(late, plateau, 290).verdict == DOES_NOT_HOLD
+    never = conclusion_3(late, dataclasses.replace(plateau, steps=290, left_at_step=None), 290)
+    assert never.verdict == DOES_NOT_HOLD and never.checks == []
+    assert "never left its plateau" in conclusion_3_text(never)["evidence"]
 
 
 def test_verdict_classes_are_the_ones_the_stylesheet_styles(supportive):
     css = (Path(__file__).resolve().parents[1] / "templates" / "static" / "site.css").read_text()
-    for verdict, name in verdicts_module.VERDICT_CLASSES.items():
+    for verdict, name in VERDICT_CLASSES.items():
         assert f".verdict-{name} " in css or f".verdict-{name}{{" in css, (verdict, name)
-    assert set(verdicts_module.VERDICT_CLASSES) == {commentary.HOLDS, commentary.PARTLY, commentary.DOES_NOT_HOLD}
+    assert set(VERDICT_CLASSES) == {HOLDS, PARTLY, DOES_NOT_HOLD}
 
 
 # --- Layer sentences ----------------------------------------------------------------------------------
 
 
 def test_training_sentences_follow_the_plateau(supportive):
-    run = copy.deepcopy(supportive["run"])
-    run["plateau"].update(steps=54, left_at_step=55, num_steps=290)
-    assert "for the first 54 steps, close to the post's 60" in commentary.training_sentences(run)[0]
-    run["plateau"].update(steps=1, left_at_step=2)
-    assert "for the first one step, fewer than the post's 60" in commentary.training_sentences(run)[0]
-    run["plateau"].update(steps=290, left_at_step=None)
-    assert "never left chance level" in commentary.training_sentences(run)[0]
-    run["plateau"].update(steps=0, left_at_step=None, num_steps=0)
-    assert commentary.training_sentences(run)[0] == "The run recorded no training loss."
-    run["final_test_accuracy"] = 0.951
-    assert "95.1% and loss 0.200 on the whole test set, above the post's 95%" in commentary.training_sentences(run)[1]
+    run = copy.deepcopy(supportive.run)
+    run.plateau = dataclasses.replace(run.plateau, steps=54, left_at_step=55, num_steps=290)
+    assert "for the first 54 steps, close to the post's 60" in training_sentences(run)[0]
+    run.plateau = dataclasses.replace(run.plateau, steps=1, left_at_step=2)
+    assert "for the first one step, fewer than the post's 60" in training_sentences(run)[0]
+    run.plateau = dataclasses.replace(run.plateau, steps=290, left_at_step=None)
+    assert "never left chance level" in training_sentences(run)[0]
+    run.plateau = dataclasses.replace(run.plateau, steps=0, left_at_step=None, num_steps=0)
+    assert training_sentences(run)[0] == "The run recorded no training loss."
+    run.final_test_accuracy = 0.951
+    assert "95.1% and loss 0.200 on the whole test set, above the post's 95%" in training_sentences(run)[1]
 
 
 # --- Output as a whole --------------------------------------------------------------------------------
 
 
 def test_commentary_structure_is_plain_deterministic_text(probes, supportive):
-    first = commentary.commentary(supportive)
-    second = commentary.commentary(copy.deepcopy(supportive))
+    first = commentary(supportive)
+    second = commentary(copy.deepcopy(supportive))
     assert json.dumps(first) == json.dumps(second)
     assert [item["name"] for item in first["layers"]] == list(SIZES)
-    assert [item["verdict"] for item in first["conclusions"]] == [commentary.HOLDS] * 3
+    assert [item["verdict"] for item in first["conclusions"]] == [HOLDS] * 3
     # a tanh run lists every threshold but those only layers without tanh's fixed range use
-    assert {row["name"] for row in first["thresholds"]} == set(analysis.thresholds()) - thresholds.UNBOUNDED_ONLY
+    assert {row["name"] for row in first["thresholds"]} == set(thresholds()) - UNBOUNDED_ONLY
     text = json.dumps(first)
     assert "<" not in text and ">" not in text.replace("\\u2192", "")  # no HTML inside
     assert all(item["post"] for item in first["layers"])
@@ -204,21 +212,27 @@ def test_commentary_structure_is_plain_deterministic_text(probes, supportive):
     assert [item["verdict_class"] for item in first["conclusions"]] == ["holds"] * 3
 
 
-def test_commentary_accepts_findings_objects(probes):
-    capture_findings = analysis.analyse(make_capture(
+def test_findings_read_back_from_json_say_the_same(probes):
+    capture_findings = analyse(make_capture(
         {"conv1": np.repeat((0.8 * maps_at(probes, 28)["copy"])[None, ..., None], 3, axis=0)}, probes))
-    from_object = commentary.commentary(capture_findings)
-    from_dict = commentary.commentary(capture_findings.to_dict())
-    assert from_object == from_dict
+    from_object = commentary(capture_findings)
+    read_back = Findings.from_dict(json.loads(capture_findings.to_json()))  # the page's findings.json
+    assert read_back.to_json() == capture_findings.to_json()
+    said = commentary(read_back)  # the same sentences (raw numbers beside them keep six digits)
+    assert [said[key] for key in ("training", "conclusions", "thresholds")] == \
+        [from_object[key] for key in ("training", "conclusions", "thresholds")]
+    for again, first in zip(said["layers"], from_object["layers"]):
+        assert [again[key] for key in ("paragraphs", "look_for", "channels", "table")] == \
+            [first[key] for key in ("paragraphs", "look_for", "channels", "table")]
     assert from_object["layers"][0]["run"][1] == ("The only channel copies the input (a filter closer to a blob than "
                                                   "to an oriented difference, edge share 0.00; |r| = 1.00 with the "
                                                   "input).")
 
 
 def test_unknown_layer_has_no_post_reading(probes):
-    findings = analysis.analyse(make_capture(
+    findings = analyse(make_capture(
         {"block7": np.repeat((0.8 * maps_at(probes, 14)["copy"])[None, ..., None], 3, axis=0)}, probes))
-    item = commentary.commentary(findings)["layers"][0]
+    item = commentary(findings)["layers"][0]
     assert item["post"] is None and item["comparison"] == []
 
 
@@ -238,9 +252,9 @@ def test_other_data_gets_words_true_of_any_image():
     probes = photo_probes()
     maps = maps_at(probes, 28)
     final = stack_channels(0.5 * maps["horizontal"], -0.8 * maps["copy"])  # an edge detector, an inverted copy
-    findings = analysis.analyse(make_capture({"conv1": np.repeat(final[None], 3, axis=0)}, probes))
-    photos = commentary.commentary(findings, article=False, dataset={"name": "cifar10"})["layers"][0]
-    digits = commentary.commentary(findings, article=False)["layers"][0]  # no dataset: MNIST, as today
+    findings = analyse(make_capture({"conv1": np.repeat(final[None], 3, axis=0)}, probes))
+    photos = commentary(findings, article=False, dataset={"name": "cifar10"})["layers"][0]
+    digits = commentary(findings, article=False)["layers"][0]  # no dataset: MNIST, as today
     edge, inverted = findings.layers[0].channels
     assert (edge.kind, edge.best_edge, edge.edge_side, inverted.kind) == ("edge", "horizontal", "top", "copy")
     # The truth behind the words: the edge channel is positive where the image is brighter below than above

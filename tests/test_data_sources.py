@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.config import Config
 from model.data import load_dataset
 from model.data_arrays import DataError, check_arrays, choose_probes, display_images, read_npz
+from pipeline.config import Config
 
 
 def test_display_keeps_uint8_grey_and_rgb_and_averages_other_channel_counts():

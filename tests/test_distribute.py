@@ -27,7 +27,7 @@ FRESH_PASS = textwrap.dedent("""
     from model.quiet import import_tensorflow_quietly
     import_tensorflow_quietly()
     import keras, numpy as np
-    from model.capture import Capture
+    from capture.archive import Capture
     from model.train import to_inputs
     capture = Capture.load(sys.argv[1] + "/capture.h5")
     model = keras.models.load_model(sys.argv[1] + "/model.keras")
@@ -94,7 +94,7 @@ def two_workers(stage: str, builds: list[Path], *extra: str, worker_env: dict | 
 
 
 def losses(build: Path) -> dict:
-    from model.capture import Capture
+    from capture.archive import Capture
 
     capture = Capture.load(build / "capture.h5")
     return {"train_loss": capture.train_loss, "test_steps": capture.test_steps, "test_loss": capture.test_loss,
@@ -183,7 +183,7 @@ def test_resume_is_refused_under_several_workers(tmp_path):
 
 @pytest.mark.parametrize("name", ["mirrored", "multiworker", "auto"])
 def test_strategy_is_a_validated_config_field(name):
-    from model.config import Config
+    from pipeline.config import Config
 
     assert Config(strategy=name).strategy == name
     with pytest.raises(ValueError, match="strategy"):

@@ -11,12 +11,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from render.synthetic import synthetic_capture
 from tests import explorer_browser as page
 from tests import explorer_truth as truth
 from tests import harness
 from tests.explorer_fixtures import LAYER
 from tests.explorer_site import build_explorer_site
+from tests.synthetic_capture import synthetic_capture
 
 RELU, DENSE = "block1/conv", "dense"
 ACTIVATIONS = {RELU: "relu", DENSE: "linear"}

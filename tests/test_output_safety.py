@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from model.capture import Capture
+from capture.archive import Capture
 from pipeline.files import CRASH_VARIABLE, file_sha256
 from pipeline.folders import NO_EXCHANGE_VARIABLE, OWNER_MARKER
 from tests.safety_runs import assert_refused, generate, tree

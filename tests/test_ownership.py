@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from model.capture import Capture
+from capture.archive import Capture
 from pipeline.files import STOP_VARIABLE, file_sha256
 from pipeline.ownership import BUILD, LEGACY_TEXT, MARKER_NAME, SITE, read_marker
 from tests.safety_runs import REPO, assert_refused, generate, generate_command, run_env, tree

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from generate import config_from, parse_arguments
-from model.data import DEBIAN_FASHION_DIR
-from report.page_facts import dataset_sentence
-from report.run_facts import public_meta, shown_path
+from pipeline.config import DEBIAN_FASHION_DIR
+from report.page.public_paths import public_meta, shown_path
+from report.words.dataset_text import dataset_sentence
 from tests.harness.tools import REPO_ROOT
 
 SECRET = "secret-folder-name"

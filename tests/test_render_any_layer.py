@@ -10,14 +10,16 @@ import pytest
 from PIL import Image
 
 from render.assets import render_capture
+from render.encode import RenderSettings
 from render.frames import layer_layout
 from render.layer_assets import video_block
 from render.palette import NAN_RGB, diverging_table
-from render.synthetic import synthetic_capture
+from tests.synthetic_capture import synthetic_capture
 
 LAYERS = ("relu40", "linear", "dense", "tanh28")
 TABLE = diverging_table()  # (191, 3): red .. white (95) .. blue
 WHITE = 95
+PREVIEWS = RenderSettings(gif_budget_bytes=2_000_000, gif_min_frames=2)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,7 @@ def capture():
 @pytest.fixture(scope="module")
 def rendered(capture, tmp_path_factory):
     out = tmp_path_factory.mktemp("any")
-    manifest = render_capture(capture, out, gif_budget_bytes=2_000_000, gif_min_frames=2, progress=False)
+    manifest = render_capture(capture, out, PREVIEWS, progress=False)
     return out, manifest, {layer["name"]: layer for layer in manifest["layers"]}
 
 
@@ -193,7 +195,7 @@ def test_nan_is_grey_on_a_sequential_scale(capture, tmp_path):
     broken = synthetic_capture(steps=6, probes=3, layers=("relu40",), widths=(40,), sizes=(14,),
                                activations="relu", rgb=True, origin="builder")
     broken.activations["relu40"] = values
-    manifest = render_capture(broken, tmp_path, gif_budget_bytes=None, progress=False)
+    manifest = render_capture(broken, tmp_path, progress=False)
     layer = manifest["layers"][0]
     assert layer["nonfinite_values"] == 40
     poster = _poster(tmp_path, layer)
@@ -203,7 +205,7 @@ def test_nan_is_grey_on_a_sequential_scale(capture, tmp_path):
 
 def test_the_same_capture_gives_the_same_bytes(capture, rendered, tmp_path):
     out, manifest, _ = rendered
-    again = render_capture(capture, tmp_path, gif_budget_bytes=2_000_000, gif_min_frames=2, progress=False)
+    again = render_capture(capture, tmp_path, PREVIEWS, progress=False)
     assert again == manifest
     for path in sorted(out.iterdir()):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
@@ -212,6 +214,6 @@ def test_the_same_capture_gives_the_same_bytes(capture, rendered, tmp_path):
 def test_a_dense_layer_takes_the_cell_size_of_the_other_layers(tmp_path):
     capture = synthetic_capture(steps=2, probes=2, layers=("conv", "dense"), widths=(3, 5), sizes=(32, 1),
                                 activations="relu", origin="builder")
-    conv, dense = render_capture(capture, tmp_path, gif_budget_bytes=None, progress=False)["layers"]
+    conv, dense = render_capture(capture, tmp_path, progress=False)["layers"]
     assert conv["cell_size_px"] == [32, 32] and conv["block_px"] == 1  # a 32x32 map at 1 px per activation
     assert dense["cell_size_px"] == [32, 32] and dense["width"] == conv["width"]

@@ -8,9 +8,11 @@ import pytest
 
 from render.__main__ import main as render_cli
 from render.assets import render_capture
-from render.synthetic import synthetic_capture
+from render.encode import RenderSettings
+from tests.synthetic_capture import synthetic_capture
 
 LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
+PREVIEWS = RenderSettings(gif_budget_bytes=5_000_000)
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,7 @@ def capture():
 @pytest.fixture(scope="module")
 def rendered(capture, tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    return out, render_capture(capture, out, progress=False)
+    return out, render_capture(capture, out, PREVIEWS, progress=False)
 
 
 def test_every_layer_gets_its_files_and_the_manifest_lists_them_with_sizes(rendered):
@@ -50,7 +52,7 @@ def test_every_layer_gets_its_files_and_the_manifest_lists_them_with_sizes(rende
 
 def test_the_same_capture_gives_the_same_bytes(capture, rendered, tmp_path):
     out, manifest = rendered
-    again = render_capture(capture, tmp_path, progress=False)
+    again = render_capture(capture, tmp_path, PREVIEWS, progress=False)
     assert again == manifest
     for path in sorted(out.iterdir()):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
@@ -91,15 +93,17 @@ def test_a_layer_of_the_wrong_shape_is_refused(capture, tmp_path, shape):
 def test_the_command_line_reports_an_archive_missing_a_layer(capture, tmp_path, capsys):
     partial = dataclasses.replace(capture, activations={k: v for k, v in capture.activations.items() if k != "conv4"})
     # an archive that lacks a layer its meta's recorded_layers names
-    partial.save(tmp_path / "capture.npz")
-    assert render_cli([str(tmp_path / "capture.npz"), str(tmp_path / "out"), "--quiet"]) == 2
+    partial.save(tmp_path / "capture.h5")
+    assert render_cli([str(tmp_path / "capture.h5"), str(tmp_path / "out"), "--quiet"]) == 2
     assert "recorded_layers" in capsys.readouterr().err
     assert not (tmp_path / "out" / "manifest.json").exists()
 
 
-def test_bad_settings_are_refused(capture, tmp_path):
+def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="gif_budget_bytes"):
-        render_capture(capture, tmp_path, gif_budget_bytes=0, progress=False)
+        RenderSettings(gif_budget_bytes=0)
+    with pytest.raises(ValueError, match="gif_min_frames"):
+        RenderSettings(gif_min_frames=1)
 
 
 def test_the_plateau_is_found_and_a_spike_does_not_squash_the_loss_axis(capture):

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from render.encode import GifWriter, VideoWriter, to_yuv420p, write_png
-from render.frames import BASE_CELL, Layout, layer_frames
+from render.encode import VideoWriter, fit_gif, gif_bytes, to_yuv420p, write_png
+from render.frames import BASE_CELL, Layout, block_for, layer_frames
+from render.page_data import strided_indices
 from render.palette import colorize, to_rgb
-from render.preview import fit_gif, strided_indices
 
 PROBES, CHANNELS, STEPS = 3, 2, 6
+TANH = {"kind": "fixed", "domain": [-1.0, 1.0]}
 
 
 def _layer(steps=STEPS, probes=PROBES, channels=CHANNELS, size=7, seed=0):
@@ -27,8 +28,8 @@ def _layer(steps=STEPS, probes=PROBES, channels=CHANNELS, size=7, seed=0):
 
 def _frames(values, cell=BASE_CELL, indices=None):
     probes = np.zeros((values.shape[1], 28, 28), np.uint8)
-    return layer_frames(values, probes, name="conv5", steps=list(range(len(values))), domain=(-1, 1), cell=cell,
-                        indices=indices)
+    return layer_frames(values, probes, name="conv5", steps=list(range(len(values))), scale=TANH,
+                        block=block_for(*values.shape[2:4], cell), indices=indices)
 
 
 def _decode_video(path):
@@ -48,7 +49,7 @@ def test_video_round_trip_keeps_frame_count_size_and_cell_colour(tmp_path, codec
     values = _layer()
     layout = Layout(probes=PROBES, channels=CHANNELS, cell=BASE_CELL)
     path = tmp_path / f"conv5.{suffix}"
-    with VideoWriter(path, layout.width, layout.height, fps=10, codec=codec) as writer:
+    with VideoWriter(path, (layout.width, layout.height), codec, fps=10) as writer:
         for frame in _frames(values):
             writer.write(frame)
     decoded, size = _decode_video(path)
@@ -63,7 +64,7 @@ def test_h264_bytes_are_deterministic(tmp_path):
     layout = Layout(probes=PROBES, channels=CHANNELS, cell=BASE_CELL)
     written = []
     for name in ("a.mp4", "b.mp4"):
-        with VideoWriter(tmp_path / name, layout.width, layout.height) as writer:
+        with VideoWriter(tmp_path / name, (layout.width, layout.height)) as writer:
             for frame in _frames(values):
                 writer.write(frame)
         written.append((tmp_path / name).read_bytes())
@@ -74,31 +75,35 @@ def test_odd_sizes_are_refused_not_resized(tmp_path):
     with pytest.raises(ValueError, match="even"):
         to_yuv420p(np.zeros((5, 4), np.uint8))
     with pytest.raises(ValueError, match="even"):
-        VideoWriter(tmp_path / "x.mp4", 581, 312)
+        VideoWriter(tmp_path / "x.mp4", (581, 312))
+    with pytest.raises(ValueError, match="even"):
+        VideoWriter(tmp_path / "x.mp4", (580, 313))
+    assert not list(tmp_path.iterdir())
 
 
-def test_gif_round_trip_is_exact(tmp_path):
-    values = _layer()
-    frames = list(_frames(values))
-    height, width = frames[0].shape
-    writer = GifWriter(width, height)
-    for frame in frames:
-        writer.write(frame, 100)
-    data = writer.getvalue()
-    image = Image.open(io.BytesIO(data))
-    assert image.n_frames == STEPS and image.size == (width, height)
+def test_gif_round_trip_is_exact_with_every_palette_colour():
+    frames = np.stack(list(_frames(_layer())))  # (T, H, W)
+    frames[1, :15, :17] = np.arange(255, dtype=np.uint8).reshape(15, 17)  # every colour but 255 (never drawn)
+    frames[-1, -1, -1] = 254  # the grey ramp's white, the same RGB as the table's white (95)
+    height, width = frames.shape[1:]
+    image = Image.open(io.BytesIO(gif_bytes(frames, [100, 120, 100, 100, 100, 1600])))
+    assert image.n_frames == STEPS and image.size == (width, height) and image.info["loop"] == 0
     for index, frame in enumerate(frames):
         image.seek(index)
         assert np.array_equal(np.asarray(image.convert("RGB")), to_rgb(frame)), index
-        assert image.info["duration"] == 100
+        assert image.info["duration"] == [100, 120, 100, 100, 100, 1600][index]
+
+
+def test_a_single_frame_gif_keeps_its_duration():
+    frame = next(_frames(_layer()))
+    image = Image.open(io.BytesIO(gif_bytes(frame[None], [1500])))
+    assert image.n_frames == 1 and image.info["duration"] == 1500
+    assert np.array_equal(np.asarray(image.convert("RGB")), to_rgb(frame))
 
 
 def test_identical_frames_are_merged_into_a_longer_one():
     frame = next(_frames(_layer()))
-    writer = GifWriter(frame.shape[1], frame.shape[0])
-    for _ in range(3):
-        writer.write(frame, 100)
-    image = Image.open(io.BytesIO(writer.getvalue()))
+    image = Image.open(io.BytesIO(gif_bytes(np.stack([frame] * 3), [100] * 3)))
     assert image.n_frames == 1 and image.info["duration"] == 300
 
 
@@ -111,15 +116,9 @@ def test_png_keeps_exact_colours_and_no_timestamp(tmp_path):
     assert np.array_equal(np.asarray(Image.open(tmp_path / "a.png").convert("RGB")), to_rgb(frame))
 
 
-def _fit(values, budget, min_frames=4):
-    count = len(values)
-
-    def size_at(cell):
-        layout = Layout(probes=values.shape[1], channels=values.shape[4], cell=cell)
-        return layout.width, layout.height
-
-    return fit_gif(lambda cell, indices: _frames(values, cell, indices), size_at, count=count, base_cell=BASE_CELL,
-                   fps=10, budget=budget, min_frames=min_frames)
+def _fit(values, budget, min_frames=4, first_stride=1):
+    return fit_gif(lambda cell, indices: _frames(values, cell, indices), count=len(values), base_cell=BASE_CELL,
+                   fps=10, budget=budget, min_frames=min_frames, first_stride=first_stride)
 
 
 def _gif_frames(data):
@@ -136,8 +135,9 @@ def test_the_preview_meets_its_budget_and_keeps_the_first_and_last_step():
     data, record = _fit(values, budget=budget)
     assert len(data) <= budget == record["budget_bytes"] and record["bytes"] == len(data)
     assert record["stride"] > 1 and record["frames"] == len(strided_indices(41, record["stride"]))
-    assert record["attempts"][0] == {"scale": 1.0, "stride": 1, "frames": 41, "bytes": record["attempts"][0]["bytes"],
-                                     "complete": False, "fits": False}
+    one_more, _ = _fit(values, budget=10**9, first_stride=record["stride"] - 1)  # the next smaller stride's GIF
+    assert len(one_more) > budget  # the preview keeps the most frames that fit
+    assert all(attempt["fits"] == (attempt["bytes"] <= budget) for attempt in record["attempts"])
     decoded = list(_gif_frames(data))
     assert len(decoded) == record["frames"]
     first, last = _frames(values, record["cell_px"], [0, 40])
@@ -149,10 +149,17 @@ def test_the_preview_lowers_the_scale_when_fewer_frames_are_not_enough():
     at_min_frames, _ = _fit(values, budget=10**9, min_frames=41)
     data, record = _fit(values, budget=len(at_min_frames) // 2, min_frames=41)
     assert record["scale"] < 1 and record["reduced"] and len(data) <= len(at_min_frames) // 2
-    assert record["cell_px"] < BASE_CELL and record["width"] < Layout(probes=10, channels=4, cell=BASE_CELL).width
     first, last = _frames(values, record["cell_px"], [0, 40])
     decoded = list(_gif_frames(data))
+    assert record["cell_px"] < BASE_CELL and decoded[0].shape[1] < Layout(probes=10, channels=4, cell=BASE_CELL).width
     assert np.array_equal(decoded[0], to_rgb(first)) and np.array_equal(decoded[-1], to_rgb(last))
+
+
+def test_the_preview_starts_from_the_videos_stride():
+    values = _layer(steps=41)
+    data, record = _fit(values, budget=10**9, first_stride=5)
+    assert record["stride"] == 5 and record["frames"] == 9 == len(list(_gif_frames(data)))
+    assert record["frame_ms"] == 250 and min(attempt["stride"] for attempt in record["attempts"]) == 5
 
 
 def test_an_impossible_budget_says_what_to_do():
@@ -163,7 +170,7 @@ def test_an_impossible_budget_says_what_to_do():
 def test_the_mp4_starts_with_its_index_for_streaming(tmp_path):
     values = _layer(steps=2)
     layout = Layout(probes=PROBES, channels=CHANNELS, cell=BASE_CELL)
-    with VideoWriter(tmp_path / "a.mp4", layout.width, layout.height) as writer:
+    with VideoWriter(tmp_path / "a.mp4", (layout.width, layout.height)) as writer:
         for frame in _frames(values):
             writer.write(frame)
     data = (tmp_path / "a.mp4").read_bytes()

@@ -18,6 +18,8 @@ from render.palette import (
     value_indices,
 )
 
+TANH = {"kind": "fixed", "domain": [-1.0, 1.0]}  # the tanh layers' fixed scale
+
 RED, WHITE, BLUE = (103, 0, 31), (255, 255, 255), (5, 48, 97)  # RdBu's ends, and pure white in the middle
 
 
@@ -89,7 +91,7 @@ def test_rows_are_channels_and_columns_are_probes_with_known_values():
     values, constants = _known_layer()
     probes = np.zeros((3, 28, 28), np.uint8)
     probes[1] = 255
-    frames = list(layer_frames(values, probes, name="conv5", steps=[0, 1], domain=(-1, 1)))
+    frames = list(layer_frames(values, probes, name="conv5", steps=[0, 1], scale=TANH))
     assert len(frames) == 2 and frames[1].dtype == np.uint8
     layout = Layout(probes=3, channels=2, cell=BASE_CELL)
     assert frames[1].shape == (layout.height, layout.width)
@@ -109,7 +111,7 @@ def test_the_domain_is_fixed_across_frames():
     values, constants = _known_layer()
     values[0, 0, ..., 0] = 0.25  # the same value at both steps in one cell; everything else differs
     values[1, 0, ..., 0] = 0.25
-    frames = list(layer_frames(values, np.zeros((3, 28, 28), np.uint8), name="conv5", steps=[0, 1], domain=(-1, 1)))
+    frames = list(layer_frames(values, np.zeros((3, 28, 28), np.uint8), name="conv5", steps=[0, 1], scale=TANH))
     y, x = Layout(probes=3, channels=2, cell=BASE_CELL).cell_origin(1, 0)
     first, second = (frame[y:y + BASE_CELL, x:x + BASE_CELL] for frame in frames)
     assert np.array_equal(first, second)
@@ -120,7 +122,7 @@ def test_nan_cells_are_drawn_in_the_nan_colour():
     values, _ = _known_layer()
     values[1, 2, 3, 3, 1] = np.nan
     frame = list(layer_frames(values, np.zeros((3, 28, 28), np.uint8), name="conv5", steps=[0, 1],
-                              domain=(-1, 1)))[1]
+                              scale=TANH))[1]
     y, x = Layout(probes=3, channels=2, cell=BASE_CELL).cell_origin(2, 2)
     block = BASE_CELL // 7
     assert np.all(frame[y + 3 * block:y + 4 * block, x + 3 * block:x + 4 * block] == NAN_INDEX)
@@ -128,7 +130,7 @@ def test_nan_cells_are_drawn_in_the_nan_colour():
 
 def test_the_label_is_drawn_top_left_and_changes_with_the_step():
     values, _ = _known_layer()
-    frames = list(layer_frames(values, np.zeros((3, 28, 28), np.uint8), name="conv5", steps=[0, 290], domain=(-1, 1)))
+    frames = list(layer_frames(values, np.zeros((3, 28, 28), np.uint8), name="conv5", steps=[0, 290], scale=TANH))
     band = Layout(probes=3, channels=2, cell=BASE_CELL).band
     assert step_label("conv3", 57, 290) == "conv3 · step 57/290"
     assert not np.array_equal(frames[0][:band], frames[1][:band])
@@ -138,7 +140,7 @@ def test_the_label_is_drawn_top_left_and_changes_with_the_step():
 def test_layer_frames_rejects_the_wrong_shapes():
     with pytest.raises(ValueError, match=r"\(T, N, H, W, C\)"):
         next(layer_frames(np.zeros((2, 3, 7, 7)), np.zeros((3, 28, 28), np.uint8), name="x", steps=[0, 1],
-                          domain=(-1, 1)))
+                          scale=TANH))
     with pytest.raises(ValueError, match="steps"):
         next(layer_frames(np.zeros((2, 3, 7, 7, 1)), np.zeros((3, 28, 28), np.uint8), name="x", steps=[0],
-                          domain=(-1, 1)))
+                          scale=TANH))

@@ -26,8 +26,10 @@ import h5py
 import numpy as np
 import pytest
 
-from model.capture import Capture, CaptureError
-from model.stream import FAIL_WRITE_VARIABLE, read_state
+from capture.archive import Capture
+from capture.chunk_writer import FAIL_WRITE_VARIABLE
+from capture.partial import read_state
+from capture.schema import CaptureError
 
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["--steps", "150", "--batch-size", "32", "--dataset", "bundled", "--quiet", "--set", "test_every=20",
@@ -109,18 +111,18 @@ def test_truncated_and_damaged_archives_give_one_line(tmp_path, uninterrupted):
         Capture.load(tmp_path / "bad.h5").activations["conv1"][0]  # fletcher32 catches it when read
 
 
-def test_old_npz_and_new_h5_read_alike(uninterrupted, tmp_path):
+def test_an_archive_saved_whole_and_one_assembled_from_chunks_read_alike(uninterrupted, tmp_path):
     whole = Capture.load(uninterrupted / "capture.h5")
     materialised = Capture(**{**whole.__dict__, "activations": {name: np.asarray(values)
                                                                    for name, values in whole.activations.items()}})
-    materialised.save(tmp_path / "capture.npz")
-    old = Capture.load(tmp_path / "capture.npz")
-    assert old.meta == whole.meta and old.config_json == whole.config_json
+    materialised.save(tmp_path / "saved.h5")
+    saved = Capture.load(tmp_path / "saved.h5")
+    assert saved.meta == whole.meta and saved.config_json == whole.config_json
     for name, values in whole.activations.items():
-        assert isinstance(old.activations[name], np.ndarray)
-        assert values.shape == old.activations[name].shape and values.dtype == np.float16
-        np.testing.assert_array_equal(values[-1], old.activations[name][-1])
-        np.testing.assert_array_equal(values[[5, 0, 5]], old.activations[name][[5, 0, 5]])
+        assert values.shape == saved.activations[name].shape and saved.activations[name].dtype == np.float16
+        np.testing.assert_array_equal(values[-1], saved.activations[name][-1])
+        np.testing.assert_array_equal(values[[5, 0, 5]], saved.activations[name][[5, 0, 5]])
+        np.testing.assert_array_equal(np.asarray(values), np.asarray(saved.activations[name]))
 
 
 def tmpfs(path: Path, size: str) -> bool:

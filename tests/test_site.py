@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.capture import Capture
+from capture.archive import Capture
 from tests import harness
 from tests.archive_arrays import read_archive
 from tests.conftest import screenshots_dir

@@ -1,5 +1,5 @@
 """The render and report stages read a layer a block of steps at a time, never whole, and get the numbers the
-whole-array formulas give: a guard around each layer fails any read of more than BLOCK_STEPS snapshots, and
+whole-array formulas give: a guard around each layer fails any read of more than CHUNK_ROWS snapshots, and
 the analysis's per-step series are recomputed here from the whole arrays with plain numpy."""
 
 from __future__ import annotations
@@ -10,19 +10,21 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.step_blocks import BLOCK_STEPS, iter_steps, step_blocks, take_steps
+from capture.schema import CHUNK_ROWS
+from capture.step_blocks import iter_steps, step_blocks, take_steps
+from pipeline.scales import channel_ranking, choose_scale
 from render.assets import render_capture
+from render.encode import RenderSettings
 from render.page_data import levels_stride, strided_indices, write_page_data
-from render.scales import channel_ranking, choose_scale
-from render.synthetic import synthetic_capture
-from report.analysis import analyse
+from report.numbers.analysis import analyse
 from tests import explorer_truth as truth
+from tests.synthetic_capture import synthetic_capture
 
 
 class GuardedLayer:
     """A (T, N, H, W, C) layer that serves only small reads and remembers the largest."""
 
-    def __init__(self, values: np.ndarray, limit: int = BLOCK_STEPS):
+    def __init__(self, values: np.ndarray, limit: int = CHUNK_ROWS):
         self.values, self.limit, self.largest, self.reads = values, limit, 0, 0
         self.shape, self.dtype, self.ndim = values.shape, values.dtype, values.ndim
 
@@ -60,7 +62,7 @@ def test_step_blocks_give_the_steps_asked_for_in_their_order(long_run, indices):
     picks = list(range(len(values))) if indices is None else indices
     got = np.stack(list(iter_steps(layer, indices)))
     assert np.array_equal(got, values[picks])
-    assert layer.largest <= BLOCK_STEPS
+    assert layer.largest <= CHUNK_ROWS
     assert np.array_equal(take_steps(layer, picks, lambda block: block * 2), values[picks] * 2)
     positions = np.concatenate([found for found, _ in step_blocks(layer, indices)])
     assert positions.tolist() == list(range(len(picks)))
@@ -68,18 +70,23 @@ def test_step_blocks_give_the_steps_asked_for_in_their_order(long_run, indices):
         next(step_blocks(layer, [len(values)]))
 
 
-def test_a_block_is_one_archive_chunk():
-    from model.archive_h5 import CHUNK_ROWS
+def test_a_block_is_one_archive_chunk(long_run, tmp_path):
+    import h5py
 
-    assert BLOCK_STEPS == CHUNK_ROWS  # the same number written twice (step_blocks must not import h5py)
+    long_run.save(tmp_path / "capture.h5")
+    with h5py.File(tmp_path / "capture.h5", "r") as archive:  # the chunks as HDF5 itself reports them
+        dataset = archive["activations/0"]
+        rows, count = dataset.chunks[0], len(dataset)
+        blocks = [positions.tolist() for positions, _ in step_blocks(dataset)]
+    assert blocks == [list(range(start, min(start + rows, count))) for start in range(0, count, rows)]
 
 
 def test_render_and_analysis_never_read_a_layer_whole(long_run, tmp_path):
     capture, layers = guarded(long_run)
-    manifest = render_capture(capture, tmp_path / "assets", gif_budget_bytes=1_000_000, gif_min_frames=4,
-                              progress=False)
+    settings = RenderSettings(gif_budget_bytes=1_000_000, gif_min_frames=4)
+    manifest = render_capture(capture, tmp_path / "assets", settings, progress=False)
     findings = analyse(capture)
-    assert all(0 < layer.largest <= BLOCK_STEPS for layer in layers.values())
+    assert all(0 < layer.largest <= CHUNK_ROWS for layer in layers.values())
     assert manifest["steps"]["count"] == 301 and len(findings.layers) == 3
 
 
@@ -118,11 +125,11 @@ def test_a_diverged_step_is_named_though_the_last_step_is_read_first(long_run):
 
 
 def test_the_archive_check_reads_a_layer_a_block_at_a_time_and_names_the_first_non_finite_step(long_run):
-    from model.capture_checks import activations_problem
+    from capture.value_checks import activations_problem
 
     _, layers = guarded(long_run)
     assert activations_problem({"steps": long_run.steps, **layers}, list(layers)) is None
-    assert all(0 < layer.largest <= BLOCK_STEPS for layer in layers.values())  # every layer read, never whole
+    assert all(0 < layer.largest <= CHUNK_ROWS for layer in layers.values())  # every layer read, never whole
     values = np.array(long_run.activations["conv2"])
     values[130:, 1, 0, 0, 0] = np.inf
     broken = {"steps": long_run.steps, "conv1": GuardedLayer(np.asarray(long_run.activations["conv1"])),
@@ -155,7 +162,7 @@ def test_page_levels_are_thinned_before_reading_when_they_pass_their_budget(long
                 _, _, _, decoded = truth.read_chunk(path, len(kept))
                 expected = want[:, probe][..., channels_of].transpose(0, 3, 1, 2).reshape(len(kept), -1)
                 assert (decoded == expected).all(), (name, probe, g)
-    assert all(layer.largest <= BLOCK_STEPS for layer in layers.values())
+    assert all(layer.largest <= CHUNK_ROWS for layer in layers.values())
 
 
 def test_a_long_runs_videos_show_the_explorers_snapshots(long_run, tmp_path, monkeypatch):
@@ -166,7 +173,7 @@ def test_a_long_runs_videos_show_the_explorers_snapshots(long_run, tmp_path, mon
     per_step = sum(np.asarray(values[0]).size for values in long_run.activations.values())
     monkeypatch.setattr(page_data, "LEVELS_BUDGET_BYTES", 40 * per_step)
     capture, _ = guarded(long_run)
-    manifest = render_capture(capture, tmp_path, gif_budget_bytes=None, progress=False)
+    manifest = render_capture(capture, tmp_path, progress=False)
     stride = manifest["explore"]["stride"]
     kept = strided_indices(301, stride)
     assert stride > 1 and manifest["explore"]["steps_shown"] == len(kept)
@@ -179,7 +186,7 @@ def test_a_long_runs_videos_show_the_explorers_snapshots(long_run, tmp_path, mon
 
 def test_the_article_says_which_snapshots_a_long_runs_page_and_videos_keep(tmp_path, monkeypatch):
     from render import page_data
-    from report.wording import ordinal
+    from report.words.wording import ordinal
     from tests.test_article_any_model import build_site, page_text
 
     capture = synthetic_capture(steps=1100, probes=2, layers=("conv1", "conv2"), widths=(4, 4), sizes=(6, 3),

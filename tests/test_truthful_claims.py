@@ -9,6 +9,7 @@ Run: .venv/bin/python -m pytest tests/test_truthful_claims.py -q
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -16,21 +17,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from report import analysis, claims, commentary, summaries
-from report.figures_analysis import write_analysis_figures
-from report.filters import filter_shape, fit_filters, window_patches
-from report.findings import Findings, LayerFindings
-from report.groups import duplicate_groups, group_details, leaf_order
-from report.model_facts import architecture_facts
-from report.receptive_fields import Window, receptive_fields
-from report.settling import linear_cka
-from report.thresholds import (
+from report.figures.xor import fold_facts, learn_xor, xor_svg
+from report.numbers.analysis import analyse
+from report.numbers.channel_kinds import KindLabel, classify, label_channel
+from report.numbers.checks import HOLDS, PARTLY, VERDICTS, check
+from report.numbers.conclusions import conclusion_1, conclusion_3
+from report.numbers.filters import FilterFit, filter_shape, fit_filters, window_patches
+from report.numbers.findings import Findings, LayerFindings, LayerSettling
+from report.numbers.groups import duplicate_groups, group_details, leaf_order
+from report.numbers.receptive_fields import Window, receptive_fields
+from report.numbers.reference_maps import EDGE_KINDS, EDGE_SIDES
+from report.numbers.run_findings import Plateau
+from report.numbers.settling import linear_cka
+from report.numbers.thresholds import (
     BORDERLINE_STEPS,
     DUPLICATE_MIN_R,
     EARLY_SHARE,
     MINORITY_SHARE,
 )
-from report.xor import fold_facts, learn_xor, xor_caption
+from report.page.figure_files import write_analysis_figures
+from report.words.conclusion_text import conclusion_1_text, conclusion_2_text, conclusion_3_text
+from report.words.figure_text import xor_caption
+from report.words.layer_text import layer_commentary, similarity_sentences
+from report.words.model_text import architecture_facts
 from tests.test_analysis import NUM_PROBES, constant_series, make_capture, make_probes, maps_at, stack_channels
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,7 +90,7 @@ def test_model_facts_follow_the_table():
 def _layer(probes, name, final, table=None):
     """Analyse one layer of a capture with the default model's windows."""
     capture = make_capture({name: constant_series(final)}, probes, meta={"layers": table or model_table()})
-    return analysis.analyse(capture).layer(name)
+    return analyse(capture).layer(name)
 
 
 @pytest.mark.parametrize("name, size", [("conv1", 28), ("conv3", 14)])
@@ -90,22 +99,22 @@ def test_exact_copies_are_blob_filters(probes, name, size):
     layer = _layer(probes, name, stack_channels(0.8 * pooled - 0.1, -0.7 * pooled + 0.2))
     for channel, sign in zip(layer.channels, (1, -1)):
         assert channel.kind == "copy" and channel.kind_basis == "filter" and not channel.kind_borderline
-        assert channel.filter["fit_r"] > 0.999
-        assert channel.filter["edge_share"] < 0.05 and math.copysign(1, channel.filter["blob"]) == sign
-        assert abs(channel.filter["blob"]) > 0.95
+        assert channel.filter.fit_r > 0.999
+        assert channel.filter.edge_share < 0.05 and math.copysign(1, channel.filter.blob) == sign
+        assert abs(channel.filter.blob) > 0.95
 
 
-@pytest.mark.parametrize("kind", analysis.EDGE_KINDS)
+@pytest.mark.parametrize("kind", EDGE_KINDS)
 @pytest.mark.parametrize("name, size", [("conv1", 28), ("conv3", 14)])
 def test_exact_oriented_edges_are_oriented_difference_filters(probes, kind, name, size):
     edge = maps_at(probes, size)[kind]
     edge = 0.8 * edge / np.abs(edge).max()
     layer = _layer(probes, name, stack_channels(edge, -edge))
-    for channel, side in zip(layer.channels, analysis.EDGE_SIDES[kind]):
+    for channel, side in zip(layer.channels, EDGE_SIDES[kind]):
         assert channel.kind == "edge" and channel.kind_basis == "filter"
-        assert channel.filter["fit_r"] > 0.999
-        assert channel.filter["edge_share"] > 0.9 and abs(channel.filter["blob"]) < 0.05
-        assert channel.filter["edge_kind"] == kind and channel.filter["edge_side"] == side
+        assert channel.filter.fit_r > 0.999
+        assert channel.filter.edge_share > 0.9 and abs(channel.filter.blob) < 0.05
+        assert channel.filter.edge_kind == kind and channel.filter.edge_side == side
         assert channel.best_edge == kind and channel.edge_side == side
 
 
@@ -131,18 +140,18 @@ def test_shape_scores_are_a_scale():
 
 
 def test_an_edge_share_near_one_half_is_borderline():
-    fit = analysis.FilterFit(size=3, stride=1, offset=-1, weights=[[0.0] * 3] * 3, intercept=0.0, fit_r=0.99,
-                             in_sample_r=0.99, in_sample=False, ridge=0.0, blob=0.5, edge=0.52,
-                             edge_angle=0.0, edge_kind="vertical", edge_side="left", edge_share=0.51)
-    label = analysis.label_channel(0.8, 0.7, 0.2, 0.0, fit)
-    assert label == {"kind": "edge", "basis": "filter", "borderline": True, "alternative": "copy"}
+    fit = FilterFit(size=3, stride=1, offset=-1, weights=[[0.0] * 3] * 3, intercept=0.0, fit_r=0.99,
+                    in_sample_r=0.99, in_sample=False, ridge=0.0, blob=0.5, edge=0.52,
+                    edge_angle=0.0, edge_kind="vertical", edge_side="left", edge_share=0.51)
+    label = label_channel(0.8, 0.7, 0.2, 0.0, fit)
+    assert label == KindLabel(kind="edge", basis="filter", borderline=True, alternative="copy")
 
 
 def test_correlation_labels_take_the_one_that_passes():
     # conv4 channel 5 of the issue: copy |r| 0.62 (below 0.7), edge |r| 0.61 (above 0.6): an edge detector.
-    assert analysis.classify(-0.62, 0.61, 0.2, 0.0) == "edge"
-    label = analysis.label_channel(-0.62, 0.61, 0.2, 0.0)
-    assert label["kind"] == "edge" and label["borderline"]  # 0.61 is within 0.02 of 0.6
+    assert classify(-0.62, 0.61, 0.2, 0.0) == "edge"
+    label = label_channel(-0.62, 0.61, 0.2, 0.0)
+    assert label.kind == "edge" and label.borderline  # 0.61 is within 0.02 of 0.6
 
 
 # --- Groups that are groups ----------------------------------------------------------------------------
@@ -162,8 +171,8 @@ def test_a_chain_is_not_one_group(probes):
     assert abs(pairs[0, 1]) >= DUPLICATE_MIN_R and abs(pairs[1, 2]) >= DUPLICATE_MIN_R
     assert abs(pairs[0, 2]) < DUPLICATE_MIN_R
     assert not any({0, 2} <= set(group) for group in layer.duplicate_groups)
-    assert layer.pairs["pairs_at_threshold"] == 2 and layer.pairs["pairs"] == 3
-    text = " ".join(commentary.similarity_sentences(layer))
+    assert layer.pairs.pairs_at_threshold == 2 and layer.pairs.pairs == 3
+    text = " ".join(similarity_sentences(layer))
     assert "every pair inside a group reaches 0.9" in text and "All three channels" not in text
 
 
@@ -175,7 +184,7 @@ def test_complete_linkage_keeps_every_pair_above_the_threshold():
         pairs = np.corrcoef(data.T)
         groups = duplicate_groups(pairs, DUPLICATE_MIN_R)
         for detail in group_details(pairs, groups):
-            assert detail["min_abs_r"] >= DUPLICATE_MIN_R
+            assert detail.min_abs_r >= DUPLICATE_MIN_R
         assert sorted(leaf_order(pairs)) == list(range(12))
         assert sorted(c for group in groups for c in group) == sorted({c for group in groups for c in group})
 
@@ -215,11 +224,11 @@ def test_a_layer_settles_at_a_known_step(probes):
     steps = np.arange(0, 3 * count, 3)  # recorded every third step
     capture = make_capture({"conv3": series}, probes, meta={"layers": model_table()})
     capture.steps = steps
-    layer = analysis.analyse(capture).layer("conv3")
-    assert layer.settling["pattern_step"] == steps[pattern_at]
-    assert layer.settling["contrast_step"] == steps[contrast_at]
-    assert layer.settling["settled_step"] == steps[contrast_at]
-    sentence = commentary.layer_commentary(layer, int(steps[-1]), steps.tolist())["look_for"]
+    layer = analyse(capture).layer("conv3")
+    assert layer.settling.pattern_step == steps[pattern_at]
+    assert layer.settling.contrast_step == steps[contrast_at]
+    assert layer.settling.settled_step == steps[contrast_at]
+    sentence = layer_commentary(layer, int(steps[-1]), steps.tolist())["look_for"]
     assert f"from step {steps[pattern_at]}" in sentence and f"from step {steps[contrast_at]}" in sentence
 
 
@@ -227,65 +236,67 @@ def test_a_layer_settles_at_a_known_step(probes):
 
 
 def _timed_layer(name: str, settled: int | None) -> LayerFindings:
-    from tests.test_commentary import channel, layer
-    item = layer([dict(channel("copy", i), layer=name) for i in range(4)], name=name)
-    item["settling"] = {"pattern_step": settled, "contrast_step": settled, "settled_step": settled}
-    return LayerFindings.coerce(item)
+    from tests.commentary_fixtures import channel, layer
+    item = layer([dataclasses.replace(channel("copy", i), layer=name) for i in range(4)], name=name)
+    item.settling = LayerSettling(pattern_step=settled, contrast_step=settled, settled_step=settled, samples=1960,
+                                  probes=10, first_step=0)
+    return item
 
 
 def test_a_check_at_its_threshold_is_borderline():
-    at = claims.check("x", 0.5, 0.5, margin=0.0)
-    assert at["passes"] and at["borderline"] and at["gap"] == 0
-    strict = claims.check("x", 0.5, 0.5, strict=True)
-    assert not strict["passes"] and strict["borderline"]
-    assert not claims.check("x", 0.6, 0.5, margin=0.05)["borderline"]
+    at = check("x", 0.5, 0.5, margin=0.0)
+    assert at.passes and at.borderline and at.gap == 0
+    strict = check("x", 0.5, 0.5, strict=True)
+    assert not strict.passes and strict.borderline
+    assert not check("x", 0.6, 0.5, margin=0.05).borderline
 
 
 def test_a_layer_settling_at_the_limit_makes_conclusion_3_borderline():
-    plateau, last = {"steps": 90, "left_at_step": 91}, 290
+    plateau, last = Plateau(chance_loss=2.3, tolerance=0.05, steps=90, num_steps=290, left_at_step=91), 290
     limit = 90 + EARLY_SHARE * (last - 90)  # 190
     layers = [_timed_layer(f"conv{i}", step) for i, step in enumerate((100, 120, 140, 150, 160, int(limit)), 1)]
-    numbers = summaries.conclusion_3(layers, plateau, last)
-    assert numbers["early_limit"] == limit and numbers["margin_steps"] == pytest.approx(BORDERLINE_STEPS * 200)
-    assert numbers["verdict"] == claims.HOLDS and numbers["borderline"]
-    said = commentary.conclusion_3({"conclusion_3": numbers})
+    numbers = conclusion_3(layers, plateau, last)
+    assert numbers.early_limit == limit and numbers.margin_steps == pytest.approx(BORDERLINE_STEPS * 200)
+    assert numbers.verdict == HOLDS and numbers.borderline
+    said = conclusion_3_text(numbers)
     assert said["borderline"] and "borderline" in said["evidence"]
     assert "conv6: Settled step: step 190; needs at most step 190; passes exactly at the limit: borderline." \
         in said["checks"]
     clear = [_timed_layer(f"conv{i}", 100) for i in range(1, 7)]
-    assert not summaries.conclusion_3(clear, plateau, last)["borderline"]
+    assert not conclusion_3(clear, plateau, last).borderline
 
 
 def test_an_edge_share_at_its_threshold_makes_conclusion_1_borderline():
     from tests.test_commentary import kinds_layer
     kinds = ["edge"] * 6 + ["copy"] * 18  # exactly 25% edge detectors: at the "few" threshold
     layers = [kinds_layer(f"conv{i + 1}", kinds[6 * i:6 * i + 6]) for i in range(4)]
-    numbers = summaries.conclusion_1(layers, 0.97, 10_000)
-    few = numbers["checks"][0]
-    assert few["value"] == MINORITY_SHARE and few["passes"] and few["borderline"]
-    assert numbers["verdict"] == claims.HOLDS and numbers["borderline"]
-    assert commentary.commentary  # the wording module exposes the same verdicts
-    said = commentary.conclusion_1({"conclusion_1": numbers})
+    numbers = conclusion_1(layers, 0.97, 10_000)
+    few = numbers.checks[0]
+    assert few.value == MINORITY_SHARE and few.passes and few.borderline
+    assert numbers.verdict == HOLDS and numbers.borderline
+    said = conclusion_1_text(numbers)
     assert said["verdict_class"] == "holds" and said["borderline"]
 
 
 def test_an_accuracy_within_two_standard_errors_is_borderline():
     from tests.test_commentary import kinds_layer
     layers = [kinds_layer(f"conv{i + 1}", ["copy"] * 6) for i in range(4)]
-    close = summaries.conclusion_1(layers, 0.948, 10_000)  # SE = 0.0022, 2 SE = 0.0044
-    assert close["checks"][3]["borderline"] and close["verdict"] == claims.PARTLY and close["borderline"]
-    far = summaries.conclusion_1(layers, 0.93, 10_000)
-    assert not far["checks"][3]["borderline"] and not far["borderline"]
+    close = conclusion_1(layers, 0.948, 10_000)  # SE = 0.0022, 2 SE = 0.0044
+    assert close.checks[3].borderline and close.verdict == PARTLY and close.borderline
+    far = conclusion_1(layers, 0.93, 10_000)
+    assert not far.checks[3].borderline and not far.borderline
 
 
 def test_verdicts_are_in_the_findings_not_decided_by_the_wording(probes):
     capture = make_capture({"conv1": constant_series((0.8 * maps_at(probes, 28)["copy"])[..., None])}, probes,
                            meta={"layers": model_table(), "final_test_accuracy": 0.97, "final_test_size": 10_000})
-    findings = json.loads(analysis.analyse(capture).to_json())
-    for key in ("conclusion_1", "conclusion_2", "conclusion_3"):
-        numbers = findings["run"][key]
-        assert numbers["verdict"] in claims.VERDICTS and isinstance(numbers["borderline"], bool)
-        said = getattr(commentary, key)(findings["run"])
+    findings = analyse(capture)
+    written = json.loads(findings.to_json())
+    wording = {"conclusion_1": conclusion_1_text, "conclusion_2": conclusion_2_text, "conclusion_3": conclusion_3_text}
+    for key, word in wording.items():
+        numbers = written["run"][key]
+        assert numbers["verdict"] in VERDICTS and isinstance(numbers["borderline"], bool)
+        said = word(getattr(findings.run, key))
         assert said["verdict"] == numbers["verdict"]
         for item in numbers["checks"]:
             assert {"measure", "value", "threshold", "comparison", "margin", "gap", "passes", "borderline"} <= set(item)
@@ -300,7 +311,7 @@ def test_figures_are_deterministic_and_small(probes, tmp_path):
               "conv2": 0.2 * rng.standard_normal((12, NUM_PROBES, 28, 28, 4))}
     capture = make_capture(layers, probes, train_loss=np.linspace(2.3, 1.0, 11),
                            meta={"layers": model_table(widths=(4, 4))})
-    findings = analysis.analyse(capture)
+    findings = analyse(capture)
     first = write_analysis_figures(findings, capture.train_loss, tmp_path / "a")
     second = write_analysis_figures(Findings.from_dict(json.loads(findings.to_json())), capture.train_loss,
                                     tmp_path / "b")
@@ -321,9 +332,7 @@ def test_the_xor_figure_says_where_the_class_0_points_land(tmp_path):
     assert facts["folded"] == (distance < 0.15)
     if facts["folded"]:
         assert "land on practically the same spot" in xor_caption(facts)
-    from report.xor import write_xor_figure
-    write_xor_figure(tmp_path / "a.svg")
-    write_xor_figure(tmp_path / "b.svg")
-    svg = (tmp_path / "a.svg").read_text()
-    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    first = xor_svg(learn_xor(), facts)
+    assert first == xor_svg(learn_xor(), fold_facts(learn_xor()))
+    svg = first.decode("utf-8")
     assert "(0, 0) and (1, 1): one spot" in svg or not facts["folded"]

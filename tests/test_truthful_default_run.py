@@ -17,13 +17,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from report import analysis, claims, commentary
-from report.thresholds import (
+from report.numbers.analysis import analyse
+from report.numbers.checks import DOES_NOT_HOLD, HOLDS, PARTLY, VERDICTS
+from report.numbers.conclusions import EARLY_LAYERS, LATE_LAYERS
+from report.numbers.findings import CHANNEL_KINDS
+from report.numbers.thresholds import (
     DUPLICATE_MIN_R,
     EARLY_SHARE,
     INFORMATIVE_SHARE,
     SETTLED_MIN_CKA,
 )
+from report.words.commentary import commentary
+from report.words.conclusion_text import VERDICT_CLASSES
 from tests.archive_arrays import read_archive
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,11 +55,11 @@ def default_run(tmp_path_factory):
                                 timeout=900)
         assert result.returncode == 0, result.stderr
         path = build / "capture.h5"
-    from model.capture import Capture
+    from capture.archive import Capture
     capture = Capture.load(path)
-    findings = analysis.analyse(capture)
+    findings = analyse(capture)
     arrays = read_archive(path)
-    return arrays, findings, commentary.commentary(findings)
+    return arrays, findings, commentary(findings)
 
 
 def _final(arrays, name) -> np.ndarray:
@@ -86,7 +91,7 @@ def test_default_run_groups_meet_the_threshold_pair_by_pair(default_run):
 
 
 def _word(count: int) -> str:
-    from report.wording import number
+    from report.words.wording import number
     return number(count) if count <= 10 else str(count)
 
 
@@ -111,7 +116,7 @@ def test_default_run_filter_fits_recompute(default_run):
     for layer, text in zip(findings.layers, said["layers"]):
         if layer.filter_window is None:
             continue
-        size, stride, offset = (layer.filter_window[key] for key in ("size", "stride", "offset"))
+        size, stride, offset = layer.filter_window.size, layer.filter_window.stride, layer.filter_window.offset
         final = arrays[layer.name][-1].astype(np.float64)
         n, h, w, c = final.shape
         pad = size + abs(offset)
@@ -119,7 +124,7 @@ def test_default_run_filter_fits_recompute(default_run):
         design = np.stack([padded[:, stride * i + offset + pad:stride * i + offset + pad + size,
                                   stride * j + offset + pad:stride * j + offset + pad + size].reshape(n, -1)
                            for i in range(h) for j in range(w)], axis=1)  # (N, H*W, size^2)
-        share = layer.channels[0].filter["ridge"]
+        share = layer.channels[0].filter.ridge
         energy = (design ** 2).sum() / size ** 2
         predicted = np.zeros((n, h * w, c))
         for held in range(n):
@@ -134,8 +139,8 @@ def test_default_run_filter_fits_recompute(default_run):
         for channel in range(c):
             r = np.corrcoef(predicted[..., channel].ravel(), final[..., channel].ravel())[0, 1]
             row = next(row for row in text["filters"] if row["channel"] == channel)
-            assert abs(r - layer.channels[channel].filter["fit_r"]) < 2e-3, (layer.name, channel)
-            assert row["fit_r"] == f"{layer.channels[channel].filter['fit_r']:.2f}"
+            assert abs(r - layer.channels[channel].filter.fit_r) < 2e-3, (layer.name, channel)
+            assert row["fit_r"] == f"{layer.channels[channel].filter.fit_r:.2f}"
 
 
 def test_default_run_settling_and_conclusion_3_recompute(default_run):
@@ -146,8 +151,8 @@ def test_default_run_settling_and_conclusion_3_recompute(default_run):
     start = int(outside[0]) if outside.size else len(loss)
     last = int(steps[-1])
     limit = start + EARLY_SHARE * (last - start)
-    numbers = findings.run["conclusion_3"]
-    assert numbers["learning_start"] == start and numbers["early_limit"] == pytest.approx(limit)
+    numbers = findings.run.conclusion_3
+    assert numbers.learning_start == start and numbers.early_limit == pytest.approx(limit)
     early = []
     for layer in findings.layers:
         series = arrays[layer.name].astype(np.float64)
@@ -165,30 +170,30 @@ def test_default_run_settling_and_conclusion_3_recompute(default_run):
 
         pattern = first_staying(cka >= SETTLED_MIN_CKA)
         contrast = first_staying(relative >= INFORMATIVE_SHARE)
-        assert layer.settling == dict(layer.settling, pattern_step=pattern, contrast_step=contrast,
-                                      settled_step=max(pattern, contrast)), layer.name
+        settling = layer.settling
+        assert (settling.pattern_step, settling.contrast_step, settling.settled_step) == \
+            (pattern, contrast, max(pattern, contrast)), layer.name
         if max(pattern, contrast) <= limit:
             early.append(layer.name)
-    assert numbers["layers_early"] == early
-    expected = claims.HOLDS if len(early) == len(findings.layers) else claims.PARTLY if early else claims.DOES_NOT_HOLD
-    assert numbers["verdict"] == expected
+    assert numbers.layers_early == early
+    expected = HOLDS if len(early) == len(findings.layers) else PARTLY if early else DOES_NOT_HOLD
+    assert numbers.verdict == expected
     evidence = said["conclusions"][2]["evidence"]
     assert f"after step {start}" in evidence and f"by step {limit:g}" in evidence.replace(".0 ", " ")
     for layer in findings.layers:
-        assert f"{layer.name} at {layer.settling['settled_step']}" in evidence
+        assert f"{layer.name} at {layer.settling.settled_step}" in evidence
 
 
 def test_default_run_conclusion_1_and_2_recompute(default_run):
     arrays, findings, said = default_run
-    for key, names in (("conclusion_1", analysis.EARLY_LAYERS), ("conclusion_2", analysis.LATE_LAYERS)):
-        numbers = findings.run[key]
+    for numbers, names in ((findings.run.conclusion_1, EARLY_LAYERS), (findings.run.conclusion_2, LATE_LAYERS)):
         kinds = [ch.kind for layer in findings.layers if layer.name in names for ch in layer.channels]
-        assert numbers["counts"] == {kind: kinds.count(kind) for kind in analysis.CHANNEL_KINDS}
+        assert numbers.counts == {kind: kinds.count(kind) for kind in CHANNEL_KINDS}
     meta = json.loads(str(arrays["meta"]))
     accuracy = meta["final_test_accuracy"]
-    check = findings.run["conclusion_1"]["checks"][3]
-    assert check["value"] == accuracy
-    assert check["margin"] == pytest.approx(2 * math.sqrt(accuracy * (1 - accuracy) / meta["final_test_size"]))
+    check = findings.run.conclusion_1.checks[3]
+    assert check.value == accuracy
+    assert check.margin == pytest.approx(2 * math.sqrt(accuracy * (1 - accuracy) / meta["final_test_size"]))
     assert f"{100 * accuracy:.1f}%" in said["conclusions"][0]["evidence"]
 
 
@@ -200,8 +205,8 @@ def test_the_three_verdicts_have_three_colours(driver, tmp_path):
     from tests import harness
 
     items = [{"claim": f"Claim {n}.", "verdict": verdict, "borderline": False, "evidence": "Evidence.",
-              "checks": ["A check."], "verdict_class": commentary.VERDICT_CLASSES[verdict]}
-             for n, verdict in enumerate(claims.VERDICTS)]
+              "checks": ["A check."], "verdict_class": VERDICT_CLASSES[verdict]}
+             for n, verdict in enumerate(VERDICTS)]
     body = environment().get_template("partials/conclusions.html.j2").render(conclusions={"verdicts": items})
     (tmp_path / "static").mkdir()
     (tmp_path / "static" / "site.css").write_bytes((STATIC / "site.css").read_bytes())

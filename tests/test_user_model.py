@@ -22,7 +22,7 @@ import_tensorflow_quietly()
 
 import keras  # noqa: E402 - after TensorFlow is imported quietly
 
-from model.capture import Capture  # noqa: E402
+from capture.archive import Capture  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 STEPS = 4

@@ -1,0 +1,88 @@
+"""The settling figure: when each layer settles, drawn from the findings so the steps the text gives can be read off.
+
+`settling_svg(findings, train_loss)` returns the SVG bytes and the size in pixels of three panels over the
+recorded steps: per layer its linear CKA with its final state (solid) and its channels' median r with their
+final maps (dashed), with a dot at its settled step; its contrast (median spread as a share of the final one);
+and the training loss. The plateau's end and the early limit of conclusion 3 are marked. Same findings give
+the same bytes (report/figures/svg.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from report.figures.svg import ANALYSIS_RC, figure_svg
+from report.numbers.findings import Findings
+from report.numbers.thresholds import INFORMATIVE_SHARE, SETTLED_MIN_CKA
+
+
+def _layer_colours(count: int) -> list:
+    """Return one colour per layer, from light-early to dark-late (viridis, without its palest end)."""
+    import matplotlib
+
+    colours = matplotlib.colormaps["viridis"]
+    return [colours(0.85 * index / max(count - 1, 1)) for index in range(count)]
+
+
+def settling_figure(findings: Findings, train_loss: np.ndarray):
+    """Build the settling figure: CKA and median r, contrast, and the training loss over the steps."""
+    from matplotlib.figure import Figure
+
+    steps = np.asarray(findings.steps)
+    numbers = findings.run.conclusion_3
+    figure = Figure(figsize=(7.6, 6.2), dpi=100, layout="constrained")
+    similarity, contrast, loss_axes = figure.subplots(3, 1, sharex=True, height_ratios=(1.5, 1, 1))
+    colours = _layer_colours(len(findings.layers))
+    for layer, colour in zip(findings.layers, colours):
+        timeline = layer.timeline
+        similarity.plot(steps, timeline["cka"], color=colour, linewidth=1.4, label=layer.name)
+        similarity.plot(steps, timeline["median_r"], color=colour, linewidth=0.8, linestyle=(0, (3, 2)))
+        contrast.plot(steps, timeline["relative_spread"], color=colour, linewidth=1.2, label=layer.name)
+        settled = layer.settling.settled_step if layer.settling else None
+        if settled is not None:
+            index = int(np.searchsorted(steps, settled))
+            similarity.plot([settled], [timeline["cka"][index]], marker="o", markersize=4.5, color=colour,
+                            markeredgecolor="white", markeredgewidth=0.6, linestyle="none")
+    similarity.axhline(SETTLED_MIN_CKA, color="#555555", linewidth=0.7, linestyle=":")
+    similarity.text(steps[0], SETTLED_MIN_CKA, f" CKA {SETTLED_MIN_CKA:g}", va="bottom", ha="left", color="#555555",
+                    fontsize=8)
+    similarity.set_ylim(-0.02, 1.04)
+    similarity.set_ylabel("similarity to final")
+    similarity.set_title("Linear CKA with the final state (solid; dot: settled step) and median channel r (dashed)",
+                         fontsize=9, loc="left")
+    similarity.legend(loc="lower right", fontsize=8, frameon=False, ncols=2)
+    contrast.axhline(INFORMATIVE_SHARE, color="#555555", linewidth=0.7, linestyle=":")
+    contrast.set_ylabel("spread / final")
+    contrast.set_title("Contrast: median channel spread as a share of its final value", fontsize=9, loc="left")
+    top = max(1.05, max(max(layer.timeline["relative_spread"]) for layer in findings.layers) * 1.05)
+    contrast.set_ylim(0, top)
+    loss = np.asarray(train_loss, np.float64)
+    loss_axes.plot(np.arange(1, loss.size + 1), loss, color="#333333", linewidth=0.9)
+    loss_axes.set_ylabel("training loss")
+    loss_axes.set_xlabel("training step")
+    loss_axes.set_title("Training loss of each step's batch", fontsize=9, loc="left")
+    finite = loss[np.isfinite(loss)]
+    if finite.size:  # show the starting level, not a rare spike
+        start_level = float(np.median(finite[:3]))
+        loss_axes.set_ylim(0, max(start_level, min(float(np.percentile(finite, 99)), 1.5 * start_level)) * 1.08)
+    start, limit = numbers.learning_start, numbers.early_limit
+    for axes in (similarity, contrast, loss_axes):
+        if start > 0:
+            axes.axvspan(0, start, color="#000000", alpha=0.06, linewidth=0)
+        axes.axvline(limit, color="#b2182b", linewidth=0.9, linestyle="--")
+        axes.grid(True, color="#e4e4e4", linewidth=0.6)
+        axes.set_xlim(steps[0], steps[-1])
+    if start > 0:
+        loss_axes.text(start / 2, 0.5, "plateau", transform=loss_axes.get_xaxis_transform(), ha="center",
+                       va="center", color="#555555", fontsize=8, rotation=90)
+    loss_axes.text(limit, 0.95, " early limit", transform=loss_axes.get_xaxis_transform(), ha="left", va="top",
+                   color="#b2182b", fontsize=8)
+    return figure
+
+
+def settling_svg(findings: Findings, train_loss: np.ndarray) -> tuple[bytes, tuple[int, int]]:
+    """Return the settling figure as SVG bytes and its (width, height) in pixels."""
+    import matplotlib
+
+    with matplotlib.rc_context(ANALYSIS_RC):
+        return figure_svg(settling_figure(findings, train_loss))

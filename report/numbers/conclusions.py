@@ -1,0 +1,297 @@
+"""Sum a run's layer findings up into the run-level numbers: final metrics, the loss plateau, the conclusions.
+
+Use: `run_summary(capture, layers, last_step)` returns the `RunFindings` (report/numbers/run_findings.py) that
+becomes `Findings.run`; report/numbers/analysis.py calls it after measuring every layer. The verdicts are
+decided here; report/words/conclusion_text.py only words them.
+
+- Final test accuracy and loss: meta's whole-test-set numbers when present, else the last test point.
+- The early plateau of the training loss at chance (ln of the number of classes).
+- The post's three conclusions, each with its numbers, its checks (report/numbers/checks.py: what was
+  measured, the threshold, the margin) and its verdict, computed here so that the wording only reports them:
+  1. conv1-4 extract few features yet the model is accurate: the share of their channels that are edge
+     detectors (at most MINORITY_SHARE: few; above MAJORITY_SHARE: many), the share that copy the input or
+     are idle (more than MAJORITY_SHARE), and the test accuracy (at least CLAIMED_ACCURACY).
+  2. conv5-6 learn hard-to-name, entangled features: the share of their active channels that are unnamed
+     (more than MAJORITY_SHARE: most; at most MINORITY_SHARE: few) and the mean |r| between channels of a
+     layer (above DISTINCT_MAX_R: entangled).
+  3. a layer barely changes once learned: per layer, its settled step (report/numbers/settling.py: pattern by CKA
+     and contrast both in place) comes at most EARLY_SHARE of the way from the end of the loss plateau to the
+     last step.
+  A share's margin is the share of the channels whose own label is borderline and could move it towards
+  its threshold, and at least one channel; a step's margin BORDERLINE_STEPS of the steps after the plateau;
+  an accuracy's BORDERLINE_ACCURACY_SE standard errors of its test set.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from report.capture_facts import class_count
+from report.numbers.checks import (
+    DOES_NOT_HOLD,
+    HOLDS,
+    PARTLY,
+    Check,
+    ShareCheck,
+    Verdict,
+    check,
+    decide_verdict,
+)
+from report.numbers.findings import CHANNEL_KINDS, LayerFindings
+from report.numbers.run_findings import (
+    EarlyLayersConclusion,
+    IdleChannel,
+    KindCounts,
+    LateLayersConclusion,
+    LayerTiming,
+    Plateau,
+    RunFindings,
+    SettlingConclusion,
+)
+from report.numbers.thresholds import (
+    BORDERLINE_ACCURACY_SE,
+    BORDERLINE_R,
+    BORDERLINE_STEPS,
+    CLAIMED_ACCURACY,
+    DISTINCT_MAX_R,
+    EARLY_SHARE,
+    MAJORITY_SHARE,
+    MINORITY_SHARE,
+    PLATEAU_TOLERANCE,
+)
+
+EARLY_LAYERS = ("conv1", "conv2", "conv3", "conv4")  # conclusion 1
+LATE_LAYERS = ("conv5", "conv6")  # conclusion 2
+UNNAMED_KINDS = ("other", "saturated")  # neither a copy of the input nor a single-orientation edge detector
+
+
+def median_or_none(values: list[float]) -> float | None:
+    """Return the median as a float, or None for no values."""
+    return float(np.median(values)) if len(values) else None
+
+
+def _share(part: int, whole: int) -> float:
+    """Return part / whole, 0.0 when whole is 0."""
+    return part / whole if whole else 0.0
+
+
+def plateau(train_loss: np.ndarray, num_classes: int = 10) -> Plateau:
+    """Return how many initial steps the training loss stayed within PLATEAU_TOLERANCE of ln(num_classes)."""
+    loss = np.asarray(train_loss, np.float64)  # loss[k] is the batch loss of step k + 1
+    chance = math.log(num_classes)
+    outside = np.flatnonzero(np.abs(loss - chance) > PLATEAU_TOLERANCE)
+    steps = int(outside[0]) if outside.size else len(loss)
+    return Plateau(chance_loss=chance, tolerance=PLATEAU_TOLERANCE, steps=steps, num_steps=len(loss),
+                   left_at_step=steps + 1 if outside.size else None)
+
+
+def _num_classes(capture) -> int:
+    """Return the number of classes: the dataset's class names, else the config's last dense width, else 10."""
+    try:
+        config = capture.config
+    except (AttributeError, TypeError, ValueError):
+        config = None
+    return class_count(getattr(capture, "meta", None), config if isinstance(config, dict) else None)
+
+
+def run_summary(capture, layers: list[LayerFindings], last_step: int) -> RunFindings:
+    """Return the run's final metrics, loss plateau and the three conclusions with their checks and verdicts."""
+    meta = getattr(capture, "meta", None) or {}
+    test_accuracy = np.asarray(capture.test_accuracy, np.float64)
+    test_loss = np.asarray(capture.test_loss, np.float64)
+    if meta.get("final_test_accuracy") is not None:
+        accuracy, source = float(meta["final_test_accuracy"]), "whole test set"
+        test_size = meta.get("final_test_size")
+    elif test_accuracy.size:
+        accuracy, source = float(test_accuracy[-1]), "last test point"
+        test_size = meta.get("test_subset_size")
+    else:
+        accuracy, source, test_size = None, "none", None
+    if meta.get("final_test_loss") is not None:
+        loss = float(meta["final_test_loss"])
+    else:
+        loss = float(test_loss[-1]) if test_loss.size else None
+
+    loss_plateau = plateau(capture.train_loss, _num_classes(capture))
+    early = [layer for layer in layers if layer.name in EARLY_LAYERS]
+    late = [layer for layer in layers if layer.name in LATE_LAYERS]
+    test_size = int(test_size) if test_size else None
+    return RunFindings(
+        final_test_accuracy=accuracy, final_test_loss=loss, accuracy_source=source, test_size=test_size,
+        last_step=last_step, plateau=loss_plateau,
+        conclusion_1=conclusion_1(early, accuracy, test_size),
+        conclusion_2=conclusion_2(late),
+        conclusion_3=conclusion_3(layers, loss_plateau, last_step),
+    )
+
+
+# --- Counting channels ------------------------------------------------------------------------------
+
+
+def kind_counts(layers: list[LayerFindings]) -> KindCounts:
+    """Count channel kinds over several layers, with the numbers behind the labels."""
+    channels = [ch for layer in layers for ch in layer.channels]
+    counts = {kind: sum(ch.kind == kind for ch in channels) for kind in CHANNEL_KINDS}
+    fitted = [ch.filter for ch in channels if ch.filter is not None and ch.kind not in ("idle", "saturated")]
+    return KindCounts(
+        layers=[layer.name for layer in layers], channels=len(channels), counts=counts,
+        shares={kind: _share(number, len(channels)) for kind, number in counts.items()},
+        by_basis={basis: sum(ch.kind_basis == basis for ch in channels)
+                  for basis in ("filter", "correlation", "spread", "saturation")},
+        fitted_channels=len(fitted),
+        median_fit_r=median_or_none([fit.fit_r for fit in fitted]),
+        median_edge_share=median_or_none([fit.edge_share for fit in fitted]),
+        median_linear_r=median_or_none([ch.linear_r for ch in channels]))
+
+
+def _movers(layers: list[LayerFindings], inside: tuple[str, ...]) -> tuple[int, int]:
+    """Return how many borderline channels could leave the kinds `inside`, and how many could join them."""
+    borderline = [ch for layer in layers for ch in layer.channels if ch.kind_borderline]
+    leave = sum(ch.kind in inside and ch.kind_alternative not in inside for ch in borderline)
+    join = sum(ch.kind not in inside and ch.kind_alternative in inside for ch in borderline)
+    return leave, join
+
+
+def _share_check(measure: str, inside: tuple[str, ...], layers: list[LayerFindings], part: int, whole: int,
+                 threshold: float, **options) -> ShareCheck:
+    """Check a share of channels; its margin is the borderline channels that could move it towards the threshold.
+
+    The margin is at least one channel: a share one channel away from its threshold is borderline.
+    """
+    leave, join = _movers(layers, inside)
+    item = check(measure, _share(part, whole) if whole else None, threshold, unit="share", **options)
+    if item.value is not None:
+        rising = options.get("at_least", True)  # a larger share helps an "at least" check
+        towards = (leave if rising else join) if item.passes else (join if rising else leave)
+        item = check(measure, item.value, threshold, margin=max(towards, 1) / whole, unit="share", **options)
+    return ShareCheck(**vars(item), part=part, whole=whole, could_leave=leave, could_join=join)
+
+
+def _verdict_fields(checks: list[Check], outcome: Verdict | None) -> dict:
+    """Return a conclusion's checks, verdict, borderline and flips as keyword arguments (None: nothing to check)."""
+    outcome = outcome or Verdict(verdict=DOES_NOT_HOLD, borderline=False, flips=[])
+    return {"checks": checks, "verdict": outcome.verdict, "borderline": outcome.borderline, "flips": outcome.flips}
+
+
+# --- Conclusion 1: few features in conv1-4, yet accurate --------------------------------------------
+
+
+def _decide_1(passes: list[bool]) -> str:
+    few, not_most, plain, accurate = passes
+    if not not_most:
+        return DOES_NOT_HOLD
+    if few and plain:
+        return HOLDS if accurate else PARTLY
+    return PARTLY
+
+
+def conclusion_1(layers: list[LayerFindings], accuracy: float | None, test_size: int | None) -> EarlyLayersConclusion:
+    """Check "the first four layers extract few features, yet the model is accurate"."""
+    kinds = kind_counts(layers)
+    counts, total = kinds.counts, kinds.channels
+    edges, plain = counts["edge"], counts["copy"] + counts["idle"]
+    if accuracy is not None and test_size:
+        accuracy_margin = BORDERLINE_ACCURACY_SE * math.sqrt(accuracy * (1 - accuracy) / test_size)
+    else:
+        accuracy_margin = 0.0
+    checks = [
+        _share_check("edge detectors (few)", ("edge",), layers, edges, total, MINORITY_SHARE, at_least=False),
+        _share_check("edge detectors (not most)", ("edge",), layers, edges, total, MAJORITY_SHARE, at_least=False),
+        _share_check("copies of the input or idle", ("copy", "idle"), layers, plain, total, MAJORITY_SHARE,
+                     strict=True),
+        check("test accuracy", accuracy, CLAIMED_ACCURACY, margin=accuracy_margin, unit="accuracy"),
+    ]
+    outcome = decide_verdict(checks, _decide_1) if total else None
+    return EarlyLayersConclusion(**vars(kinds), final_test_accuracy=accuracy, test_size=test_size,
+                                 **_verdict_fields(checks, outcome))
+
+
+# --- Conclusion 2: conv5-6 hard to name and entangled -----------------------------------------------
+
+
+def _decide_2(passes: list[bool]) -> str:
+    most, not_few, entangled = passes
+    if most and entangled:
+        return HOLDS
+    if not not_few and not entangled:
+        return DOES_NOT_HOLD
+    return PARTLY
+
+
+def conclusion_2(layers: list[LayerFindings]) -> LateLayersConclusion:
+    """Check "conv5 and conv6 learn useful but hard-to-name, entangled features"."""
+    active = [ch for layer in layers for ch in layer.channels if ch.kind != "idle"]
+    unnamed = sum(ch.kind in UNNAMED_KINDS for ch in active)
+    pair_mean = float(np.mean([layer.pair_mean_abs_r for layer in layers])) if layers else None
+    if active:
+        checks = [
+            _share_check("unnamed channels (most)", UNNAMED_KINDS, layers, unnamed, len(active), MAJORITY_SHARE,
+                         strict=True),
+            _share_check("unnamed channels (not few)", UNNAMED_KINDS, layers, unnamed, len(active), MINORITY_SHARE,
+                         strict=True),
+            check("mean |r| between a layer's channels", pair_mean, DISTINCT_MAX_R, strict=True, margin=BORDERLINE_R,
+                  unit="r"),
+        ]
+        outcome = decide_verdict(checks, _decide_2)
+    else:
+        checks, outcome = [], None
+    return LateLayersConclusion(
+        **vars(kind_counts(layers)),
+        active_channels=len(active),
+        unnamed=unnamed,
+        unnamed_share=_share(unnamed, len(active)),
+        median_best_abs_r=median_or_none([max(abs(ch.copy_r), abs(ch.best_edge_r)) for ch in active]),
+        pair_mean_abs_r=pair_mean,
+        pair_mean_abs_r_by_layer={layer.name: layer.pair_mean_abs_r for layer in layers},
+        **_verdict_fields(checks, outcome))
+
+
+# --- Conclusion 3: settled early, idle channels -----------------------------------------------------
+
+
+def _decide_3(passes: list[bool]) -> str:
+    if passes and all(passes):
+        return HOLDS
+    return PARTLY if any(passes) else DOES_NOT_HOLD
+
+
+def conclusion_3(layers: list[LayerFindings], loss_plateau: Plateau, last_step: int) -> SettlingConclusion:
+    """Check "once a layer has learned its representation it barely changes"; list the idle channels.
+
+    The learning starts when the loss leaves its plateau; a layer settled early when its settled step
+    comes at most EARLY_SHARE of the way from there to the last step, so that it then stayed as it was for
+    at least the rest of training's other half.
+    """
+    start = min(int(loss_plateau.steps), last_step)
+    span = last_step - start
+    limit = start + EARLY_SHARE * span
+    margin = BORDERLINE_STEPS * span
+    checks, timing = [], {}
+    for layer in layers:
+        settling = layer.settling
+        settled = settling.settled_step if settling else None
+        item = check("settled step", settled, limit, at_least=False, margin=margin, subject=layer.name, unit="step")
+        if span > 0:  # without steps after the plateau there is nothing learned to settle into: no check
+            checks.append(item)
+        timing[layer.name] = LayerTiming(
+            pattern_step=settling.pattern_step if settling else None,
+            contrast_step=settling.contrast_step if settling else None, settled_step=settled,
+            early=item.passes, borderline=item.borderline,
+            share_of_learning=(settled - start) / span if span > 0 and settled is not None else None)
+    active = [ch for layer in layers for ch in layer.channels if ch.kind != "idle"]
+    return SettlingConclusion(
+        last_step=last_step,
+        learning_start=start,
+        early_limit=limit,
+        margin_steps=margin,
+        layers=[layer.name for layer in layers],
+        layers_early=[name for name, item in timing.items() if item.early],
+        layer_timing=timing,
+        active_channels=len(active),
+        median_pattern_step=median_or_none([ch.pattern_step for ch in active]),
+        median_settle_step=median_or_none([ch.settle_step for ch in active]),
+        idle_channels=[IdleChannel(layer=ch.layer, channel=ch.channel, spread=ch.spread)
+                       for layer in layers for ch in layer.channels if ch.kind == "idle"],
+        layer_channels={layer.name: layer.num_channels for layer in layers},
+        **_verdict_fields(checks, decide_verdict(checks, _decide_3) if checks else None))

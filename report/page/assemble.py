@@ -1,0 +1,112 @@
+"""Gather the article's context and the files it links, for report/stage.py to write.
+
+`assemble(capture, manifest, layout, staging, date)` analyses the capture, writes the small
+generated figures and data files into `staging`, and returns (context, copies) where copies are
+(source path, path relative to the site) pairs of rendered assets. The context holds data only;
+templates/ owns the words that do not depend on the run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from report.capture_facts import is_article, model_info, recorded_layers
+from report.numbers.analysis import analyse
+from report.page.appendix import download, rebuild_command, reproducibility_facts
+from report.page.explorer import channel_links, explorer_context
+from report.page.figure_files import write_analysis_figures, write_probe_strip, write_xor_figure
+from report.page.layer_views import layer_views
+from report.page.public_paths import placeholders, public_config, public_meta
+from report.page.sections import (
+    ASSETS,
+    asset_src,
+    curves_section,
+    experiment_section,
+    layer_section,
+    linked_assets,
+    reading_section,
+    why_section,
+)
+from report.words.commentary import commentary
+from report.words.dataset_text import dataset_notice, subject
+from report.words.wording import number, ordinal, percent
+
+
+def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -> tuple[dict, list]:
+    """Return the template context and the asset copies for one run."""
+    (staging / ASSETS).mkdir(parents=True, exist_ok=True)
+    from pipeline.config import Config
+
+    # Fields an older (or a test's) config lacks read as their defaults, which is what the run used.
+    # The page shows no path of the builder's machine: public_meta/public_config (the archive keeps the real ones).
+    config, meta = {**Config().to_dict(), **capture.config}, public_meta(capture.meta)
+    command_config = public_config(config)
+    article = is_article(meta)
+    model = model_info(meta)
+    findings = analyse(capture, {layer["name"]: layer["scale"] for layer in manifest.get("layers", [])
+                                 if "scale" in layer})
+    dataset = meta["dataset"]
+    said = commentary(findings, article=article, dataset=dataset)
+    xor_facts = write_xor_figure(staging / ASSETS / "xor.svg")
+    probes_size = write_probe_strip(capture.probe_images, staging / ASSETS / "probes.png")
+    findings_path = staging / ASSETS / "findings.json"
+    findings_path.write_text(findings.to_json())
+    analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS, article=article)
+    model_copy = staging / ASSETS / "model.keras"
+    model_copy.write_bytes(layout.model.read_bytes())
+
+    layers = [dict(layer_section(entry, said_layer, manifest), analysis=view)
+              for entry, said_layer, view in zip(manifest["layers"], said["layers"],
+                                                 layer_views(said["layers"], analysis_figures))]
+    explore = manifest["explore"]
+    # The curves' grey band is the loss plateau the text, the jump button and the settling figure speak of
+    # (findings), not the renderer's accuracy-based estimate, so that one page gives one plateau.
+    plateau_end = int(findings.run.plateau.steps)
+    explorer = explorer_context(findings, json.loads((layout.assets / explore["meta"]["path"]).read_text()),
+                                plateau_end, f"{ASSETS}/")
+    for layer in layers:
+        layer["rows"] = explorer["rows"][layer["name"]]
+        look_for = (layer.get("analysis") or {}).get("look_for")
+        layer["look_for_links"] = channel_links(look_for, layer["name"], layer["channels"]) if look_for else None
+    recorded = recorded_layers(capture)
+    kinds = {row["kind"] for row in recorded}
+    page = {
+        "article": article, "model": model,
+        "layer_noun": "convolutional layers" if kinds == {"Conv2D"} else "dense layers" if kinds == {"Dense"} else
+        "recorded layers",
+        "every_ordinal": ordinal(config["capture_every"]) if config["capture_every"] > 1 else None,
+        "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
+        "layer_count_word": number(len(layers)), "probe_count_word": number(len(capture.probe_labels)),
+        "final_accuracy": percent(meta["final_test_accuracy"], 1), "notice": dataset_notice(dataset), "date": date,
+    }
+    curves = manifest["curves"]
+    colorbar = manifest["layers"][0]["files"]["colorbar"]
+    appendix = {
+        "command": rebuild_command(command_config), "placeholders": placeholders(command_config),
+        "facts": reproducibility_facts(command_config, meta, date, model),
+        "thresholds": said["thresholds"],
+        "bounded": any(layer.regime == "bounded" for layer in findings.layers),
+        "unbounded": any(layer.regime != "bounded" for layer in findings.layers),
+        "downloads": [
+            download("Trained model (Keras)", f"{ASSETS}/model.keras", model_copy.stat().st_size),
+            download("Findings behind every sentence (JSON)", f"{ASSETS}/findings.json", findings_path.stat().st_size),
+            download("Loss and accuracy curves (PNG, 2×)", asset_src(curves["png"]["path"]), curves["png"]["bytes"]),
+        ],
+        "data_credit": dataset["name"] if dataset["name"] in ("fashion", "cifar10", "cifar100") else
+        "mnist" if dataset["name"] in ("mnist", "bundled", "idx") else "other",
+        "data_title": dataset["title"], "data_source": dataset["source"],
+    }
+    context = {
+        "page": page, "layers": layers, "explorer": explorer,
+        "og_image": dict(layers[0]["poster"], name=layers[0]["name"]),
+        "why": why_section(xor_facts),
+        "experiment": experiment_section(capture, config, meta, probes_size),
+        "reading": reading_section(manifest, asset_src(colorbar["path"]), colorbar, article),
+        "curves": curves_section(said, curves, asset_src(curves["svg"]["path"]), meta["final_test_accuracy"], meta,
+                                 config["batch_size"], capture.train_loss),
+        "conclusions": {"verdicts": said["conclusions"]},
+        "settling": analysis_figures["settling"],
+        "appendix": appendix,
+    }
+    return context, [(layout.assets / name, asset_src(name)) for name in linked_assets(manifest)]

@@ -1,0 +1,164 @@
+"""The explorer's template data: the step control, jump points, compact view, curves, row labels, tables.
+
+`explorer_context(findings, explore_meta, plateau_end, data_base)` returns what the partials
+templates/partials/explorer*.html.j2 show (the words are the partials'); `explore_meta` is the explore.json
+render/page_data.py wrote (inlined into the page as JSON, so that nothing is fetched), `data_base` the folder
+its chunk paths are relative to ("assets/"); findings may be None (no analysis: plain row labels, no jumps
+but start and end). Row labels carry the analysis' kind of each channel (report/numbers/analysis.py), numbered
+from 1 as in the text; every channel has a row, those outside the layer's first (most active) group
+hidden until its view shows their group. `paragraphs_with_links` links "channel N" to its row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from markupsafe import Markup
+
+from report.numbers.findings import ChannelFindings, Findings, LayerFindings
+from report.page.explorer_curves import curve_panels
+from report.words.wording import ordinal
+
+EDGE_GLYPHS = {"horizontal": "\u2014", "vertical": "|", "diagonal_rising": "/", "diagonal_falling": "\\"}
+SPEEDS = (5, 10, 20, 40)
+DEFAULT_SPEED = 10
+
+
+def short_kind(channel: ChannelFindings) -> str:
+    """Return a channel's kind in a few characters for its row label: copy, inv. copy, edge /, idle, ..."""
+    if channel.kind == "copy":
+        return "copy" if channel.copy_r >= 0 else "inv. copy"
+    if channel.kind == "edge":
+        return f"edge {EDGE_GLYPHS[channel.best_edge]}"
+    return {"saturated": "saturated", "idle": "idle"}.get(channel.kind, "other")
+
+
+def long_kind(channel: ChannelFindings) -> str:
+    """Return a channel's kind with the number that decided it, for the row label's title."""
+    if channel.kind == "copy":
+        return f"{'inverted ' if channel.copy_r < 0 else ''}copy of the input (r = {channel.copy_r:+.2f})"
+    if channel.kind == "edge":
+        return f"{channel.best_edge.replace('_', ' ')} edge detector (r = {channel.best_edge_r:+.2f})"
+    if channel.kind == "idle":
+        return f"idle (spread {channel.spread:.3f})"
+    if channel.kind == "saturated":
+        return f"saturated ({round(100 * channel.saturated_share)}% of values beyond the saturation level)"
+    return "none of the named kinds"
+
+
+def row_labels(layer: LayerFindings, groups: list[list[int]] | None = None) -> list[dict]:
+    """Return one label per channel row: its id (link target), channel, number, kinds, and hidden (not in group 0)."""
+    first = set(groups[0]) if groups else None
+    return [{"id": f"{layer.name}-ch{ch.channel + 1}", "channel": ch.channel, "number": ch.channel + 1,
+             "kind": short_kind(ch), "title": f"Channel {ch.channel + 1}: {long_kind(ch)}",
+             "hidden": first is not None and ch.channel not in first} for ch in layer.channels]
+
+
+def plain_rows(name: str, groups: list[list[int]]) -> list[dict]:
+    """Return row labels without the analysis' kinds (a layer the analysis did not describe)."""
+    channels = sorted(channel for group in groups for channel in group)
+    return [{"id": f"{name}-ch{channel + 1}", "channel": channel, "number": channel + 1, "kind": "",
+             "title": f"Channel {channel + 1}", "hidden": channel not in groups[0]} for channel in channels]
+
+
+def jump_points(findings: Findings | None, steps: list[int]) -> list[dict]:
+    """Return the steps worth a button, each {"kind", "step"}: start, plateau's end, every layer informative, end."""
+    points = [{"kind": "start", "step": int(steps[0])}]
+    if findings is not None:
+        left_at = findings.run.plateau.left_at_step
+        if left_at:
+            points.append({"kind": "plateau", "step": int(left_at)})
+        informative = [layer.informative_step for layer in findings.layers]
+        if informative and None not in informative:
+            points.append({"kind": "informative", "step": int(max(informative))})
+    points.append({"kind": "end", "step": int(steps[-1])})
+    return points
+
+
+def script_json(data: dict) -> Markup:
+    """Return JSON that is safe inside a <script type="application/json"> element."""
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def group_options(layer: dict) -> list[dict]:
+    """Return a layer's channel groups as choices: {"index", "label"} ("ranked 17–32"; the first the most active)."""
+    options, first = [], 1
+    for index, group in enumerate(layer["groups"]):
+        last = first + len(group["channels"]) - 1
+        words = " (most active)" if index == 0 else " (least active)" if index == len(layer["groups"]) - 1 else ""
+        options.append({"index": index, "label": f"ranked {first}\u2013{last}{words}"})
+        first = last + 1
+    return options
+
+
+def layer_view_facts(layer: dict) -> dict:
+    """Return what a layer's view says about its channels: how many, how many shown first, the group choices."""
+    shown = len(layer["groups"][0]["channels"])
+    return {"channels": layer["channels"], "shown": shown, "all_shown": shown == layer["channels"],
+            "groups": group_options(layer)}
+
+
+def explorer_context(findings: Findings | None, explore_meta: dict, plateau_end: int, data_base: str) -> dict:
+    """Return the explorer's data: control, jump points, probes, compact blocks, curves, row labels, tables."""
+    steps = explore_meta["steps"]
+    last_step = int(steps[-1])
+    initial = last_step  # the trained network; the jump buttons lead to where the change happens
+    stride = int(explore_meta.get("stride", 1))
+    layers = explore_meta["layers"]
+    groups = {layer["name"]: [group["channels"] for group in layer["groups"]] for layer in layers}
+    described = {layer.name: layer for layer in findings.layers} if findings is not None else {}
+    rows = {name: row_labels(described[name], groups[name]) if name in described else plain_rows(name, groups[name])
+            for name in groups}
+    fixed_tanh = all(layer["kind"] == "fixed" and layer["domain"] == [-1.0, 1.0] for layer in layers)
+    return {
+        "meta_json": script_json(explore_meta), "data_base": data_base,
+        "slider_max": len(steps) - 1, "initial_index": steps.index(initial), "initial_step": initial,
+        "last_step": last_step, "stride": stride, "stride_ordinal": ordinal(stride),
+        "snapshots": int(explore_meta.get("snapshots", len(steps))),
+        "shown_snapshots": len(steps),
+        # Play moves the same number of snapshots a second whatever the stride: the speeds are in steps.
+        "speeds": [{"value": s * stride, "selected": s == DEFAULT_SPEED} for s in SPEEDS],
+        "jumps": jump_points(findings, steps),
+        "probes": [{"index": i, "number": i + 1, "name": name, "checked": i == 0}
+                   for i, name in enumerate(explore_meta["probe_names"])],
+        "probe_names": ", ".join(explore_meta["probe_names"]),
+        "compact": [{"name": layer["name"], "channels": layer["channels"], "shown": len(layer["groups"][0]["channels"])}
+                    for layer in layers],
+        "curves": curve_panels(explore_meta["curves"], last_step, plateau_end, initial),
+        "rows": rows,
+        "views": {layer["name"]: layer_view_facts(layer) for layer in layers},
+        "scales": {"fixed_tanh": fixed_tanh, "any_signed": any(layer["domain"][0] < 0 for layer in layers),
+                   "any_unsigned": any(layer["domain"][0] >= 0 for layer in layers)},
+        "any_grouped": any(len(layer["groups"]) > 1 for layer in layers),
+        "group_size": int(explore_meta.get("group_size", 16)),
+    }
+
+
+def paragraphs_with_links(paragraphs: list[str], layer: str, channels: int) -> list[list[dict]]:
+    """Return each paragraph as segments in which every "channel N" links to that row of the layer's view."""
+    return [channel_links(paragraph, layer, channels) for paragraph in paragraphs]
+
+
+_CHANNEL_NUMBERS = re.compile(r"\b([Cc]hannels?) ((?:\d+(?:, | and | or ))*\d+)\b")
+_NUMBER = re.compile(r"\d+")
+
+
+def channel_links(text: str, layer: str, channels: int) -> list[dict]:
+    """Split a paragraph into segments, each {"text", "href"}: every "channel N" of the layer links to its row."""
+    segments, at = [], 0
+    for match in _CHANNEL_NUMBERS.finditer(text):
+        start = match.start(2)
+        for number in _NUMBER.finditer(match.group(2)):
+            value = int(number.group())
+            if not 1 <= value <= channels:
+                continue
+            begin, end = start + number.start(), start + number.end()
+            if number.start() == 0:  # the first number carries the word: "channel 14" is the link
+                begin = match.start(1)
+            segments.append({"text": text[at:begin], "href": None})
+            segments.append({"text": text[begin:end], "href": f"#{layer}-ch{value}"})
+            at = end
+    segments.append({"text": text[at:], "href": None})
+    return [segment for segment in segments if segment["text"]]

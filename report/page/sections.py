@@ -1,0 +1,197 @@
+"""The data each part of the article needs: numbers and run-dependent sentences, never fixed prose.
+
+Each function returns a plain dict for one partial in templates/partials/; the words that do not
+depend on the run are written in those partials.
+"""
+
+from __future__ import annotations
+
+import math
+
+from report.capture_facts import class_count, image_shape, is_article, model_info, probe_colour, recorded_layers
+from report.numbers.thresholds import PLATEAU_TOLERANCE
+from report.page.appendix import download
+from report.page.explorer import paragraphs_with_links
+from report.words.dataset_text import dataset_sentence
+from report.words.figure_text import xor_caption
+from report.words.model_text import architecture_facts, model_rows, recorded_facts, settings
+from report.words.wording import number, ordinal, percent, series
+
+ASSETS = "assets"
+
+
+def asset_src(name: str) -> str:
+    """Return the site-relative path of a file of the assets folder."""
+    return f"{ASSETS}/{name}"
+
+
+def linked_assets(manifest: dict) -> list[str]:
+    """Return the rendered files (build/assets) the page links: each layer's videos and poster, the explorer's
+    chunks, the curves and the colour legend, each to be copied into the site's assets."""
+    names = []
+    for entry in manifest["layers"]:
+        files = entry["files"]
+        names += [files["mp4"]["path"]] + ([files["webm"]["path"]] if "webm" in files else []) + \
+            [files["poster"]["path"]]
+    names += [chunk["path"] for chunk in manifest["explore"]["chunks"]]
+    names += [manifest["curves"]["png"]["path"], manifest["layers"][0]["files"]["colorbar"]["path"],
+              manifest["curves"]["svg"]["path"]]
+    return names
+
+
+def why_section(xor_facts: dict) -> dict:
+    """Return the XOR figure of the motivation."""
+    return {"figure": {
+        "src": f"{ASSETS}/xor.svg", "width": 720, "height": 340,
+        "alt": "Left: the four XOR inputs at the corners of a unit square, the two classes on opposite diagonals. "
+               "Right: the same four points in the coordinates of a learned two-unit tanh layer, where a dashed "
+               "straight line separates the classes"
+               + (", and the two class-0 points share one marker." if xor_facts.get("folded") else "."),
+        "caption": xor_caption(xor_facts)}}
+
+
+def experiment_section(capture, config: dict, meta: dict, probes_size: tuple[int, int]) -> dict:
+    """Return the experiment's data sentence, model facts, table, settings and probes."""
+    labels = [int(label) for label in capture.probe_labels]
+    class_names = meta["dataset"]["class_names"]
+    width, height = probes_size
+    shown = ", ".join(class_names[label] for label in labels)
+    *hidden, classes = config.get("dense_widths") or [class_count(meta)]
+    shape = image_shape(meta, capture.probe_images)
+    article = is_article(meta)
+    return {
+        "article": article,
+        "model_info": model_info(meta),
+        "recorded": recorded_facts(recorded_layers(capture), meta["layers"], shape, article),
+        "image": {"height": shape[0], "width": shape[1], "colour": probe_colour(capture.probe_images)},
+        "every_ordinal": ordinal(config["capture_every"]) if config.get("capture_every", 1) > 1 else None,
+        "one_per_class": len(set(labels)) == len(labels) == len(class_names),
+        "data_sentence": dataset_sentence(meta["dataset"]),
+        "conv_count_word": number(len(config.get("conv_widths") or [])),
+        "conv_widths": series([str(width) for width in config.get("conv_widths") or []]),
+        "hidden_widths": series([str(width) for width in hidden]),
+        "classes": classes,
+        "probe_count": len(labels),
+        "snapshots": len(capture.steps),
+        "model_rows": model_rows(meta["layers"]),
+        "model": architecture_facts(meta["layers"], shape[0]),
+        "total_parameters": f"{meta['total_parameters']:,}",
+        "settings": settings(config, meta, model_info(meta)),
+        "probes": {"src": f"{ASSETS}/probes.png", "width": width, "height": height,
+                   "alt": f"The {number(len(labels))} probe images: {shown}.",
+                   "caption": f"The probe images, left to right: {shown} (test-set indices "
+                              f"{', '.join(str(i) for i in meta['dataset']['probe_indices'])})."},
+    }
+
+
+def layer_scale(entry: dict) -> dict:
+    """Return a manifest layer's colour scale: {"kind": tanh | fixed | sequential | diverging, "low", "high", ...}.
+
+    Manifests written before pipeline/scales.py have only "domain" and "domain_fixed_tanh".
+    """
+    scale = entry.get("scale") or {"kind": "fixed" if entry.get("domain_fixed_tanh") else "diverging",
+                                   "domain": entry["domain"], "basis": None, "clipped_values": 0}
+    low, high = (float(end) for end in scale["domain"])
+    kind = "tanh" if entry.get("domain_fixed_tanh") or (scale["kind"] == "fixed" and low < 0) else scale["kind"]
+    return {"kind": kind, "low": f"{low:.3g}".replace("-", "\u2212"), "high": f"{high:.3g}",
+            "basis": scale.get("basis"), "clipped": f"{int(scale.get('clipped_values') or 0):,} value"
+            + ("" if int(scale.get("clipped_values") or 0) == 1 else "s"),
+            "clipped_any": bool(scale.get("clipped_values")), "activation": entry.get("activation")}
+
+
+def _colorbar_alt(scale: dict, name: str, alone: bool) -> str:
+    """Describe the legend bar of a scale."""
+    whose = "Colour legend" if alone else f"Colour legend of {name}"
+    if scale["kind"] == "tanh":
+        return f"{whose}: a bar from saturated red at −1 through white at 0 to saturated blue at +1."
+    if scale["kind"] in ("sequential", "fixed"):
+        return f"{whose}: a bar from white at {scale['low']} to saturated blue at {scale['high']}."
+    return (f"{whose}: a bar from saturated red at {scale['low']} through white at 0 to saturated blue at "
+            f"+{scale['high']}.")
+
+
+def reading_section(manifest: dict, colorbar_src: str, colorbar: dict, article: bool = True) -> dict:
+    """Return the guide to reading the animations: the video rate, each layer's colour scale, the legend."""
+    first = manifest["layers"][0]
+    scales = [dict(layer_scale(entry), name=entry["name"]) for entry in manifest["layers"]]
+    groups = {}
+    for scale in scales:  # one paragraph per kind of scale, naming its layers
+        groups.setdefault(scale["kind"], []).append(scale)
+    partial = [{"name": entry["name"], "shown": len(entry["shown_channels"]), "channels": entry["channels"]}
+               for entry in manifest["layers"] if len(entry.get("shown_channels") or []) < entry["channels"]
+               and entry.get("shown_channels")]
+    all_tanh = set(groups) == {"tanh"}
+    return {
+        "fps": f"{manifest['fps']:g}",
+        "all_tanh": all_tanh, "article": article,
+        "scales": [{"kind": kind, "layers": series([item["name"] for item in items]), "members": items,
+                    "count": len(items)} for kind, items in groups.items()],
+        "partial": partial,
+        "partial_names": series([item["name"] for item in partial]),
+        "shown_most": max((item["shown"] for item in partial), default=0),
+        "colorbar": {"src": colorbar_src, "width": colorbar.get("width", first["width"]),
+                     "height": colorbar.get("height", 60),
+                     "alt": _colorbar_alt(scales[0], first["name"], all_tanh or len(scales) == 1),
+                     "caption": first["domain_caption"]},
+    }
+
+
+def layer_section(entry: dict, said: dict, manifest: dict) -> dict:
+    """Return one conv layer's section: explorer view, poster (without JavaScript), commentary, table, downloads."""
+    name, files = entry["name"], entry["files"]
+    height, width = entry["map_size"]
+    mp4, poster = files["mp4"], files["poster"]
+    every = int(mp4.get("stride", 1))  # a long run's videos show the explorer's every k-th snapshot
+    steps_shown = "every step" if every == 1 else f"every {ordinal(every)} snapshot"
+    downloads = [download(f"MP4 video, {steps_shown}, {mp4['width']}×{mp4['height']} ({mp4['block_px']} pixels per "
+                          f"activation)", asset_src(mp4["path"]), mp4["bytes"])]
+    if "webm" in files:
+        downloads.append(download("WebM video", asset_src(files["webm"]["path"]), files["webm"]["bytes"]))
+    downloads.append(download(f"Final frame (step {manifest['steps']['last']}), PNG", asset_src(poster["path"]),
+                              poster["bytes"]))
+    shown = entry.get("shown_channels") or list(range(entry["channels"]))
+    pictured = (f" · the {len(shown)} most active of its {entry['channels']} channels pictured"
+                if len(shown) < entry["channels"] else "")
+    units = height * width == 1
+    return {
+        "name": name, "anchor": name, "channels": entry["channels"], "scale": layer_scale(entry),
+        "shown": len(shown), "all_shown": len(shown) == entry["channels"],
+        "title": f"{name}: {entry['channels']} units" if units else
+        f"{name}: {entry['channels']} channels at {height}×{width}",
+        "facts": f"{entry['channels']} channels · {height}×{width} maps · {entry['frames']} snapshots · "
+                 f"{entry['domain_caption']}{pictured}",
+        "poster": {"src": f"{ASSETS}/{poster['path']}", "width": poster["width"], "height": poster["height"],
+                   "last_step": manifest["steps"]["last"]},
+        "post_saw": said["post"],
+        "paragraphs": paragraphs_with_links(said["paragraphs"], name, entry["channels"]),
+        "table_headings": said["table"]["headings"], "table_rows": said["table"]["rows"],
+        "downloads": downloads, "video_shows": steps_shown,
+    }
+
+
+def chance_words(train_loss, classes: int) -> dict:
+    """Return chance level for `classes` classes and whether the training loss starts there."""
+    chance = math.log(classes)
+    first = float(train_loss[0]) if len(train_loss) else None
+    return {"classes": classes, "loss": f"{chance:.2f}", "accuracy": percent(1 / classes, 0 if classes <= 10 else 1),
+            "starts_there": first is not None and abs(first - chance) <= PLATEAU_TOLERANCE}
+
+
+def curves_section(said: dict, curves: dict, svg_src: str, final_accuracy: float, meta: dict,
+                   batch_size: int, train_loss=()) -> dict:
+    """Return the loss and accuracy figure and the run's sentences about training."""
+    png = curves["png"]
+    chance = chance_words(train_loss, class_count(meta))
+    level = f"loss ln {chance['classes']} ≈ {chance['loss']}, accuracy {chance['accuracy']}"
+    return {
+        "paragraphs": said["training"],
+        "batch_size": f"{batch_size:,}",
+        "test_subset": f"{meta['test_subset_size']:,}",
+        "test_size": f"{meta['final_test_size']:,}",
+        "figure": {"src": svg_src, "width": png["width"] // 2, "height": png["height"] // 2,
+                   "alt": f"Two panels over training steps. Left: training loss per step and test loss; right: "
+                          f"training and test accuracy, ending at {percent(final_accuracy, 1)} test accuracy.",
+                   "caption": "Training curves: training values for every step's batch, test values at regular "
+                              "intervals. " + (f"Both start at chance ({level})." if chance["starts_there"] else
+                                               f"Chance level: {level}.")},
+    }
