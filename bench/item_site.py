@@ -107,7 +107,8 @@ def render_alone(report: Report, capture: Path, options) -> None:
     report.add("2", "render: all encodings", sum(encodes.values()) if encodes else None, "s",
                BUDGETS["render_encode_s"], ", ".join(f"{k} {v:.1f} s" for k, v in encodes.items())
                + f" ({summed}; mp4 = yuv conversion, piping and waiting for ffmpeg, which used "
-               f"{result['ffmpeg_cpu_seconds']:.1f} CPU s beside it; gif = its frames, imageio's Pillow encoding and the size search; "
+               f"{result['ffmpeg_cpu_seconds']:.1f} CPU s beside it; gif = its frames, imageio's Pillow encoding and "
+               f"the size search; "
                f"png = the posters); the whole stage took {result['render_seconds']:.1f} s wall via "
                f"{result['entry']}, process {result['wall_s']:.1f} s")
     peak = mib_to_mb(max(result["maxrss_mb"], result["tree_peak_mb"] or 0))
