@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from capture.step_blocks import iter_steps
-from pipeline.scales import scale_indices
 from render.label import line_height, paint_text, text_width
-from render.palette import CENTER_INDEX, DIVERGING_SIZE, grey_index, grey_indices
+from render.palette import CENTER_INDEX, DIVERGING_SIZE, grey_index, grey_indices, scale_indices
 from render.probes import fit, grey_of
 
 BASE_CELL = 56  # a 28x28 map at 2x, a 7x7 map at 8x

@@ -54,8 +54,8 @@ def level_scale(domain) -> float:
 
 
 def fixed_table(scale: dict) -> np.ndarray:
-    """Return the (256,) palette index of every level under the layer's scale (pipeline.scales.scale_indices)."""
-    from pipeline.scales import scale_indices
+    """Return the (256,) palette index of every level under the layer's scale (render.palette.scale_indices)."""
+    from render.palette import scale_indices
 
     return scale_indices(dequantise(np.arange(256), level_scale(scale["domain"])), scale)
 

@@ -98,3 +98,19 @@ def symmetric_domain(values: np.ndarray) -> tuple[float, float]:
     largest = float(finite.max()) if finite.size else 0.0
     largest = largest if largest > 0 else 1.0
     return (-largest, largest)
+
+
+def scale_indices(values, scale: dict) -> np.ndarray:
+    """Map activations to palette indices under a layer's scale; NaN/inf -> the NaN grey.
+
+    Diverging and fixed signed scales use the whole red-white-blue table over the domain; a
+    sequential scale ([0, high]) uses its white-to-blue half, so 0 is white as on every other layer
+    and the colours never suggest a sign the values do not have (anything below 0 is drawn white).
+    """
+    low, high = (float(end) for end in scale["domain"])
+    if low < 0:
+        return value_indices(values, (low, high))
+    values = np.asarray(values, np.float32)
+    with np.errstate(invalid="ignore"):
+        steps = np.clip(np.rint(values * np.float32(CENTER_INDEX / high)), 0, DIVERGING_SIZE - 1 - CENTER_INDEX)
+    return np.where(np.isfinite(values), CENTER_INDEX + steps, NAN_INDEX).astype(np.uint8)

@@ -126,8 +126,8 @@ def levels_of(values: np.ndarray, scale: float) -> np.ndarray:
 
 
 def scale_table(scale: dict) -> np.ndarray:
-    """Return the palette index of each of the 256 levels under a layer's scale (pipeline.scales.scale_indices)."""
-    from pipeline.scales import scale_indices
+    """Return the palette index of each of the 256 levels under a layer's scale (render.palette.scale_indices)."""
+    from render.palette import scale_indices
 
     level = np.arange(256)
     top = max(abs(scale["domain"][0]), abs(scale["domain"][1]))
