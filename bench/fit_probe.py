@@ -111,7 +111,7 @@ def run_fit(arguments) -> dict:
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * MIRRORED_DEVICES)
     from model.data import load_dataset
     from model.recorder import ActivationRecorder
-    from model.train import to_inputs, train
+    from model.train import Stream, to_inputs, train
     from pipeline.config import Config
 
     overrides = {"dataset": arguments.dataset, "steps": arguments.steps}
@@ -143,9 +143,9 @@ def run_fit(arguments) -> dict:
         from model.stage import code_fingerprint
 
         timed(ChunkWriter, ("__call__",), {"__call__": writes})
-        stream = {"folder": Path(arguments.partial), "fingerprint": code_fingerprint(), "state": None}
+        stream = Stream(Path(arguments.partial), code_fingerprint())
     record = mode in RECORDING_MODES
-    capture, trained, fit_seconds = train(config, dataset, progress=False, record=record,
+    capture, trained, fit_seconds, _ = train(config, dataset, progress=False, record=record,
                                           evaluate_test=mode == "default", extra_callbacks=tuple(extra), stream=stream)
     if mirrored and capture.meta["replicas"] != MIRRORED_DEVICES:
         raise RuntimeError(f"mode {mode} trained on {capture.meta['replicas']} replica(s), not {MIRRORED_DEVICES}")

@@ -145,7 +145,7 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     from model.data import load_dataset
     from model.distribute import lost_workers_reported
     from model.setup import prepare_run, snapshot_bytes
-    from model.train import train
+    from model.train import Stream, train
 
     started = time.perf_counter()
     dataset = load_dataset(config)
@@ -167,9 +167,9 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     print(f"capture: training {setup.model_meta['source']} on {dataset.title} ({len(dataset.x_train):,} training "
           f"images), recording {len(setup.recorded)} layers for {config.steps} steps of {config.batch_size}",
           file=sys.stderr)
-    stream = {"folder": layout.partial_capture, "fingerprint": code_fingerprint(), "state": state}
+    stream = Stream(layout.partial_capture, code_fingerprint(), state)
     with lost_workers_reported(config):
-        capture, model, fit_seconds = train(config, dataset, progress=progress, setup=setup, stream=stream)
+        capture, model, fit_seconds, written = train(config, dataset, progress=progress, setup=setup, stream=stream)
     capture.meta["code_fingerprint"] = code_fingerprint()
     save_model_atomically(model, capture, layout.model)
     crash_point("capture-model-written")
@@ -177,7 +177,6 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     finish(layout.partial_capture, layout.capture, capture)
     assembled = time.perf_counter() - assembling
     capture = Capture.load(layout.capture)
-    written = stream.get("write_seconds", {})
     numbers = {"fit_seconds": round(fit_seconds, 2), "total_seconds": round(time.perf_counter() - started, 2),
                "chunk_write_seconds": round(written.get("chunks", 0.0), 2),
                "checkpoint_seconds": round(written.get("checkpoints", 0.0), 2),
@@ -220,15 +219,15 @@ def train_as_worker(config, role, progress: bool = True) -> None:
     import_tensorflow_quietly()
     from model.data import load_dataset
     from model.setup import prepare_run
-    from model.train import train
+    from model.train import Stream, train
 
     dataset = load_dataset(config)
     setup = prepare_run(config, dataset)
     print(f"capture: {role.label} training with the chief; the chief writes the archive, model and site",
           file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="generate-worker-") as scratch:
-        stream = {"folder": Path(scratch) / "capture.partial", "fingerprint": code_fingerprint(), "state": None}
+        stream = Stream(Path(scratch) / "capture.partial", code_fingerprint())
         with lost_workers_reported(config):
-            _, model, _ = train(config, dataset, progress=progress, setup=setup, stream=stream)
+            model = train(config, dataset, progress=progress, setup=setup, stream=stream).model
             model.save(Path(scratch) / "model.keras")  # in step with the chief's save (see the docstring)
     print(f"capture: {role.label} finished", file=sys.stderr)

@@ -1,7 +1,9 @@
 """Train the article's CNN or your own model while recording activations; the one place that calls `fit`.
 
-`train(config, dataset)` returns `(capture, model, fit_seconds)`: the Capture record (activations of the
-recorded layers for the probes at every recorded step, per-step metrics, test metrics) and the model.
+`train(config, dataset)` returns a `Trained` (capture, model, fit_seconds, write_seconds): the Capture record
+(activations of the recorded layers for the probes at every recorded step, per-step metrics, test metrics),
+the model, the seconds `fit` took and, when streaming to a partial archive (`Stream`), the seconds its writes
+took.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import math
 import platform
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -37,6 +41,23 @@ from model.keras_distribute import apply_distribute_fixes
 from model.recorder import ActivationRecorder
 from model.setup import RunSetup, prepare_run
 
+
+@dataclass(frozen=True)
+class Stream:
+    """Where training streams its snapshots: a partial archive's folder, the code's fingerprint, a state to resume."""
+
+    folder: Path
+    fingerprint: str
+    state: dict | None = None
+
+
+class Trained(NamedTuple):
+    """What `train` returns."""
+
+    capture: Capture
+    model: keras.Model
+    fit_seconds: float
+    write_seconds: dict  # {"chunks": s, "checkpoints": s} when streamed, else empty
 
 def to_inputs(images: np.ndarray) -> np.ndarray:
     """Return float32 model inputs (n, H, W, C): uint8 images / 255, float ones as given; (n, H, W) gets C = 1."""
@@ -87,14 +108,13 @@ def test_subset(dataset, config) -> np.ndarray:
 
 
 def train(config, dataset, progress: bool = True, record: bool = True, evaluate_test: bool = True,
-          extra_callbacks=(), setup: RunSetup | None = None, stream: dict | None = None
-          ) -> tuple[Capture, keras.Model, float]:
+          extra_callbacks=(), setup: RunSetup | None = None, stream: Stream | None = None) -> Trained:
     """Train for `config.steps` steps; return the capture, the trained model and the seconds `fit` took.
 
     `record=False` and `evaluate_test=False` leave out the activation recorder and the periodic
     test evaluation (the benchmarks' bare `fit`); `extra_callbacks` are appended to the list;
     `setup` is prepare_run's result when the caller already made it (model/stage.py, for the memory check).
-    `stream` {"folder", "fingerprint", "state"}: write the snapshots chunk by chunk into that partial archive
+    `stream`: write the snapshots chunk by chunk into that partial archive
     (capture/chunk_writer.py) instead of keeping them; a "state" of an interrupted run resumes it from its
     checkpoint. The returned capture then holds no snapshots (capture.partial.finish assembles the archive).
     """
@@ -103,10 +123,10 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     if oversized:
         raise ValueError(f"{dataset.source}: {oversized}: pass fewer --probes or use smaller images")
     model, strategy = setup.model, setup.strategy
-    state = (stream or {}).get("state")
+    state = stream.state if stream is not None else None
     start = int(state["last_step"]) if state else 0
     if state:
-        restore_checkpoint(model, Path(stream["folder"]) / state["checkpoint"])
+        restore_checkpoint(model, Path(stream.folder) / state["checkpoint"])
     steps_per_epoch = len(dataset.x_train) // config.batch_size
     epochs = math.ceil((config.steps - start) / steps_per_epoch)
     probes = to_inputs(dataset.x_test[dataset.probe_indices])  # (N, H, W, C)
@@ -117,7 +137,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
                                        config.test_every, config.steps, loss=setup.test_loss, start_step=start)
     sink = None
     if stream is not None:
-        settings = StreamSettings(stream["folder"], config.to_json(), stream["fingerprint"], setup.stored_shapes,
+        settings = StreamSettings(stream.folder, config.to_json(), stream.fingerprint, setup.stored_shapes,
                                   dataset.probe_display(), dataset.y_test[dataset.probe_indices], state, start)
         sink = ChunkWriter(settings, model, batch_metrics, test_metrics)
     recorder = ActivationRecorder(probes, setup.recorded, total_steps=config.steps, every=config.capture_every,
@@ -147,7 +167,6 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     fit_seconds = time.perf_counter() - started
     if sink is not None:
         sink.close()  # the last chunk is on disk, or its write's error is raised here
-        stream["write_seconds"] = dict(sink.seconds)  # the stage reports them in build/timings.json
 
     final_loss, final_accuracy = evaluate(compiled_forward(model), to_inputs(dataset.x_test), dataset.y_test,
                                           loss=setup.test_loss)
@@ -186,7 +205,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     problem = metrics_problem(checked, meta) or activations_problem(checked, list(capture.activations))
     if problem:
         raise training_error(problem, rate, "finished, but")
-    return capture, model, fit_seconds
+    return Trained(capture, model, fit_seconds, dict(sink.seconds) if sink is not None else {})
 
 
 def restore_checkpoint(model, path: Path) -> None:

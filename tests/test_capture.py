@@ -107,7 +107,7 @@ def test_test_metrics_cover_start_stride_and_end(short_run):
 def test_290_steps_give_291_snapshots_of_the_documented_shapes(tmp_path, dataset):
     # A small batch keeps 290 real steps cheap; the recorder does not depend on the batch size.
     config = Config(dataset="bundled", steps=290, batch_size=16, test_every=290, test_subset=100)
-    capture, _, _ = train(config, dataset, progress=False)
+    capture = train(config, dataset, progress=False).capture
     assert capture.steps.tolist() == list(range(291))
     for name, (height, width, channels) in SHAPES.items():
         assert capture.activations[name].shape == (291, 10, height, width, channels)
@@ -121,7 +121,7 @@ def test_290_steps_give_291_snapshots_of_the_documented_shapes(tmp_path, dataset
 
 def test_every_k_keeps_step_zero_every_kth_and_the_last(dataset, short_run):
     config, _, full = short_run
-    thinned, _, _ = train(Config(**SHORT, capture_every=4), dataset, progress=False)
+    thinned = train(Config(**SHORT, capture_every=4), dataset, progress=False).capture
     assert thinned.steps.tolist() == [0, 4, 6]
     for name in config.layer_names:
         np.testing.assert_array_equal(thinned.activations[name], full.activations[name][[0, 4, 6]])
@@ -161,10 +161,10 @@ def test_matching_archive_is_reused_and_other_config_retrains(tmp_path, short_ru
 
 def test_in_graph_and_per_step_recording_agree(dataset):
     config = Config(**SHORT, capture_every=2)
-    in_graph, _, _ = train(config, dataset, progress=False)
+    in_graph = train(config, dataset, progress=False).capture
     keras_recorder = ActivationRecorder(to_inputs(dataset.x_test[dataset.probe_indices]), config.layer_names,
                                         total_steps=config.steps, every=2, in_graph=False)
-    _, _, _ = train(config, dataset, progress=False, record=False, evaluate_test=False,
+    train(config, dataset, progress=False, record=False, evaluate_test=False,
                     extra_callbacks=[keras_recorder])
     steps, per_step = keras_recorder.result()
     assert steps.tolist() == in_graph.steps.tolist() == [0, 2, 4, 6]
