@@ -1,4 +1,5 @@
 # make site   – set up .venv, train + capture, render, write the article into site/
+# make share  – make site, then the whole article as one self-contained HTML file in share/ (mail it, open it anywhere)
 # make test   – the test suite (browser tests skip with a hint when Chromium is absent)
 # make lint   – ruff check (rules in pyproject.toml)
 # make lock   – recompile requirements.txt (pinned, with hashes) from requirements.in
@@ -8,7 +9,8 @@
 #            UV (the uv that installs the venv; found on PATH, `make UV=` installs with pip instead),
 #            LOCK_ARGS (extra flags for make lock, e.g. LOCK_ARGS="--upgrade-package keras"),
 #            TF (cpu, the default: tensorflow-cpu in .venv; gpu: TensorFlow's CUDA build in .venv-gpu, from
-#            requirements-gpu.txt, e.g. `make site TF=gpu`; the two venvs never mix, so switching is free).
+#            requirements-gpu.txt, e.g. `make site TF=gpu`; the two venvs never mix, so switching is free),
+#            TEST_WORKERS (pytest-xdist workers of make test, default 2; 0 = one process).
 
 PYTHON ?= python3
 TF ?= cpu
@@ -24,13 +26,14 @@ endif
 PY := $(VENV)/bin/python
 ARGS ?=
 PORT ?= 8000
+TEST_WORKERS ?= 2
 UV ?= $(shell command -v uv 2>/dev/null)
 LOCK_PYTHON ?= 3.11
 LOCK_ARGS ?=
 PIP_INSTALL = $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(REQUIREMENTS)
 UV_INSTALL = $(UV) pip install --quiet --python $(PY) --require-hashes --compile-bytecode -r $(REQUIREMENTS)
 
-.PHONY: site capture render test lint lock bench serve clean distclean
+.PHONY: site share capture render test lint lock bench serve clean distclean
 
 # The venv is always made by $(PYTHON) -m venv (so it has the interpreter's own pip); uv, when installed
 # (a PyPI package: `python3 -m pip install --user uv`), fills it about twice as fast as pip. Both check every
@@ -52,14 +55,24 @@ ifeq (,$(findstring multiworker,$(ARGS)))
 endif
 	$(PY) generate.py site $(ARGS)
 
+# The site as above, then share/<run>.html: the same article with its styles, scripts, figures and explorer data
+# inside (ARGS="--public-url https://..." links the videos and model it leaves out to the published site).
+share: $(VENV)/.installed
+ifeq (,$(findstring multiworker,$(ARGS)))
+	$(PY) generate.py capture $(ARGS)
+endif
+	$(PY) generate.py share $(ARGS)
+
 capture: $(VENV)/.installed
 	$(PY) generate.py capture $(ARGS)
 
 render: $(VENV)/.installed
 	$(PY) generate.py render $(ARGS)
 
+# Two pytest-xdist workers, each test file on one worker (its module fixtures are made once); the short real run
+# the tests share is built once for both (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -88,9 +101,9 @@ bench: $(VENV)/.installed
 serve:
 	$(PY) -m http.server --bind 127.0.0.1 --directory site $(PORT)
 
-# Removes build/ and site/ only when they carry the tool's marker (a folder of yours by that name is kept).
+# Removes build/, site/ and share/ only when they carry the tool's marker (a folder of yours by that name is kept).
 clean:
-	$(PYTHON) -m pipeline.clean build site
+	$(PYTHON) -m pipeline.clean build site share
 
 distclean: clean
 	rm -rf .venv .venv-gpu node_modules

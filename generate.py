@@ -1,9 +1,10 @@
-"""Command line for the three stages: capture (train + record), render (animations), site (article).
+"""Command line for the stages: capture (train + record), render (animations), site (article), share (one file).
 
 Run `python generate.py site` for the whole job (what `make site` does), or one stage:
 `python generate.py capture --steps 20 --dataset bundled`. Every config field can be set with its
 own flag or `--set field=value`. Everything is checked before any work starts; bad input exits
-with status 2 and a one-line `error:`, and leaves every existing file as it was.
+with status 2 and a one-line `error:`, and leaves every existing file as it was. `share` also writes
+the whole article as one self-contained HTML file into share/ (what `make share` does).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import math
 import sys
 import tempfile
 import traceback
+import urllib.parse
 from pathlib import Path
 
-STAGES = ("capture", "render", "site")
+STAGES = ("capture", "render", "site", "share")
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -32,10 +34,16 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
     parser = OneLineErrors(description=__doc__.splitlines()[0])
     parser.add_argument("stage", nargs="?", default="site", choices=STAGES,
-                        help="run up to this stage (default: site, the whole job)")
+                        help="run up to this stage (default: site, the whole job; share: the site and then the "
+                             "whole report as one HTML file)")
     parser.add_argument("--build-dir", default="build", help="where capture.h5, model.keras and assets go")
     parser.add_argument("--site-dir", default="site",
                         help="where the article is written (replaced whole: new, empty or written by this tool)")
+    parser.add_argument("--share-dir", default="share",
+                        help="where `share` writes the report as one HTML file (replaced whole: new, empty or "
+                             "written by this tool)")
+    parser.add_argument("--public-url", help="the published site's address (https://...): the one-file report "
+                                             "links its videos and model there, and og:image becomes absolute")
     parser.add_argument("--dataset", help="auto (default), mnist, bundled, fashion (= fashion_mnist), cifar10 or "
                                           "cifar100 (keras' loaders)")
     parser.add_argument("--data-dir", help="folder of MNIST-format idx files to train on")
@@ -133,12 +141,25 @@ def render_settings_from(arguments: argparse.Namespace):
     return RenderSettings(gif_budget_bytes=max(1, int(budget * 1_000_000)))
 
 
+def public_url_from(text: str | None) -> str | None:
+    """Return the published site's address as a folder URL (ending in "/"), refusing anything but http(s)://host/..."""
+    if text is None:
+        return None
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment or \
+            any(character.isspace() or character in '"<>' for character in text):
+        raise ValueError(f"--public-url {text!r} must be the published site's address, e.g. "
+                         f"https://example.org/learning-to-see/")
+    return text if text.endswith("/") else text + "/"
+
+
 def run(arguments: argparse.Namespace, layout, held: list) -> None:
     """Check every input and output folder, then run the stages up to the one asked for (`held`: the preparation)."""
     from pipeline.folders import prepare
 
     config = config_from(arguments)  # bad flags fail here, before anything slow
     settings = render_settings_from(arguments)
+    public_url = public_url_from(arguments.public_url)
     if config.strategy == "multiworker":
         from model.distribute import worker_role
 
@@ -151,7 +172,8 @@ def run(arguments: argparse.Namespace, layout, held: list) -> None:
 
             model.stage.train_as_worker(config, role, progress=not arguments.quiet)
             return
-    held.append(prepare(layout, writes_site=arguments.stage == "site", wait=arguments.wait))
+    held.append(prepare(layout, writes_site=arguments.stage in ("site", "share"), wait=arguments.wait,
+                        writes_share=arguments.stage == "share"))
     import model.stage  # imports TensorFlow only if it has to train
 
     capture = model.stage.run(config, layout, progress=not arguments.quiet, resume=arguments.resume)
@@ -164,7 +186,11 @@ def run(arguments: argparse.Namespace, layout, held: list) -> None:
         return
     import report.stage
 
-    report.stage.run(capture, manifest, layout)
+    report.stage.run(capture, manifest, layout, public_url)
+    if arguments.stage == "share":
+        import report.share
+
+        report.share.run(capture, manifest, layout, public_url)
 
 
 def one_line(error: BaseException) -> str:
@@ -201,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.layout import Layout
 
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
-    layout = Layout(Path(arguments.build_dir), Path(arguments.site_dir))
+    layout = Layout(Path(arguments.build_dir), Path(arguments.site_dir), Path(arguments.share_dir))
     held = []  # the build folder's preparation (its lock) once taken
     status = 2
     try:

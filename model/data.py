@@ -154,6 +154,9 @@ def _load_fashion(config) -> Dataset:
 
 def _keras_loader(name: str, fix: str = "") -> dict[str, np.ndarray]:
     """Call keras' loader for `name`, failing fast instead of hanging when offline (`fix` ends the error)."""
+    from model.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras
 
     loader = getattr(keras.datasets, name)

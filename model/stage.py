@@ -137,18 +137,20 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
         print(f"capture: reusing {layout.capture} (same config, code and model)", file=sys.stderr)
         return existing
 
+    from model.data import load_dataset
     from model.quiet import import_tensorflow_quietly
 
+    started = time.perf_counter()
+    dataset = load_dataset(config)  # bad data fails here, before TensorFlow's import (keras' loaders import it)
+    importing = time.perf_counter()
     import_tensorflow_quietly()
+    started += time.perf_counter() - importing  # total_seconds counts the work, not TensorFlow's start-up
     from capture.partial import finish
     from capture.schema import CHUNK_ROWS
-    from model.data import load_dataset
     from model.distribute import lost_workers_reported
     from model.setup import prepare_run, snapshot_bytes
     from model.train import Stream, train
 
-    started = time.perf_counter()
-    dataset = load_dataset(config)
     setup = prepare_run(config, dataset)  # builds and checks the model: bad models fail here, before any write
     rows = config.steps // config.capture_every + 2
     ring = min(rows, CHUNK_ROWS + int(getattr(setup.model, "steps_per_execution", 1) or 1))

@@ -1,6 +1,6 @@
-"""`make clean`: remove build and site folders, but only those the tool can prove it wrote (its marker).
+"""`make clean`: remove build, site and share folders, but only those the tool can prove it wrote (its marker).
 
-    python3 -m pipeline.clean build site
+    python3 -m pipeline.clean build site share
 
 Needs only the standard library, so it runs without the project's virtual environment. A folder
 without the tool's marker is left as it is and named in one `error:` line (exit status 2); a build

@@ -2,8 +2,9 @@
 
 A folder is the tool's only when it holds the marker the tool wrote (pipeline/ownership.py), of the
 right kind: a build folder is never taken as a site, nor a site as a build folder. Anything else
-that is not absent or empty is refused. The site folder is replaced whole, so it may never be or
-hold the build folder, the project, the current folder, or a parent of any of them.
+that is not absent or empty is refused. The site folder (and the share folder of the one-file report,
+never in or over the site) is replaced whole, so it may never be or hold the build folder, the project,
+the current folder, or a parent of any of them.
 
 `prepare` takes the build folder's lock (pipeline/build_lock.py) for the whole run. `replacing`
 builds a folder's replacement beside it and exchanges the two in one `renameat2(RENAME_EXCHANGE)`
@@ -32,6 +33,7 @@ from pipeline.ownership import (
     ASSETS,
     BUILD,
     MARKER_NAME,
+    SHARE,
     SITE,
     Marker,
     add_pending,
@@ -49,7 +51,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NO_EXCHANGE_VARIABLE = "GENERATE_NO_EXCHANGE"  # tests set it to exercise the two-rename fallback
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
-KIND_WORDS = {BUILD: "a build folder (capture, model, assets)", SITE: "a published site", ASSETS: "a render folder"}
+KIND_WORDS = {BUILD: "a build folder (capture, model, assets)", SITE: "a published site", ASSETS: "a render folder",
+              SHARE: "a folder of the one-file report"}
 
 
 class FolderError(ValueError):
@@ -92,6 +95,17 @@ def check_not_over(folder: Path, flag: str, others: dict[str, Path]) -> None:
         if _is_within(place.resolve(), resolved):
             raise FolderError(f"{flag} {folder} is or holds {label}, which the tool must not replace: "
                               f"pass a folder of its own (the default is fine)")
+
+
+def check_output(folder: Path, flag: str, kind: str, outside: dict[str, Path]) -> None:
+    """Raise FolderError unless `folder` may be replaced whole by a new folder of `kind`, outside all of `outside`."""
+    check_owned(folder, flag, kind)
+    check_not_over(folder, flag, outside)
+    for label, place in outside.items():
+        if _is_within(folder.resolve(), place.resolve()):
+            raise FolderError(f"{flag} {folder} is inside {label} {place}: pass a folder outside it")
+    check_writable(folder.parent, flag)
+    check_removable(folder, flag)
 
 
 def check_writable(folder: Path, flag: str) -> None:
@@ -141,7 +155,7 @@ class Preparation:
         return True
 
 
-def prepare(layout: Layout, writes_site: bool, *, wait: bool = False) -> Preparation:
+def prepare(layout: Layout, writes_site: bool, *, wait: bool = False, writes_share: bool = False) -> Preparation:
     """Check the output folders, take the build folder's lock, then clear what killed runs left there."""
     build, site = layout.build_dir, layout.site_dir
     check_owned(build, "--build-dir", BUILD)
@@ -149,12 +163,9 @@ def prepare(layout: Layout, writes_site: bool, *, wait: bool = False) -> Prepara
     check_writable(build, "--build-dir")
     check_removable(layout.assets, "--build-dir")
     if writes_site:
-        check_owned(site, "--site-dir", SITE)
-        check_not_over(site, "--site-dir", {"the build folder": build})
-        if _is_within(site.resolve(), build.resolve()):
-            raise FolderError(f"--site-dir {site} is inside the build folder {build}: pass a folder outside it")
-        check_writable(site.parent, "--site-dir")
-        check_removable(site, "--site-dir")
+        check_output(site, "--site-dir", SITE, {"the build folder": build})
+    if writes_share:
+        check_output(layout.share_dir, "--share-dir", SHARE, {"the build folder": build, "the site folder": site})
     created = not build.exists()
     build.mkdir(parents=True, exist_ok=True)
     lock = None
@@ -194,8 +205,8 @@ def _old_id(target: Path, kind: str) -> str | None:
     if not target.exists() or is_empty(target):
         return None
     if read_marker(target) is None:
-        if kind == SITE:  # prepare refuses such a site; never replace a folder the tool cannot prove is its own
-            raise FolderError(f"--site-dir {target} already holds files this tool did not write: pass a new folder")
+        if kind in (SITE, SHARE):  # prepare refuses such a folder; never replace one the tool cannot prove its own
+            raise FolderError(f"--{kind}-dir {target} already holds files this tool did not write: pass a new folder")
         write_marker(target, Marker(kind, new_id()))  # inside the tool's own build folder
     return with_id(target).id
 

@@ -1,12 +1,13 @@
-"""The file layout of build/ and site/: every name a stage reads or writes, and the timings file.
+"""The file layout of build/, site/ and share/: every name a stage reads or writes, and the timings file.
 
-    layout = Layout(Path("build"), Path("site"))
+    layout = Layout(Path("build"), Path("site"), Path("share"))
     layout.capture        build/capture.h5      the recorded run (capture/schema.py documents it)
     layout.partial_capture build/capture.partial/ an unfinished run's flushed chunks (capture/partial.py)
     layout.model          build/model.keras     the trained model; its sha256 is in the capture's meta
     layout.assets         build/assets/         rendered files + manifest.json + render-key.json
     layout.timings        build/timings.json    wall-clock seconds per stage (never published)
     layout.site_dir       site/                 the article, swapped in whole
+    layout.share_dir      share/                the article as one HTML file (report/share.py); None: not written
 
 Stages receive a Layout and never spell these names themselves, so no stage imports another.
 """
@@ -35,10 +36,13 @@ class Layout:
 
     build_dir: Path
     site_dir: Path
+    share_dir: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "build_dir", Path(self.build_dir))
         object.__setattr__(self, "site_dir", Path(self.site_dir))
+        if self.share_dir is not None:
+            object.__setattr__(self, "share_dir", Path(self.share_dir))
 
     @property
     def capture(self) -> Path:

@@ -31,9 +31,11 @@ STATIC = TEMPLATES / "static"
 
 def environment() -> jinja2.Environment:
     """Return the Jinja2 environment: autoescaping on, undefined names are errors."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                              trim_blocks=False, lstrip_blocks=False)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=False, lstrip_blocks=False)
+    env.globals["share"] = None  # the site; report/share.py renders the one-file report with its own `share`
+    return env
 
 
 def build_date() -> str | None:
@@ -48,10 +50,11 @@ def build_date() -> str | None:
     return moment.strftime("%d %B %Y").lstrip("0")
 
 
-def run(capture, manifest: dict, layout: Layout) -> Path:
+def run(capture, manifest: dict, layout: Layout, public_url: str | None = None) -> Path:
     """Build the whole site from the capture and the rendered assets, swap it into place, return index.html.
 
-    The seconds it took go to build/timings.json (layout.record_timing).
+    The seconds it took go to build/timings.json (layout.record_timing). public_url: the published site's
+    address, ending in "/", which makes og:image absolute (None: relative).
     """
     from report.page.assemble import assemble
 
@@ -59,6 +62,8 @@ def run(capture, manifest: dict, layout: Layout) -> Path:
     site_dir = layout.site_dir
     with replacing(site_dir, SITE, layout.build_dir, "site") as staging:
         context, copies = assemble(capture, manifest, layout, staging, build_date())
+        if public_url:
+            context["og_image"]["src"] = public_url + context["og_image"]["src"]
         copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir()) if path.is_file()]
         for source, relative in copies:
             target = staging / relative

@@ -1,8 +1,11 @@
-"""Findings with chosen numbers, for the commentary's tests (tests/test_commentary*.py)."""
+"""Findings with chosen numbers, for the tests of the commentary and the verdicts (test_commentary*.py,
+test_truthful_claims.py)."""
+
+import dataclasses
 
 import numpy as np
 
-from report.numbers.findings import CHANNEL_KINDS, ChannelFindings, LayerFindings, Repeat
+from report.numbers.findings import CHANNEL_KINDS, ChannelFindings, LayerFindings, LayerSettling, Repeat
 from report.numbers.reference_maps import EDGE_KINDS, EDGE_SIDES
 
 
@@ -34,3 +37,12 @@ def layer(channels, name="conv3", groups=(), pair_mean=0.3, pair_max=0.5, previo
                                 for c in channels if abs(c.previous_layer_r) >= 0.9],
         informative_step=10, resembles_input_step=10, distinct_step=None,
         timeline={"median_spread": [0.0, 0.2], "median_abs_copy_r": [0.1, 0.8], "pair_mean_abs_r": [0.2, 0.6]})
+
+
+def kinds_layer(name, kinds, pair_mean=0.3, settled=None):
+    """Make a LayerFindings whose channels have the given kinds (and, optionally, a settled step)."""
+    item = layer([dataclasses.replace(channel(kind, i), layer=name) for i, kind in enumerate(kinds)], name=name,
+                 pair_mean=pair_mean)
+    item.settling = LayerSettling(pattern_step=settled, contrast_step=settled, settled_step=settled, samples=1960,
+                                  probes=10, first_step=0)
+    return item

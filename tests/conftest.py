@@ -1,58 +1,74 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules: one short real run and one browser per test run, folders to refuse into.
+
+Helpers (the generate.py launcher, file trees, refusals) are in tests/helpers.py; this file defines fixtures only.
+Under pytest-xdist (`make test` runs two workers) the short run is still made once: the first worker that needs it
+builds it under the run's shared temporary folder while the other waits on a lock, then both read it.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from pipeline.build_lock import LOCK_NAME
-from pipeline.ownership import BUILD, Marker, claim, new_id, write_marker
+from pipeline.ownership import BUILD, Marker, new_id, write_marker
 from tests import harness
+from tests.helpers import generate
 
-REPO = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture(scope="module")
-def driver():
-    """Yield headless Chromium at desktop size, one per module (skip, or fail under REQUIRE_BROWSER=1, without it)."""
+@pytest.fixture(scope="session")
+def browser():
+    """Start headless Chromium at desktop size once per test run (skip, or fail under REQUIRE_BROWSER=1, without it)."""
     harness.require(harness.chromium_available())
-    browser = harness.start_browser(*harness.DESKTOP)
+    started = harness.start_browser(*harness.DESKTOP)
+    yield started
+    started.quit()
+
+
+@pytest.fixture
+def driver(browser):
+    """The session's Chromium as a fresh test finds it: desktop window, no emulation, empty logs, a blank page."""
+    size = browser.get_window_size()
+    if (size["width"], size["height"]) != harness.DESKTOP:
+        browser.set_window_size(*harness.DESKTOP)
+    for command, parameters in (("Emulation.clearDeviceMetricsOverride", {}),
+                                ("Emulation.setTouchEmulationEnabled", {"enabled": False}),
+                                ("Emulation.setScriptExecutionDisabled", {"value": False}),
+                                ("Emulation.setEmulatedMedia", {"media": "", "features": []})):
+        browser.execute_cdp_cmd(command, parameters)
+    harness.page.drain_logs(browser)
     yield browser
-    browser.quit()
+    browser.get("about:blank")  # nothing of this test's page keeps running (playing, timers) after it
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """Build a whole site from a short bundled run through the real command line, once; return (build, site)."""
-    root = tmp_path_factory.mktemp("short")
-    build_dir, site_dir = root / "build", root / "site"
-    result = subprocess.run(
-        [sys.executable, str(REPO / "generate.py"), "site", "--quiet", "--dataset", "bundled", "--steps", "24",
-         "--set", "test_every=4", "--build-dir", str(build_dir), "--site-dir", str(site_dir)],
-        cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
-    assert result.returncode == 0, result.stderr
-    return build_dir, site_dir
+    """The short real run (tests/helpers.py's SHORT flags) built once through the command line: (build, site).
+
+    Tests read it, or copy it (`run_copy`) before they change anything.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the workers' common folder
+    root = shared / "short-run"
+    with open(shared / "short-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (shared / "short-run.done").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            result = generate("site", root / "build", root / "site")
+            assert result.returncode == 0, result.stderr
+            (shared / "short-run.done").write_text("built\n")
+    return root / "build", root / "site"
 
 
-def screenshots_dir() -> Path:
-    """Return the project's build/screenshots, claiming build/ as generate.py would (a temporary folder if it can't)."""
-    try:
-        claim(REPO / "build", BUILD, frozenset({LOCK_NAME}))
-    except ValueError:  # build/ holds files of someone else's: leave it alone
-        return Path(tempfile.mkdtemp(prefix="screenshots-"))
-    return REPO / "build" / "screenshots"
-
-
-def folder_bytes(folder: Path) -> dict:
-    """Return {file name: bytes} of a folder's files: what a refused run must leave exactly as it was."""
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())
-            if path.name != LOCK_NAME}  # the lock every run takes (it holds the last run's process id)
+@pytest.fixture
+def run_copy(built, tmp_path):
+    """A private copy of the short run: (build, site)."""
+    build, site = tmp_path / "build", tmp_path / "site"
+    shutil.copytree(built[0], build, symlinks=True)
+    shutil.copytree(built[1], site, symlinks=True)
+    return build, site
 
 
 @pytest.fixture
@@ -64,23 +80,3 @@ def build_dir_with_outputs(tmp_path):
     (build / "model.keras").write_bytes(b"previous model")
     (build / "timings.json").write_text("{}\n")
     return build
-
-
-@pytest.fixture(scope="session")
-def finished(tmp_path_factory):
-    """A whole short run (build and site) through the command line, made once; tests work on copies."""
-    from tests.safety_runs import generate
-
-    root = tmp_path_factory.mktemp("finished")
-    result = generate("site", root / "build", root / "site")
-    assert result.returncode == 0, result.stderr
-    return root / "build", root / "site"
-
-
-@pytest.fixture
-def run_copy(finished, tmp_path):
-    """A private copy of the finished run: (build, site)."""
-    build, site = tmp_path / "build", tmp_path / "site"
-    shutil.copytree(finished[0], build, symlinks=True)
-    shutil.copytree(finished[1], site, symlinks=True)
-    return build, site

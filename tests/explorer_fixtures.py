@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -11,7 +9,6 @@ from tests import explorer_truth as truth
 from tests import harness
 from tests.archive_arrays import read_archive
 
-REPO = Path(__file__).resolve().parents[1]
 LAYER = '[data-explorer-layer="{}"]'
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
-import sys
 
 import h5py
 import numpy as np
@@ -20,15 +18,15 @@ import pytest
 
 from capture.archive import Capture
 from capture.schema import DATA_BUDGET_BYTES
-from tests.safety_runs import REPO, assert_refused, generate, tree
+from tests.helpers import assert_refused, generate, run_generate, tree
 
 
 @pytest.fixture(scope="module")
-def run(finished, tmp_path_factory):
+def run(built, tmp_path_factory):
     """A copy of the whole short run (build and site) that this module's tests forge in turn: (build, site)."""
     root = tmp_path_factory.mktemp("validation")
-    shutil.copytree(finished[0], root / "build")
-    shutil.copytree(finished[1], root / "site")
+    shutil.copytree(built[0], root / "build")
+    shutil.copytree(built[1], root / "site")
     return root / "build", root / "site"
 
 
@@ -186,11 +184,10 @@ def test_probe_images_too_large_for_the_page_are_refused_before_training(tmp_pat
              x_test=rng.integers(0, 256, (probes, side, side), np.uint8), y_test=np.arange(probes) % 2)
     (tmp_path / "tiny.py").write_text(TINY_BUILDER)
     build = tmp_path / "build"
-    result = subprocess.run(
-        [sys.executable, str(REPO / "generate.py"), "capture", "--quiet", "--data", str(data), "--model",
-         f"{tmp_path / 'tiny.py'}:build", "--layers", "out", "--probes", ",".join(map(str, range(probes))),
-         "--steps", "1", "--batch-size", "2", "--set", "test_subset=2", "--build-dir", str(build),
-         "--site-dir", str(tmp_path / "site")], cwd=REPO, capture_output=True, text=True, timeout=600)
+    result = run_generate("capture", "--quiet", "--data", str(data), "--model", f"{tmp_path / 'tiny.py'}:build",
+                          "--layers", "out", "--probes", ",".join(map(str, range(probes))), "--steps", "1",
+                          "--batch-size", "2", "--set", "test_subset=2", "--build-dir", str(build),
+                          "--site-dir", str(tmp_path / "site"))
     assert_refused(result, f"{probes} probe images of {side}x{side} pixels", f"{DATA_BUDGET_BYTES / 1e6:g} MB",
                    "--probes")
     assert not any((build / name).exists() for name in ("capture.h5", "model.keras", "capture.partial"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from report.words.dataset_text import subject
 from report.words.model_text import recorded_facts
 from report.words.post_observations import POST_OBSERVATIONS
 from report.words.wording import DIGIT_WORDS, IMAGE_WORDS
+from tests.helpers import build_site, page_text, stage_site
 from tests.synthetic_capture import synthetic_capture
 
 CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
@@ -58,40 +58,11 @@ def builder_capture(steps: int = 12):
     return capture
 
 
-def page_text(index: Path) -> str:
-    markup = re.sub(r"<script.*?</script>", " ", index.read_text(), flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup)))
-
-
 def layer_sections_text(index: Path) -> str:
     """The visible text of the page's per-layer sections only (their commentary, tables and captions)."""
     sections = re.findall(r'<section id="[^"]*" class="layer".*?</section>', index.read_text(), flags=re.S)
     assert sections, "the page has no layer section"
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", " ".join(sections))))
-
-
-def build_site(capture, root: Path) -> Path:
-    from pipeline.ownership import BUILD, claim
-    from render.assets import render_capture
-
-    build = root / "build"
-    claim(build, BUILD)  # what generate.py's prepare does: the build folder is the tool's
-    manifest = render_capture(capture, build / "assets", progress=False)
-    return stage_site(capture, manifest, build, root / "site")
-
-
-def stage_site(capture, manifest: dict, build: Path, site: Path) -> Path:
-    """Write the page for an already rendered capture into `site`; return its index.html."""
-    from pipeline.layout import Layout
-    from report import stage
-
-    layout = Layout(build, site)
-    layout.model.write_bytes(b"synthetic run: no trained model")  # the page links it; this run has none
-    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
-    try:
-        return stage.run(capture, manifest, layout)
-    finally:
-        del os.environ["SOURCE_DATE_EPOCH"]
 
 
 @pytest.fixture(scope="module")

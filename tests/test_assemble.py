@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,7 @@ from generate import config_from, parse_arguments
 from pipeline.config import Config
 from report.page.appendix import rebuild_command
 from report.words.dataset_text import subject
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
 
 
 def test_rebuild_command_of_the_default_run_is_plain_make_site():

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BUNDLED = REPO_ROOT / "data" / "mnist_bundled.npz"
-SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+from tests.helpers import REPO
+
+BUNDLED = REPO / "data" / "mnist_bundled.npz"
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 PROBE_INDICES = [10, 5, 35, 30, 4, 15, 11, 17, 268, 12]
 TRAIN_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
 

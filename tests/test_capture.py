@@ -104,19 +104,18 @@ def test_test_metrics_cover_start_stride_and_end(short_run):
     assert capture.meta["final_test_size"] == 10_000
 
 
-def test_290_steps_give_291_snapshots_of_the_documented_shapes(tmp_path, dataset):
-    # A small batch keeps 290 real steps cheap; the recorder does not depend on the batch size.
-    config = Config(dataset="bundled", steps=290, batch_size=16, test_every=290, test_subset=100)
-    capture = train(config, dataset, progress=False).capture
-    assert capture.steps.tolist() == list(range(291))
+def test_every_step_gives_a_snapshot_of_the_documented_shapes(short_run):
+    """Steps 0..6 give 7 snapshots (the default run's 290 steps give 291: tests/test_truthful_default_run.py)."""
+    config, build_dir, capture = short_run
+    assert capture.steps.tolist() == list(range(config.steps + 1))
+    archive = read_archive(build_dir / "capture.h5")  # h5py alone, not the project's reader
     for name, (height, width, channels) in SHAPES.items():
-        assert capture.activations[name].shape == (291, 10, height, width, channels)
+        assert capture.activations[name].shape == (config.steps + 1, 10, height, width, channels)
         assert capture.activations[name].dtype == np.float16
-    capture.save(tmp_path / "capture.h5")
-    archive = read_archive(tmp_path / "capture.h5")  # h5py alone, not the project's reader
-    assert archive["conv5"].shape == (291, 10, 7, 7, 16) and archive["conv5"].dtype == np.float16
+        assert archive[name].shape == (config.steps + 1, 10, height, width, channels)
+        assert archive[name].dtype == np.float16
     assert archive["probe_images"].shape == (10, 28, 28) and archive["probe_images"].dtype == np.uint8
-    assert archive["train_loss"].shape == (290,)
+    assert archive["train_loss"].shape == (config.steps,)
 
 
 def test_every_k_keeps_step_zero_every_kth_and_the_last(dataset, short_run):

@@ -1,7 +1,13 @@
-"""Bad input: one-line error naming the fix, exit status 2, existing outputs untouched."""
+"""Bad input: one-line error naming the fix, exit status 2, existing outputs untouched.
+
+Most cases run generate.main in this process (TensorFlow, where a check needs it, is imported once); the real
+command line runs for mistyped flags, unwritable folders, damaged archives, data refused before TensorFlow is
+imported, and the memory estimate against a real run's peak.
+"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,23 +15,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import folder_bytes
+from tests.helpers import (
+    REPO,
+    assert_one_error_line,
+    assert_refused,
+    folder_bytes,
+    generate_command,
+    generate_in_process,
+    rewrite_capture,
+    run_generate,
+)
 
-REPO = Path(__file__).resolve().parents[1]
+
+def refused_in_process(capsys, *arguments: str) -> str:
+    """Run `generate.py capture --quiet ARGUMENTS` as generate.main in this process; return its one error line."""
+    status, stderr = generate_in_process(capsys, "capture", "--quiet", *arguments)
+    return assert_one_error_line(status, stderr)
 
 
-def run_generate(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "generate.py"), "capture", "--quiet", *arguments],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
-
-
-def assert_clean_failure(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode == 2, result.stderr
-    message = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(message) == 1, result.stderr
-    for word in words:
-        assert word in message[0], message[0]
-    assert "Traceback" not in result.stderr
+def capture_command(*arguments: str) -> subprocess.CompletedProcess:
+    """Run `generate.py capture --quiet ARGUMENTS` in its own process."""
+    return run_generate("capture", "--quiet", *arguments, timeout=300)
 
 
 @pytest.mark.parametrize("arguments, words", [
@@ -38,10 +48,10 @@ def assert_clean_failure(result: subprocess.CompletedProcess, *words: str) -> No
     (["--seed", "-1"], ["seed", "0 to 4294967295"]),  # numpy refused it, after TensorFlow's start-up
     (["--seed", str(2**32)], ["seed", "0 to 4294967295"]),
 ])
-def test_bad_config_is_refused(arguments, words, build_dir_with_outputs):
+def test_bad_config_is_refused(arguments, words, build_dir_with_outputs, capsys):
     before = folder_bytes(build_dir_with_outputs)
-    result = run_generate("--build-dir", str(build_dir_with_outputs), *arguments)
-    assert_clean_failure(result, *words)
+    message = refused_in_process(capsys, "--build-dir", str(build_dir_with_outputs), *arguments)
+    assert all(word in message for word in words), message
     assert folder_bytes(build_dir_with_outputs) == before
 
 
@@ -50,15 +60,15 @@ def test_data_dir_without_idx_files(tmp_path, build_dir_with_outputs):
     empty.mkdir()
     (empty / "train-images-idx3-ubyte.gz").write_bytes(b"")
     before = folder_bytes(build_dir_with_outputs)
-    result = run_generate("--build-dir", str(build_dir_with_outputs), "--data-dir", str(empty))
-    assert_clean_failure(result, str(empty))
+    result = capture_command("--build-dir", str(build_dir_with_outputs), "--data-dir", str(empty))
+    assert_refused(result, str(empty))
     assert folder_bytes(build_dir_with_outputs) == before
-    result = run_generate("--build-dir", str(build_dir_with_outputs), "--data-dir", str(tmp_path / "nowhere"))
-    assert_clean_failure(result, "not a folder")
+    result = capture_command("--build-dir", str(build_dir_with_outputs), "--data-dir", str(tmp_path / "nowhere"))
+    assert_refused(result, "not a folder")
 
 
 @pytest.mark.parametrize("content", [b"not an archive at all", "foreign-h5"])
-def test_corrupt_or_foreign_capture_is_not_overwritten(content, build_dir_with_outputs):
+def test_corrupt_or_foreign_capture_is_not_overwritten(content, build_dir_with_outputs, capsys):
     import h5py
 
     archive = build_dir_with_outputs / "capture.h5"
@@ -68,16 +78,33 @@ def test_corrupt_or_foreign_capture_is_not_overwritten(content, build_dir_with_o
     else:
         archive.write_bytes(content)
     before = folder_bytes(build_dir_with_outputs)
-    result = run_generate("--build-dir", str(build_dir_with_outputs), "--dataset", "bundled", "--steps", "2")
-    assert_clean_failure(result, "capture.h5", "delete")
+    message = refused_in_process(capsys, "--build-dir", str(build_dir_with_outputs), "--dataset", "bundled", "--steps",
+                                 "2")
+    assert "capture.h5" in message and "delete" in message, message
+    assert folder_bytes(build_dir_with_outputs) == before
+
+
+def test_bad_data_is_refused_before_tensorflow_is_imported(tmp_path, build_dir_with_outputs):
+    """A data folder that is none, or a batch larger than the data: refused without TensorFlow's seconds of import."""
+    cases = [["--data-dir", str(tmp_path / "nowhere")], ["--dataset", "bundled", "--batch-size", "20000"]]
+    check = ("import json, sys, generate\n"
+             "statuses = [generate.main(['capture', '--quiet', '--build-dir', sys.argv[1], *case])\n"
+             "            for case in json.loads(sys.argv[2])]\n"
+             "print(json.dumps({'statuses': statuses, 'tensorflow': 'tensorflow' in sys.modules}))")
+    before = folder_bytes(build_dir_with_outputs)
+    result = subprocess.run([sys.executable, "-c", check, str(build_dir_with_outputs), json.dumps(cases)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert json.loads(result.stdout) == {"statuses": [2, 2], "tensorflow": False}, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2 and "not a folder" in errors[0] and "--batch-size 10000" in errors[1], result.stderr
     assert folder_bytes(build_dir_with_outputs) == before
 
 
 def test_unwritable_build_folder(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    result = run_generate("--build-dir", str(blocker / "build"), "--dataset", "bundled", "--steps", "2")
-    assert_clean_failure(result, "not writable", "--build-dir")
+    result = capture_command("--build-dir", str(blocker / "build"), "--dataset", "bundled", "--steps", "2")
+    assert_refused(result, "not writable", "--build-dir")
     assert blocker.read_text() == "not a folder"
 
 
@@ -90,10 +117,11 @@ def test_unwritable_build_folder(tmp_path):
     (["--set", 'layer_names=["a/b","c2","c3","c4","c5","c6"]'], ["layer_names"]),
     (["--set", "conv_widths=[4,4,0,8,16,16]"], ["conv_widths", "positive"]),
 ])
-def test_bad_values_are_refused_before_any_work(arguments, words, build_dir_with_outputs):
+def test_bad_values_are_refused_before_any_work(arguments, words, build_dir_with_outputs, capsys):
     before = folder_bytes(build_dir_with_outputs)
-    result = run_generate("--build-dir", str(build_dir_with_outputs), "--dataset", "bundled", *arguments)
-    assert_clean_failure(result, *words)
+    message = refused_in_process(capsys, "--build-dir", str(build_dir_with_outputs), "--dataset", "bundled",
+                                 *arguments)
+    assert all(word in message for word in words), message
     assert folder_bytes(build_dir_with_outputs) == before
 
 
@@ -103,7 +131,8 @@ def write_idx(path: Path, values: np.ndarray) -> None:
 
 
 @pytest.mark.parametrize("split", ["train", "test"])
-def test_labels_out_of_range_in_a_data_folder_are_refused_before_training(split, tmp_path, build_dir_with_outputs):
+def test_labels_out_of_range_in_a_data_folder_are_refused_before_training(split, tmp_path, build_dir_with_outputs,
+                                                                          capsys):
     folder = tmp_path / "idx"
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -114,23 +143,10 @@ def test_labels_out_of_range_in_a_data_folder_are_refused_before_training(split,
         write_idx(folder / f"{name}-images-idx3-ubyte", rng.integers(0, 255, (count, 28, 28)))
         write_idx(folder / f"{name}-labels-idx1-ubyte", labels)
     before = folder_bytes(build_dir_with_outputs)
-    result = run_generate("--build-dir", str(build_dir_with_outputs), "--data-dir", str(folder), "--batch-size", "16")
-    assert_clean_failure(result, f"{split} labels", "0..9")
+    message = refused_in_process(capsys, "--build-dir", str(build_dir_with_outputs), "--data-dir", str(folder),
+                                 "--batch-size", "16")
+    assert f"{split} labels" in message and "0..9" in message, message
     assert folder_bytes(build_dir_with_outputs) == before
-
-
-def rewrite_capture(path: Path, **changes) -> None:
-    """Write a valid-looking HDF5 archive, then replace some of its members (texts as JSON strings, or arrays)."""
-    import h5py
-
-    from tests.synthetic_capture import synthetic_capture
-
-    synthetic_capture(steps=3).save(path)
-    with h5py.File(path, "r+") as archive:
-        for key, value in changes.items():
-            del archive[key]
-            data = np.frombuffer(value.encode("utf-8"), np.uint8) if isinstance(value, str) else value
-            archive.create_dataset(key, data=data)
 
 
 @pytest.mark.parametrize("change, words", [
@@ -158,10 +174,10 @@ def test_a_damaged_or_inconsistent_capture_is_refused_and_kept(change, words, bu
     rendered = build_dir_with_outputs.parent / "rendered"
     command = ([sys.executable, "-m", "render", str(archive), str(rendered), "--quiet"]
                if change == "damaged-deflate" else
-               [sys.executable, str(REPO / "generate.py"), "render", "--quiet", "--build-dir",
-                str(build_dir_with_outputs), "--dataset", "bundled"])
+               generate_command("render", "--quiet", "--build-dir", str(build_dir_with_outputs), "--dataset",
+                                "bundled"))
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert_clean_failure(result, "capture.h5", *words)
+    assert_refused(result, "capture.h5", *words)
     assert folder_bytes(build_dir_with_outputs) == before
 
 
@@ -169,10 +185,9 @@ def test_an_unwritable_site_folder_is_found_before_training(tmp_path, build_dir_
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     before = folder_bytes(build_dir_with_outputs)
-    result = subprocess.run([sys.executable, str(REPO / "generate.py"), "site", "--quiet", "--dataset", "bundled",
-                             "--build-dir", str(build_dir_with_outputs), "--site-dir", str(blocker / "site")],
-                            cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert_clean_failure(result, "--site-dir", "not writable")
+    result = run_generate("site", "--quiet", "--dataset", "bundled", "--build-dir", str(build_dir_with_outputs),
+                          "--site-dir", str(blocker / "site"), timeout=300)
+    assert_refused(result, "--site-dir", "not writable")
     assert "training" not in result.stderr
     assert folder_bytes(build_dir_with_outputs) == before and blocker.read_text() == "not a folder"
 
@@ -206,9 +221,8 @@ def test_an_unexpected_error_is_one_line_that_names_the_log(tmp_path, monkeypatc
 ])
 def test_a_mistyped_flag_is_one_line_with_exit_2(arguments, words, build_dir_with_outputs):
     before = folder_bytes(build_dir_with_outputs)
-    result = subprocess.run([sys.executable, str(REPO / "generate.py"), *arguments, "--build-dir",
-                             str(build_dir_with_outputs)], cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert_clean_failure(result, *words)
+    result = run_generate(*arguments, "--build-dir", str(build_dir_with_outputs), timeout=60)
+    assert_refused(result, *words)
     assert result.stderr.count("\n") == 1 and "usage:" not in result.stderr
     assert folder_bytes(build_dir_with_outputs) == before
 
@@ -241,7 +255,8 @@ def write_inputs(folder: Path, train: int, test: int, shape: tuple, layers: int,
     ("pooled", ["--batch-size", "training step"]),  # the batch is what does not fit: a smaller one would
     ("conv", ["--layers", "archive chunk"]),  # 2000x2000x8 recorded: no batch size fits
 ])
-def test_images_too_large_for_memory_are_refused_before_training(layers, words, tmp_path, build_dir_with_outputs):
+def test_images_too_large_for_memory_are_refused_before_training(layers, words, tmp_path, build_dir_with_outputs,
+                                                                  capsys):
     import psutil
 
     # 64 images of 2000x2000 and three 8-channel convolutions at full size: about 60 GB at batch 64 (the kernel
@@ -250,9 +265,9 @@ def test_images_too_large_for_memory_are_refused_before_training(layers, words, 
         pytest.skip("this machine has the memory to try it: the refusal needs one with less than 50 GB free")
     inputs = write_inputs(tmp_path, 64, 4, (2000, 2000, 1), layers=3, width=8)
     before = folder_bytes(build_dir_with_outputs)
-    result = run_generate("--build-dir", str(build_dir_with_outputs), *inputs, "--batch-size", "64",
-                          "--layers", layers)
-    assert_clean_failure(result, "GB of memory", "GB is free", "2000x2000x1", *words)
+    message = refused_in_process(capsys, "--build-dir", str(build_dir_with_outputs), *inputs, "--batch-size", "64",
+                                 "--layers", layers)
+    assert all(word in message for word in ("GB of memory", "GB is free", "2000x2000x1", *words)), message
     assert folder_bytes(build_dir_with_outputs) == before
     assert not (build_dir_with_outputs / "capture.partial").exists()
 
@@ -270,9 +285,9 @@ def test_the_memory_estimate_covers_a_real_runs_peak(tmp_path):
     # A fresh parent process, so the peak is this run's alone (RUSAGE_CHILDREN keeps the largest child's).
     measure = ("import resource, subprocess, sys; status = subprocess.run(sys.argv[1:]).returncode; "
                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024); sys.exit(status)")
-    result = subprocess.run([sys.executable, "-c", measure, sys.executable, str(REPO / "generate.py"), "capture",
-                             "--quiet", "--build-dir", str(build), "--site-dir", str(tmp_path / "site"), *arguments],
-                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", measure, *generate_command(
+        "capture", "--quiet", "--build-dir", str(build), "--site-dir", str(tmp_path / "site"), *arguments)],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     peak = int(result.stdout.split()[-1])
 

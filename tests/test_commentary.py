@@ -6,7 +6,6 @@ Run: .venv/bin/python -m pytest tests/test_commentary.py -q
 import copy
 import dataclasses
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,15 +13,16 @@ import pytest
 from report.numbers.analysis import analyse
 from report.numbers.checks import DOES_NOT_HOLD, HOLDS, PARTLY
 from report.numbers.conclusions import EARLY_LAYERS, LATE_LAYERS, conclusion_1, conclusion_2, conclusion_3
-from report.numbers.findings import Findings, LayerSettling
+from report.numbers.findings import Findings
 from report.numbers.reference_maps import EDGE_KINDS
 from report.numbers.run_findings import Plateau
 from report.numbers.thresholds import UNBOUNDED_ONLY, thresholds
 from report.words.commentary import commentary
 from report.words.conclusion_text import VERDICT_CLASSES, conclusion_1_text, conclusion_2_text, conclusion_3_text
 from report.words.training_text import training_sentences
-from tests.commentary_fixtures import channel, layer
-from tests.test_analysis import make_capture, make_probes, maps_at, stack_channels
+from tests.analysis_fixtures import make_capture, make_probes, maps_at, stack_channels
+from tests.commentary_fixtures import kinds_layer
+from tests.helpers import REPO
 
 SIZES = {"conv1": (28, 4), "conv2": (28, 4), "conv3": (14, 8), "conv4": (14, 8), "conv5": (7, 16), "conv6": (7, 16)}
 
@@ -98,15 +98,6 @@ def test_low_accuracy_makes_conclusion_1_partial(probes):
     assert "Test accuracy: 90.0%; needs at least 95%; fails by 5.0 percentage points" in " ".join(result["checks"])
 
 
-def kinds_layer(name, kinds, pair_mean=0.3, settled=None):
-    """Make a LayerFindings whose channels have the given kinds (and, optionally, a settled step)."""
-    item = layer([dataclasses.replace(channel(kind, i), layer=name) for i, kind in enumerate(kinds)], name=name,
-                 pair_mean=pair_mean)
-    item.settling = LayerSettling(pattern_step=settled, contrast_step=settled, settled_step=settled, samples=1960,
-                                  probes=10, first_step=0)
-    return item
-
-
 @pytest.mark.parametrize("kinds, accuracy, expected", [
     (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, 0.97, HOLDS),
     (["copy"] * 20 + ["edge"] * 2 + ["other"] * 2, 0.93, PARTLY),
@@ -166,7 +157,7 @@ def test_conclusion_3_partial_and_idle_evidence():
 
 
 def test_verdict_classes_are_the_ones_the_stylesheet_styles(supportive):
-    css = (Path(__file__).resolve().parents[1] / "templates" / "static" / "site.css").read_text()
+    css = (REPO / "templates" / "static" / "site.css").read_text()
     for verdict, name in VERDICT_CLASSES.items():
         assert f".verdict-{name} " in css or f".verdict-{name}{{" in css, (verdict, name)
     assert set(VERDICT_CLASSES) == {HOLDS, PARTLY, DOES_NOT_HOLD}

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+
 SHORT = ["--quiet", "--dataset", "bundled", "--steps", "4", "--batch-size", "64", "--set", "test_every=2",
          "--set", "test_subset=100"]
 

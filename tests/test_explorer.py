@@ -15,9 +15,9 @@ from selenium.webdriver.common.keys import Keys
 from tests import explorer_browser as page
 from tests import explorer_fixtures as fixtures
 from tests import harness
-from tests.conftest import screenshots_dir
 from tests.explorer_fixtures import LAYER
 from tests.harness.tools import script
+from tests.helpers import screenshots_dir
 
 run, served = fixtures.run, fixtures.served  # `built` comes from conftest.py
 

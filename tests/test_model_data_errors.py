@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -18,10 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import generate
-from tests.conftest import folder_bytes
+from tests.helpers import folder_bytes, generate_in_process, rewrite_capture, run_generate
 
-REPO = Path(__file__).resolve().parents[1]
 GOOD = '''
 import keras
 
@@ -79,9 +75,9 @@ def fails_cleanly(capsys, build: Path, arguments: list[str], words: list[str], a
     """Run generate.main; it returns 2 with exactly one error line holding `words` (not `absent`), stderr holds
     none of `quiet`, and build/ is unchanged."""
     before = folder_bytes(build)
-    status = generate.main(["capture", "--quiet", "--steps", "2", "--batch-size", "8", "--build-dir", str(build),
-                            "--site-dir", str(build.parent / "site"), *arguments])
-    stderr = capsys.readouterr().err
+    status, stderr = generate_in_process(capsys, "capture", "--quiet", "--steps", "2", "--batch-size", "8",
+                                         "--build-dir", str(build), "--site-dir", str(build.parent / "site"),
+                                         *arguments)
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert status == 2 and len(errors) == 1, errors
     for word in words:
@@ -138,8 +134,6 @@ def test_a_keras_file_that_is_not_one_or_not_compiled(tmp_path, build_dir, capsy
 
 
 def test_a_pickled_array_is_named_and_nothing_says_retraining(tmp_path, build_dir, capsys):
-    from tests.test_cli_errors import rewrite_capture
-
     rewrite_capture(build_dir / "capture.h5")  # an archive of another config: this run would retrain
     builder = tmp_path / "good.py"
     builder.write_text(GOOD)
@@ -247,17 +241,13 @@ def test_the_article_model_refuses_data_of_more_classes(tmp_path, build_dir, cap
     fails_cleanly(capsys, build_dir, ["--data", str(data)], ["0..9", "--set dense_widths=[...,12]"])
 
 
-def run_cli(*arguments: str, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "generate.py"), "capture", "--quiet", *arguments],
-                          cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
-
-
 def test_the_command_line_exits_2_with_one_line(tmp_path, build_dir):
     builder = tmp_path / "broken.py"
     builder.write_text("def build(input_shape, num_classes)\n    return None\n")
     before = folder_bytes(build_dir)
-    result = run_cli("--model", f"{builder}:build", "--data", str(synthetic(tmp_path / "d.npz")), "--batch-size", "8",
-                     "--build-dir", str(build_dir))
+    result = run_generate("capture", "--quiet", "--model", f"{builder}:build", "--data",
+                          str(synthetic(tmp_path / "d.npz")), "--batch-size", "8", "--build-dir", str(build_dir),
+                          timeout=300)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert result.returncode == 2 and len(errors) == 1 and "line 1" in errors[0], result.stderr
     assert "Traceback" not in result.stderr and folder_bytes(build_dir) == before
@@ -269,7 +259,8 @@ def test_an_unreachable_keras_dataset_fails_fast_naming_data(tmp_path, build_dir
            "HTTP_PROXY": dead, "HTTPS_PROXY": dead}
     before = folder_bytes(build_dir)
     started = time.monotonic()
-    result = run_cli("--dataset", "cifar10", "--build-dir", str(build_dir), env=env)
+    result = run_generate("capture", "--quiet", "--dataset", "cifar10", "--build-dir", str(build_dir), env=env,
+                          timeout=300)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert result.returncode == 2 and len(errors) == 1 and "--data" in errors[0] and "cifar10" in errors[0], errors
     assert time.monotonic() - started < 60 and folder_bytes(build_dir) == before

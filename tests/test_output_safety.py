@@ -9,16 +9,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-from pathlib import Path
 
 import pytest
 
 from capture.archive import Capture
 from pipeline.files import CRASH_VARIABLE, file_sha256
 from pipeline.folders import NO_EXCHANGE_VARIABLE, OWNER_MARKER
-from tests.safety_runs import assert_refused, generate, tree
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO, assert_refused, generate, tree
 
 
 def test_a_folder_of_the_users_is_never_used_as_the_site(run_copy, tmp_path):
@@ -40,9 +37,15 @@ def test_the_site_may_not_be_or_hold_the_project_the_build_or_the_current_folder
     (cwd / OWNER_MARKER).write_text("even marked, the current folder is never replaced\n")
     chosen = {"project": REPO, "build": build, "parent-of-build": tmp_path, "assets": build / "assets",
               "cwd": cwd}[target]
-    before = {"build": tree(build), "site": tree(site), "cwd": tree(cwd), "repo": sorted(os.listdir(REPO))}
+    before = {"build": tree(build), "site": tree(site), "cwd": tree(cwd), "repo": project_listing()}
     assert_refused(generate("site", build, chosen, cwd=cwd), "--site-dir")
-    assert before == {"build": tree(build), "site": tree(site), "cwd": tree(cwd), "repo": sorted(os.listdir(REPO))}
+    assert before == {"build": tree(build), "site": tree(site), "cwd": tree(cwd), "repo": project_listing()}
+
+
+def project_listing() -> list[str]:
+    """The project folder's names, but for those a test in another worker may make meanwhile (build/screenshots,
+    the first `import generate`'s __pycache__)."""
+    return sorted(name for name in os.listdir(REPO) if name not in ("build", "__pycache__"))
 
 
 def test_a_file_at_the_site_path_is_not_renamed_away(run_copy, tmp_path):
@@ -169,9 +172,9 @@ def test_a_truncated_or_misdescribed_asset_is_rendered_again(run_copy):
     assert json.loads((build / "assets" / "manifest.json").read_text())["layers"]
 
 
-def test_two_fresh_runs_give_byte_identical_sites(finished, tmp_path):
+def test_two_fresh_runs_give_byte_identical_sites(built, tmp_path):
     result = generate("site", tmp_path / "build", tmp_path / "site")
     assert result.returncode == 0, result.stderr
-    first, second = tree(finished[1]), tree(tmp_path / "site")
+    first, second = tree(built[1]), tree(tmp_path / "site")
     assert first.keys() == second.keys()
     assert [name for name in first if first[name] != second[name]] == []

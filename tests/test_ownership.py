@@ -18,7 +18,7 @@ import pytest
 from capture.archive import Capture
 from pipeline.files import STOP_VARIABLE, file_sha256
 from pipeline.ownership import BUILD, LEGACY_TEXT, MARKER_NAME, SITE, read_marker
-from tests.safety_runs import REPO, assert_refused, generate, generate_command, run_env, tree
+from tests.helpers import REPO, assert_refused, generate, generate_command, run_env, run_generate, short_arguments, tree
 
 
 def user_folder(path: Path, files: dict[str, str]) -> Path:
@@ -92,12 +92,14 @@ def wait_until_stopped(process: subprocess.Popen, seconds: float = 300) -> None:
 @pytest.mark.parametrize("wait", [False, True])
 def test_two_runs_on_one_build_folder_never_publish_a_mismatched_model(run_copy, tmp_path, wait):
     build, site = run_copy
-    first = subprocess.Popen(generate_command("site", build, site, "--seed", "1"), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=run_env({STOP_VARIABLE: "site-staged"}))
+    first = subprocess.Popen(generate_command("site", *short_arguments(build, site, "--seed", "1")),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=run_env({STOP_VARIABLE: "site-staged"}))
     try:
         wait_until_stopped(first)
         site_before, capture_before = tree(site), file_sha256(build / "capture.h5")
-        second = subprocess.Popen(generate_command("capture", build, site, "--seed", "2", *(["--wait"] * wait)),
+        waiting = ["--wait"] * wait
+        second = subprocess.Popen(generate_command("capture", *short_arguments(build, site, "--seed", "2", *waiting)),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env())
         if not wait:
             _, error = second.communicate(timeout=120)
@@ -153,9 +155,8 @@ def test_a_refused_run_leaves_no_new_build_folder(tmp_path, bad):
         (tmp_path / "m.py").write_text("def build(input_shape, num_classes):\n    return 42\n")
         flags, word = ["--dataset", "bundled", "--model", f"{tmp_path / 'm.py'}:build"], "keras.Model"
     before = sorted(path.name for path in tmp_path.iterdir())
-    command = [sys.executable, str(REPO / "generate.py"), "capture", "--quiet", "--steps", "2", *flags,
-               "--build-dir", str(tmp_path / "new-build")]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=run_env())
+    result = run_generate("capture", "--quiet", "--steps", "2", *flags, "--build-dir", str(tmp_path / "new-build"),
+                          cwd=tmp_path, timeout=300)
     assert_refused(result, word)
     assert sorted(path.name for path in tmp_path.iterdir()) == before
 

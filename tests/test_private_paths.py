@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
 import shlex
 import shutil
@@ -25,7 +24,7 @@ from generate import config_from, parse_arguments
 from pipeline.config import DEBIAN_FASHION_DIR
 from report.page.public_paths import public_meta, shown_path
 from report.words.dataset_text import dataset_sentence
-from tests.harness.tools import REPO_ROOT
+from tests.helpers import REPO, run_generate
 
 SECRET = "secret-folder-name"
 COMMON = ["--steps", "4", "--batch-size", "100", "--set", "test_every=2"]
@@ -48,9 +47,7 @@ def digits(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
 
 def generate(*arguments: str) -> None:
     """Run generate.py site from the project folder; fail with its stderr."""
-    result = subprocess.run([sys.executable, "generate.py", "site", "--quiet", *arguments], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    result = run_generate("site", "--quiet", *arguments)
     assert result.returncode == 0, result.stderr
 
 
@@ -66,7 +63,7 @@ def sites(tmp_path_factory):
     for name, images, labels in (("train", x_train, y_train), ("t10k", x_test, y_test)):
         write_idx(secret / "idx" / f"{name}-images-idx3-ubyte", images)
         write_idx(secret / "idx" / f"{name}-labels-idx1-ubyte", labels)
-    shutil.copyfile(REPO_ROOT / "examples" / "relu_glorot.py", secret / "m.py")
+    shutil.copyfile(REPO / "examples" / "relu_glorot.py", secret / "m.py")
     saved = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(secret)!r}); import m; "
                             f"m.build((28, 28, 1), 10).save({str(secret / 'mine.keras')!r})"],
                            capture_output=True, text=True, timeout=300)
@@ -140,5 +137,5 @@ def test_debian_fashion_is_named_by_its_package_and_project_files_by_their_proje
                "test_size": 10000}
     sentence = dataset_sentence(public_meta({"dataset": dataset})["dataset"])
     assert str(DEBIAN_FASHION_DIR) not in sentence and "dataset-fashion-mnist package" in sentence
-    example = f"{REPO_ROOT / 'examples' / 'relu_glorot.py'}:build"
+    example = f"{REPO / 'examples' / 'relu_glorot.py'}:build"
     assert shown_path(example, "model") == "examples/relu_glorot.py:build"

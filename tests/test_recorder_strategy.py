@@ -15,11 +15,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+
 CASES = {  # name: (fit inside strategy.scope(), in_graph, model, compile options)
     "fit outside scope, in-graph": (False, True, "conv", {}),
     "fit outside scope, per-step": (False, False, "conv", {}),
@@ -31,8 +31,8 @@ CASES = {  # name: (fit inside strategy.scope(), in_graph, model, compile option
 
 @pytest.fixture(scope="module")
 def results():
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, __file__], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, __file__], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
     return json.loads(lines[-1])
@@ -80,7 +80,7 @@ def run_case(strategy, inside, in_graph, kind, options):
 
 def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(REPO / "tests"))
     from model.quiet import import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()

@@ -17,9 +17,7 @@ What the resumed run equals, against an uninterrupted run with the same seed:
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import h5py
@@ -30,15 +28,14 @@ from capture.archive import Capture
 from capture.chunk_writer import FAIL_WRITE_VARIABLE
 from capture.partial import read_state
 from capture.schema import CaptureError
+from tests.helpers import run_generate
 
-REPO = Path(__file__).resolve().parents[1]
 ARGS = ["--steps", "150", "--batch-size", "32", "--dataset", "bundled", "--quiet", "--set", "test_every=20",
         "--set", "test_subset=200"]
 
 
 def capture(build: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "generate.py", "capture", *ARGS, "--build-dir", str(build), *extra],
-                          cwd=REPO, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+    return run_generate("capture", *ARGS, "--build-dir", str(build), *extra, env=env)
 
 
 @pytest.fixture(scope="module")

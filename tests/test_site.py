@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,13 +13,7 @@ import pytest
 from capture.archive import Capture
 from tests import harness
 from tests.archive_arrays import read_archive
-from tests.conftest import screenshots_dir
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def page_text(site_dir: Path) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", " ", (site_dir / "index.html").read_text()))
+from tests.helpers import page_text, screenshots_dir
 
 
 def test_page_served_over_http_loads_everything(built, driver):
@@ -89,7 +81,7 @@ def test_final_accuracy_and_channel_correlations_match_the_capture(built):
     meta = json.loads(str(archive["meta"]))
     conv1 = archive["conv1"][-1].astype(np.float64)  # (N, 28, 28, 4)
     probes = archive["probe_images"].astype(np.float64) / 255  # (N, 28, 28)
-    text = page_text(site_dir)
+    text = page_text(site_dir / "index.html")
     assert f"{100 * meta['final_test_accuracy']:.1f}% test accuracy" in text
     for channel in range(conv1.shape[-1]):
         r = np.corrcoef(conv1[..., channel].ravel(), probes.ravel())[0, 1]

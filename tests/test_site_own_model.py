@@ -8,15 +8,12 @@ This is the user's path of issue 12: `generate.py site --model examples/relu_glo
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from tests import explorer_browser as page
-from tests.harness.tools import REPO_ROOT
+from tests.helpers import run_generate
 
 CLASSES = ("red", "orange", "yellow", "green", "teal", "blue", "violet", "pink", "brown", "grey")
 
@@ -42,11 +39,9 @@ def own_site(tmp_path_factory):
     x_test, y_test = synthetic_rgb(160, rng)
     data = folder / "colours.npz"
     np.savez(data, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, class_names=np.array(CLASSES))
-    command = [sys.executable, "generate.py", "site", "--quiet", "--model", "examples/relu_glorot.py:build",
-               "--data", str(data), "--steps", "12", "--batch-size", "64", "--layers", "conv,dense",
-               "--build-dir", str(folder / "build"), "--site-dir", str(folder / "site")]
-    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True,
-                            env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}, timeout=600)
+    result = run_generate("site", "--quiet", "--model", "examples/relu_glorot.py:build", "--data", str(data), "--steps",
+                          "12", "--batch-size", "64", "--layers", "conv,dense", "--build-dir", str(folder / "build"),
+                          "--site-dir", str(folder / "site"))
     assert result.returncode == 0, result.stderr
     return {"build": folder / "build", "site": folder / "site", "probes": x_test, "labels": y_test}
 

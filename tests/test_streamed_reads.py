@@ -187,7 +187,7 @@ def test_a_long_runs_videos_show_the_explorers_snapshots(long_run, tmp_path, mon
 def test_the_article_says_which_snapshots_a_long_runs_page_and_videos_keep(tmp_path, monkeypatch):
     from render import page_data
     from report.words.wording import ordinal
-    from tests.test_article_any_model import build_site, page_text
+    from tests.helpers import build_site, page_text
 
     capture = synthetic_capture(steps=1100, probes=2, layers=("conv1", "conv2"), widths=(4, 4), sizes=(6, 3),
                                 activations=("tanh", "relu"), origin="builder")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,9 +39,9 @@ from report.words.conclusion_text import conclusion_1_text, conclusion_2_text, c
 from report.words.figure_text import xor_caption
 from report.words.layer_text import layer_commentary, similarity_sentences
 from report.words.model_text import architecture_facts
-from tests.test_analysis import NUM_PROBES, constant_series, make_capture, make_probes, maps_at, stack_channels
-
-REPO = Path(__file__).resolve().parents[1]
+from tests import commentary_fixtures as made
+from tests.analysis_fixtures import NUM_PROBES, constant_series, make_capture, make_probes, maps_at, stack_channels
+from tests.commentary_fixtures import kinds_layer
 
 
 def model_table(widths=(4, 4, 8, 8, 16, 16), pools_after=(1, 3), size=28) -> list[dict]:
@@ -236,8 +235,7 @@ def test_a_layer_settles_at_a_known_step(probes):
 
 
 def _timed_layer(name: str, settled: int | None) -> LayerFindings:
-    from tests.commentary_fixtures import channel, layer
-    item = layer([dataclasses.replace(channel("copy", i), layer=name) for i in range(4)], name=name)
+    item = made.layer([dataclasses.replace(made.channel("copy", i), layer=name) for i in range(4)], name=name)
     item.settling = LayerSettling(pattern_step=settled, contrast_step=settled, settled_step=settled, samples=1960,
                                   probes=10, first_step=0)
     return item
@@ -267,7 +265,6 @@ def test_a_layer_settling_at_the_limit_makes_conclusion_3_borderline():
 
 
 def test_an_edge_share_at_its_threshold_makes_conclusion_1_borderline():
-    from tests.test_commentary import kinds_layer
     kinds = ["edge"] * 6 + ["copy"] * 18  # exactly 25% edge detectors: at the "few" threshold
     layers = [kinds_layer(f"conv{i + 1}", kinds[6 * i:6 * i + 6]) for i in range(4)]
     numbers = conclusion_1(layers, 0.97, 10_000)
@@ -279,7 +276,6 @@ def test_an_edge_share_at_its_threshold_makes_conclusion_1_borderline():
 
 
 def test_an_accuracy_within_two_standard_errors_is_borderline():
-    from tests.test_commentary import kinds_layer
     layers = [kinds_layer(f"conv{i + 1}", ["copy"] * 6) for i in range(4)]
     close = conclusion_1(layers, 0.948, 10_000)  # SE = 0.0022, 2 SE = 0.0044
     assert close.checks[3].borderline and close.verdict == PARTLY and close.borderline

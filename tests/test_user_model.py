@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,8 @@ import_tensorflow_quietly()
 import keras  # noqa: E402 - after TensorFlow is imported quietly
 
 from capture.archive import Capture  # noqa: E402
+from tests.helpers import run_generate  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 STEPS = 4
 BUILDER = '''
 import keras
@@ -63,10 +62,9 @@ def synthetic_grey_float(path: Path) -> dict:
 
 def run_capture(tmp_path: Path, *arguments: str) -> tuple[Path, subprocess.CompletedProcess]:
     build = tmp_path / "build"
-    result = subprocess.run([sys.executable, str(REPO / "generate.py"), "capture", "--quiet", "--steps", str(STEPS),
-                             "--batch-size", "16", "--set", "test_every=2", "--set", "test_subset=20",
-                             "--build-dir", str(build), "--site-dir", str(tmp_path / "site"), *arguments],
-                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = run_generate("capture", "--quiet", "--steps", str(STEPS), "--batch-size", "16", "--set", "test_every=2",
+                          "--set", "test_subset=20", "--build-dir", str(build), "--site-dir", str(tmp_path / "site"),
+                          *arguments, timeout=300)
     assert result.returncode == 0, result.stderr
     return build, result
 

@@ -7,6 +7,8 @@ its chunk paths are relative to ("assets/"); findings may be None (no analysis: 
 but start and end). Row labels carry the analysis' kind of each channel (report/numbers/analysis.py), numbered
 from 1 as in the text; every channel has a row, those outside the layer's first (most active) group
 hidden until its view shows their group. `paragraphs_with_links` links "channel N" to its row.
+`step_context(explore_meta, data_base)` is the part that depends on the kept steps (the one-file report,
+report/share.py, may keep fewer).
 """
 
 from __future__ import annotations
@@ -100,18 +102,12 @@ def layer_view_facts(layer: dict) -> dict:
             "groups": group_options(layer)}
 
 
-def explorer_context(findings: Findings | None, explore_meta: dict, plateau_end: int, data_base: str) -> dict:
-    """Return the explorer's data: control, jump points, probes, compact blocks, curves, row labels, tables."""
+def step_context(explore_meta: dict, data_base: str) -> dict:
+    """Return the explorer's data that depend on the kept steps: the inlined explore.json, the control, the stride."""
     steps = explore_meta["steps"]
     last_step = int(steps[-1])
     initial = last_step  # the trained network; the jump buttons lead to where the change happens
     stride = int(explore_meta.get("stride", 1))
-    layers = explore_meta["layers"]
-    groups = {layer["name"]: [group["channels"] for group in layer["groups"]] for layer in layers}
-    described = {layer.name: layer for layer in findings.layers} if findings is not None else {}
-    rows = {name: row_labels(described[name], groups[name]) if name in described else plain_rows(name, groups[name])
-            for name in groups}
-    fixed_tanh = all(layer["kind"] == "fixed" and layer["domain"] == [-1.0, 1.0] for layer in layers)
     return {
         "meta_json": script_json(explore_meta), "data_base": data_base,
         "slider_max": len(steps) - 1, "initial_index": steps.index(initial), "initial_step": initial,
@@ -120,6 +116,22 @@ def explorer_context(findings: Findings | None, explore_meta: dict, plateau_end:
         "shown_snapshots": len(steps),
         # Play moves the same number of snapshots a second whatever the stride: the speeds are in steps.
         "speeds": [{"value": s * stride, "selected": s == DEFAULT_SPEED} for s in SPEEDS],
+    }
+
+
+def explorer_context(findings: Findings | None, explore_meta: dict, plateau_end: int, data_base: str) -> dict:
+    """Return the explorer's data: control, jump points, probes, compact blocks, curves, row labels, tables."""
+    steps = explore_meta["steps"]
+    last_step = int(steps[-1])
+    initial = last_step  # as step_context's
+    layers = explore_meta["layers"]
+    groups = {layer["name"]: [group["channels"] for group in layer["groups"]] for layer in layers}
+    described = {layer.name: layer for layer in findings.layers} if findings is not None else {}
+    rows = {name: row_labels(described[name], groups[name]) if name in described else plain_rows(name, groups[name])
+            for name in groups}
+    fixed_tanh = all(layer["kind"] == "fixed" and layer["domain"] == [-1.0, 1.0] for layer in layers)
+    return {
+        **step_context(explore_meta, data_base),
         "jumps": jump_points(findings, steps),
         "probes": [{"index": i, "number": i + 1, "name": name, "checked": i == 0}
                    for i, name in enumerate(explore_meta["probe_names"])],

@@ -1,6 +1,7 @@
 // Explorer data: the page's inline explore.json, and each (layer, probe, channel group) chunk of 8-bit
 // activation levels, loaded on demand as a classic <script> (file:// allows those, not the fetch API), inflated
-// with DecompressionStream and its step-delta coding undone. Format: render/page_data.py.
+// with DecompressionStream and its step-delta coding undone. Format: render/page_data.py. The one-file report
+// (report/share.py) holds every chunk's script inline, so its chunks are registered before they are needed.
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
@@ -48,7 +49,7 @@
     return levels;
   }
 
-  // Take the chunk a loaded script pushed onto window.explorerChunks (and drop its text).
+  // Take the chunk a loaded (or inline) script pushed onto window.explorerChunks (and drop its text).
   function takeRegistered(name, probe, group) {
     var queue = window.explorerChunks || [];
     for (var i = 0; i < queue.length; i++) {
@@ -79,12 +80,13 @@
     if (chunks[id]) { return Promise.resolve(chunks[id]); }
     if (pending[id]) { return pending[id]; }
     var meta = X.meta, layer = meta.layers[layerIndex], entry = layer.groups[group];
-    var file = entry.files[probe].path;
-    pending[id] = loadScript(meta.base + file).then(function () {
+    var file = entry.files[probe].path, inline = takeRegistered(layer.name, probe, group);
+    var loaded = inline !== null ? Promise.resolve(inline) : loadScript(meta.base + file).then(function () {
       var text = takeRegistered(layer.name, probe, group);
       if (text === null) { throw new Error(file + " registered no data"); }
-      return inflate(fromBase64(text));
-    }).then(function (levels) {
+      return text;
+    });
+    pending[id] = loaded.then(function (text) { return inflate(fromBase64(text)); }).then(function (levels) {
       var expected = meta.steps.length * entry.frameSize;
       if (levels.length !== expected) {
         throw new Error(file + ": " + levels.length + " levels, expected " + expected);
