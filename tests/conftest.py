@@ -1,8 +1,10 @@
-"""Fixtures shared by the test modules: one short real run and one browser per test run, folders to refuse into.
+"""Fixtures shared by the test modules: one short real run per test run, one browser per test process, folders
+to refuse into.
 
 Helpers (the generate.py launcher, file trees, refusals) are in tests/helpers.py; this file defines fixtures only.
 Under pytest-xdist (`make test` runs two workers) the short run is still made once: the first worker that needs it
-builds it under the run's shared temporary folder while the other waits on a lock, then both read it.
+builds it under the run's shared temporary folder while the other waits on a lock, then both read it. Each worker
+starts its own browser, once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from tests.helpers import generate
 
 @pytest.fixture(scope="session")
 def browser():
-    """Start headless Chromium at desktop size once per test run (skip, or fail under REQUIRE_BROWSER=1, without it)."""
+    """Start headless Chromium at desktop size once per test process (under xdist: per worker); skip without it,
+    or fail under REQUIRE_BROWSER=1."""
     harness.require(harness.chromium_available())
     started = harness.start_browser(*harness.DESKTOP)
     yield started
@@ -29,7 +32,8 @@ def browser():
 
 @pytest.fixture
 def driver(browser):
-    """The session's Chromium as a fresh test finds it: desktop window, no emulation, empty logs, a blank page."""
+    """The session's Chromium reset for this test: desktop window, no emulation, empty logs (the last test's page
+    stays open until this one navigates; unloading it before would cost a test a fraction of a second)."""
     size = browser.get_window_size()
     if (size["width"], size["height"]) != harness.DESKTOP:
         browser.set_window_size(*harness.DESKTOP)
@@ -39,8 +43,7 @@ def driver(browser):
                                 ("Emulation.setEmulatedMedia", {"media": "", "features": []})):
         browser.execute_cdp_cmd(command, parameters)
     harness.page.drain_logs(browser)
-    yield browser
-    browser.get("about:blank")  # nothing of this test's page keeps running (playing, timers) after it
+    return browser
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import pytest
 
 from capture.archive import Capture
 from capture.schema import DATA_BUDGET_BYTES
-from tests.helpers import assert_refused, generate, run_generate, tree
+from tests.helpers import assert_one_error_line, assert_refused, generate, generate_in_process, short_arguments, tree
 
 
 @pytest.fixture(scope="module")
@@ -153,12 +153,13 @@ def build(input_shape, num_classes):
 '''
 
 
-def test_a_layer_past_float16_is_refused_before_any_archive_is_written(tmp_path):
+def test_a_layer_past_float16_is_refused_before_any_archive_is_written(tmp_path, capsys):
     builder = tmp_path / "loud.py"
     builder.write_text(LOUD_BUILDER)
     build = tmp_path / "build"
-    result = generate("capture", build, tmp_path / "site", "--model", f"{builder}:build", "--layers", "loud")
-    assert_refused(result, "layer loud has non-finite activations already at step 0", "--layers")
+    status, stderr = generate_in_process(capsys, "capture", *short_arguments(build, tmp_path / "site", "--model",
+                                                                              f"{builder}:build", "--layers", "loud"))
+    assert_one_error_line(status, stderr, "layer loud has non-finite activations already at step 0", "--layers")
     assert not any((build / name).exists() for name in ("capture.h5", "model.keras", "capture.partial"))
 
 
@@ -175,7 +176,7 @@ def build(input_shape, num_classes):
 '''
 
 
-def test_probe_images_too_large_for_the_page_are_refused_before_training(tmp_path):
+def test_probe_images_too_large_for_the_page_are_refused_before_training(tmp_path, capsys):
     probes = 10
     side = math.isqrt(DATA_BUDGET_BYTES * 3 // 4 // probes) + 1  # just past the budget, as the page's base64
     rng = np.random.default_rng(0)
@@ -184,10 +185,10 @@ def test_probe_images_too_large_for_the_page_are_refused_before_training(tmp_pat
              x_test=rng.integers(0, 256, (probes, side, side), np.uint8), y_test=np.arange(probes) % 2)
     (tmp_path / "tiny.py").write_text(TINY_BUILDER)
     build = tmp_path / "build"
-    result = run_generate("capture", "--quiet", "--data", str(data), "--model", f"{tmp_path / 'tiny.py'}:build",
-                          "--layers", "out", "--probes", ",".join(map(str, range(probes))), "--steps", "1",
-                          "--batch-size", "2", "--set", "test_subset=2", "--build-dir", str(build),
-                          "--site-dir", str(tmp_path / "site"))
-    assert_refused(result, f"{probes} probe images of {side}x{side} pixels", f"{DATA_BUDGET_BYTES / 1e6:g} MB",
-                   "--probes")
+    status, stderr = generate_in_process(
+        capsys, "capture", "--quiet", "--data", str(data), "--model", f"{tmp_path / 'tiny.py'}:build", "--layers",
+        "out", "--probes", ",".join(map(str, range(probes))), "--steps", "1", "--batch-size", "2", "--set",
+        "test_subset=2", "--build-dir", str(build), "--site-dir", str(tmp_path / "site"))
+    assert_one_error_line(status, stderr, f"{probes} probe images of {side}x{side} pixels",
+                          f"{DATA_BUDGET_BYTES / 1e6:g} MB", "--probes")
     assert not any((build / name).exists() for name in ("capture.h5", "model.keras", "capture.partial"))

@@ -6,6 +6,8 @@ is tested with two real generate.py processes, the first stopped on cue (GENERAT
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
 import signal
 import subprocess
@@ -89,6 +91,17 @@ def wait_until_stopped(process: subprocess.Popen, seconds: float = 300) -> None:
     raise AssertionError("the first run never reached its stop point")
 
 
+def read_until(process: subprocess.Popen, text: str, seconds: float = 120) -> str:
+    """Read the process's stderr until it holds `text` (the process still running); return what it said so far."""
+    said, deadline = b"", time.monotonic() + seconds
+    while text.encode() not in said:
+        ready, _, _ = select.select([process.stderr], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(process.stderr.fileno(), 65536) if ready else b""
+        assert chunk, f"no {text!r} from the process within {seconds:g} s: {said.decode(errors='replace')}"
+        said += chunk
+    return said.decode()
+
+
 @pytest.mark.parametrize("wait", [False, True])
 def test_two_runs_on_one_build_folder_never_publish_a_mismatched_model(run_copy, tmp_path, wait):
     build, site = run_copy
@@ -107,9 +120,8 @@ def test_two_runs_on_one_build_folder_never_publish_a_mismatched_model(run_copy,
                            f"process {first.pid}", "--wait")
             assert tree(site) == site_before and file_sha256(build / "capture.h5") == capture_before
         else:
-            time.sleep(5)
-            assert second.poll() is None  # it waits for the lock
-            assert file_sha256(build / "capture.h5") == capture_before
+            said = read_until(second, "waiting for the other generate.py run")  # it reached the lock, and waits
+            assert second.poll() is None and file_sha256(build / "capture.h5") == capture_before
     finally:
         first.send_signal(signal.SIGCONT)
     _, error = first.communicate(timeout=300)
@@ -118,7 +130,7 @@ def test_two_runs_on_one_build_folder_never_publish_a_mismatched_model(run_copy,
     seed_one = Capture.load(build / "capture.h5").meta["model_sha256"] if not wait else None
     if wait:
         _, error = second.communicate(timeout=300)
-        assert second.returncode == 0 and "waiting for the other generate.py run" in error, error
+        assert second.returncode == 0 and "waiting for the other generate.py run" in said + error, said + error
         capture = Capture.load(build / "capture.h5")
         assert capture.config["seed"] == 2 and file_sha256(build / "model.keras") == capture.meta["model_sha256"]
         assert published != capture.meta["model_sha256"]  # the site keeps seed 1's model, the build moved on

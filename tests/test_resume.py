@@ -1,9 +1,9 @@
 """Streaming capture at scale: a killed run keeps its flushed chunks, `--resume` finishes it, a full disk says so.
 
 Each run is a real `generate.py capture` subprocess (150 steps of 32 bundled images: two full 64-snapshot
-chunks and a last one of 23). The kill is a real SIGKILL, sent by the project's crash hook
-(`GENERATE_CRASH_AT=capture-chunk-flushed`, pipeline/files.py) right after the first chunk and its
-checkpoint are on disk.
+chunks and a last one of 23); only the refusal of a too-small disk runs generate.main in this process. The kill
+is a real SIGKILL, sent by the project's crash hook (`GENERATE_CRASH_AT=capture-chunk-flushed`,
+pipeline/files.py) right after the first chunk and its checkpoint are on disk.
 
 What the resumed run equals, against an uninterrupted run with the same seed:
 - bitwise: every snapshot (float16), the steps, the test points, and model.keras. The checkpoint holds
@@ -28,7 +28,7 @@ from capture.archive import Capture
 from capture.chunk_writer import FAIL_WRITE_VARIABLE
 from capture.partial import read_state
 from capture.schema import CaptureError
-from tests.helpers import run_generate
+from tests.helpers import generate_in_process, run_generate
 
 ARGS = ["--steps", "150", "--batch-size", "32", "--dataset", "bundled", "--quiet", "--set", "test_every=20",
         "--set", "test_subset=200"]
@@ -128,15 +128,15 @@ def tmpfs(path: Path, size: str) -> bool:
                           capture_output=True).returncode == 0
 
 
-def test_a_disk_too_small_for_the_archive_is_refused_before_training(tmp_path):
+def test_a_disk_too_small_for_the_archive_is_refused_before_training(tmp_path, capsys):
     """On a real 8 MB tmpfs (where this process may mount one): the archive cannot fit, so nothing starts."""
     build = tmp_path / "small"
     if not tmpfs(build, "8m"):
         pytest.skip("this process may not mount a tmpfs; the mid-write case below covers a full disk")
     try:
-        result = capture(build)
-        assert result.returncode == 2, result.stderr
-        lines = result.stderr.strip().splitlines()
+        status, stderr = generate_in_process(capsys, "capture", *ARGS, "--build-dir", str(build))
+        assert status == 2, stderr
+        lines = stderr.strip().splitlines()
         assert lines[-1].startswith("error: ") and "disk" in lines[-1] and "--every" in lines[-1], lines
         assert not (build / "capture.partial").exists() and not (build / "capture.h5").exists()
     finally:

@@ -115,7 +115,9 @@ def serve_directory(path: str | os.PathLike) -> Iterator[str]:
     if not root.is_dir():
         raise NotADirectoryError(root)
     server = QuietServer(("127.0.0.1", 0), functools.partial(RangeRequestHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, name=f"serve {root}", daemon=True)
+    # serve_forever checks for shutdown every poll_interval (0.5 s by default): a short one ends the block at once.
+    thread = threading.Thread(target=functools.partial(server.serve_forever, poll_interval=0.02), name=f"serve {root}",
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
