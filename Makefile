@@ -5,6 +5,8 @@
 # make lock   – recompile requirements.txt (pinned, with hashes) from requirements.in
 # make bench  – benchmarks, results in bench/results.md
 # make serve  – serve site/ on http://127.0.0.1:8000
+# make seeds  – the configuration of ARGS trained over seeds 0-4 into build-seeds/ (sweep.json); make site then says how the claims fare across them
+# make compare – the article's CNN and examples/relu_glorot.py trained into build-compare/, compared in site-compare/
 # Variables: PYTHON (interpreter that creates the venv), ARGS (extra generate.py flags, e.g. ARGS="--steps 40"),
 #            UV (the uv that installs the venv; found on PATH, `make UV=` installs with pip instead),
 #            LOCK_ARGS (extra flags for make lock, e.g. LOCK_ARGS="--upgrade-package keras"),
@@ -33,7 +35,7 @@ LOCK_ARGS ?=
 PIP_INSTALL = $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(REQUIREMENTS)
 UV_INSTALL = $(UV) pip install --quiet --python $(PY) --require-hashes --compile-bytecode -r $(REQUIREMENTS)
 
-.PHONY: site share capture render test lint lock bench serve clean distclean
+.PHONY: site share capture render compare seeds test lint lock bench serve clean distclean
 
 # The venv is always made by $(PYTHON) -m venv (so it has the interpreter's own pip); uv, when installed
 # (a PyPI package: `python3 -m pip install --user uv`), fills it about twice as fast as pip. Both check every
@@ -69,10 +71,28 @@ capture: $(VENV)/.installed
 render: $(VENV)/.installed
 	$(PY) generate.py render $(ARGS)
 
-# Two pytest-xdist workers, each test file on one worker (its module fixtures are made once); the short real run
-# the tests share is built once for both (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
+# Two runs on the bundled data, each trained in its own process and then rendered (as `make site` does), then one page
+# with both side by side (generate.py compare): the article's tanh CNN and examples/relu_glorot.py. ARGS reach both runs.
+COMPARE_RUN = --dataset bundled $(ARGS)
+RELU_MODEL = --model examples/relu_glorot.py:build
+compare: $(VENV)/.installed
+	$(PY) generate.py capture --build-dir build-compare/tanh $(COMPARE_RUN)
+	$(PY) generate.py render --build-dir build-compare/tanh $(COMPARE_RUN)
+	$(PY) generate.py capture --build-dir build-compare/relu $(RELU_MODEL) $(COMPARE_RUN)
+	$(PY) generate.py render --build-dir build-compare/relu $(RELU_MODEL) $(COMPARE_RUN)
+	$(PY) generate.py compare build-compare/tanh build-compare/relu --site-dir site-compare
+
+# One configuration (ARGS, as for make site) over seeds 0-4, each in build-seeds/seed-N/ (a fresh archive is reused), then
+# build-seeds/sweep.json; `make site` with the same ARGS then states in how many seeds each claim holds.
+SEEDS ?= 0-4
+seeds: $(VENV)/.installed
+	$(PY) generate.py sweep --seeds $(SEEDS) $(ARGS)
+
+# Two pytest-xdist workers, each test file on one worker (its module fixtures are made once), handed out longest
+# file first (tests/conftest.py's order, which --no-loadscope-reorder keeps); the short real run the tests share is
+# built once for both (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -101,9 +121,13 @@ bench: $(VENV)/.installed
 serve:
 	$(PY) -m http.server --bind 127.0.0.1 --directory site $(PORT)
 
-# Removes build/, site/ and share/ only when they carry the tool's marker (a folder of yours by that name is kept).
+# Removes build/, site/, share/ and make compare's folders only when they carry the tool's marker (a folder of yours by
+# that name is kept).
 clean:
-	$(PYTHON) -m pipeline.clean build site share
+	$(PYTHON) -m pipeline.clean build site share build-compare/tanh build-compare/relu site-compare \
+	    $(wildcard build-seeds/seed-*)
+	@rmdir build-compare 2>/dev/null || true
+	@rm -f build-seeds/sweep.json; rmdir build-seeds 2>/dev/null || true
 
 distclean: clean
 	rm -rf .venv .venv-gpu node_modules

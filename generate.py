@@ -1,5 +1,8 @@
 """Command line for the stages: capture (train + record), render (animations), site (article), share (one file).
 
+`python generate.py compare BUILD_A BUILD_B [...] --site-dir DIR` compares finished runs on one page
+(report/compare/; `python generate.py compare --help`); `generate.py sweep --seeds 0-4` trains over seeds (sweep/).
+
 Run `python generate.py site` for the whole job (what `make site` does), or one stage:
 `python generate.py capture --steps 20 --dataset bundled`. Every config field can be set with its
 own flag or `--set field=value`. Everything is checked before any work starts; bad input exits
@@ -32,7 +35,9 @@ class OneLineErrors(argparse.ArgumentParser):
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
-    parser = OneLineErrors(description=__doc__.splitlines()[0])
+    parser = OneLineErrors(description=__doc__.splitlines()[0],
+                           epilog="`generate.py compare BUILD_A BUILD_B [...] --site-dir DIR` compares finished runs "
+                                  "side by side (see `generate.py compare --help`).")
     parser.add_argument("stage", nargs="?", default="site", choices=STAGES,
                         help="run up to this stage (default: site, the whole job; share: the site and then the "
                              "whole report as one HTML file)")
@@ -71,6 +76,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted capture from its last checkpoint (build/capture.partial), "
                              "with the same flags as that run")
+    parser.add_argument("--sweep-dir", default="build-seeds", help="`site`: the article says how its claims fare "
+                        "in this folder's sweep.json (`generate.py sweep`) when its config is this run's but the seed")
     parser.add_argument("--wait", action="store_true",
                         help="when another run is using the build folder, wait for it instead of stopping")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -186,7 +193,7 @@ def run(arguments: argparse.Namespace, layout, held: list) -> None:
         return
     import report.stage
 
-    report.stage.run(capture, manifest, layout, public_url)
+    report.stage.run(capture, manifest, layout, public_url, Path(arguments.sweep_dir))
     if arguments.stage == "share":
         import report.share
 
@@ -222,11 +229,42 @@ def os_error_line(error: OSError) -> str:
     return f"{error.strerror or one_line(error)}: {path}"
 
 
+def subcommand(name: str, argv: list[str]) -> int:
+    """`generate.py compare` (report/compare/cli.py) or `sweep` (sweep/cli.py); errors as main's, in one line."""
+    if name == "compare":
+        from report.compare.cli import parse_arguments as parse
+        from report.compare.cli import run as go
+    else:
+        from sweep.cli import run as go
+
+        def parse(rest, parser_class):
+            from sweep.cli import parse_arguments as sweep_arguments
+            return sweep_arguments(rest, parser_class, lambda flags: parse_arguments(["capture", *flags]), config_from)
+    arguments = parse(argv, OneLineErrors)
+    try:
+        go(arguments)
+        return 0
+    except ValueError as error:
+        print(f"error: {one_line(error)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"error: interrupted; the {name} outputs finished so far were kept", file=sys.stderr)
+        return 130
+    except OSError as error:
+        print(f"error: {os_error_line(error)}", file=sys.stderr)
+    except Exception as error:
+        print(f"error: unexpected {type(error).__name__}: {one_line(error)[:300]} (traceback in "
+              f"{log_traceback(None, [])}; please report it)", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: returns the exit status (2 for any error, each reported in one line)."""
     from pipeline.layout import Layout
 
-    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["compare"], ["sweep"]):
+        return subcommand(argv[0], argv[1:])
+    arguments = parse_arguments(argv)
     layout = Layout(Path(arguments.build_dir), Path(arguments.site_dir), Path(arguments.share_dir))
     held = []  # the build folder's preparation (its lock) once taken
     status = 2

@@ -11,7 +11,8 @@ layer's snapshots are read lazily, only where indexed (capture/hdf5.py `LazyLaye
 archive is refused (CaptureError, one line naming the fix) unless its layout (capture/schema.py) and
 its values (capture/value_checks.py: real dtypes, the shapes its meta states, probe images the page
 can carry, finite metrics and snapshots; the snapshots read through once, a block at a time) are
-what the schema documents.
+what the schema documents. Its optional `analysis/` group (the analysis set's replay) is read whole into
+`Capture.analysis` (an AnalysisRecord) and checked the same way; an archive without one has analysis None.
 """
 
 from __future__ import annotations
@@ -23,10 +24,18 @@ from pathlib import Path
 
 import numpy as np
 
+from capture.analysis_record import AnalysisRecord
 from capture.hdf5 import not_hdf5_reason, read_entries, staged, write_chunk_file
 from capture.partial import read_partial
-from capture.schema import ARCHIVE_VERSION, CaptureError, arrays_problem, meta_problem, snapshot_shape_problem
-from capture.value_checks import DIVERGED, diverged_fix, values_problem
+from capture.schema import (
+    ARCHIVE_VERSION,
+    CaptureError,
+    analysis_problem,
+    arrays_problem,
+    meta_problem,
+    snapshot_shape_problem,
+)
+from capture.value_checks import DIVERGED, analysis_values_problem, diverged_fix, values_problem
 
 
 @dataclass
@@ -44,6 +53,7 @@ class Capture:
     test_accuracy: np.ndarray  # (K,)
     config_json: str
     meta: dict = field(default_factory=dict)
+    analysis: AnalysisRecord | None = None  # the analysis set's replay (docs/analysis-set.md); None: probes only
 
     @property
     def config(self) -> dict:
@@ -59,7 +69,7 @@ class Capture:
         """Write the HDF5 archive atomically (a temporary file renamed over `path`)."""
         layers = {name: np.asarray(values, np.float16) for name, values in self.activations.items()}
         with staged(Path(path)) as staging:
-            write_chunk_file(staging, layers, self.small_arrays(), self.texts())
+            write_chunk_file(staging, layers, self.small_arrays(), self.texts(), self.analysis)
 
     def small_arrays(self) -> dict:
         """Return every array but the snapshots, as the archive stores them."""
@@ -96,6 +106,9 @@ class Capture:
             raise CaptureError(f"{path}: its config or meta is not JSON; {fix}") from None
         # The layout first, then the values (capture/value_checks.py): nothing is used before both pass.
         problem = meta_problem(meta) or arrays_problem(data, names, config, meta) or values_problem(data, names, meta)
+        analysis = data["analysis"]
+        if not problem and analysis is not None:  # optional: an archive without it measures on the probes
+            problem = analysis_problem(analysis, data, names, meta) or analysis_values_problem(analysis, names)
         if problem:
             fix = f"delete {path} and {diverged_fix(config)}" if problem.endswith(DIVERGED) else fix
             raise CaptureError(f"{path}: {problem}; {fix}")
@@ -104,5 +117,8 @@ class Capture:
             activations={name: data[name] for name in names},
             train_loss=data["train_loss"], train_accuracy=data["train_accuracy"],
             test_steps=data["test_steps"], test_loss=data["test_loss"], test_accuracy=data["test_accuracy"],
-            config_json=str(data["config"]), meta=meta,
+            config_json=str(data["config"]), meta=meta, analysis=None if analysis is None else AnalysisRecord(
+                indices=analysis["indices"], images=analysis["images"], labels=analysis["labels"],
+                steps=analysis["steps"], resamples=int(meta["analysis"]["resamples"]),
+                seed=int(meta["analysis"]["seed"]), final=analysis["final"], series=analysis["series"]),
         )

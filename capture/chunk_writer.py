@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from capture.hdf5 import staged, write_chunk_file
-from capture.partial import ArchiveWriteError, write_state
+from capture.partial import ArchiveWriteError, write_state, write_weight_snapshots
 from capture.schema import CHUNK_ROWS
 from capture.value_checks import activations_problem, training_error
 from pipeline.files import crash_point
@@ -49,6 +49,9 @@ class StreamSettings:
     probe_labels: np.ndarray  # (N,)
     state: dict | None = None  # an interrupted run's state.json to continue; None for a fresh run
     start_step: int = 0  # the step that interrupted run stopped at
+    # (after, upto) -> {step: weight arrays} of the analysis grid's snapshots in that range of steps (model/
+    # analysis_replay.py), saved with each checkpoint; None: the run replays nothing
+    weight_snapshots: object = None
 
 
 class ChunkWriter:
@@ -59,10 +62,11 @@ class ChunkWriter:
         self.folder, self.stored_shapes, self.model = Path(settings.folder), settings.stored_shapes, model
         self.probe_images, self.probe_labels = np.asarray(settings.probe_images), np.asarray(settings.probe_labels)
         self.batch_metrics, self.test_metrics, self.start_step = batch_metrics, test_metrics, settings.start_step
+        self.weight_snapshots = settings.weight_snapshots
         state = settings.state
         self.state = dict(state) if state else {
             "config": settings.config_json, "code_fingerprint": settings.fingerprint, "flush_every": CHUNK_ROWS,
-            "chunks": [], "last_step": None, "complete": False, "checkpoint": None}
+            "chunks": [], "last_step": None, "complete": False, "checkpoint": None, "analysis_weights": []}
         if state is None:  # a fresh run: an older partial archive is replaced
             shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -70,6 +74,9 @@ class ChunkWriter:
             leftover.unlink(missing_ok=True)
         for leftover in self.folder.glob("checkpoint-*.keras"):  # a checkpoint whose chunk never got written
             if leftover.name != self.state["checkpoint"]:
+                leftover.unlink(missing_ok=True)
+        for leftover in self.folder.glob("analysis-weights-*.npz"):  # likewise the weights saved with it
+            if leftover.name not in self.state.get("analysis_weights", []):
                 leftover.unlink(missing_ok=True)
         self.test_taken = 0
         self.seconds = {"chunks": 0.0, "checkpoints": 0.0}  # time spent writing, for build/timings.json
@@ -104,6 +111,7 @@ class ChunkWriter:
                   "test_loss": [row[1] for row in tests], "test_accuracy": [row[2] for row in tests]}
         layers = {name: np.array(values).reshape(*values.shape[:2], *self.stored_shapes[name])  # own copies
                   for name, values in snapshots.items()}
+        after = self.last_submitted if self.submitted else -1  # the weights saved so far: steps up to this one
         index, self.submitted, self.last_submitted = self.submitted, self.submitted + 1, last
         checkpoint = f"checkpoint-{last}.keras"
         started = time.perf_counter()
@@ -111,13 +119,25 @@ class ChunkWriter:
         try:
             self.model.save(temporary)
             os.replace(temporary, self.folder / checkpoint)
+            weights = self._save_weights(after, last)
         except OSError as error:
+            (self.folder / checkpoint).unlink(missing_ok=True)
             raise self._write_error(index, error) from None
         finally:
             temporary.unlink(missing_ok=True)
         self.seconds["checkpoints"] += time.perf_counter() - started
         self._raise_failure(wait=True)  # one chunk in flight at most: memory holds two chunks, never more
-        self._pending = self._pool.submit(self._write_chunk, index, last, checkpoint, layers, arrays)
+        self._pending = self._pool.submit(self._write_chunk, index, last, checkpoint, layers, arrays, weights)
+
+    def _save_weights(self, after: int, last: int) -> str | None:
+        """Save the analysis grid's weight snapshots of steps after..last beside the checkpoint; return its name."""
+        snapshots = self.weight_snapshots(after, last) if self.weight_snapshots is not None else {}
+        if not snapshots:
+            return None
+        name = f"analysis-weights-{last}.npz"
+        with staged(self.folder / name) as temporary:
+            write_weight_snapshots(temporary, snapshots)
+        return name
 
     def close(self) -> None:
         """Wait for the last chunk's write; raise ArchiveWriteError if any write failed."""
@@ -145,7 +165,8 @@ class ChunkWriter:
             f"space, then `python generate.py capture --resume` continues after step "
             f"{self.state['last_step'] or 0} ({len(self.state['chunks'])} chunks kept)")
 
-    def _write_chunk(self, index: int, last: int, checkpoint: str, layers: dict, arrays: dict) -> None:
+    def _write_chunk(self, index: int, last: int, checkpoint: str, layers: dict, arrays: dict,
+                     weights: str | None) -> None:
         """Write one chunk file, then the state naming it and its checkpoint (the background thread's job)."""
         if self._failure is not None:
             return
@@ -157,12 +178,16 @@ class ChunkWriter:
             with staged(self.folder / name) as temporary:
                 write_chunk_file(temporary, layers, arrays, {"config": self.state["config"], "meta": "{}"})
             previous = self.state["checkpoint"]
-            self.state.update(chunks=[*self.state["chunks"], name], last_step=last, checkpoint=checkpoint)
+            named = [*self.state.get("analysis_weights", []), *([weights] if weights else [])]
+            self.state.update(chunks=[*self.state["chunks"], name], last_step=last, checkpoint=checkpoint,
+                              analysis_weights=named)
             write_state(self.folder, self.state)
         except OSError as error:
             self._failure = self._write_error(index, error)
             if self.state["checkpoint"] != checkpoint:  # not named by the state: no half-done chunk is left
                 (self.folder / checkpoint).unlink(missing_ok=True)
+                if weights:
+                    (self.folder / weights).unlink(missing_ok=True)
             return
         finally:
             self.seconds["chunks"] += time.perf_counter() - started

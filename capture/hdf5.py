@@ -8,6 +8,9 @@ One file holds what capture/schema.py documents, as HDF5 datasets:
     activations/0, activations/1, ...        each recorded layer's (T, N, H, W, C) float16, in
                                              recording order (layer_names[i] is activations/i), chunked
                                              CHUNK_ROWS snapshots at a time, shuffle + gzip + fletcher32
+    analysis/...                             optional: the analysis set's replay (capture/schema.py's
+                                             table); analysis/final/<i> and analysis/series/<i>/<name>
+                                             numbered as activations/<i>
 
 Read it with `Capture.load(path)` (capture/archive.py: `read_entries` here, then the checks; a layer is
 read lazily, when indexed) or with h5py directly. The same arrays give the same bytes: no timestamps
@@ -26,8 +29,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from capture.schema import CHUNK_ROWS, SMALL, TEXTS, CaptureError
-from capture.value_checks import stored_size_problem
+from capture.analysis_record import SERIES
+from capture.schema import ANALYSIS_ARRAYS, CHUNK_ROWS, SMALL, TEXTS, CaptureError
+from capture.value_checks import analysis_size_problem, stored_size_problem
 from pipeline.files import TEMPORARY_SUFFIX, publish, temporary_prefix
 
 GZIP_LEVEL = 1  # level 4 saved 10% more space for 20% more write time (bench/archive_formats.py at 5973e53)
@@ -97,16 +101,59 @@ def write_small(archive: h5py.File, arrays: dict, texts: dict) -> None:
         archive.create_dataset(key, data=np.frombuffer(text.encode("utf-8"), np.uint8), track_times=False)
 
 
-def write_chunk_file(path: Path, layers: dict[str, np.ndarray], arrays: dict, texts: dict) -> None:
+def write_analysis(archive: h5py.File, analysis, names: list[str]) -> None:
+    """Write an AnalysisRecord as the `analysis/` group, its layers numbered in the order of `names`."""
+    group = _group(archive, "analysis")
+    for key, dtype in ANALYSIS_ARRAYS.items():
+        group.create_dataset(key, data=np.asarray(getattr(analysis, key), dtype), track_times=False)
+    final, series = _group(group, "final"), _group(group, "series")
+    for index, name in enumerate(names):
+        values = np.asarray(analysis.final[name], np.float16)
+        final.create_dataset(str(index), data=values, chunks=(min(CHUNK_ROWS, len(values)), *values.shape[1:]),
+                             compression="gzip", compression_opts=GZIP_LEVEL, shuffle=True, fletcher32=True,
+                             track_times=False)
+        layer = _group(series, str(index))
+        for key in SERIES:
+            layer.create_dataset(key, data=np.asarray(analysis.series[name][key], np.float64), track_times=False)
+
+
+def read_analysis(archive: h5py.File, names: list[str]) -> dict | None:
+    """Return the `analysis/` group's arrays ({key}, final {name}, series {name: {key}}), or None without one."""
+    group = archive.get("analysis")
+    if group is None:
+        return None
+    missing = [key for key in (*ANALYSIS_ARRAYS, "final", "series") if key not in group]
+    final = group.get("final", {})
+    missing += [f"final/{index}" for index in range(len(names)) if str(index) not in final]
+    if missing:
+        return {"missing": missing}
+    # Shapes before values: a forged group of gigabytes is refused (capture/schema.py analysis_size_problem).
+    shapes = {key: group[key].shape for key in ANALYSIS_ARRAYS}
+    shapes.update({f"final/{index}": group["final"][str(index)].shape for index in range(len(names))})
+    oversized = analysis_size_problem(shapes)
+    if oversized:
+        return {"oversized": oversized}
+    data = {key: group[key][()] for key in ANALYSIS_ARRAYS}
+    data["final"] = {name: group["final"][str(index)][()] for index, name in enumerate(names)}
+    series = group["series"]
+    data["series"] = {name: {key: series[str(index)][key][()] for key in SERIES
+                             if str(index) in series and key in series[str(index)]}
+                      for index, name in enumerate(names)}
+    return data
+
+
+def write_chunk_file(path: Path, layers: dict[str, np.ndarray], arrays: dict, texts: dict, analysis=None) -> None:
     """Write one flushed chunk (at most CHUNK_ROWS snapshots per layer, one HDF5 chunk each) as its own file."""
     with create_file(path) as archive:
         write_small(archive, arrays, {**texts, "layer_names": json.dumps(list(layers))})
         group = _group(archive, "activations")
         for index, values in enumerate(layers.values()):
             _layer_dataset(group, index, values.shape)[...] = np.asarray(values, np.float16)
+        if analysis is not None:
+            write_analysis(archive, analysis, list(layers))
 
 
-def assemble(path: Path, chunk_files: list[Path], arrays: dict, texts: dict) -> None:
+def assemble(path: Path, chunk_files: list[Path], arrays: dict, texts: dict, analysis=None) -> None:
     """Write the final archive from the chunk files, copying their compressed chunks as they are."""
     sources = [h5py.File(file, "r") for file in chunk_files]
     try:
@@ -124,6 +171,8 @@ def assemble(path: Path, chunk_files: list[Path], arrays: dict, texts: dict) -> 
                     mask, raw = dataset.id.read_direct_chunk((0,) * dataset.ndim)
                     target.id.write_direct_chunk((row,) + (0,) * (dataset.ndim - 1), raw, mask)
                     row += len(dataset)
+            if analysis is not None:
+                write_analysis(archive, analysis, names)
     finally:
         for source in sources:
             source.close()
@@ -154,6 +203,7 @@ def read_entries(path: Path, fix: str) -> dict:
                       for index in range(len(names))]
             shapes = [None if layer is None else layer.shape for layer in layers]
             dtypes = [None if layer is None else layer.dtype for layer in layers]
+            analysis = read_analysis(archive, names)
     except (OSError, KeyError, ValueError, UnicodeDecodeError) as error:
         if isinstance(error, CaptureError):
             raise
@@ -162,7 +212,8 @@ def read_entries(path: Path, fix: str) -> dict:
     absent = [name for name, shape in zip(names, shapes) if shape is None]
     if absent:
         raise CaptureError(f"{path} lacks {', '.join(absent)}: not a capture of this tool; {fix}")
-    data.update(config=np.array(texts["config"]), meta=np.array(texts["meta"]), layer_names=np.array(names))
+    data.update(config=np.array(texts["config"]), meta=np.array(texts["meta"]), layer_names=np.array(names),
+                analysis=analysis)
     data.update({name: LazyLayer(path, index, shape, fix, dtype)
                  for index, (name, shape, dtype) in enumerate(zip(names, shapes, dtypes))})
     return data

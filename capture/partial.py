@@ -12,6 +12,9 @@ The partial archive (build/capture.partial/) is a folder, written by capture/chu
     chunk-000000.h5 ...    one per flushed chunk (capture/hdf5.py's layout): its snapshots (one HDF5
                            chunk per layer), their steps, the train and test metrics of its steps
     checkpoint-<step>.keras  model and optimizer state after that step (`--resume` continues from it)
+    analysis-weights-<step>.npz  the weight snapshots of the analysis grid's steps up to that step, since
+                           the previous one (state "analysis_weights" names them), so a resumed run
+                           replays the same snapshots as an uninterrupted one
 
 Each chunk file and checkpoint is written beside its name and renamed in, and state.json, rewritten
 atomically last, names only finished ones: a run killed at any moment leaves every flushed chunk
@@ -51,6 +54,28 @@ def read_state(folder: Path) -> dict | None:
 def write_state(folder: Path, state: dict) -> None:
     """Rewrite the partial archive's state.json atomically."""
     write_text_atomically(Path(folder) / STATE_NAME, json.dumps(state, indent=1, sort_keys=True) + "\n")
+
+
+def write_weight_snapshots(path: Path, snapshots: dict[int, list[np.ndarray]]) -> None:
+    """Write {step: the model's weight arrays} as one .npz (keys "<step>_<i>")."""
+    with open(path, "wb") as stream:
+        np.savez(stream, **{f"{step}_{index}": array for step, weights in snapshots.items()
+                            for index, array in enumerate(weights)})
+
+
+def read_weight_snapshots(folder: Path, state: dict) -> dict[int, list[np.ndarray]]:
+    """Return the weight snapshots the partial archive's state names, {step: weight arrays}, steps ascending."""
+    snapshots: dict[int, dict[int, np.ndarray]] = {}
+    try:
+        for name in state.get("analysis_weights") or []:
+            with np.load(Path(folder) / name, allow_pickle=False) as stored:
+                for key in stored.files:
+                    step, index = (int(part) for part in key.split("_"))
+                    snapshots.setdefault(step, {})[index] = stored[key]
+    except (OSError, ValueError) as error:
+        raise CaptureError(f"the analysis weight snapshots in {folder} are damaged ({error}); delete {folder} "
+                           f"and run again") from None
+    return {step: [weights[index] for index in sorted(weights)] for step, weights in sorted(snapshots.items())}
 
 
 def chunk_paths(folder: Path, state: dict) -> list[Path]:
@@ -118,7 +143,7 @@ def finish(folder: Path, path: Path, capture) -> None:
                  train_steps=np.arange(1, len(small["train_loss"]) + 1))
     try:
         with staged(path) as temporary:
-            assemble(temporary, paths, small, capture.texts())
+            assemble(temporary, paths, small, capture.texts(), capture.analysis)
     except OSError as error:
         raise ArchiveWriteError(f"cannot write {path} ({error.strerror or error}): free some space, then run again "
                                 f"(the {len(paths)} flushed chunks in {folder} are kept)") from None

@@ -25,6 +25,18 @@
                                                  tool writes has both; the reader accepts a meta
                                                  without them (the tests' synthetic captures)
 
+    analysis/           optional (Capture.analysis, capture/analysis_record.py; docs/analysis-set.md): the
+                        analysis set's replay; an archive without it has analysis None
+      indices           (A,)            int32    test-set indices, ascending, none of them a probe
+      images            (A, H, W[, 3])  uint8    those test images, stored as the probe images are
+      labels            (A,)            int32    their classes
+      steps             (G,)            int32    the replayed grid: the first recorded step .. the last
+      final/<i>         (A, H, W, C)    float16  layer_names[i] at the last step
+      series/<i>/cka_final, cka_next, pc1_share   (B+1, G) float64  row 0 the full set, row b resample b
+      series/<i>/channel_r, channel_rms, channel_spread  (G, C) float64  full set, per channel
+                        meta["analysis"]: {"images": A, "resamples": B, "seed", "per_class", "grid_every"};
+                        an archive without the group may say why in meta["analysis"]["skipped"]
+
 capture/hdf5.py stores these in one HDF5 file, each layer chunked CHUNK_ROWS snapshots at a time.
 The checks here look at the layout (which entries, which shapes, which meta fields); the values are
 checked by capture/value_checks.py. Each check returns one clause saying what is wrong, or None.
@@ -48,10 +60,14 @@ SMALL = {"steps": np.int32, "probe_images": np.uint8, "probe_labels": np.int32, 
          "train_loss": np.float32, "train_accuracy": np.float32, "test_steps": np.int32,
          "test_loss": np.float32, "test_accuracy": np.float32}
 TEXTS = ("config", "meta", "layer_names")
+# The analysis group's own arrays (its per-layer ones are named in capture/analysis_record.py SERIES).
+ANALYSIS_ARRAYS = {"indices": np.int32, "images": np.uint8, "labels": np.int32, "steps": np.int32}
+ANALYSIS_META = {"images": int, "resamples": int, "seed": int, "per_class": list, "grid_every": int}
 # The archive's own entries: a recorded layer may not have one of these names (it would collide with the entry
 # in the table the reader checks, capture/archive.py).
 ARCHIVE_KEYS = frozenset({"steps", "probe_images", "probe_labels", "layer_names", "train_steps", "train_loss",
-                          "train_accuracy", "test_steps", "test_loss", "test_accuracy", "config", "meta"})
+                          "train_accuracy", "test_steps", "test_loss", "test_accuracy", "config", "meta",
+                          "analysis"})
 # What the meta must hold (the report states each of these): key -> expected JSON kind.
 META_FIELDS = {"dataset": dict, "final_test_accuracy": numbers.Real, "final_test_loss": numbers.Real,
                "final_test_size": int, "layers": list, "total_parameters": int, "steps_per_epoch": int,
@@ -112,4 +128,46 @@ def arrays_problem(data: dict, names: list[str], config, meta: dict) -> str | No
     if len(data["train_loss"]) != len(data["train_accuracy"]) or not (
             len(data["test_steps"]) == len(data["test_loss"]) == len(data["test_accuracy"])):
         return "its metric arrays have different lengths"
+    return None
+
+
+def analysis_problem(analysis: dict, data: dict, names: list[str], meta: dict) -> str | None:
+    """Say what is wrong with the layout of an archive's `analysis/` group (capture/hdf5.py read_analysis), or None."""
+    from capture.analysis_record import RESAMPLED_SERIES, SERIES
+
+    if "missing" in analysis or "oversized" in analysis:
+        return analysis.get("oversized") or f"its analysis group lacks {', '.join(analysis['missing'][:3])}"
+    about = meta.get("analysis")
+    problem = _kind_problem("its meta's analysis", about, ANALYSIS_META) if isinstance(about, dict) else (
+        "its meta lacks the analysis group's description")
+    if problem:
+        return problem
+    indices, images, labels, steps = (analysis[key] for key in ANALYSIS_ARRAYS)
+    count, resamples, probes = len(indices), about["resamples"], data["probe_images"]
+    if indices.ndim != 1 or count != about["images"] or count < 1 or np.any(np.diff(indices) <= 0) or (
+            indices.min() < 0 or indices.max() >= meta["dataset"]["test_size"]):
+        return f"its analysis indices are not {about['images']} ascending test-set indices"
+    if np.isin(indices, meta["dataset"]["probe_indices"]).any():
+        return "its analysis images include a probe"
+    if images.shape != (count, *probes.shape[1:]) or labels.shape != (count,):
+        return f"its analysis images are {images.shape} with {labels.shape} labels, expected ({count}, " \
+               f"{', '.join(map(str, probes.shape[1:]))}) with one label each"
+    if labels.min() < 0 or labels.max() >= len(meta["dataset"]["class_names"]) or (
+            sum(about["per_class"]) != count):
+        return "its analysis labels are not class numbers, or meta's per_class does not count them"
+    recorded = data["steps"]
+    if steps.ndim != 1 or len(steps) < 1 or np.any(np.diff(steps) <= 0) or steps[0] != recorded[0] or (
+            steps[-1] != recorded[-1]):
+        return (f"its analysis steps are not an increasing grid from step {int(recorded[0])} to "
+                f"{int(recorded[-1])}")
+    for name in names:
+        stored = tuple(data[name].shape[2:])
+        if analysis["final"][name].shape != (count, *stored):
+            return f"its analysis/final of layer {name} is {analysis['final'][name].shape}, expected " \
+                   f"({count}, {', '.join(map(str, stored))})"
+        series = analysis["series"][name]
+        for key in SERIES:
+            expected = (resamples + 1, len(steps)) if key in RESAMPLED_SERIES else (len(steps), stored[-1])
+            if key not in series or series[key].shape != expected:
+                return f"its analysis series {key} of layer {name} is not {expected}"
     return None

@@ -64,6 +64,33 @@ def stored_size_problem(key: str, shape: tuple | None) -> str | None:
     return None
 
 
+def analysis_size_problem(shapes: dict) -> str | None:
+    """Say when the analysis group's arrays are larger than any run makes, before they are read, or return None."""
+    from pipeline.config import MAX_ANALYSIS_IMAGES, MAX_STEPS
+
+    limits = {"indices": MAX_ANALYSIS_IMAGES, "labels": MAX_ANALYSIS_IMAGES, "steps": MAX_STEPS + 1}
+    for key, shape in shapes.items():
+        if (key in limits and (len(shape) != 1 or shape[0] > limits[key])) or (
+                key not in limits and (not shape or shape[0] > MAX_ANALYSIS_IMAGES)):
+            return f"its analysis {key} is {tuple(shape)}, larger than any run records"
+    return None
+
+
+def analysis_values_problem(analysis: dict, names: list[str]) -> str | None:
+    """Say which of the analysis group's arrays is not of real, finite numbers, or return None."""
+    for key in ("indices", "labels", "steps"):
+        if analysis[key].dtype.kind not in "iu":
+            return f"its analysis {key} hold {analysis[key].dtype} values, not integers"
+    for name in names:
+        arrays = {"final": analysis["final"][name], **analysis["series"][name]}
+        for key, values in arrays.items():
+            if values.dtype.kind != "f":
+                return f"its analysis {key} of layer {name} holds {values.dtype} values, not real numbers"
+            if not np.isfinite(values).all():
+                return f"its analysis {key} of layer {name} holds NaN or infinite values: {DIVERGED}"
+    return None
+
+
 def probe_shape_problem(probes: np.ndarray, meta: dict) -> str | None:
     """Say when the probe images do not have the model input's size and colour the meta states, or return None."""
     dataset = meta["dataset"]

@@ -3,6 +3,7 @@
     setup = prepare_run(config, dataset)  # raises a one-line ValueError for a model or data that cannot run
     setup.stored_shapes                   # {layer: (H, W, C)}: what the memory check and the archive use
     memory_needs(config, dataset, setup, buffers)  # {part: bytes} the run will hold at its peak
+    analysis_disk_bytes(config, dataset, setup)     # what the analysis set adds to the archive's disk
 
 It builds the model once, inside the strategy's scope, after `keras.utils.set_random_seed(config.seed)`,
 so the same config gives the same weights; nothing is written.
@@ -38,6 +39,10 @@ TRAINING_FACTOR = 2
 ARCHIVE_CHUNK_COPIES = 2
 EVALUATION_CHUNK = 1000  # images per forward pass of the test evaluation (model/callbacks.py evaluate's chunk)
 OPTIMIZER_COPIES = 4  # the weights, their gradients and Adam's two moments
+# The analysis set's replay (model/analysis_replay.py) holds three float32 copies of every recorded layer's
+# activations (the final, the previous and this grid step's), and one layer's float64 samples three times over
+# while its statistics are summed (capture/replay_stats.py), besides the weight snapshots of the grid.
+REPLAY_COPIES, REPLAY_LAYER_COPIES = 3, 3
 
 
 @dataclass
@@ -103,6 +108,43 @@ def snapshot_bytes(config, setup: RunSetup, probes: int) -> int:
     return snapshots * probes * values * 2
 
 
+def analysis_images(config, dataset) -> int:
+    """Return how many analysis images the run will replay (0: it measures on the probes)."""
+    if config.analysis_images == 0 or config.strategy == "multiworker":
+        return 0
+    return min(config.analysis_images, max(0, len(dataset.x_test) - len(dataset.probe_indices)))
+
+
+def analysis_disk_bytes(config, dataset, setup: RunSetup) -> int:
+    """Return the disk the analysis set takes: its final float16 activations, images, and the weight snapshots."""
+    from model.analysis_replay import grid_steps
+
+    images = analysis_images(config, dataset)
+    if not images:
+        return 0
+    values = sum(math.prod(shape) for shape in setup.stored_shapes.values())
+    snapshots = len(grid_steps(config)) * 4 * int(setup.model.count_params())  # kept beside the checkpoints
+    return images * (values * 2 + math.prod(dataset.image_shape)) + snapshots
+
+
+def analysis_memory_bytes(config, dataset, setup: RunSetup) -> int:
+    """Return the bytes the analysis replay holds at its peak: activations, statistics, weight snapshots."""
+    from model.analysis_replay import grid_steps
+
+    images = analysis_images(config, dataset)
+    if not images:
+        return 0
+    shapes = setup.stored_shapes.values()
+    values = sum(math.prod(shape) for shape in shapes)
+    largest = max((math.prod(shape) for shape in shapes), default=0)
+    channels = max((shape[-1] for shape in shapes), default=0)
+    resamples = config.bootstrap + 1
+    statistics = (REPLAY_LAYER_COPIES * images * largest * 8 + resamples * images * 4  # samples, counts
+                  + 2 * resamples * channels * channels * 8 + 32_000_000)  # moments; capture/replay_stats.py's block
+    snapshots = len(grid_steps(config)) * 4 * int(setup.model.count_params())
+    return REPLAY_COPIES * images * values * 4 + statistics + snapshots + images * math.prod(dataset.image_shape) * 4
+
+
 def memory_needs(config, dataset, setup: RunSetup, buffers: int) -> dict[str, int]:
     """Return the bytes the run holds at its peak, by part (runtime, data, pipeline, training step, ...)."""
     x_train, x_test = dataset.x_train, dataset.x_test
@@ -122,6 +164,7 @@ def memory_needs(config, dataset, setup: RunSetup, buffers: int) -> dict[str, in
                              (evaluated * forward + len(x_test) * image) * 4),
         "weights": OPTIMIZER_COPIES * 4 * int(setup.model.count_params()),
         "snapshots": 2 * buffers,  # the buffers, and their copy when training ends
+        "analysis replay": analysis_memory_bytes(config, dataset, setup),
         "archive chunk": ARCHIVE_CHUNK_COPIES * CHUNK_ROWS * len(dataset.probe_indices) * 2  # float16 values
                          * max((math.prod(shape) for shape in setup.stored_shapes.values()), default=0),
     }

@@ -28,7 +28,7 @@ from pipeline.layout import Layout
 
 # Every model/*.py whose code decides what the capture holds (config.py only parses: its values are in the config),
 # and every file of the capture package (capture/*.py: the archive's layout, writers and checks).
-CODE_FILES = ("architecture.py", "callbacks.py", "data.py", "data_arrays.py", "distribute.py", "keras_distribute.py",
+CODE_FILES = ("architecture.py", "callbacks.py", "data.py", "data_arrays.py", "distribute.py",
               "keras_file.py", "layers.py", "recorder.py", "setup.py", "train.py", "user_model.py")
 CAPTURE_PACKAGE = Path(__file__).resolve().parent.parent / "capture"
 # The archive's share of the raw float16 bytes: 0.36-0.43 measured (shuffle + gzip-1; bench/archive_formats.py at
@@ -84,6 +84,8 @@ def check_memory(config, dataset, setup, buffers: int) -> None:
     fixes = [f"pass --batch-size {low}"] if low else []
     if needs["snapshots"] >= 0.1 * needed:
         fixes.append("record fewer --layers")
+    if needs["analysis replay"] >= 0.1 * needed:
+        fixes.append("replay fewer images (--set analysis_images=N)")
     fixes.append("use smaller images or a smaller model")
     shape = "x".join(str(size) for size in dataset.image_shape)
     raise ValueError(f"training on {shape} images in batches of {config.batch_size} would need about "
@@ -112,11 +114,12 @@ def resume_state(config, layout: Layout) -> dict:
     return state
 
 
-def check_disk(config, raw_bytes: int, folder: Path) -> None:
-    """Raise ValueError naming the fix when the archive of `raw_bytes` snapshots will not fit on the disk."""
+def check_disk(config, raw_bytes: int, folder: Path, analysis_bytes: int = 0) -> None:
+    """Raise ValueError naming the fix when the archive of `raw_bytes` snapshots (and the analysis set's
+    `analysis_bytes`, model.setup.analysis_disk_bytes) will not fit on the disk."""
     import shutil
 
-    needed = int(2 * ARCHIVE_FRACTION * raw_bytes)
+    needed = int(2 * ARCHIVE_FRACTION * raw_bytes) + analysis_bytes
     existing = next(parent for parent in (folder, *folder.resolve().parents) if parent.exists())
     free = shutil.disk_usage(existing).free
     if needed <= free:
@@ -124,7 +127,8 @@ def check_disk(config, raw_bytes: int, folder: Path) -> None:
     every = max(config.capture_every + 1, math.ceil(config.capture_every * needed / max(free, 1)))
     raise ValueError(f"recording {config.steps:,} steps (every {config.capture_every}) would need about "
                      f"{needed / 1e9:.1f} GB of disk for the archive but {free / 1e9:.1f} GB is free in {existing}: "
-                     f"pass --every {every} or fewer --steps (or fewer --layers), or free some space")
+                     f"pass --every {every} or fewer --steps (or fewer --layers, or --set analysis_images=0), "
+                     f"or free some space")
 
 
 def run(config, layout: Layout, *, progress: bool = True, timings: dict | None = None,
@@ -148,7 +152,7 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     from capture.partial import finish
     from capture.schema import CHUNK_ROWS
     from model.distribute import lost_workers_reported
-    from model.setup import prepare_run, snapshot_bytes
+    from model.setup import analysis_disk_bytes, prepare_run, snapshot_bytes
     from model.train import Stream, train
 
     setup = prepare_run(config, dataset)  # builds and checks the model: bad models fail here, before any write
@@ -156,7 +160,7 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     ring = min(rows, CHUNK_ROWS + int(getattr(setup.model, "steps_per_execution", 1) or 1))
     raw = snapshot_bytes(config, setup, len(dataset.probe_indices))
     check_memory(config, dataset, setup, raw * ring // rows)
-    check_disk(config, raw, layout.build_dir)
+    check_disk(config, raw, layout.build_dir, analysis_disk_bytes(config, dataset, setup))
     earlier = read_state(layout.partial_capture)
     if state is None and earlier is not None and not earlier.get("complete"):
         print(f"capture: starting over; the interrupted run in {layout.partial_capture} (up to step "
@@ -182,7 +186,8 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
     numbers = {"fit_seconds": round(fit_seconds, 2), "total_seconds": round(time.perf_counter() - started, 2),
                "chunk_write_seconds": round(written.get("chunks", 0.0), 2),
                "checkpoint_seconds": round(written.get("checkpoints", 0.0), 2),
-               "archive_assemble_seconds": round(assembled, 2), "archive_bytes": layout.capture.stat().st_size}
+               "archive_assemble_seconds": round(assembled, 2), "archive_bytes": layout.capture.stat().st_size,
+               "replay_seconds": round(written.get("replay", 0.0), 2)}
     layout.record_timing("capture", numbers)
     if timings is not None:
         timings["capture"] = numbers

@@ -20,6 +20,7 @@ import numpy as np
 
 from capture.archive import Capture
 from capture.chunk_writer import ChunkWriter, StreamSettings
+from capture.partial import read_weight_snapshots
 from capture.schema import CHUNK_ROWS
 from capture.value_checks import (
     activations_problem,
@@ -28,6 +29,7 @@ from capture.value_checks import (
     probe_size_problem,
     training_error,
 )
+from model.analysis_replay import WeightSnapshots, choose_analysis_set, grid_steps, measure, skipped_reason
 from model.callbacks import (
     BatchMetricsRecorder,
     DivergenceGuard,
@@ -37,7 +39,7 @@ from model.callbacks import (
     compiled_forward,
     evaluate,
 )
-from model.keras_distribute import apply_distribute_fixes
+from model.distribute import apply_distribute_fixes
 from model.recorder import ActivationRecorder
 from model.setup import RunSetup, prepare_run
 
@@ -57,7 +59,7 @@ class Trained(NamedTuple):
     capture: Capture
     model: keras.Model
     fit_seconds: float
-    write_seconds: dict  # {"chunks": s, "checkpoints": s} when streamed, else empty
+    write_seconds: dict  # {"chunks": s, "checkpoints": s} when streamed, and {"replay": s} when replayed
 
 def to_inputs(images: np.ndarray) -> np.ndarray:
     """Return float32 model inputs (n, H, W, C): uint8 images / 255, float ones as given; (n, H, W) gets C = 1."""
@@ -135,17 +137,24 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     batch_metrics = BatchMetricsRecorder(setup.accuracy_key)
     test_metrics = TestMetricsRecorder(to_inputs(dataset.x_test[subset]), dataset.y_test[subset],
                                        config.test_every, config.steps, loss=setup.test_loss, start_step=start)
+    skipped = skipped_reason(config, dataset) if record else "nothing is recorded"
+    weights = None
+    if skipped is None:  # the analysis set's weight snapshots, and a resumed run's from before it stopped
+        kept = read_weight_snapshots(stream.folder, state) if state else {}
+        weights = WeightSnapshots(grid_steps(config), start, kept)
     sink = None
     if stream is not None:
         settings = StreamSettings(stream.folder, config.to_json(), stream.fingerprint, setup.stored_shapes,
-                                  dataset.probe_display(), dataset.y_test[dataset.probe_indices], state, start)
+                                  dataset.probe_display(), dataset.y_test[dataset.probe_indices], state, start,
+                                  weights.between if weights is not None else None)
         sink = ChunkWriter(settings, model, batch_metrics, test_metrics)
     recorder = ActivationRecorder(probes, setup.recorded, total_steps=config.steps, every=config.capture_every,
                                   sink=sink, flush_every=CHUNK_ROWS, start_step=start)
     rate = {"model": config.model, "learning_rate": config.learning_rate}  # what diverged_fix names
     # the guard right after the metrics it reads: nothing after it sees a step whose loss is not finite
+    # the weight snapshots before the recorder: a chunk it flushes is saved with the snapshots up to its step
     callbacks = [batch_metrics, DivergenceGuard(batch_metrics, diverged_fix(rate), start),
-                 StopAtStep(config.steps - start), *extra_callbacks]
+                 StopAtStep(config.steps - start), *([weights] if weights is not None else []), *extra_callbacks]
     callbacks += [test_metrics] if evaluate_test else []
     callbacks += [recorder] if record else []  # after the test metrics, so a flushed chunk carries its step's
     bar = ProgressBar(config.steps, initial=start) if progress else None
@@ -167,6 +176,15 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     fit_seconds = time.perf_counter() - started
     if sink is not None:
         sink.close()  # the last chunk is on disk, or its write's error is raised here
+    seconds = dict(sink.seconds) if sink is not None else {}
+    analysis, about = None, {"images": 0, "skipped": skipped}
+    if weights is not None:
+        replaying = time.perf_counter()
+        weights.finish(model)
+        indices = choose_analysis_set(dataset, config, dataset.probe_indices)
+        analysis, about = measure(model, setup, dataset, config, indices, to_inputs(dataset.x_test[indices]),
+                                  weights.snapshots)
+        seconds["replay"] = time.perf_counter() - replaying
 
     final_loss, final_accuracy = evaluate(compiled_forward(model), to_inputs(dataset.x_test), dataset.y_test,
                                           loss=setup.test_loss)
@@ -188,6 +206,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
         "replicas": int(strategy.num_replicas_in_sync) if strategy is not None else 1,
         "versions": library_versions(),
         "machine": machine_description(),
+        "analysis": about,
     }
     capture = Capture(
         steps=steps, probe_images=dataset.probe_display(),
@@ -196,7 +215,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
         train_accuracy=np.array(batch_metrics.accuracy, np.float32),
         test_steps=np.array(test_metrics.steps, np.int32), test_loss=np.array(test_metrics.loss, np.float32),
         test_accuracy=np.array(test_metrics.accuracy, np.float32),
-        config_json=config.to_json(), meta=meta,
+        config_json=config.to_json(), meta=meta, analysis=analysis,
     )
     # What Capture.load would refuse is refused now, before the stage writes the model or the archive
     # (the streamed snapshots were checked chunk by chunk, capture/chunk_writer.py).
@@ -205,7 +224,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     problem = metrics_problem(checked, meta) or activations_problem(checked, list(capture.activations))
     if problem:
         raise training_error(problem, rate, "finished, but")
-    return Trained(capture, model, fit_seconds, dict(sink.seconds) if sink is not None else {})
+    return Trained(capture, model, fit_seconds, seconds)
 
 
 def restore_checkpoint(model, path: Path) -> None:

@@ -20,6 +20,8 @@ DATASETS = ("auto", "mnist", "bundled", "fashion", "fashion_mnist", "cifar10", "
 DATASET_ALIASES = {"fashion_mnist": "fashion"}  # stored under one name, so both spellings share a capture
 STRATEGIES = ("none", "mirrored", "multiworker", "auto")  # model/distribute.py makes them
 MAX_STEPS = 10_000_000  # far beyond any run this machine can hold; the memory check decides the real limit
+MIN_ANALYSIS_IMAGES, MAX_ANALYSIS_IMAGES = 10, 100_000  # the statistics need a few images; memory decides the rest
+MAX_BOOTSTRAP = 10_000  # far more than the percentiles need; each resample costs a weighted sum per step and layer
 MAX_SEED = 2**32 - 1  # numpy's and TensorFlow's seeds (keras.utils.set_random_seed) are 0..2**32-1
 LAYER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")  # what Keras accepts as a layer name, and safe in files
 RESERVED_NAMES = frozenset({"image", "flatten", "pool1", "pool2", "dense1", "dense2", "dense3"})  # the model's others
@@ -117,6 +119,14 @@ class Config:
     # Test-set indices of the pictured probes; () = the first test image of each class, up to 10 classes
     # (on the official MNIST test set: the original's mnist_probe_indices).
     probes: tuple[int, ...] = ()
+    # Test images every claim is measured on (docs/analysis-set.md): stratified by class, seeded, disjoint
+    # from the probes; 0 = none, the page measures on the probes.
+    analysis_images: int = 1000
+    # Replay the analysis images every `analysis_every` steps (0 = automatic: at most ~40 points, a
+    # multiple of capture_every); step 0 and the last step always.
+    analysis_every: int = 0
+    # Bootstrap resamples of the analysis images (capture/bootstrap.py) behind every uncertainty on the page.
+    bootstrap: int = 200
 
     def __post_init__(self) -> None:
         """Reject values that cannot make a run, with the fix in the message."""
@@ -132,6 +142,14 @@ class Config:
         for name in ("steps", "batch_size", "capture_every", "test_every", "test_subset"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.analysis_images < 0 or self.analysis_every < 0 or self.bootstrap < 0:
+            raise ValueError("analysis_images, analysis_every and bootstrap must be 0 or more, got "
+                             f"{self.analysis_images}, {self.analysis_every} and {self.bootstrap}")
+        if 0 < self.analysis_images < MIN_ANALYSIS_IMAGES or self.analysis_images > MAX_ANALYSIS_IMAGES:
+            raise ValueError(f"analysis_images must be 0 (measure on the probes) or from {MIN_ANALYSIS_IMAGES} to "
+                             f"{MAX_ANALYSIS_IMAGES:,}, got {self.analysis_images}")
+        if self.bootstrap > MAX_BOOTSTRAP:
+            raise ValueError(f"bootstrap must be at most {MAX_BOOTSTRAP:,} resamples, got {self.bootstrap:,}")
         if not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"seed must be from 0 to {MAX_SEED} (2**32-1, what numpy and TensorFlow accept), "
                              f"got {self.seed}: pass a --seed in that range")

@@ -32,6 +32,7 @@ from pipeline.layout import CAPTURE_NAME, MODEL_NAME, TIMINGS_NAME, Layout
 from pipeline.ownership import (
     ASSETS,
     BUILD,
+    COMPARE,
     MARKER_NAME,
     SHARE,
     SITE,
@@ -52,7 +53,7 @@ NO_EXCHANGE_VARIABLE = "GENERATE_NO_EXCHANGE"  # tests set it to exercise the tw
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 KIND_WORDS = {BUILD: "a build folder (capture, model, assets)", SITE: "a published site", ASSETS: "a render folder",
-              SHARE: "a folder of the one-file report"}
+              SHARE: "a folder of the one-file report", COMPARE: "a comparison page of several runs"}
 
 
 class FolderError(ValueError):
@@ -205,8 +206,9 @@ def _old_id(target: Path, kind: str) -> str | None:
     if not target.exists() or is_empty(target):
         return None
     if read_marker(target) is None:
-        if kind in (SITE, SHARE):  # prepare refuses such a folder; never replace one the tool cannot prove its own
-            raise FolderError(f"--{kind}-dir {target} already holds files this tool did not write: pass a new folder")
+        if kind in (SITE, SHARE, COMPARE):  # refused before; never replace one the tool cannot prove its own
+            flag = "--site-dir" if kind == COMPARE else f"--{kind}-dir"
+            raise FolderError(f"{flag} {target} already holds files this tool did not write: pass a new folder")
         write_marker(target, Marker(kind, new_id()))  # inside the tool's own build folder
     return with_id(target).id
 

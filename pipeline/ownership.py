@@ -1,7 +1,7 @@
 """Proof that the tool made a folder: the marker file it writes, holding the folder's kind and a random id.
 
     marker = read_marker(folder)          # None unless the tool wrote this folder
-    marker.kind                           # "build", "site", "assets" or "share"
+    marker.kind                           # "build", "site", "assets", "share" or "compare"
     claim(folder, BUILD)                  # create or adopt an empty folder as a build folder
 
 A folder is the tool's only when it holds a marker the tool wrote: never because of its name or
@@ -30,7 +30,8 @@ NOTE = ("This folder was written by generate.py and is replaced or rewritten by 
 LEGACY_TEXT = ("This folder was written by generate.py (Watch a neural network learn to see) and is replaced or "
                "rewritten by every build: keep no files of your own in it.\n")
 BUILD, SITE, ASSETS, SHARE = "build", "site", "assets", "share"  # SHARE: the folder of the one-file report
-KINDS = (BUILD, SITE, ASSETS, SHARE)
+COMPARE = "compare"  # the comparison page of several runs (report/compare/)
+KINDS = (BUILD, SITE, ASSETS, SHARE, COMPARE)
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 
 

@@ -50,7 +50,7 @@ def build_date() -> str | None:
     return moment.strftime("%d %B %Y").lstrip("0")
 
 
-def run(capture, manifest: dict, layout: Layout, public_url: str | None = None) -> Path:
+def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, sweep_dir: Path | None = None) -> Path:
     """Build the whole site from the capture and the rendered assets, swap it into place, return index.html.
 
     The seconds it took go to build/timings.json (layout.record_timing). public_url: the published site's
@@ -61,10 +61,12 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None) 
     started = time.perf_counter()
     site_dir = layout.site_dir
     with replacing(site_dir, SITE, layout.build_dir, "site") as staging:
-        context, copies = assemble(capture, manifest, layout, staging, build_date())
+        context, copies = assemble(capture, manifest, layout, staging, build_date(), sweep_dir)
         if public_url:
             context["og_image"]["src"] = public_url + context["og_image"]["src"]
-        copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir()) if path.is_file()]
+        # The comparison page's own script and styles (report/compare/) are not the article's.
+        copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir())
+                   if path.is_file() and not path.name.startswith("compare")]
         for source, relative in copies:
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)

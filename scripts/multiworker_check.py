@@ -1,13 +1,13 @@
 """Does Keras' own `fit` run under tf.distribute.MultiWorkerMirroredStrategy here? Two local workers say.
 
     .venv/bin/python scripts/multiworker_check.py           # Keras as shipped
-    .venv/bin/python scripts/multiworker_check.py --mended  # with model/keras_distribute.py's mends
+    .venv/bin/python scripts/multiworker_check.py --mended  # with model/distribute.py's mends
 
 Starts two worker processes on 127.0.0.1 with TF_CONFIG (the chief, task 0, and task 1), each building a
 tiny Dense model inside `MultiWorkerMirroredStrategy().scope()` and fitting it for 3 steps, as TensorFlow's
 multi-worker tutorial does. Prints each worker's outcome (its last error line when it fails) and exits 0
 only when both trained. Keras 3.15 as shipped fails (keras-team/keras#20585); `generate.py --strategy
-multiworker` trains with the mends. When a Keras release passes without them, model/keras_distribute.py's
+multiworker` trains with the mends. When a Keras release passes without them, model/distribute.py's
 second mend can go (the first also keeps a strategy's batches the same as on one device).
 """
 
@@ -35,7 +35,7 @@ x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
 y = (x[:, 0] > 0).astype("int32")
 data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16).repeat()
 if os.environ.get("MEND_KERAS") == "1":
-    from model.keras_distribute import apply_distribute_fixes
+    from model.distribute import apply_distribute_fixes
     apply_distribute_fixes(model, strategy, data.element_spec)
 model.fit(data, epochs=1, steps_per_epoch=3, verbose=0)
 print(json.dumps({"trained_steps": int(model.optimizer.iterations.numpy()),

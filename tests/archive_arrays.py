@@ -19,7 +19,8 @@ def read_archive(path: str | Path) -> dict:
     """Return every array of a capture archive, layers under their names."""
     with h5py.File(Path(path), "r") as archive:
         texts = {key: bytes(archive[key][()]).decode("utf-8") for key in ("config", "meta", "layer_names")}
-        arrays = {key: archive[key][()] for key in archive if key not in texts and key != "activations"}
+        arrays = {key: archive[key][()] for key in archive  # groups (activations/, analysis/) are not arrays
+                  if key not in texts and isinstance(archive[key], h5py.Dataset)}
         names = json.loads(texts["layer_names"])
         arrays.update({name: archive["activations"][str(index)][()] for index, name in enumerate(names)})
     arrays.update(config=texts["config"], meta=texts["meta"], layer_names=np.array(names))

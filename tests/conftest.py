@@ -1,10 +1,16 @@
 """Fixtures shared by the test modules: one short real run per test run, one browser per test process, folders
 to refuse into.
 
-Helpers (the generate.py launcher, file trees, refusals) are in tests/helpers.py; this file defines fixtures only.
+Helpers (the generate.py launcher, file trees, refusals) are in tests/helpers.py; this file defines fixtures and
+the order of the test files.
+
 Under pytest-xdist (`make test` runs two workers) the short run is still made once: the first worker that needs it
 builds it under the run's shared temporary folder while the other waits on a lock, then both read it. Each worker
 starts its own browser, once.
+
+Test files are handed to the workers in the order FIRST gives (`make test` passes --no-loadscope-reorder, so that
+xdist keeps it): the long files early, so that the two workers finish together, and the distributed-training runs
+beside the browser tests rather than beside other training.
 """
 
 from __future__ import annotations
@@ -18,6 +24,23 @@ import pytest
 from pipeline.ownership import BUILD, Marker, new_id, write_marker
 from tests import harness
 from tests.helpers import generate
+
+# The order xdist hands test files out in (`make test`: two workers, --no-loadscope-reorder), then the other files
+# in their usual order. test_distribute.py's runs (two or three TensorFlow processes at once) and the long CPU-bound
+# files slow each other down more than twice when they run side by side, so the distributed runs go first, beside
+# the browser tests (which mostly wait), and the longest of the rest follow, longest first (times from --durations).
+FIRST = ("test_distribute.py", "test_explorer.py", "test_site.py", "test_explorer_any_layer.py",
+         "test_output_safety.py", "test_resume.py", "test_recorder_any_model.py", "test_capture.py",
+         "test_cli_errors.py", "test_model_data_errors.py", "test_share.py", "test_ownership.py",
+         "test_site_own_model.py", "test_recorder_strategy.py", "test_private_paths.py", "test_archive_validation.py",
+         "test_streamed_reads.py", "test_truthful_default_run.py", "test_user_model.py", "test_article_any_model.py",
+         "test_browser_harness.py", "test_explorer_pixels.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Order the files as FIRST says (a stable sort: each file's tests keep their order)."""
+    rank = {name: place for place, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session")

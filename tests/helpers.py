@@ -64,6 +64,44 @@ def generate_in_process(capsys, stage: str, *arguments: str) -> tuple[int, str]:
     return status, capsys.readouterr().err
 
 
+def run_in_process(stage: str, *arguments: str, env: dict | None = None,
+                   cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run generate.main in this process as run_generate would run generate.py (same fixed SOURCE_DATE_EPOCH, `env`
+    and `cwd` for this call only); return its status and output as a CompletedProcess.
+
+    TensorFlow and the rest are imported once per test process instead of once per run: for the runs that need
+    no process of their own (a kill, a stop, a lock held by another run or a memory peak need one).
+    """
+    import contextlib
+    import io
+
+    import generate as command_line
+
+    changes = {"SOURCE_DATE_EPOCH": "1700000000", **(env or {})}
+    saved = {name: os.environ.get(name) for name in changes}
+    out, err = io.StringIO(), io.StringIO()
+    before = os.getcwd()
+    os.environ.update(changes)
+    try:
+        os.chdir(cwd or REPO)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = command_line.main([stage, *arguments])
+    finally:
+        os.chdir(before)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return subprocess.CompletedProcess(["generate.main", stage, *arguments], status, out.getvalue(), err.getvalue())
+
+
+def generate_here(stage: str, build: Path, site: Path, *extra: str, env: dict | None = None,
+                  cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`generate` (the shared short run's settings) as generate.main in this process: see run_in_process."""
+    return run_in_process(stage, *short_arguments(build, site, *extra), env=env, cwd=cwd)
+
+
 def tree(folder: Path) -> dict[str, str]:
     """Return every file under a folder (hidden ones included) with its sha256."""
     if not folder.exists():

@@ -1,9 +1,10 @@
 """Training under tf.distribute: MirroredStrategy on 2 logical CPUs, MultiWorkerMirroredStrategy on 2 local workers.
 
-Each run is a real generate.py in its own process (logical devices and TF_CONFIG must be set before
-TensorFlow starts); the two workers are two processes on 127.0.0.1. Truths: the last snapshot equals a
-fresh forward pass of the saved model, and the per-step losses and test points equal those of the same
-run on one device (the global batch is the same images in the same order, summed in another order).
+Each distributed run is a real generate.py in its own process (logical devices and TF_CONFIG must be set before
+TensorFlow starts); the two workers are two processes on 127.0.0.1. The one-device run they are compared with
+and the fresh forward passes run in the test process (generate.main; TensorFlow imported once). Truths: the last
+snapshot equals a fresh forward pass of the saved model, and the per-step losses and test points equal those of
+the same run on one device (the global batch is the same images in the same order, summed in another order).
 """
 
 from __future__ import annotations
@@ -18,30 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, run_in_process
 
 SHORT = ["--quiet", "--dataset", "bundled", "--steps", "4", "--batch-size", "64", "--set", "test_every=2",
          "--set", "test_subset=100"]
-
-FRESH_PASS = textwrap.dedent("""
-    import json, sys
-    from model.quiet import import_tensorflow_quietly
-    import_tensorflow_quietly()
-    import keras, numpy as np
-    from capture.archive import Capture
-    from model.train import to_inputs
-    capture = Capture.load(sys.argv[1] + "/capture.h5")
-    model = keras.models.load_model(sys.argv[1] + "/model.keras")
-    names = capture.layer_names
-    extractor = keras.Model(model.inputs, [model.get_layer(name).output for name in names])
-    fresh = extractor.predict(to_inputs(capture.probe_images), verbose=0)
-    print(json.dumps({"steps": capture.steps.tolist(), "replicas": capture.meta["replicas"],
-                      "max_error": max(float(np.abs(capture.activations[n][-1].astype(np.float32) - f).max())
-                                       for n, f in zip(names, fresh)),
-                      "moved": max(float(np.abs(capture.activations[n][-1].astype(np.float32)
-                                                - capture.activations[n][0].astype(np.float32)).max())
-                                   for n in names)}))
-""")
 
 TWO_CPUS = textwrap.dedent("""
     import sys
@@ -105,7 +86,7 @@ def losses(build: Path) -> dict:
 @pytest.fixture(scope="module")
 def one_device(tmp_path_factory):
     build = tmp_path_factory.mktemp("one-device") / "build"
-    result = python(GENERATE, "capture", *SHORT, "--build-dir", str(build))
+    result = run_in_process("capture", *SHORT, "--build-dir", str(build))  # one device: no process of its own
     assert result.returncode == 0, result.stderr
     return losses(build)
 
@@ -119,10 +100,32 @@ def check_same_training_as_one_device(build: Path, one_device: dict) -> None:
         np.testing.assert_allclose(run[name], one_device[name], atol=1e-4, err_msg=name)
 
 
+def fresh_pass(build: Path) -> dict:
+    """The run's steps and replicas, and how far its last snapshot is from a fresh forward pass of model.keras
+    (here, in this process: the saved model is the same whichever process loads it)."""
+    from model.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    import keras
+    import numpy as np
+
+    from capture.archive import Capture
+    from model.train import to_inputs
+
+    capture = Capture.load(build / "capture.h5")
+    model = keras.models.load_model(build / "model.keras")
+    names = capture.layer_names
+    extractor = keras.Model(model.inputs, [model.get_layer(name).output for name in names])
+    fresh = extractor.predict(to_inputs(capture.probe_images), verbose=0)
+    last = {name: capture.activations[name][-1].astype(np.float32) for name in names}
+    return {"steps": capture.steps.tolist(), "replicas": capture.meta["replicas"],
+            "max_error": max(float(np.abs(last[name] - output).max()) for name, output in zip(names, fresh)),
+            "moved": max(float(np.abs(last[name] - capture.activations[name][0].astype(np.float32)).max())
+                         for name in names)}
+
+
 def check_against_fresh_pass(build: Path, replicas: int) -> None:
-    result = python(FRESH_PASS, str(build))
-    assert result.returncode == 0, result.stderr
-    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    facts = fresh_pass(build)
     assert facts["steps"] == [0, 1, 2, 3, 4] and facts["replicas"] == replicas
     assert facts["moved"] > 20 * facts["max_error"], facts  # the comparison would tell a wrong step apart
     assert facts["max_error"] < 2e-3, facts

@@ -1,6 +1,7 @@
 """Output folders are owned, artifacts are committed together, and a kill at any chosen point loses nothing.
 
-Each test runs the real command line on a short real run; kills happen at named points through the
+Each test runs the command line on a short real run: a run that is killed is a real generate.py process, the
+others run generate.main in the test process (generate_here). Kills happen at named points through the
 GENERATE_CRASH_AT hook (pipeline/files.py), never by timing luck.
 """
 
@@ -15,7 +16,7 @@ import pytest
 from capture.archive import Capture
 from pipeline.files import CRASH_VARIABLE, file_sha256
 from pipeline.folders import NO_EXCHANGE_VARIABLE, OWNER_MARKER
-from tests.helpers import REPO, assert_refused, generate, tree
+from tests.helpers import REPO, assert_refused, generate, generate_here, tree
 
 
 def test_a_folder_of_the_users_is_never_used_as_the_site(run_copy, tmp_path):
@@ -24,7 +25,7 @@ def test_a_folder_of_the_users_is_never_used_as_the_site(run_copy, tmp_path):
     mine.mkdir()
     (mine / "keep").write_text("x")
     before = tree(build)
-    assert_refused(generate("site", build, mine), "--site-dir", "keep")
+    assert_refused(generate_here("site", build, mine), "--site-dir", "keep")
     assert (mine / "keep").read_text() == "x" and sorted(os.listdir(mine)) == ["keep"]
     assert tree(build) == before
 
@@ -38,7 +39,7 @@ def test_the_site_may_not_be_or_hold_the_project_the_build_or_the_current_folder
     chosen = {"project": REPO, "build": build, "parent-of-build": tmp_path, "assets": build / "assets",
               "cwd": cwd}[target]
     before = {"build": tree(build), "site": tree(site), "cwd": tree(cwd), "repo": project_listing()}
-    assert_refused(generate("site", build, chosen, cwd=cwd), "--site-dir")
+    assert_refused(generate_here("site", build, chosen, cwd=cwd), "--site-dir")
     assert before == {"build": tree(build), "site": tree(site), "cwd": tree(cwd), "repo": project_listing()}
 
 
@@ -52,7 +53,7 @@ def test_a_file_at_the_site_path_is_not_renamed_away(run_copy, tmp_path):
     build, _ = run_copy
     blocker = tmp_path / "notes.txt"
     blocker.write_text("mine")
-    assert_refused(generate("site", build, blocker), "is a file")
+    assert_refused(generate_here("site", build, blocker), "is a file")
     assert blocker.read_text() == "mine" and sorted(os.listdir(tmp_path)) == ["build", "notes.txt", "site"]
 
 
@@ -63,7 +64,7 @@ def test_the_build_folder_is_owned_too(tmp_path, target):
     (users / "thesis.tex").write_text("precious")
     chosen = {"users-folder": users, "project": REPO, "cwd": tmp_path}[target]
     before = tree(users)
-    assert_refused(generate("capture", chosen, tmp_path / "site", cwd=tmp_path), "--build-dir")
+    assert_refused(generate_here("capture", chosen, tmp_path / "site", cwd=tmp_path), "--build-dir")
     assert tree(users) == before and not (tmp_path / "site").exists()
 
 
@@ -86,7 +87,7 @@ def test_a_new_model_beside_an_old_capture_is_never_published(run_copy, tmp_path
     assert killed.returncode == -signal.SIGKILL
     assert (build / "capture.h5").read_bytes() == old_capture
     assert file_sha256(build / "model.keras") != Capture.load(build / "capture.h5").meta["model_sha256"]
-    result = generate("site", build, site)
+    result = generate_here("site", build, site)
     assert result.returncode == 0, result.stderr
     assert "is not the model" in result.stderr
     capture = Capture.load(build / "capture.h5")
@@ -98,7 +99,7 @@ def test_a_damaged_model_is_retrained_not_published(run_copy):
     build, site = run_copy
     model = build / "model.keras"
     model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
-    result = generate("site", build, site)
+    result = generate_here("site", build, site)
     assert result.returncode == 0, result.stderr
     expected = Capture.load(build / "capture.h5").meta["model_sha256"]
     assert file_sha256(model) == expected == file_sha256(site / "assets" / "model.keras")
@@ -117,7 +118,7 @@ def test_a_kill_during_the_site_swap_leaves_a_whole_site_and_the_next_run_clears
     assert leftovers, "the kill should have left a staging or retired folder behind"
     if point != "site-retired":  # the only moment of the two-rename fallback with no site at the path
         assert tree(site) == old or (point == "site-exchanged" and tree(site) != old and "index.html" in tree(site))
-    result = generate("site", build, site)
+    result = generate_here("site", build, site)
     assert result.returncode == 0, result.stderr
     assert tree(site) == old  # SOURCE_DATE_EPOCH is back to the first run's: the same bytes again
     assert [path.name for path in site.parent.iterdir() if path.name.startswith(".site-")] == []
@@ -130,7 +131,7 @@ def test_a_kill_before_the_assets_swap_leaves_the_old_assets(run_copy):
                     env={CRASH_VARIABLE: "render-staged"}).returncode == -signal.SIGKILL
     assert tree(build / "assets") == old
     assert any(path.name.startswith(".assets-building-") for path in build.iterdir())
-    assert generate("render", build, site).returncode == 0
+    assert generate_here("render", build, site).returncode == 0
     assert tree(build / "assets") == old and not any(path.name.startswith(".assets-") for path in build.iterdir())
 
 
@@ -143,7 +144,7 @@ def test_temporary_files_of_killed_runs_are_cleared_and_look_alike_folders_kept(
     for folder in look_alikes:  # named like a killed run's folders, but nothing proves the tool made them
         folder.mkdir()
         (folder / "keep.txt").write_text("k")
-    assert generate("site", build, site).returncode == 0
+    assert generate_here("site", build, site).returncode == 0
     assert sorted(path.name for path in build.iterdir() if path.name.startswith(".") and path.is_file()) == [
         ".generate.lock", OWNER_MARKER]
     assert all((folder / "keep.txt").read_text() == "k" for folder in look_alikes)
@@ -152,9 +153,9 @@ def test_temporary_files_of_killed_runs_are_cleared_and_look_alike_folders_kept(
 def test_a_rejected_setting_changes_nothing(run_copy):
     build, site = run_copy
     before = tree(build), tree(site)
-    assert_refused(generate("site", build, site, "--gif-budget-mb", "0"), "--gif-budget-mb")
+    assert_refused(generate_here("site", build, site, "--gif-budget-mb", "0"), "--gif-budget-mb")
     assert (tree(build), tree(site)) == before
-    result = generate("site", build, site)
+    result = generate_here("site", build, site)
     assert result.returncode == 0 and "render: reusing" in result.stderr, result.stderr
 
 
@@ -163,17 +164,17 @@ def test_a_truncated_or_misdescribed_asset_is_rendered_again(run_copy):
     video = build / "assets" / "conv3.mp4"
     good = video.read_bytes()
     video.write_bytes(good[: len(good) // 3])
-    result = generate("site", build, site)
+    result = generate_here("site", build, site)
     assert result.returncode == 0 and "render: wrote" in result.stderr, result.stderr
     assert (site / "assets" / "conv3.mp4").read_bytes() == good
     (build / "assets" / "manifest.json").write_text("{}")
-    result = generate("site", build, site)
+    result = generate_here("site", build, site)
     assert result.returncode == 0 and "render: wrote" in result.stderr, result.stderr
     assert json.loads((build / "assets" / "manifest.json").read_text())["layers"]
 
 
 def test_two_fresh_runs_give_byte_identical_sites(built, tmp_path):
-    result = generate("site", tmp_path / "build", tmp_path / "site")
+    result = generate_here("site", tmp_path / "build", tmp_path / "site")
     assert result.returncode == 0, result.stderr
     first, second = tree(built[1]), tree(tmp_path / "site")
     assert first.keys() == second.keys()

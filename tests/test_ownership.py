@@ -20,7 +20,16 @@ import pytest
 from capture.archive import Capture
 from pipeline.files import STOP_VARIABLE, file_sha256
 from pipeline.ownership import BUILD, LEGACY_TEXT, MARKER_NAME, SITE, read_marker
-from tests.helpers import REPO, assert_refused, generate, generate_command, run_env, run_generate, short_arguments, tree
+from tests.helpers import (
+    REPO,
+    assert_refused,
+    generate_command,
+    generate_here,
+    run_env,
+    run_in_process,
+    short_arguments,
+    tree,
+)
 
 
 def user_folder(path: Path, files: dict[str, str]) -> Path:
@@ -36,7 +45,7 @@ def test_folders_beside_the_site_that_only_look_like_leftovers_are_kept(run_copy
     x = tmp_path / "X"
     user_folder(x, {".s-old-backup/keep.txt": "k", ".s-building-1-abc/notes.txt": "n", ".s-old-123/a.txt": "a"})
     before = tree(x)
-    result = generate("site", build, x / "s")
+    result = generate_here("site", build, x / "s")
     assert result.returncode == 0, result.stderr
     after = tree(x)
     assert {name: digest for name, digest in after.items() if not name.startswith("s/")} == before
@@ -46,7 +55,7 @@ def test_folders_beside_the_site_that_only_look_like_leftovers_are_kept(run_copy
 def test_a_user_folder_holding_only_assets_is_not_a_build_folder(tmp_path):
     mine = user_folder(tmp_path / "mine", {"assets/figure.png": "my figure", "assets/manifest.json": "{}"})
     before = tree(mine)
-    assert_refused(generate("capture", mine, tmp_path / "site"), "--build-dir", "assets", "did not write")
+    assert_refused(generate_here("capture", mine, tmp_path / "site"), "--build-dir", "assets", "did not write")
     assert tree(mine) == before
 
 
@@ -55,17 +64,17 @@ def test_a_folder_that_looks_like_a_site_is_not_replaced(run_copy, tmp_path):
     mine = user_folder(tmp_path / "looks", {"index.html": "<p>my page</p>", ".nojekyll": "",
                                             "assets/findings.json": "{}", "thesis.tex": "precious"})
     before = tree(mine)
-    assert_refused(generate("site", build, mine), "--site-dir", "did not write")
+    assert_refused(generate_here("site", build, mine), "--site-dir", "did not write")
     assert tree(mine) == before
 
 
 def test_a_published_site_is_not_a_build_folder_and_a_build_folder_is_not_a_site(run_copy, tmp_path):
     build, site = run_copy
     before = tree(build), tree(site)
-    assert_refused(generate("site", site, tmp_path / "other-site"), "--build-dir", "published site")
+    assert_refused(generate_here("site", site, tmp_path / "other-site"), "--build-dir", "published site")
     other_build = tmp_path / "other-build"
     shutil.copytree(build, other_build)
-    assert_refused(generate("site", build, other_build), "--site-dir", "build folder")
+    assert_refused(generate_here("site", build, other_build), "--site-dir", "build folder")
     assert (tree(build), tree(site)) == before and not (tmp_path / "other-site").exists()
     assert read_marker(site).kind == SITE and read_marker(build).kind == BUILD
 
@@ -74,7 +83,7 @@ def test_folders_of_an_earlier_version_are_still_the_tools(run_copy):
     build, site = run_copy
     for folder in (build, site):
         (folder / MARKER_NAME).write_text(LEGACY_TEXT)  # the marker before ids and kinds
-    result = generate("site", build, site)
+    result = generate_here("site", build, site)
     assert result.returncode == 0, result.stderr
     assert read_marker(build).kind == BUILD and read_marker(build).id
     assert read_marker(site).kind == SITE and (site / "index.html").is_file()
@@ -105,14 +114,16 @@ def read_until(process: subprocess.Popen, text: str, seconds: float = 120) -> st
 @pytest.mark.parametrize("wait", [False, True])
 def test_two_runs_on_one_build_folder_never_publish_a_mismatched_model(run_copy, tmp_path, wait):
     build, site = run_copy
-    first = subprocess.Popen(generate_command("site", *short_arguments(build, site, "--seed", "1")),
+    # The first run reuses the copy's capture (seed 0: no training) and writes the site with its own date, which
+    # tells its page from the copied one; it stops on cue holding the lock, with its site staged.
+    first = subprocess.Popen(generate_command("site", *short_arguments(build, site)),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=run_env({STOP_VARIABLE: "site-staged"}))
+                             env=run_env({STOP_VARIABLE: "site-staged", "SOURCE_DATE_EPOCH": "1800000000"}))
     try:
         wait_until_stopped(first)
         site_before, capture_before = tree(site), file_sha256(build / "capture.h5")
         waiting = ["--wait"] * wait
-        second = subprocess.Popen(generate_command("capture", *short_arguments(build, site, "--seed", "2", *waiting)),
+        second = subprocess.Popen(generate_command("capture", *short_arguments(build, site, "--seed", "1", *waiting)),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env())
         if not wait:
             _, error = second.communicate(timeout=120)
@@ -127,16 +138,17 @@ def test_two_runs_on_one_build_folder_never_publish_a_mismatched_model(run_copy,
     _, error = first.communicate(timeout=300)
     assert first.returncode == 0, error
     published = file_sha256(site / "assets" / "model.keras")
-    seed_one = Capture.load(build / "capture.h5").meta["model_sha256"] if not wait else None
+    seed_zero = Capture.load(build / "capture.h5").meta["model_sha256"] if not wait else None
     if wait:
         _, error = second.communicate(timeout=300)
         assert second.returncode == 0 and "waiting for the other generate.py run" in said + error, said + error
         capture = Capture.load(build / "capture.h5")
-        assert capture.config["seed"] == 2 and file_sha256(build / "model.keras") == capture.meta["model_sha256"]
-        assert published != capture.meta["model_sha256"]  # the site keeps seed 1's model, the build moved on
+        assert capture.config["seed"] == 1 and file_sha256(build / "model.keras") == capture.meta["model_sha256"]
+        assert published != capture.meta["model_sha256"]  # the site keeps seed 0's model, the build moved on
     else:
-        assert Capture.load(build / "capture.h5").config["seed"] == 1 and published == seed_one
-    assert "<dt>Seed</dt><dd>1</dd>" in (site / "index.html").read_text()
+        assert Capture.load(build / "capture.h5").config["seed"] == 0 and published == seed_zero
+    page = (site / "index.html").read_text()
+    assert "<dt>Seed</dt><dd>0</dd>" in page and "Built on 15 January 2027." in page  # the first run's page
 
 
 def test_an_unwritable_old_site_is_refused_before_anything_changes(run_copy):
@@ -148,7 +160,7 @@ def test_an_unwritable_old_site_is_refused_before_anything_changes(run_copy):
     if made.returncode != 0:
         pytest.skip(f"this file system cannot mark a folder immutable: {made.stderr.strip()}")
     try:
-        assert_refused(generate("site", build, site, "--seed", "1"), str(site / "assets"), "not writable",
+        assert_refused(generate_here("site", build, site, "--seed", "1"), str(site / "assets"), "not writable",
                        "permissions")
     finally:
         subprocess.run(["chattr", "-i", str(site / "assets")], check=True)
@@ -167,8 +179,8 @@ def test_a_refused_run_leaves_no_new_build_folder(tmp_path, bad):
         (tmp_path / "m.py").write_text("def build(input_shape, num_classes):\n    return 42\n")
         flags, word = ["--dataset", "bundled", "--model", f"{tmp_path / 'm.py'}:build"], "keras.Model"
     before = sorted(path.name for path in tmp_path.iterdir())
-    result = run_generate("capture", "--quiet", "--steps", "2", *flags, "--build-dir", str(tmp_path / "new-build"),
-                          cwd=tmp_path, timeout=300)
+    result = run_in_process("capture", "--quiet", "--steps", "2", *flags, "--build-dir", str(tmp_path / "new-build"),
+                            cwd=tmp_path)
     assert_refused(result, word)
     assert sorted(path.name for path in tmp_path.iterdir()) == before
 

@@ -24,7 +24,7 @@ from model.quiet import import_tensorflow_quietly
 from pipeline.config import DEBIAN_FASHION_DIR
 from report.page.public_paths import public_meta, shown_path
 from report.words.dataset_text import dataset_sentence
-from tests.helpers import REPO, run_generate
+from tests.helpers import REPO, run_in_process
 
 SECRET = "secret-folder-name"
 COMMON = ["--steps", "4", "--batch-size", "100", "--set", "test_every=2"]
@@ -46,8 +46,8 @@ def digits(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
 
 
 def generate(*arguments: str) -> None:
-    """Run generate.py site from the project folder; fail with its stderr."""
-    result = run_generate("site", "--quiet", *arguments)
+    """Run generate.py site from the project folder (generate.main in this process); fail with its stderr."""
+    result = run_in_process("site", "--quiet", *arguments)
     assert result.returncode == 0, result.stderr
 
 

@@ -6,7 +6,8 @@ is a real SIGKILL, sent by the project's crash hook (`GENERATE_CRASH_AT=capture-
 pipeline/files.py) right after the first chunk and its checkpoint are on disk.
 
 What the resumed run equals, against an uninterrupted run with the same seed:
-- bitwise: every snapshot (float16), the steps, the test points, and model.keras. The checkpoint holds
+- bitwise: every snapshot (float16), the steps, the test points, model.keras, and the analysis group (the
+  weight snapshots of its grid made before the kill are saved with each checkpoint). The checkpoint holds
   the float32 weights and Adam's state exactly, the seeded shuffle pipeline is skipped to the same batch,
   and TensorFlow's CPU kernels are deterministic here, so the same float32 computations follow and the
   float16 roundings of equal numbers are equal;
@@ -80,6 +81,12 @@ def test_resume_finishes_and_equals_the_uninterrupted_run(killed, uninterrupted)
     np.testing.assert_allclose(resumed.train_loss, whole.train_loss, rtol=1e-4)
     np.testing.assert_allclose(resumed.train_accuracy, whole.train_accuracy, atol=1e-4)
     assert (killed / "model.keras").read_bytes() == (uninterrupted / "model.keras").read_bytes()
+    # the analysis set's replay: the weight snapshots before the kill were kept with the checkpoint
+    assert resumed.analysis.steps.tolist() == whole.analysis.steps.tolist() == list(range(0, 150, 3)) + [150]
+    for name in whole.layer_names:
+        np.testing.assert_array_equal(resumed.analysis.final[name], whole.analysis.final[name])
+        for key, values in whole.analysis.series[name].items():
+            np.testing.assert_array_equal(resumed.analysis.series[name][key], values, err_msg=f"{name} {key}")
 
 
 def test_same_config_gives_the_same_archive_bytes(uninterrupted, tmp_path):
@@ -156,5 +163,6 @@ def test_disk_full_while_writing_is_one_line_and_keeps_flushed_chunks(tmp_path):
     state = read_state(build / "capture.partial")
     assert state["chunks"] == ["chunk-000000.h5"] and state["last_step"] == 63
     assert Capture.load(build / "capture.partial").steps.tolist() == list(range(64))
+    assert state["analysis_weights"] == ["analysis-weights-63.npz"]  # saved with its checkpoint
     assert sorted(path.name for path in (build / "capture.partial").iterdir()) == [
-        "checkpoint-63.keras", "chunk-000000.h5", "state.json"]  # no half-written file left
+        "analysis-weights-63.npz", "checkpoint-63.keras", "chunk-000000.h5", "state.json"]  # no half-written file

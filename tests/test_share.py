@@ -14,14 +14,16 @@ from tests import explorer_browser as page
 from tests import explorer_truth as truth
 from tests import harness
 from tests.explorer_fixtures import LAYER
-from tests.helpers import REPO, generate
+from tests.helpers import REPO, generate, generate_here
 
 COMPACT = "[data-explorer-compact]"
 
 
 def share_command(build: Path, site: Path, share: Path, *extra: str) -> subprocess.CompletedProcess:
-    """Run `generate.py share` as a user would, with the shared short run's flags (its capture is reused)."""
-    return generate("share", build, site, "--share-dir", str(share), *extra)
+    """Run `generate.py share` with the shared short run's flags (its capture is reused) as generate.main in this
+    process; the module's first share (`shared`) is a real generate.py process, so the same-bytes test compares
+    across processes."""
+    return generate_here("share", build, site, "--share-dir", str(share), *extra)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,7 @@ def shared(built, tmp_path_factory):
     root = tmp_path_factory.mktemp("share")
     build, site, share = root / "build", root / "site", root / "share"
     shutil.copytree(built[0], build, symlinks=True)
-    result = share_command(build, site, share)
+    result = generate("share", build, site, "--share-dir", str(share))  # as a user would: its own process
     assert result.returncode == 0, result.stderr
     files = [path for path in share.iterdir() if not path.name.startswith(".")]
     assert len(files) == 1 and files[0].suffix == ".html", files

@@ -79,23 +79,29 @@ def test_final_accuracy_and_channel_correlations_match_the_capture(built):
     build_dir, site_dir = built
     archive = read_archive(build_dir / "capture.h5")
     meta = json.loads(str(archive["meta"]))
-    conv1 = archive["conv1"][-1].astype(np.float64)  # (N, 28, 28, 4)
-    probes = archive["probe_images"].astype(np.float64) / 255  # (N, 28, 28)
+    import h5py
+
+    with h5py.File(build_dir / "capture.h5", "r") as stored:  # the labels' numbers come from the analysis images
+        conv1 = stored["analysis/final/0"][()].astype(np.float64)  # (A, 28, 28, 4): conv1 is layer 0
+        probes = stored["analysis/images"][()].astype(np.float64) / 255  # (A, 28, 28)
     text = page_text(site_dir / "index.html")
     assert f"{100 * meta['final_test_accuracy']:.1f}% test accuracy" in text
     for channel in range(conv1.shape[-1]):
         r = np.corrcoef(conv1[..., channel].ravel(), probes.ravel())[0, 1]
         shown = f"{r:+.2f}".replace("-", "\u2212")
-        row = re.search(rf"Channel {channel + 1}\s+\w+\s+([+\u2212]\d\.\d\d)", text[text.index("conv1: what each"):])
+        table = text[text.index("conv1: what each"):]
+        row = re.search(rf"Channel {channel + 1}\s+[^+\u2212]*?([+\u2212]\d\.\d\d)", table)
         assert row is not None and row.group(1) == shown, (channel, row and row.group(1), shown)
 
 
 def test_same_capture_gives_identical_site_bytes(built, tmp_path):
-    build_dir, site_dir = built
+    _, site_dir = built
     import render.stage
     import report.stage
     from pipeline.layout import Layout
 
+    build_dir = tmp_path / "build"  # a copy: the shared build folder is never written (other workers copy it)
+    shutil.copytree(built[0], build_dir, symlinks=True)
     capture = Capture.load(build_dir / "capture.h5")
     layout = Layout(build_dir, tmp_path / "again")
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
@@ -111,10 +117,8 @@ def test_same_capture_gives_identical_site_bytes(built, tmp_path):
     assert [name for name in first if first[name] != second[name]] == []
 
 
-def test_interrupted_build_leaves_the_previous_site_whole(built, tmp_path, monkeypatch):
-    build_dir, site_dir = built
-    previous = tmp_path / "site"
-    shutil.copytree(site_dir, previous)
+def test_interrupted_build_leaves_the_previous_site_whole(run_copy, tmp_path, monkeypatch):
+    build_dir, previous = run_copy  # copies: the run notes its staging folder in the build folder's marker
     before = {path: path.read_bytes() for path in previous.rglob("*") if path.is_file()}
     from pipeline.layout import Layout
     from report import stage
@@ -128,4 +132,4 @@ def test_interrupted_build_leaves_the_previous_site_whole(built, tmp_path, monke
     with pytest.raises(KeyboardInterrupt):
         stage.run(capture, manifest, Layout(build_dir, previous))
     assert {path: path.read_bytes() for path in previous.rglob("*") if path.is_file()} == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["build", "site"]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests import explorer_browser as page
-from tests.helpers import run_generate
+from tests.helpers import run_in_process
 
 CLASSES = ("red", "orange", "yellow", "green", "teal", "blue", "violet", "pink", "brown", "grey")
 
@@ -32,16 +32,16 @@ def synthetic_rgb(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.
 
 @pytest.fixture(scope="module")
 def own_site(tmp_path_factory):
-    """Build the site of the ReLU example on synthetic RGB data through generate.py; return its folders."""
+    """Build the site of the ReLU example on synthetic RGB data through generate.main; return its folders."""
     folder = tmp_path_factory.mktemp("own-model")
     rng = np.random.default_rng(7)
     x_train, y_train = synthetic_rgb(640, rng)
     x_test, y_test = synthetic_rgb(160, rng)
     data = folder / "colours.npz"
     np.savez(data, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, class_names=np.array(CLASSES))
-    result = run_generate("site", "--quiet", "--model", "examples/relu_glorot.py:build", "--data", str(data), "--steps",
-                          "12", "--batch-size", "64", "--layers", "conv,dense", "--build-dir", str(folder / "build"),
-                          "--site-dir", str(folder / "site"))
+    result = run_in_process("site", "--quiet", "--model", "examples/relu_glorot.py:build", "--data", str(data),
+                            "--steps", "12", "--batch-size", "64", "--layers", "conv,dense", "--build-dir",
+                            str(folder / "build"), "--site-dir", str(folder / "site"))
     assert result.returncode == 0, result.stderr
     return {"build": folder / "build", "site": folder / "site", "probes": x_test, "labels": y_test}
 

@@ -124,7 +124,7 @@ def test_filter_fit_recovers_a_known_filter(probes):
     patches = window_patches(probes / 255.0, window, 28, 28)  # (N, 784, 25)
     maps = (patches @ kernel.ravel() + 0.3).reshape(NUM_PROBES, 28, 28, 1)
     (fit,) = fit_filters(maps, probes, window)
-    np.testing.assert_allclose(fit.weights, kernel, atol=1e-6)
+    np.testing.assert_allclose(fit.weights, kernel, rtol=5e-3, atol=1e-6)  # weights kept to 3 digits
     assert fit.intercept == pytest.approx(0.3, abs=1e-6) and fit.fit_r == pytest.approx(1.0, abs=1e-9)
 
 
@@ -255,7 +255,10 @@ def test_a_layer_settling_at_the_limit_makes_conclusion_3_borderline():
     layers = [_timed_layer(f"conv{i}", step) for i, step in enumerate((100, 120, 140, 150, 160, int(limit)), 1)]
     numbers = conclusion_3(layers, plateau, last)
     assert numbers.early_limit == limit and numbers.margin_steps == pytest.approx(BORDERLINE_STEPS * 200)
-    assert numbers.verdict == HOLDS and numbers.borderline
+    assert numbers.definition_verdict == HOLDS and numbers.borderline
+    # Issue 21: the headline holds only where every variant does; the limit moved earlier by its margin fails.
+    failing = [variant.definition for variant in numbers.variants if variant.verdict != HOLDS]
+    assert numbers.verdict == PARTLY and "early_share_strict" in failing
     said = conclusion_3_text(numbers)
     assert said["borderline"] and "borderline" in said["evidence"]
     assert "conv6: Settled step: step 190; needs at most step 190; passes exactly at the limit: borderline." \

@@ -1,4 +1,4 @@
-"""--model (a builder file or a .keras file) with --data (.npz), through the real command line.
+"""--model (a builder file or a .keras file) with --data (.npz), through the command line (generate.main, in process).
 
 The data are synthetic on purpose: small seeded random images (RGB uint8, and grey float32), made in the
 test, so the runs take seconds; what is checked is that the archive is what the saved model computes:
@@ -22,7 +22,7 @@ import_tensorflow_quietly()
 import keras  # noqa: E402 - after TensorFlow is imported quietly
 
 from capture.archive import Capture  # noqa: E402
-from tests.helpers import run_generate  # noqa: E402
+from tests.helpers import run_in_process  # noqa: E402
 
 STEPS = 4
 BUILDER = '''
@@ -62,9 +62,9 @@ def synthetic_grey_float(path: Path) -> dict:
 
 def run_capture(tmp_path: Path, *arguments: str) -> tuple[Path, subprocess.CompletedProcess]:
     build = tmp_path / "build"
-    result = run_generate("capture", "--quiet", "--steps", str(STEPS), "--batch-size", "16", "--set", "test_every=2",
-                          "--set", "test_subset=20", "--build-dir", str(build), "--site-dir", str(tmp_path / "site"),
-                          *arguments, timeout=300)
+    result = run_in_process("capture", "--quiet", "--steps", str(STEPS), "--batch-size", "16", "--set",
+                            "test_every=2", "--set", "test_subset=20", "--build-dir", str(build), "--site-dir",
+                            str(tmp_path / "site"), *arguments)
     assert result.returncode == 0, result.stderr
     return build, result
 

@@ -20,6 +20,10 @@ decided here; report/words/conclusion_text.py only words them.
   A share's margin is the share of the channels whose own label is borderline and could move it towards
   its threshold, and at least one channel; a step's margin BORDERLINE_STEPS of the steps after the plateau;
   an accuracy's BORDERLINE_ACCURACY_SE standard errors of its test set.
+- Each conclusion's `variants`: its verdict under other reasonable definitions (report/numbers/robust/variants.py,
+  which also builds the checks); the headline `verdict` holds only where every variant holds (else partly
+  holds), and `definition_verdict` is the headline definition's own. Conclusion 1's `data_explained`: only the
+  test accuracy fails, and the run trained on the bundled subset (meta["dataset"]["name"] == "bundled").
 """
 from __future__ import annotations
 
@@ -28,17 +32,22 @@ import math
 import numpy as np
 
 from report.capture_facts import class_count
-from report.numbers.checks import (
-    DOES_NOT_HOLD,
-    HOLDS,
-    PARTLY,
-    Check,
-    ShareCheck,
-    Verdict,
-    check,
-    decide_verdict,
-)
+from report.numbers.checks import DOES_NOT_HOLD, Check, Verdict, decide_verdict
 from report.numbers.findings import CHANNEL_KINDS, LayerFindings
+from report.numbers.robust.variants import (
+    PLAIN_KINDS,
+    UNNAMED_KINDS,
+    checks_1,
+    checks_2,
+    checks_3,
+    combined_verdict,
+    decide_1,
+    decide_2,
+    decide_3,
+    variants_1,
+    variants_2,
+    variants_3,
+)
 from report.numbers.run_findings import (
     EarlyLayersConclusion,
     IdleChannel,
@@ -48,22 +57,17 @@ from report.numbers.run_findings import (
     Plateau,
     RunFindings,
     SettlingConclusion,
+    Variant,
 )
 from report.numbers.thresholds import (
     BORDERLINE_ACCURACY_SE,
-    BORDERLINE_R,
     BORDERLINE_STEPS,
-    CLAIMED_ACCURACY,
-    DISTINCT_MAX_R,
     EARLY_SHARE,
-    MAJORITY_SHARE,
-    MINORITY_SHARE,
     PLATEAU_TOLERANCE,
 )
 
 EARLY_LAYERS = ("conv1", "conv2", "conv3", "conv4")  # conclusion 1
 LATE_LAYERS = ("conv5", "conv6")  # conclusion 2
-UNNAMED_KINDS = ("other", "saturated")  # neither a copy of the input nor a single-orientation edge detector
 
 
 def median_or_none(values: list[float]) -> float | None:
@@ -120,7 +124,7 @@ def run_summary(capture, layers: list[LayerFindings], last_step: int) -> RunFind
     return RunFindings(
         final_test_accuracy=accuracy, final_test_loss=loss, accuracy_source=source, test_size=test_size,
         last_step=last_step, plateau=loss_plateau,
-        conclusion_1=conclusion_1(early, accuracy, test_size),
+        conclusion_1=conclusion_1(early, accuracy, test_size, (meta.get("dataset") or {}).get("name")),
         conclusion_2=conclusion_2(late),
         conclusion_3=conclusion_3(layers, loss_plateau, last_step),
     )
@@ -153,70 +157,37 @@ def _movers(layers: list[LayerFindings], inside: tuple[str, ...]) -> tuple[int, 
     return leave, join
 
 
-def _share_check(measure: str, inside: tuple[str, ...], layers: list[LayerFindings], part: int, whole: int,
-                 threshold: float, **options) -> ShareCheck:
-    """Check a share of channels; its margin is the borderline channels that could move it towards the threshold.
-
-    The margin is at least one channel: a share one channel away from its threshold is borderline.
-    """
-    leave, join = _movers(layers, inside)
-    item = check(measure, _share(part, whole) if whole else None, threshold, unit="share", **options)
-    if item.value is not None:
-        rising = options.get("at_least", True)  # a larger share helps an "at least" check
-        towards = (leave if rising else join) if item.passes else (join if rising else leave)
-        item = check(measure, item.value, threshold, margin=max(towards, 1) / whole, unit="share", **options)
-    return ShareCheck(**vars(item), part=part, whole=whole, could_leave=leave, could_join=join)
-
-
-def _verdict_fields(checks: list[Check], outcome: Verdict | None) -> dict:
-    """Return a conclusion's checks, verdict, borderline and flips as keyword arguments (None: nothing to check)."""
+def _verdict_fields(checks: list[Check], outcome: Verdict | None, variants: list[Variant]) -> dict:
+    """Return a conclusion's checks, verdicts, borderline, flips and variants as keyword arguments."""
     outcome = outcome or Verdict(verdict=DOES_NOT_HOLD, borderline=False, flips=[])
-    return {"checks": checks, "verdict": outcome.verdict, "borderline": outcome.borderline, "flips": outcome.flips}
+    verdict, holding = combined_verdict(outcome.verdict, variants)
+    return {"checks": checks, "verdict": verdict, "borderline": outcome.borderline, "flips": outcome.flips,
+            "variants": variants, "variants_holding": holding, "definition_verdict": outcome.verdict}
 
 
 # --- Conclusion 1: few features in conv1-4, yet accurate --------------------------------------------
 
 
-def _decide_1(passes: list[bool]) -> str:
-    few, not_most, plain, accurate = passes
-    if not not_most:
-        return DOES_NOT_HOLD
-    if few and plain:
-        return HOLDS if accurate else PARTLY
-    return PARTLY
-
-
-def conclusion_1(layers: list[LayerFindings], accuracy: float | None, test_size: int | None) -> EarlyLayersConclusion:
-    """Check "the first four layers extract few features, yet the model is accurate"."""
+def conclusion_1(layers: list[LayerFindings], accuracy: float | None, test_size: int | None,
+                 dataset: str | None = None) -> EarlyLayersConclusion:
+    """Check "the first four layers extract few features, yet the model is accurate"; `dataset`: meta's name."""
     kinds = kind_counts(layers)
-    counts, total = kinds.counts, kinds.channels
-    edges, plain = counts["edge"], counts["copy"] + counts["idle"]
     if accuracy is not None and test_size:
         accuracy_margin = BORDERLINE_ACCURACY_SE * math.sqrt(accuracy * (1 - accuracy) / test_size)
     else:
         accuracy_margin = 0.0
-    checks = [
-        _share_check("edge detectors (few)", ("edge",), layers, edges, total, MINORITY_SHARE, at_least=False),
-        _share_check("edge detectors (not most)", ("edge",), layers, edges, total, MAJORITY_SHARE, at_least=False),
-        _share_check("copies of the input or idle", ("copy", "idle"), layers, plain, total, MAJORITY_SHARE,
-                     strict=True),
-        check("test accuracy", accuracy, CLAIMED_ACCURACY, margin=accuracy_margin, unit="accuracy"),
-    ]
-    outcome = decide_verdict(checks, _decide_1) if total else None
+    movers = {"edge": _movers(layers, ("edge",)), "plain": _movers(layers, PLAIN_KINDS)}
+    checks = checks_1([ch.kind for layer in layers for ch in layer.channels], accuracy, accuracy_margin,
+                      movers=movers)
+    outcome = decide_verdict(checks, decide_1) if kinds.channels else None
+    variants = variants_1(layers, accuracy, accuracy_margin) if kinds.channels else []
+    data_explained = bool(outcome and not checks[3].passes and all(item.passes for item in checks[:3])
+                          and dataset == "bundled")
     return EarlyLayersConclusion(**vars(kinds), final_test_accuracy=accuracy, test_size=test_size,
-                                 **_verdict_fields(checks, outcome))
+                                 **_verdict_fields(checks, outcome, variants), data_explained=data_explained)
 
 
 # --- Conclusion 2: conv5-6 hard to name and entangled -----------------------------------------------
-
-
-def _decide_2(passes: list[bool]) -> str:
-    most, not_few, entangled = passes
-    if most and entangled:
-        return HOLDS
-    if not not_few and not entangled:
-        return DOES_NOT_HOLD
-    return PARTLY
 
 
 def conclusion_2(layers: list[LayerFindings]) -> LateLayersConclusion:
@@ -224,18 +195,8 @@ def conclusion_2(layers: list[LayerFindings]) -> LateLayersConclusion:
     active = [ch for layer in layers for ch in layer.channels if ch.kind != "idle"]
     unnamed = sum(ch.kind in UNNAMED_KINDS for ch in active)
     pair_mean = float(np.mean([layer.pair_mean_abs_r for layer in layers])) if layers else None
-    if active:
-        checks = [
-            _share_check("unnamed channels (most)", UNNAMED_KINDS, layers, unnamed, len(active), MAJORITY_SHARE,
-                         strict=True),
-            _share_check("unnamed channels (not few)", UNNAMED_KINDS, layers, unnamed, len(active), MINORITY_SHARE,
-                         strict=True),
-            check("mean |r| between a layer's channels", pair_mean, DISTINCT_MAX_R, strict=True, margin=BORDERLINE_R,
-                  unit="r"),
-        ]
-        outcome = decide_verdict(checks, _decide_2)
-    else:
-        checks, outcome = [], None
+    checks = checks_2([ch.kind for ch in active], pair_mean, movers=_movers(layers, UNNAMED_KINDS))
+    outcome = decide_verdict(checks, decide_2) if checks else None
     return LateLayersConclusion(
         **vars(kind_counts(layers)),
         active_channels=len(active),
@@ -244,16 +205,10 @@ def conclusion_2(layers: list[LayerFindings]) -> LateLayersConclusion:
         median_best_abs_r=median_or_none([max(abs(ch.copy_r), abs(ch.best_edge_r)) for ch in active]),
         pair_mean_abs_r=pair_mean,
         pair_mean_abs_r_by_layer={layer.name: layer.pair_mean_abs_r for layer in layers},
-        **_verdict_fields(checks, outcome))
+        **_verdict_fields(checks, outcome, variants_2(layers) if active else []))
 
 
 # --- Conclusion 3: settled early, idle channels -----------------------------------------------------
-
-
-def _decide_3(passes: list[bool]) -> str:
-    if passes and all(passes):
-        return HOLDS
-    return PARTLY if any(passes) else DOES_NOT_HOLD
 
 
 def conclusion_3(layers: list[LayerFindings], loss_plateau: Plateau, last_step: int) -> SettlingConclusion:
@@ -267,13 +222,14 @@ def conclusion_3(layers: list[LayerFindings], loss_plateau: Plateau, last_step: 
     span = last_step - start
     limit = start + EARLY_SHARE * span
     margin = BORDERLINE_STEPS * span
-    checks, timing = [], {}
+    settled_steps = {layer.name: layer.settling.settled_step if layer.settling else None for layer in layers}
+    items = dict(zip(settled_steps, checks_3(settled_steps, limit, margin)))
+    # Without steps after the plateau there is nothing learned to settle into: no check.
+    checks = list(items.values()) if span > 0 else []
+    timing = {}
     for layer in layers:
-        settling = layer.settling
-        settled = settling.settled_step if settling else None
-        item = check("settled step", settled, limit, at_least=False, margin=margin, subject=layer.name, unit="step")
-        if span > 0:  # without steps after the plateau there is nothing learned to settle into: no check
-            checks.append(item)
+        settling, item = layer.settling, items[layer.name]
+        settled = settled_steps[layer.name]
         timing[layer.name] = LayerTiming(
             pattern_step=settling.pattern_step if settling else None,
             contrast_step=settling.contrast_step if settling else None, settled_step=settled,
@@ -294,4 +250,5 @@ def conclusion_3(layers: list[LayerFindings], loss_plateau: Plateau, last_step: 
         idle_channels=[IdleChannel(layer=ch.layer, channel=ch.channel, spread=ch.spread)
                        for layer in layers for ch in layer.channels if ch.kind == "idle"],
         layer_channels={layer.name: layer.num_channels for layer in layers},
-        **_verdict_fields(checks, decide_verdict(checks, _decide_3) if checks else None))
+        **_verdict_fields(checks, decide_verdict(checks, decide_3) if checks else None,
+                          variants_3(layers, start, span)))

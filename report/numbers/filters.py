@@ -1,17 +1,25 @@
 """Fit each channel's final map as one linear filter of the input, and read the filter's shape.
 
-Use: `fit_filters(maps, probe_images, window)` takes a layer's final (N, H, W, C) maps, the (N, S, S) uint8
-probes and the layer's input window (report.numbers.receptive_fields) and returns one `FilterFit` per channel, or
-None for every channel when the probes hold too few samples per weight (FILTER_SAMPLES_PER_WEIGHT).
-`filter_shape(weights)` scores a (k, k) filter on its own. Pure numpy; nothing is rounded.
+Use: `fit_filters(maps, images, window)` takes a layer's final (N, H, W, C) maps, the (N, S, S) uint8 images
+they were measured on (the analysis set, or the probes) and the layer's input window
+(report.numbers.receptive_fields) and returns one `FilterFit` per channel, or None for every channel when the
+images hold too few samples per weight (FILTER_SAMPLES_PER_WEIGHT); `fit_filters_with_sums` also returns, per
+image, the sums behind each channel's fit r, so that a bootstrap resample's fit r is a weighted sum
+(report/numbers/robust/image_sums.py). `filter_shape(weights)` scores a (k, k) filter on its own. Pure numpy;
+nothing is rounded.
 
-The fit: the activation at (probe, row i, column j) is modelled as an intercept plus a weighted sum of the
+The fit: the activation at (image, row i, column j) is modelled as an intercept plus a weighted sum of the
 input pixels (scaled to [0, 1], as the model is fed) of its window, `size` x `size` pixels starting at
 `stride * i + offset` (zero outside the image, as 'same' padding sees it). The weights are a ridge
 (least-squares with a small penalty) solution; the penalty is a share of the mean input energy per weight,
-chosen from RIDGE_GRID by leave-one-probe-out prediction, the same for every channel of the layer. The fit r
-reported is out of sample: each probe's map is predicted by the filter fitted on the other probes, and r is
-taken over all probes x positions of those predictions. With fewer than three probes it is in sample.
+chosen from RIDGE_GRID by out-of-sample prediction, the same for every channel of the layer. The fit r
+reported is out of sample, K-fold over the images: K = min(N, FOLDS), image n in fold n mod K, each fold's
+maps predicted by the filter fitted on the other folds (with ten probes: leave one probe out), and r taken
+over all images x positions of those predictions. With fewer than three images it is in sample. Only the
+per-fold sums [1 x]'[1 x] and [1 x]'y are kept, so memory is one fold's windows, not every image's; each
+penalty's out-of-sample r comes from those sums (sum p^2 = w' G w, ...), and only the chosen penalty's
+predictions are made, image by image, for the bootstrap's sums. The fit runs on one BLAS thread: LAPACK's
+eigendecomposition is many times slower threaded on a busy two-core machine.
 
 The shape, on a scale rather than a verdict (both scores are shares of the filter's total |weight|):
 - `blob` = sum(w) / sum(|w|): +1 when every weight is positive (a blurred copy of the input), -1 when every
@@ -27,16 +35,25 @@ The shape, on a scale rather than a verdict (both scores are shares of the filte
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from report.numbers.receptive_fields import Window
 from report.numbers.reference_maps import EDGE_SIDES
+from report.numbers.robust.image_sums import PairSums, weighted_r
 from report.numbers.thresholds import FILTER_SAMPLES_PER_WEIGHT
 
+# The weights are kept to three significant digits: they are drawn (the filter images), never quoted, and
+# findings.json, which carries them, is mostly filters once every layer is fitted on the analysis set.
+WEIGHT_DIGITS = 3
 RIDGE_GRID = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)  # penalties, as shares of the mean input energy per weight
+FOLDS = 10  # out-of-sample folds: image i is predicted by the filter fitted without the images of fold i mod 10
 EDGE_ANGLES = 36  # the edge line's orientation is given to the nearest 5 degrees
 # The direction (degrees, x right, y down) in which brighter input (MNIST's ink) makes each signed edge map positive.
 _EDGE_NORMALS = {"vertical": 0.0, "diagonal_rising": 45.0, "horizontal": 90.0, "diagonal_falling": 135.0}
@@ -62,6 +79,22 @@ class FilterFit:
     edge_side: str  # the side of a bright region (an MNIST stroke) where the channel is positive
     edge_share: float  # |edge| / (|blob| + |edge|), 0.5 when both are 0
 
+
+@dataclass
+class FilterResult:
+    """A layer's fits and, per image, the sums behind each channel's out-of-sample fit r (a: predicted, b: actual)."""
+
+    fits: list[FilterFit]
+    sums: PairSums
+
+
+def significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """Return values rounded to `digits` significant digits each (0 stays 0)."""
+    values = np.asarray(values, np.float64)
+    scale = np.floor(np.log10(np.abs(np.where(values == 0, 1.0, values))))
+    return np.round(values / 10 ** scale, digits - 1) * 10 ** scale
+
+
 def window_patches(images: np.ndarray, window: Window, height: int, width: int) -> np.ndarray:
     """Return each output position's input window as (N, height * width, size * size) float64."""
     images = np.asarray(images, np.float64)
@@ -76,6 +109,37 @@ def window_patches(images: np.ndarray, window: Window, height: int, width: int) 
     return patches.reshape(images.shape[0], height * width, size * size)
 
 
+@functools.cache
+def _blas_thread_calls() -> tuple | None:
+    """Return numpy's bundled OpenBLAS (get, set) thread-count functions, or None where it has none."""
+    folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    for path in sorted(folder.glob("*openblas*.so*")):
+        try:
+            library = ctypes.CDLL(str(path))  # the copy numpy already loaded: dlopen returns its handle
+        except OSError:
+            continue
+        for suffix in ("64_", "_64_", ""):
+            get = getattr(library, f"scipy_openblas_get_num_threads{suffix}", None)
+            put = getattr(library, f"scipy_openblas_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                return get, put
+    return None
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """Run LAPACK's eigh on one thread: threaded, it is 5-20x slower on a busy two-core machine."""
+    calls = _blas_thread_calls()
+    before = calls[0]() if calls else None
+    if calls:
+        calls[1](1)
+    try:
+        yield
+    finally:
+        if calls:
+            calls[1](before)
+
+
 def _ridge_paths(gram: np.ndarray, moment: np.ndarray, count: int, penalties: list[float]) -> list[np.ndarray]:
     """Solve ridge regression with an unpenalised intercept for several penalties at once.
 
@@ -87,7 +151,8 @@ def _ridge_paths(gram: np.ndarray, moment: np.ndarray, count: int, penalties: li
     mean_y = moment[0] / count  # (C,)
     centred_gram = gram[1:, 1:] - count * np.outer(mean_x, mean_x)
     centred_moment = moment[1:] - count * np.outer(mean_x, mean_y)
-    values, vectors = np.linalg.eigh(centred_gram)
+    with _one_blas_thread():
+        values, vectors = np.linalg.eigh(centred_gram)
     projected = vectors.T @ centred_moment  # (K, C)
     floor = max(float(values.max(initial=0.0)), 0.0) * 1e-10
     solutions = []
@@ -97,14 +162,6 @@ def _ridge_paths(gram: np.ndarray, moment: np.ndarray, count: int, penalties: li
         weights = vectors @ (inverse[:, None] * projected)  # (K, C)
         solutions.append(np.vstack([mean_y - mean_x @ weights, weights]))
     return solutions
-
-
-def _pooled_r(predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
-    """Return per column the Pearson r of two (P, C) arrays (0 where either is constant)."""
-    a = predicted - predicted.mean(axis=0)
-    b = actual - actual.mean(axis=0)
-    denominator = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
-    return np.where(denominator > 0, (a * b).sum(axis=0) / np.where(denominator > 0, denominator, 1), 0.0)
 
 
 def filter_shape(weights: np.ndarray) -> dict:
@@ -140,44 +197,98 @@ def filter_shape(weights: np.ndarray) -> dict:
             "edge_share": abs(edge) / magnitude if magnitude > 0 else 0.5}
 
 
-def fit_filters(maps: np.ndarray, probe_images: np.ndarray, window: Window) -> list[FilterFit] | None:
-    """Fit one linear filter of the input per channel of (N, H, W, C) maps; None if the probes are too few."""
-    maps = np.asarray(maps, np.float64)
-    probes, height, width, channels = maps.shape
-    weights_count = window.size * window.size
-    if probes * height * width < FILTER_SAMPLES_PER_WEIGHT * (weights_count + 1):
-        return None
-    patches = window_patches(np.asarray(probe_images, np.float64) / 255.0, window, height, width)  # (N, P, K)
-    design = np.concatenate([np.ones(patches.shape[:2] + (1,)), patches], axis=2)  # (N, P, K + 1)
-    targets = maps.reshape(probes, height * width, channels)  # (N, P, C)
-    transposed = np.swapaxes(design, 1, 2)  # (N, K + 1, P)
-    grams = transposed @ design  # (N, K + 1, K + 1) per probe
-    moments = transposed @ targets  # (N, K + 1, C)
-    gram, moment = grams.sum(axis=0), moments.sum(axis=0)
-    energy = float(np.trace(gram[1:, 1:])) / weights_count  # mean input energy per weight
+def _folds(images: int) -> np.ndarray:
+    """Return each image's fold, image index mod min(images, FOLDS); fewer than three images: no folds (-1)."""
+    if images < 3:
+        return np.full(images, -1)
+    return np.arange(images) % min(images, FOLDS)
 
-    in_sample = probes < 3
-    penalties = [share * energy for share in RIDGE_GRID]
+
+def _fold_blocks(maps: np.ndarray, scaled: np.ndarray, window: Window, folds: np.ndarray):
+    """Yield per fold (its images' indices, their (n P, K + 1) design, their (n P, C) targets)."""
+    images, height, width, channels = maps.shape
+    for fold in np.unique(folds):
+        members = np.flatnonzero(folds == fold)
+        patches = window_patches(scaled[members], window, height, width)  # (n, P, K)
+        design = np.concatenate([np.ones(patches.shape[:2] + (1,)), patches], axis=2)
+        yield members, design.reshape(-1, design.shape[-1]), maps[members].reshape(-1, channels)
+
+
+def _gram_r(gram: np.ndarray, moment: np.ndarray, target_squares: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Return the sums (p, p^2, y, y^2, p y) over samples of predictions [1 x] w, from the samples' gram and moment."""
+    predicted = gram[0] @ weights  # (C,): the gram's first row is [n, sum x]
+    squares = ((gram @ weights) * weights).sum(axis=0)
+    return np.stack([predicted, squares, moment[0], target_squares, (weights * moment).sum(axis=0)])
+
+
+def _r_from_sums(sums: np.ndarray, count: int) -> np.ndarray:
+    """Return per channel the Pearson r from summed (p, p^2, y, y^2, p y) over `count` samples."""
+    p, pp, y, yy, py = sums
+    covariance = py - p * y / count
+    variance = np.clip(pp - p * p / count, 0, None) * np.clip(yy - y * y / count, 0, None)
+    return np.where(variance > 0, covariance / np.sqrt(np.where(variance > 0, variance, 1)), 0.0)
+
+
+def fit_filters(maps: np.ndarray, probe_images: np.ndarray, window: Window) -> list[FilterFit] | None:
+    """Fit one linear filter of the input per channel of (N, H, W, C) maps; None if the images are too few."""
+    result = fit_filters_with_sums(maps, probe_images, window)
+    return None if result is None else result.fits
+
+
+def fit_filters_with_sums(maps: np.ndarray, images: np.ndarray, window: Window) -> FilterResult | None:
+    """Fit the filters and keep per image the sums behind each channel's out-of-sample fit r (for the bootstrap)."""
+    maps = np.asarray(maps, np.float64)
+    count, height, width, channels = maps.shape
+    weights_count = window.size * window.size
+    if count * height * width < FILTER_SAMPLES_PER_WEIGHT * (weights_count + 1):
+        return None
+    with _one_blas_thread():
+        return _fit(maps, np.asarray(images, np.float64) / 255.0, window)
+
+
+def _fit(maps: np.ndarray, scaled: np.ndarray, window: Window) -> FilterResult:
+    """Fit the filters of (N, H, W, C) maps on the scaled images (see fit_filters_with_sums)."""
+    count, height, width, channels = maps.shape
     samples = height * width
-    if in_sample:
-        predicted = [design @ solution for solution in _ridge_paths(gram, moment, probes * samples, penalties)]
-    else:
-        predicted = [np.empty_like(targets) for _ in penalties]  # (N, P, C) each
-        for p in range(probes):
-            fold = _ridge_paths(gram - grams[p], moment - moments[p], (probes - 1) * samples, penalties)
-            for index, solution in enumerate(fold):
-                predicted[index][p] = design[p] @ solution
-    scores = [_pooled_r(values.reshape(-1, channels), targets.reshape(-1, channels)) for values in predicted]
+    folds = _folds(count)
+    in_sample = bool((folds < 0).all())
+    grams, moments, squares = {}, {}, {}
+    blocks = list(_fold_blocks(maps, scaled, window, folds))  # kept for the held-out predictions below
+    for members, design, targets in blocks:
+        fold = int(folds[members[0]])
+        grams[fold], moments[fold] = design.T @ design, design.T @ targets
+        squares[fold] = (targets * targets).sum(axis=0)
+    gram, moment = sum(grams.values()), sum(moments.values())
+    energy = float(np.trace(gram[1:, 1:])) / (window.size * window.size)  # mean input energy per weight
+    penalties = [share * energy for share in RIDGE_GRID]
+    full = _ridge_paths(gram, moment, count * samples, penalties)
+    held_out = {fold: full if in_sample else
+                _ridge_paths(gram - grams[fold], moment - moments[fold],
+                             int((count - (folds == fold).sum()) * samples), penalties)
+                for fold in grams}
+    # Each penalty's out-of-sample r from the folds' own sums: sum p^2 = w' G_f w, sum p y = w' M_f, ...
+    scores = [_r_from_sums(sum(_gram_r(grams[fold], moments[fold], squares[fold], held_out[fold][index])
+                               for fold in grams), count * samples) for index in range(len(penalties))]
     best = max(range(len(penalties)), key=lambda index: (round(float(scores[index].mean()), 9), -index))
-    share, fit_r = RIDGE_GRID[best], scores[best]
-    solution = _ridge_paths(gram, moment, probes * samples, [penalties[best]])[0]  # (K + 1, C) on all probes
-    in_sample_r = _pooled_r((design @ solution).reshape(-1, channels), targets.reshape(-1, channels))
+    solution = full[best]
+    in_sample_r = _r_from_sums(_gram_r(gram, moment, sum(squares.values()), solution), count * samples)
+    centre = maps.reshape(-1, channels).mean(axis=0)
+    parts = [np.zeros((count, channels)) for _ in range(5)]
+    for members, design, targets in blocks:
+        p = (design @ held_out[int(folds[members[0]])][best] - centre).reshape(len(members), samples, channels)
+        y = (targets - centre).reshape(len(members), samples, channels)
+        for total, part in zip(parts, (p.sum(axis=1), (p * p).sum(axis=1), y.sum(axis=1), (y * y).sum(axis=1),
+                                       (p * y).sum(axis=1))):
+            total[members] = part
+    sums = PairSums(samples, *parts)
+    fit_r = weighted_r(sums, np.ones((1, count)))[0]
 
     fits = []
     for c in range(channels):
         kernel = solution[1:, c].reshape(window.size, window.size)
         fits.append(FilterFit(size=window.size, stride=window.stride, offset=window.offset,
-                              weights=kernel.tolist(), intercept=float(solution[0, c]), fit_r=float(fit_r[c]),
-                              in_sample_r=float(in_sample_r[c]), in_sample=in_sample, ridge=float(share),
+                              weights=significant(kernel, WEIGHT_DIGITS).tolist(), intercept=float(solution[0, c]),
+                              fit_r=float(fit_r[c]),
+                              in_sample_r=float(in_sample_r[c]), in_sample=in_sample, ridge=float(RIDGE_GRID[best]),
                               **filter_shape(kernel)))
-    return fits
+    return FilterResult(fits=fits, sums=sums)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
 from report.numbers.checks import ChannelCheck
 from report.numbers.filters import FilterFit
+from report.numbers.research_checks import LayerResearch
 from report.numbers.run_findings import RunFindings
 
 # The kinds a channel can be given (report/numbers/channel_kinds.py), in the order the counts list them.
@@ -62,6 +63,15 @@ class ChannelFindings:
     filter: FilterFit | None = None  # the channel's linear filter of the input; None where the layer is not fitted
     zero_share: float = 0.0  # share of final values that are exactly 0
     negative_share: float = 0.0  # share of final values below 0
+    # The label's bootstrap over the analysis images (report/numbers/robust/stability.py); None on the probes
+    kind_stability: float | None = None  # share of resamples that give `kind`
+    kind_runner_up: str | None = None  # the most frequent other kind in the resamples (None: every one agrees)
+    kind_runner_up_share: float = 0.0
+    kind_sure: bool = True  # kind_stability >= KIND_SURE_SHARE (or, on the probes, not borderline) and no conflict
+    duplicate_conflicts: list[int] = field(default_factory=list)  # near-duplicates (|r| >= DUPLICATE_MIN_R) of
+    # this layer whose kind differs
+    kind_on_probes: str | None = None  # the kind the shown probes alone give (today's method)
+    edge_scale_px: int | None = None  # an edge channel's scale in input pixels (its filter window, or 3 x pooling)
 
 
 @dataclass
@@ -117,6 +127,16 @@ class LayerSettling:
 
 
 @dataclass
+class ProbeView:
+    """A layer measured on the shown probes alone, as before the analysis set: for the conclusions' variants."""
+
+    counts: dict[str, int]  # CHANNEL_KINDS -> channels, by kind_on_probes
+    pair_mean_abs_r: float
+    settling: LayerSettling | None
+    median_settle_step: float | None  # over the channels active on the probes
+
+
+@dataclass
 class LayerFindings:
     """Counts, settling and similarity of one layer's channels, with its per-step timeline."""
 
@@ -157,6 +177,13 @@ class LayerFindings:
     negative_share: float = 0.0  # share of the final values below 0
     spatial: bool = True  # False for 1x1 maps (a Dense layer's units): no picture to compare with the input
     mostly_zero: list[ChannelCheck] = field(default_factory=list)  # non-negative layers: per working channel
+    # On the analysis set (report/numbers/analysis_settling.py): [lo, hi] of the resampled settled step
+    settle_step_ci: list[int | None] = field(default_factory=lambda: [None, None])
+    settle_never_share: float | None = None  # share of resamples in which the layer never settles
+    research: LayerResearch | None = None  # report/numbers/research_checks.py
+    on_probes: ProbeView | None = None  # None: measured on the probes anyway
+    # Each channel's kind under the conclusions' other definitions (report/numbers/robust/variants.py)
+    variant_kinds: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -4,14 +4,15 @@ Use: `input_maps(probe_images, height, width)` returns {"copy": pooled input, <e
 (N, height, width); `standardise` and `linear_fit_r` are the correlation tools report.numbers.analysis measures with.
 
 The probe images (grey, or a colour probe's brightness: report.capture_facts.grey_probes) are scaled to [0, 1]
-(the model is fed x / 255) and brought to each layer's resolution by area averaging (2x2 blocks for 14x14,
-4x4 for 7x7): the "pooled input". Edge maps are 3x3 Sobel responses of the pooled input, computed AT THE
-LAYER'S RESOLUTION with 'same' zero padding, because a 3x3 filter at that resolution is what the layer could
-apply to a copy of the input it receives. Four orientations, each signed (image rows run downwards; "ink"
-and "stroke" below are MNIST's words for the part of an image brighter than its background, and the maps
-mean the same on any image): `horizontal` (positive where ink lies below background, the top edge of a
-stroke; negative at its underside), `vertical` (positive at the left edge of a stroke, negative at its right
-edge), `diagonal_rising` ("/" edges; positive on the upper-left side of a stroke, negative lower-right) and
+(the model is fed x / 255) and brought to each layer's resolution by area averaging (2x2 blocks for 14x14, 4x4
+for 7x7): the "pooled input". `pooling="max"` takes each block's maximum instead (a variant of the conclusions'
+definitions, report/numbers/robust/variants.py). Edge maps are 3x3 Sobel responses of the pooled input, computed
+AT THE LAYER'S RESOLUTION with 'same' zero padding, because a 3x3 filter at that resolution is what the layer
+could apply to a copy of the input it receives. Four orientations, each signed (image rows run downwards; "ink"
+and "stroke" below are MNIST's words for the part of an image brighter than its background, and the maps mean
+the same on any image): `horizontal` (positive where ink lies below background, the top edge of a stroke;
+negative at its underside), `vertical` (positive at the left edge of a stroke, negative at its right edge),
+`diagonal_rising` ("/" edges; positive on the upper-left side of a stroke, negative lower-right) and
 `diagonal_falling` ("\\" edges; positive upper-right, negative lower-left).
 """
 
@@ -37,14 +38,21 @@ _SOBEL = {
 }
 
 
-def area_pool(images: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Average (N, H0, W0) images over the pixel blocks of a (height, width) grid; return (N, height, width)."""
+POOLINGS = ("mean", "max")  # how the input is brought to a layer's resolution: area average (headline) or maximum
+
+
+def area_pool(images: np.ndarray, height: int, width: int, pooling: str = "mean") -> np.ndarray:
+    """Pool (N, H0, W0) images over the blocks of a (height, width) grid by mean or max; return (N, height, width)."""
     images = np.asarray(images, np.float64)
     if height > images.shape[1] or width > images.shape[2]:
         raise ValueError(f"cannot pool {images.shape[1:]} images up to {height}x{width}; layers must not be "
                          f"larger than the input")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
     rows = (np.arange(height) * images.shape[1]) // height
     cols = (np.arange(width) * images.shape[2]) // width
+    if pooling == "max":
+        return np.maximum.reduceat(np.maximum.reduceat(images, rows, axis=1), cols, axis=2)
     summed = np.add.reduceat(np.add.reduceat(images, rows, axis=1), cols, axis=2)
     row_counts = np.diff(np.append(rows, images.shape[1]))
     col_counts = np.diff(np.append(cols, images.shape[2]))
@@ -63,10 +71,10 @@ def correlate_same(images: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return np.tensordot(np.asarray(kernel, np.float64).ravel(), shifted_stack(images), axes=1)
 
 
-def input_maps(probe_images: np.ndarray, height: int, width: int) -> dict[str, np.ndarray]:
+def input_maps(probe_images: np.ndarray, height: int, width: int, pooling: str = "mean") -> dict[str, np.ndarray]:
     """Return the pooled input ("copy") and its signed edge maps (EDGE_KINDS) at one resolution, each (N, H, W)."""
     scaled = np.asarray(probe_images, np.float64) / 255.0  # the model's input scale
-    pooled = area_pool(scaled, height, width)
+    pooled = area_pool(scaled, height, width, pooling)
     maps = {"copy": pooled}
     for kind in EDGE_KINDS:
         maps[kind] = correlate_same(pooled, _SOBEL[kind])
@@ -86,7 +94,8 @@ def linear_fit_r(maps: np.ndarray, pooled_input: np.ndarray) -> np.ndarray:
     targets = maps.reshape(-1, maps.shape[-1])  # (P, C)
     design = np.concatenate([np.ones((targets.shape[0], 1)),
                              shifted_stack(pooled_input).reshape(9, -1).T], axis=1)  # (P, 10)
-    coefficients, *_ = np.linalg.lstsq(design, targets, rcond=None)
+    # The normal equations' minimum-norm solution is lstsq's, at a 10 x 10 cost instead of a (P, 10) one.
+    coefficients, *_ = np.linalg.lstsq(design.T @ design, design.T @ targets, rcond=None)
     residual = ((targets - design @ coefficients) ** 2).sum(axis=0)
     total = ((targets - targets.mean(axis=0)) ** 2).sum(axis=0)
     explained = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)

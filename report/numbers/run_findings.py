@@ -1,14 +1,18 @@
 """The run-level findings: final metrics, the loss plateau, and the numbers behind the post's three conclusions.
 
 Use: report/numbers/conclusions.py builds a `RunFindings` (`Findings.run`); report/words/ phrases it. Each
-conclusion carries its checks (report/numbers/checks.py), its verdict and whether that verdict is borderline.
+conclusion carries its checks (report/numbers/checks.py), its verdict and whether that verdict is borderline,
+and its `variants`: the verdict under other reasonable definitions (report/numbers/robust/variants.py). The
+`verdict` holds only where every variant holds; `definition_verdict` is the headline definition's own, and
+`borderline` and `flips` are that definition's (flipping its checks would change `definition_verdict`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from report.numbers.checks import Check, Flip, ShareCheck
+from report.numbers.research_checks import RunResearch
 
 
 @dataclass
@@ -20,6 +24,18 @@ class Plateau:
     steps: int  # initial steps at chance
     num_steps: int  # training steps with a loss
     left_at_step: int | None  # the first step off chance (None: never)
+
+
+@dataclass
+class Variant:
+    """A conclusion's verdict under one definition (report/numbers/robust/variants.py) and what it rests on."""
+
+    definition: str  # a key: analysis_set, shown_probes, max_pool_reference, thresholds_strict, ...
+    verdict: str
+    checks: list[ShareCheck | Check]
+    counts: dict[str, int] = field(default_factory=dict)  # conclusions 1 and 2: channels per kind so counted
+    steps: dict[str, float | None] = field(default_factory=dict)  # conclusion 3: layer -> the step compared
+    limit: float | None = None  # conclusion 3: the early limit
 
 
 @dataclass
@@ -47,6 +63,10 @@ class EarlyLayersConclusion(KindCounts):
     verdict: str
     borderline: bool
     flips: list[Flip]
+    variants: list[Variant] = field(default_factory=list)
+    variants_holding: int = 0
+    definition_verdict: str | None = None  # the headline definition's own verdict, before the variants
+    data_explained: bool = False  # only the accuracy fails, and the run trained on the bundled subset
 
 
 @dataclass
@@ -63,6 +83,9 @@ class LateLayersConclusion(KindCounts):
     verdict: str
     borderline: bool
     flips: list[Flip]
+    variants: list[Variant] = field(default_factory=list)
+    variants_holding: int = 0
+    definition_verdict: str | None = None  # the headline definition's own verdict, before the variants
 
 
 @dataclass
@@ -106,6 +129,9 @@ class SettlingConclusion:
     verdict: str
     borderline: bool
     flips: list[Flip]
+    variants: list[Variant] = field(default_factory=list)
+    variants_holding: int = 0
+    definition_verdict: str | None = None  # the headline definition's own verdict, before the variants
 
 
 @dataclass
@@ -121,3 +147,7 @@ class RunFindings:
     conclusion_1: EarlyLayersConclusion
     conclusion_2: LateLayersConclusion
     conclusion_3: SettlingConclusion
+    analysis_images: int = 0  # A; 0 when labels were measured on the probes
+    analysis_source: str = "probes"  # "analysis set" or "probes"
+    bootstrap_resamples: int = 0
+    research: RunResearch | None = None  # report/numbers/research_checks.py

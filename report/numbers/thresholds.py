@@ -52,10 +52,11 @@ DUPLICATE_MIN_R = _named("DUPLICATE_MIN_R", 0.9, "two channels are near-duplicat
 FILTER_MIN_R = _named("FILTER_MIN_R", 0.9, "a channel's kind is read from the shape of its fitted linear filter of "
                       "the input when that filter predicts the channel's map (out of sample) at r of at least this")
 # Ridge keeps the weights from chasing noise, but a filter with more weights than about a fifth of its samples
-# would still be fitted to the ten probes rather than to what the channel does.
+# would still be fitted to the images rather than to what the channel does. On the analysis set (1,000 images)
+# every layer of the article's model passes, so one labelling method holds for all of them.
 FILTER_SAMPLES_PER_WEIGHT = _named("FILTER_SAMPLES_PER_WEIGHT", 5, "a layer's channels are fitted as linear filters "
-                                   "of the input only when the probes give at least this many samples "
-                                   "(probes x positions) per weight of the filter window")
+                                   "of the input only when the images give at least this many samples "
+                                   "(images x positions) per weight of the filter window")
 # A Laplacian-like (centre-surround) filter scores near 0 on both: it is neither a blob nor one-sided.
 SHAPE_MIN_SCORE = _named("SHAPE_MIN_SCORE", 0.3, "a fitted filter is a blob (copy) or an oriented difference (edge) "
                          "only when its larger shape score is at least this; otherwise its kind is other")
@@ -66,6 +67,9 @@ SETTLED_MIN_CKA = _named("SETTLED_MIN_CKA", 0.9, "a layer's pattern is in place 
 # probes of a default run gives 0.01 to 0.04).
 BORDERLINE_R = _named("BORDERLINE_R", 0.02, "a correlation within this of the threshold that decides a label is "
                       "borderline, and so is the label")
+# A label that one resample in ten would change is not one to state without its alternative.
+KIND_SURE_SHARE = _named("KIND_SURE_SHARE", 0.9, "a channel's label is sure when at least this share of the bootstrap "
+                         "resamples of the analysis images give it, and no near-duplicate channel carries another")
 BORDERLINE_SHAPE = _named("BORDERLINE_SHAPE", 0.05, "a filter whose edge share lies within this of 0.5 (blob and "
                           "edge scores about equal) is borderline between copy and edge")
 BORDERLINE_STEPS = _named("BORDERLINE_STEPS", 0.05, "a step within this share of the training after the plateau "

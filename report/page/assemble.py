@@ -12,12 +12,13 @@ import json
 from pathlib import Path
 
 from report.capture_facts import is_article, model_info, recorded_layers
-from report.numbers.analysis import analyse
+from report.findings_cache import cached_findings
 from report.page.appendix import download, rebuild_command, reproducibility_facts
 from report.page.explorer import channel_links, explorer_context
 from report.page.figure_files import write_analysis_figures, write_probe_strip, write_xor_figure
 from report.page.layer_views import layer_views
 from report.page.public_paths import placeholders, public_config, public_meta
+from report.page.robustness import measured_on, research_table, uncertain_labels, variant_rows
 from report.page.sections import (
     ASSETS,
     asset_src,
@@ -28,12 +29,14 @@ from report.page.sections import (
     reading_section,
     why_section,
 )
+from report.page.seeds import seeds_context
 from report.words.commentary import commentary
 from report.words.dataset_text import dataset_notice, subject
 from report.words.wording import number, ordinal, percent
 
 
-def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -> tuple[dict, list]:
+def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
+             sweep_dir: Path | None = None) -> tuple[dict, list]:
     """Return the template context and the asset copies for one run."""
     (staging / ASSETS).mkdir(parents=True, exist_ok=True)
     from pipeline.config import Config
@@ -44,8 +47,8 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     command_config = public_config(config)
     article = is_article(meta)
     model = model_info(meta)
-    findings = analyse(capture, {layer["name"]: layer["scale"] for layer in manifest.get("layers", [])
-                                 if "scale" in layer})
+    findings = cached_findings(capture, layout, {layer["name"]: layer["scale"] for layer in manifest.get("layers", [])
+                                                 if "scale" in layer})
     dataset = meta["dataset"]
     said = commentary(findings, article=article, dataset=dataset)
     xor_facts = write_xor_figure(staging / ASSETS / "xor.svg")
@@ -65,8 +68,9 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
     plateau_end = int(findings.run.plateau.steps)
     explorer = explorer_context(findings, json.loads((layout.assets / explore["meta"]["path"]).read_text()),
                                 plateau_end, f"{ASSETS}/")
-    for layer in layers:
+    for layer, numbers in zip(layers, findings.layers):
         layer["rows"] = explorer["rows"][layer["name"]]
+        layer["uncertain"] = uncertain_labels(numbers)
         look_for = (layer.get("analysis") or {}).get("look_for")
         layer["look_for_links"] = channel_links(look_for, layer["name"], layer["channels"]) if look_for else None
     recorded = recorded_layers(capture)
@@ -105,8 +109,13 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None) -
         "reading": reading_section(manifest, asset_src(colorbar["path"]), colorbar, article),
         "curves": curves_section(said, curves, asset_src(curves["svg"]["path"]), meta["final_test_accuracy"], meta,
                                  config["batch_size"], capture.train_loss),
-        "conclusions": {"verdicts": said["conclusions"]},
+        "conclusions": {"verdicts": [dict(item, variants=variant_rows(numbers)) for item, numbers in
+                                     zip(said["conclusions"], (findings.run.conclusion_1, findings.run.conclusion_2,
+                                                               findings.run.conclusion_3))]},
+        "measured": measured_on(findings, capture.meta),
+        "research": research_table(findings),
         "settling": analysis_figures["settling"],
         "appendix": appendix,
+        "seeds": seeds_context(config, sweep_dir),
     }
     return context, [(layout.assets / name, asset_src(name)) for name in linked_assets(manifest)]

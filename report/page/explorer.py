@@ -25,6 +25,7 @@ from report.words.wording import ordinal
 EDGE_GLYPHS = {"horizontal": "\u2014", "vertical": "|", "diagonal_rising": "/", "diagonal_falling": "\\"}
 SPEEDS = (5, 10, 20, 40)
 DEFAULT_SPEED = 10
+ROW_KINDS = {"copy": "copy", "edge": "edge", "other": "unnamed", "idle": "idle", "saturated": "saturated"}
 
 
 def short_kind(channel: ChannelFindings) -> str:
@@ -33,7 +34,22 @@ def short_kind(channel: ChannelFindings) -> str:
         return "copy" if channel.copy_r >= 0 else "inv. copy"
     if channel.kind == "edge":
         return f"edge {EDGE_GLYPHS[channel.best_edge]}"
-    return {"saturated": "saturated", "idle": "idle"}.get(channel.kind, "other")
+    return {"saturated": "saturated", "idle": "idle"}.get(channel.kind, "unnamed")
+
+
+def _doubt(channel: ChannelFindings, title: bool) -> str:
+    """Mark a label that is not sure: a resample could flip it ("/edge 62/38"), or a near-duplicate reads it
+    otherwise ("?"); the title says which. "" for a sure label."""
+    if getattr(channel, "kind_sure", True):
+        return ""
+    if channel.duplicate_conflicts:
+        others = ", ".join(str(index + 1) for index in channel.duplicate_conflicts)
+        return f"; uncertain: a near-duplicate (channel {others}) has another label" if title else "?"
+    if not channel.kind_runner_up:
+        return "; uncertain" if title else "?"
+    shares = f"{round(100 * channel.kind_stability)}/{round(100 * channel.kind_runner_up_share)}"
+    other = ROW_KINDS[channel.kind_runner_up]
+    return f"; uncertain: or {other}, {shares} of the resamples" if title else f"/{other} {shares}"
 
 
 def long_kind(channel: ChannelFindings) -> str:
@@ -53,7 +69,8 @@ def row_labels(layer: LayerFindings, groups: list[list[int]] | None = None) -> l
     """Return one label per channel row: its id (link target), channel, number, kinds, and hidden (not in group 0)."""
     first = set(groups[0]) if groups else None
     return [{"id": f"{layer.name}-ch{ch.channel + 1}", "channel": ch.channel, "number": ch.channel + 1,
-             "kind": short_kind(ch), "title": f"Channel {ch.channel + 1}: {long_kind(ch)}",
+             "kind": short_kind(ch) + _doubt(ch, title=False),
+             "title": f"Channel {ch.channel + 1}: {long_kind(ch)}" + _doubt(ch, title=True),
              "hidden": first is not None and ch.channel not in first} for ch in layer.channels]
 
 

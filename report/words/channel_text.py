@@ -138,7 +138,13 @@ def channel_table(layer: LayerFindings) -> dict:
                        "signed": ch.negative_share}[layer.regime]
         share = "\u2014" if fit is None else score(fit.edge_share) + (" (borderline)" if ch.kind_borderline
                                                                         and ch.kind_basis == "filter" else "")
-        rows.append([capitalise(channel_label(ch.channel)), KIND_LABELS[ch.kind], signed(ch.copy_r),
+        kind = KIND_LABELS[ch.kind]
+        if not getattr(ch, "kind_sure", True) and ch.duplicate_conflicts:
+            kind += f" (uncertain: near-duplicate of {', '.join(str(c + 1) for c in ch.duplicate_conflicts)})"
+        elif not getattr(ch, "kind_sure", True) and ch.kind_runner_up:
+            kind += (f" or {KIND_LABELS[ch.kind_runner_up]}, {round(100 * ch.kind_stability)}/"
+                     f"{round(100 * ch.kind_runner_up_share)}")
+        rows.append([capitalise(channel_label(ch.channel)), kind, signed(ch.copy_r),
                      f"{ORIENTATIONS[ch.best_edge]}, {ch.edge_side}", signed(ch.best_edge_r),
                      "\u2014" if fit is None else r_value(fit.fit_r), share,
                      f"{ch.spread:.3f}", percent(value_share or 0.0), str(ch.pattern_step),

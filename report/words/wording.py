@@ -100,8 +100,8 @@ def step(value: float | None) -> str:
 
 
 def percent(share: float, digits: int = 0) -> str:
-    """Format a share in [0, 1] as a percentage."""
-    return f"{100 * share:.{digits}f}%"
+    """Format a share in [0, 1] as a percentage (a negative one with a minus sign)."""
+    return f"{100 * share:.{digits}f}%".replace("-", "\u2212")
 
 
 def share_percent(share: float) -> str:

@@ -2,15 +2,19 @@
 // activation levels, loaded on demand as a classic <script> (file:// allows those, not the fetch API), inflated
 // with DecompressionStream and its step-delta coding undone. Format: render/page_data.py. The one-file report
 // (report/share.py) holds every chunk's script inline, so its chunks are registered before they are needed.
+// A page may hold several runs' data (the comparison page, report/compare/): X.parseMeta and X.createData make
+// one store per explore.json; the article's own is X.meta and X.data.
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
-  var chunks = {};   // "layer/probe/group" -> Uint8Array of (T, c, H, W) levels
-  var pending = {};  // "layer/probe/group" -> Promise
 
   function readMeta() {
     var element = document.getElementById("explorer-meta");
-    if (!element) { return null; }
+    return element ? parseMeta(element) : null;
+  }
+
+  // Return the explore.json an inline <script type="application/json"> holds, with its indexes added.
+  function parseMeta(element) {
     var meta = JSON.parse(element.textContent);
     meta.base = element.getAttribute("data-base") || "";
     meta.layerIndex = {};
@@ -71,39 +75,49 @@
 
   function key(layer, probe, group) { return layer + "/" + probe + "/" + group; }
 
-  // Return the (T, c, H, W) levels of a loaded chunk, or null while it is not loaded.
-  function chunk(layerIndex, probe, group) { return chunks[key(layerIndex, probe, group)] || null; }
+  // The chunks of one explore.json (`meta`, from parseMeta): each loaded once, when first needed.
+  function createData(meta) {
+    var chunks = {};   // "layer/probe/group" -> Uint8Array of (T, c, H, W) levels
+    var pending = {};  // "layer/probe/group" -> Promise
 
-  // Load a chunk unless it is loaded or on its way; resolve with its levels.
-  function need(layerIndex, probe, group) {
-    var id = key(layerIndex, probe, group);
-    if (chunks[id]) { return Promise.resolve(chunks[id]); }
-    if (pending[id]) { return pending[id]; }
-    var meta = X.meta, layer = meta.layers[layerIndex], entry = layer.groups[group];
-    var file = entry.files[probe].path, inline = takeRegistered(layer.name, probe, group);
-    var loaded = inline !== null ? Promise.resolve(inline) : loadScript(meta.base + file).then(function () {
-      var text = takeRegistered(layer.name, probe, group);
-      if (text === null) { throw new Error(file + " registered no data"); }
-      return text;
-    });
-    pending[id] = loaded.then(function (text) { return inflate(fromBase64(text)); }).then(function (levels) {
-      var expected = meta.steps.length * entry.frameSize;
-      if (levels.length !== expected) {
-        throw new Error(file + ": " + levels.length + " levels, expected " + expected);
-      }
-      chunks[id] = undoDeltas(levels, entry.frameSize);
-      delete pending[id];
-      return chunks[id];
-    }, function (error) { delete pending[id]; throw error; });
-    return pending[id];
-  }
+    // Return the (T, c, H, W) levels of a loaded chunk, or null while it is not loaded.
+    function chunk(layerIndex, probe, group) { return chunks[key(layerIndex, probe, group)] || null; }
 
-  // Return the bytes of all loaded chunks (for the memory figures).
-  function loadedBytes() {
-    return Object.keys(chunks).reduce(function (sum, id) { return sum + chunks[id].length; }, 0);
+    // Load a chunk unless it is loaded or on its way; resolve with its levels.
+    function need(layerIndex, probe, group) {
+      var id = key(layerIndex, probe, group);
+      if (chunks[id]) { return Promise.resolve(chunks[id]); }
+      if (pending[id]) { return pending[id]; }
+      var layer = meta.layers[layerIndex], entry = layer.groups[group];
+      var file = entry.files[probe].path, inline = takeRegistered(layer.name, probe, group);
+      var loaded = inline !== null ? Promise.resolve(inline) : loadScript(meta.base + file).then(function () {
+        var text = takeRegistered(layer.name, probe, group);
+        if (text === null) { throw new Error(file + " registered no data"); }
+        return text;
+      });
+      pending[id] = loaded.then(function (text) { return inflate(fromBase64(text)); }).then(function (levels) {
+        var expected = meta.steps.length * entry.frameSize;
+        if (levels.length !== expected) {
+          throw new Error(file + ": " + levels.length + " levels, expected " + expected);
+        }
+        chunks[id] = undoDeltas(levels, entry.frameSize);
+        delete pending[id];
+        return chunks[id];
+      }, function (error) { delete pending[id]; throw error; });
+      return pending[id];
+    }
+
+    // Return the bytes of all loaded chunks (for the memory figures).
+    function loadedBytes() {
+      return Object.keys(chunks).reduce(function (sum, id) { return sum + chunks[id].length; }, 0);
+    }
+
+    return {chunk: chunk, need: need, loadedBytes: loadedBytes, undoDeltas: undoDeltas};
   }
 
   X.supported = supported();
+  X.parseMeta = parseMeta;
+  X.createData = createData;
   X.meta = X.supported ? readMeta() : null;
-  X.data = {chunk: chunk, need: need, loadedBytes: loadedBytes, undoDeltas: undoDeltas};
+  X.data = createData(X.meta);
 })();

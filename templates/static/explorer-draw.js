@@ -1,207 +1,213 @@
 // Explorer drawing: levels -> the renderer's palette colours (render/palette.py, shipped in explore.json),
 // one small source canvas per (layer, probe, channel group) at one pixel per activation, and grids of cells
 // copied from it with nearest-neighbour scaling at the device's pixel ratio (a whole number of device
-// pixels per activation). Maps may be any size, square or not; probe images grey or RGB.
+// pixels per activation). Maps may be any size, square or not; probe images grey or RGB. X.createDraw(meta, data)
+// makes the same for another explore.json (a page with several runs, report/compare/); the article's is X.draw.
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
-  if (!X.meta) { return; }
-  var meta = X.meta;
   var littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
   function packed(rgb) {
     return littleEndian ? (0xff000000 | (rgb[2] << 16) | (rgb[1] << 8) | rgb[0]) >>> 0
       : ((rgb[0] << 24) | (rgb[1] << 16) | (rgb[2] << 8) | 0xff) >>> 0;
   }
-  var palette = meta.palette.map(packed);  // palette index -> RGBA as one 32-bit pixel
-  var fixedTables = meta.layers.map(function (layer) {
-    return Uint32Array.from(layer.fixed_table, function (index) { return palette[index]; });
-  });
-  var contrastTable = new Uint32Array(256);
 
-  // Return the level -> pixel table of a layer at snapshot t under "fixed" or "contrast".
-  // Contrast: 0 stays white and the step's largest |level - 128| (all probes) reaches the table's end,
-  // rounding half up: index = 95 + floor((190 k + m) / (2 m)), exact in doubles for these integers.
-  function table(layerIndex, t, mode) {
-    if (mode !== "contrast") { return fixedTables[layerIndex]; }
-    var m = meta.layers[layerIndex].contrast_extents[t], centre = meta.center_index, top = meta.table_size - 1;
-    for (var level = 0; level < 256; level++) {
-      var k = level - meta.zero_level;
-      var index = Math.floor((2 * centre * k + m) / (2 * m)) + centre;
-      contrastTable[level] = palette[Math.max(0, Math.min(top, index))];
+  // The drawing of one explore.json (`meta`, X.parseMeta's) from its chunks (`data`, X.createData's).
+  function createDraw(meta, data) {
+    var palette = meta.palette.map(packed);  // palette index -> RGBA as one 32-bit pixel
+    var fixedTables = meta.layers.map(function (layer) {
+      return Uint32Array.from(layer.fixed_table, function (index) { return palette[index]; });
+    });
+    var contrastTable = new Uint32Array(256);
+
+    // Return the level -> pixel table of a layer at snapshot t under "fixed" or "contrast".
+    // Contrast: 0 stays white and the step's largest |level - 128| (all probes) reaches the table's end,
+    // rounding half up: index = 95 + floor((190 k + m) / (2 m)), exact in doubles for these integers.
+    function table(layerIndex, t, mode) {
+      if (mode !== "contrast") { return fixedTables[layerIndex]; }
+      var m = meta.layers[layerIndex].contrast_extents[t], centre = meta.center_index, top = meta.table_size - 1;
+      for (var level = 0; level < 256; level++) {
+        var k = level - meta.zero_level;
+        var index = Math.floor((2 * centre * k + m) / (2 * m)) + centre;
+        contrastTable[level] = palette[Math.max(0, Math.min(top, index))];
+      }
+      contrastTable[meta.nan_level] = palette[meta.nan_index];
+      return contrastTable;
     }
-    contrastTable[meta.nan_level] = palette[meta.nan_index];
-    return contrastTable;
-  }
 
-  // The activation value a level stands for in a layer (NaN for the NaN level).
-  function value(layerIndex, level) {
-    if (level === meta.nan_level) { return NaN; }
-    return (level - meta.zero_level) * meta.layers[layerIndex].scale / meta.half_range;
-  }
-
-  function Source(width, height) {
-    this.canvas = document.createElement("canvas");
-    this.canvas.width = width;
-    this.canvas.height = height;
-    this.context = this.canvas.getContext("2d");
-    this.image = this.context.createImageData(width, height);
-    this.pixels = new Uint32Array(this.image.data.buffer);
-    this.state = null;
-  }
-
-  var sources = {};
-  // Return the source canvas of (layer, probe, group) filled for snapshot t and mode, or null without data.
-  function activationSource(layerIndex, probe, group, t, mode) {
-    var levels = X.data.chunk(layerIndex, probe, group);
-    if (!levels) { return null; }
-    var layer = meta.layers[layerIndex], entry = layer.groups[group], id = layerIndex + "/" + probe + "/" + group;
-    var source = sources[id] ||
-      (sources[id] = new Source(layer.map_size[1], entry.channels.length * layer.map_size[0]));
-    var state = t + ":" + mode;
-    if (source.state !== state) {
-      var lut = table(layerIndex, t, mode), pixels = source.pixels, size = entry.frameSize;
-      for (var i = 0, offset = t * size; i < size; i++) { pixels[i] = lut[levels[offset + i]]; }
-      source.context.putImageData(source.image, 0, 0);
-      source.state = state;
+    // The activation value a level stands for in a layer (NaN for the NaN level).
+    function value(layerIndex, level) {
+      if (level === meta.nan_level) { return NaN; }
+      return (level - meta.zero_level) * meta.layers[layerIndex].scale / meta.half_range;
     }
-    return source;
-  }
 
-  // The probe images, one above the other: grey levels (the renderer's ramp) or RGB bytes as recorded.
-  var probeSource = null;
-  function probeImages() {
-    if (probeSource) { return probeSource; }
-    var size = meta.probe_size, bytes = atob(meta.probe_pixels), count = meta.probe_labels.length;
-    var rgb = meta.probe_color === "rgb", pixels = count * size[0] * size[1];
-    probeSource = new Source(size[1], count * size[0]);
-    for (var i = 0; i < pixels; i++) {
-      probeSource.pixels[i] = rgb ? packed([bytes.charCodeAt(3 * i), bytes.charCodeAt(3 * i + 1),
-        bytes.charCodeAt(3 * i + 2)]) : packed([bytes.charCodeAt(i), bytes.charCodeAt(i), bytes.charCodeAt(i)]);
-    }
-    probeSource.context.putImageData(probeSource.image, 0, 0);
-    return probeSource;
-  }
-
-  // A grid of cells on one canvas. spec: {layer (index, or -1 for the probe images), cells: [{channel,
-  // group, slot (the channel's place in its group's chunk), probe, row, col}], rows, cols, match (a grid
-  // whose columns this one lines up with)}. A cell is a map at a whole number of device pixels per value.
-  function Grid(canvas, spec) {
-    this.canvas = canvas;
-    this.spec = spec;
-    this.context = canvas.getContext("2d", {alpha: false});
-    this.map = spec.layer < 0 ? meta.probe_size : meta.layers[spec.layer].map_size;
-    this.drawn = null;
-    this.live = false;  // no pixels until its view comes near the screen
-  }
-
-  // Cells are sized by their map's longer side. Where every such side divides `unit` (28 for 28, 14
-  // and 7), cells of a multiple of it are the same size in every layer, as in the renderer's frames;
-  // otherwise (or for cells smaller than that) each map takes whole pixels per value on its own.
-  function gcd(a, b) { return b ? gcd(b, a % b) : a; }
-  function longer(map) { return Math.max(map[0], map[1]); }
-  var unit = meta.layers.reduce(function (u, layer) {
-    var side = longer(layer.map_size);
-    return u * side / gcd(u, side);
-  }, longer(meta.probe_size));
-
-  // Size the canvas for cells of about `cellCss` CSS pixels; return the CSS pitch between rows.
-  Grid.prototype.layout = function (cellCss, gutterCss) {
-    var ratio = window.devicePixelRatio || 1, spec = this.spec, map = this.map, side = longer(map);
-    if (spec.match) {  // the probe row over a layer grid: the same columns, the image centred in each
-      this.cellWidth = spec.match.cellWidth;
-      var fit = this.cellWidth / map[1];
-      this.block = fit >= 1 ? Math.floor(fit) : fit;  // whole pixels per value where the cell allows
-    } else {
-      var units = Math.floor(cellCss * ratio / unit);
-      var longSide = units >= 1 ? units * unit : Math.max(1, Math.floor(cellCss * ratio / side)) * side;
-      this.block = longSide / side;
-      this.cellWidth = this.block * map[1];
-    }
-    this.imageWidth = this.block * map[1];
-    this.cellHeight = Math.round(this.block * map[0]);
-    this.inset = Math.floor((this.cellWidth - this.imageWidth) / 2);
-    this.gutterDevice = Math.max(1, Math.round((gutterCss || 2) * ratio));
-    this.colPitch = this.cellWidth + this.gutterDevice;
-    this.rowPitch = this.cellHeight + this.gutterDevice;
-    var width = this.gutterDevice + spec.cols * this.colPitch;
-    var height = this.gutterDevice + spec.rows * this.rowPitch;
-    this.canvas.style.width = width / ratio + "px";
-    this.canvas.style.height = height / ratio + "px";
-    this.canvas.setAttribute("data-cell-device", String(this.cellWidth));
-    this.canvas.setAttribute("data-cell-height-device", String(this.cellHeight));
-    this.canvas.setAttribute("data-block-device", String(this.block));
-    this.canvas.setAttribute("data-inset-device", String(this.inset));
-    this.canvas.setAttribute("data-gutter-device", String(this.gutterDevice));
-    this.drawn = null;
-    if (!this.live) { return this.rowPitch / ratio; }
-    if (this.canvas.width !== width || this.canvas.height !== height) {
+    function Source(width, height) {
+      this.canvas = document.createElement("canvas");
       this.canvas.width = width;
       this.canvas.height = height;
+      this.context = this.canvas.getContext("2d");
+      this.image = this.context.createImageData(width, height);
+      this.pixels = new Uint32Array(this.image.data.buffer);
+      this.state = null;
     }
-    var paper = meta.paper;
-    this.context.fillStyle = "rgb(" + paper[0] + "," + paper[1] + "," + paper[2] + ")";
-    this.context.fillRect(0, 0, width, height);
-    this.context.imageSmoothingEnabled = false;
-    return this.rowPitch / ratio;
-  };
 
-  // Give the canvas's pixels back while it is far off screen (its CSS size stays); layout() restores them.
-  Grid.prototype.release = function () {
-    this.live = false;
-    this.canvas.width = 0;
-    this.canvas.height = 0;
-    this.drawn = null;
-  };
-
-  // Return the (x, y) device pixel of a cell's top-left corner.
-  Grid.prototype.origin = function (cell) {
-    return [this.gutterDevice + cell.col * this.colPitch, this.gutterDevice + cell.row * this.rowPitch];
-  };
-
-  // Draw snapshot t; return true when every cell had its data.
-  Grid.prototype.draw = function (t, mode) {
-    var spec = this.spec, state = t + ":" + mode, complete = true;
-    if (!this.live) { return false; }
-    if (this.drawn === state) { return true; }
-    var map = this.map, context = this.context;
-    for (var i = 0; i < spec.cells.length; i++) {
-      var cell = spec.cells[i], at = this.origin(cell), source, sy;
-      if (spec.layer < 0) {
-        source = probeImages();
-        sy = cell.probe * map[0];
-      } else {
-        source = activationSource(spec.layer, cell.probe, cell.group, t, mode);
-        sy = cell.slot * map[0];
+    var sources = {};
+    // Return the source canvas of (layer, probe, group) filled for snapshot t and mode, or null without data.
+    function activationSource(layerIndex, probe, group, t, mode) {
+      var levels = data.chunk(layerIndex, probe, group);
+      if (!levels) { return null; }
+      var layer = meta.layers[layerIndex], entry = layer.groups[group], id = layerIndex + "/" + probe + "/" + group;
+      var source = sources[id] ||
+        (sources[id] = new Source(layer.map_size[1], entry.channels.length * layer.map_size[0]));
+      var state = t + ":" + mode;
+      if (source.state !== state) {
+        var lut = table(layerIndex, t, mode), pixels = source.pixels, size = entry.frameSize;
+        for (var i = 0, offset = t * size; i < size; i++) { pixels[i] = lut[levels[offset + i]]; }
+        source.context.putImageData(source.image, 0, 0);
+        source.state = state;
       }
-      if (!source) { complete = false; continue; }
-      context.drawImage(source.canvas, 0, sy, map[1], map[0], at[0] + this.inset, at[1], this.imageWidth,
-        this.cellHeight);
+      return source;
     }
-    this.drawn = complete ? state : null;
-    return complete;
-  };
 
-  // Return {cell, x, y} (activation coordinates within the cell) under a client point, or null.
-  Grid.prototype.hit = function (clientX, clientY) {
-    var box = this.canvas.getBoundingClientRect();
-    var x = (clientX - box.left) * this.canvas.width / box.width - this.gutterDevice;
-    var y = (clientY - box.top) * this.canvas.height / box.height - this.gutterDevice;
-    var col = Math.floor(x / this.colPitch), row = Math.floor(y / this.rowPitch);
-    var inX = x - col * this.colPitch - this.inset, inY = y - row * this.rowPitch;
-    if (x < 0 || y < 0 || inX < 0 || inX >= this.imageWidth || inY >= this.cellHeight) { return null; }
-    var cell = this.spec.cells.filter(function (c) { return c.row === row && c.col === col; })[0];
-    if (!cell) { return null; }
-    return {cell: cell, x: Math.floor(inX / this.block), y: Math.floor(inY / this.block)};
-  };
+    // The probe images, one above the other: grey levels (the renderer's ramp) or RGB bytes as recorded.
+    var probeSource = null;
+    function probeImages() {
+      if (probeSource) { return probeSource; }
+      var size = meta.probe_size, bytes = atob(meta.probe_pixels), count = meta.probe_labels.length;
+      var rgb = meta.probe_color === "rgb", pixels = count * size[0] * size[1];
+      probeSource = new Source(size[1], count * size[0]);
+      for (var i = 0; i < pixels; i++) {
+        probeSource.pixels[i] = rgb ? packed([bytes.charCodeAt(3 * i), bytes.charCodeAt(3 * i + 1),
+          bytes.charCodeAt(3 * i + 2)]) : packed([bytes.charCodeAt(i), bytes.charCodeAt(i), bytes.charCodeAt(i)]);
+      }
+      probeSource.context.putImageData(probeSource.image, 0, 0);
+      return probeSource;
+    }
 
-  // Return the level at snapshot t of a hit (from Grid.hit), or null without data.
-  function levelAt(layerIndex, hit, t) {
-    var cell = hit.cell, levels = X.data.chunk(layerIndex, cell.probe, cell.group);
-    if (!levels) { return null; }
-    var layer = meta.layers[layerIndex], map = layer.map_size;
-    return levels[t * layer.groups[cell.group].frameSize + (cell.slot * map[0] + hit.y) * map[1] + hit.x];
+    // A grid of cells on one canvas. spec: {layer (index, or -1 for the probe images), cells: [{channel,
+    // group, slot (the channel's place in its group's chunk), probe, row, col}], rows, cols, match (a grid
+    // whose columns this one lines up with)}. A cell is a map at a whole number of device pixels per value.
+    function Grid(canvas, spec) {
+      this.canvas = canvas;
+      this.spec = spec;
+      this.context = canvas.getContext("2d", {alpha: false});
+      this.map = spec.layer < 0 ? meta.probe_size : meta.layers[spec.layer].map_size;
+      this.drawn = null;
+      this.live = false;  // no pixels until its view comes near the screen
+    }
+
+    // Cells are sized by their map's longer side. Where every such side divides `unit` (28 for 28, 14
+    // and 7), cells of a multiple of it are the same size in every layer, as in the renderer's frames;
+    // otherwise (or for cells smaller than that) each map takes whole pixels per value on its own.
+    function gcd(a, b) { return b ? gcd(b, a % b) : a; }
+    function longer(map) { return Math.max(map[0], map[1]); }
+    var unit = meta.layers.reduce(function (u, layer) {
+      var side = longer(layer.map_size);
+      return u * side / gcd(u, side);
+    }, longer(meta.probe_size));
+
+    // Size the canvas for cells of about `cellCss` CSS pixels; return the CSS pitch between rows.
+    Grid.prototype.layout = function (cellCss, gutterCss) {
+      var ratio = window.devicePixelRatio || 1, spec = this.spec, map = this.map, side = longer(map);
+      if (spec.match) {  // the probe row over a layer grid: the same columns, the image centred in each
+        this.cellWidth = spec.match.cellWidth;
+        var fit = this.cellWidth / map[1];
+        this.block = fit >= 1 ? Math.floor(fit) : fit;  // whole pixels per value where the cell allows
+      } else {
+        var units = Math.floor(cellCss * ratio / unit);
+        var longSide = units >= 1 ? units * unit : Math.max(1, Math.floor(cellCss * ratio / side)) * side;
+        this.block = longSide / side;
+        this.cellWidth = this.block * map[1];
+      }
+      this.imageWidth = this.block * map[1];
+      this.cellHeight = Math.round(this.block * map[0]);
+      this.inset = Math.floor((this.cellWidth - this.imageWidth) / 2);
+      this.gutterDevice = Math.max(1, Math.round((gutterCss || 2) * ratio));
+      this.colPitch = this.cellWidth + this.gutterDevice;
+      this.rowPitch = this.cellHeight + this.gutterDevice;
+      var width = this.gutterDevice + spec.cols * this.colPitch;
+      var height = this.gutterDevice + spec.rows * this.rowPitch;
+      this.canvas.style.width = width / ratio + "px";
+      this.canvas.style.height = height / ratio + "px";
+      this.canvas.setAttribute("data-cell-device", String(this.cellWidth));
+      this.canvas.setAttribute("data-cell-height-device", String(this.cellHeight));
+      this.canvas.setAttribute("data-block-device", String(this.block));
+      this.canvas.setAttribute("data-inset-device", String(this.inset));
+      this.canvas.setAttribute("data-gutter-device", String(this.gutterDevice));
+      this.drawn = null;
+      if (!this.live) { return this.rowPitch / ratio; }
+      if (this.canvas.width !== width || this.canvas.height !== height) {
+        this.canvas.width = width;
+        this.canvas.height = height;
+      }
+      var paper = meta.paper;
+      this.context.fillStyle = "rgb(" + paper[0] + "," + paper[1] + "," + paper[2] + ")";
+      this.context.fillRect(0, 0, width, height);
+      this.context.imageSmoothingEnabled = false;
+      return this.rowPitch / ratio;
+    };
+
+    // Give the canvas's pixels back while it is far off screen (its CSS size stays); layout() restores them.
+    Grid.prototype.release = function () {
+      this.live = false;
+      this.canvas.width = 0;
+      this.canvas.height = 0;
+      this.drawn = null;
+    };
+
+    // Return the (x, y) device pixel of a cell's top-left corner.
+    Grid.prototype.origin = function (cell) {
+      return [this.gutterDevice + cell.col * this.colPitch, this.gutterDevice + cell.row * this.rowPitch];
+    };
+
+    // Draw snapshot t; return true when every cell had its data.
+    Grid.prototype.draw = function (t, mode) {
+      var spec = this.spec, state = t + ":" + mode, complete = true;
+      if (!this.live) { return false; }
+      if (this.drawn === state) { return true; }
+      var map = this.map, context = this.context;
+      for (var i = 0; i < spec.cells.length; i++) {
+        var cell = spec.cells[i], at = this.origin(cell), source, sy;
+        if (spec.layer < 0) {
+          source = probeImages();
+          sy = cell.probe * map[0];
+        } else {
+          source = activationSource(spec.layer, cell.probe, cell.group, t, mode);
+          sy = cell.slot * map[0];
+        }
+        if (!source) { complete = false; continue; }
+        context.drawImage(source.canvas, 0, sy, map[1], map[0], at[0] + this.inset, at[1], this.imageWidth,
+          this.cellHeight);
+      }
+      this.drawn = complete ? state : null;
+      return complete;
+    };
+
+    // Return {cell, x, y} (activation coordinates within the cell) under a client point, or null.
+    Grid.prototype.hit = function (clientX, clientY) {
+      var box = this.canvas.getBoundingClientRect();
+      var x = (clientX - box.left) * this.canvas.width / box.width - this.gutterDevice;
+      var y = (clientY - box.top) * this.canvas.height / box.height - this.gutterDevice;
+      var col = Math.floor(x / this.colPitch), row = Math.floor(y / this.rowPitch);
+      var inX = x - col * this.colPitch - this.inset, inY = y - row * this.rowPitch;
+      if (x < 0 || y < 0 || inX < 0 || inX >= this.imageWidth || inY >= this.cellHeight) { return null; }
+      var cell = this.spec.cells.filter(function (c) { return c.row === row && c.col === col; })[0];
+      if (!cell) { return null; }
+      return {cell: cell, x: Math.floor(inX / this.block), y: Math.floor(inY / this.block)};
+    };
+
+    // Return the level at snapshot t of a hit (from Grid.hit), or null without data.
+    function levelAt(layerIndex, hit, t) {
+      var cell = hit.cell, levels = data.chunk(layerIndex, cell.probe, cell.group);
+      if (!levels) { return null; }
+      var layer = meta.layers[layerIndex], map = layer.map_size;
+      return levels[t * layer.groups[cell.group].frameSize + (cell.slot * map[0] + hit.y) * map[1] + hit.x];
+    }
+
+    return {Grid: Grid, table: table, value: value, levelAt: levelAt, palette: palette};
   }
 
-  X.draw = {Grid: Grid, table: table, value: value, levelAt: levelAt, palette: palette};
+  X.createDraw = createDraw;
+  if (X.meta) { X.draw = createDraw(X.meta, X.data); }
 })();
