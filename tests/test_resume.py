@@ -29,6 +29,8 @@ from capture.archive import Capture
 from capture.chunk_writer import FAIL_WRITE_VARIABLE
 from capture.partial import read_state
 from capture.schema import CaptureError
+from model.analysis_replay import grid_steps
+from pipeline.config import Config
 from tests.helpers import generate_in_process, run_generate
 
 ARGS = ["--steps", "150", "--batch-size", "32", "--dataset", "bundled", "--quiet", "--set", "test_every=20",
@@ -82,7 +84,7 @@ def test_resume_finishes_and_equals_the_uninterrupted_run(killed, uninterrupted)
     np.testing.assert_allclose(resumed.train_accuracy, whole.train_accuracy, atol=1e-4)
     assert (killed / "model.keras").read_bytes() == (uninterrupted / "model.keras").read_bytes()
     # the analysis set's replay: the weight snapshots before the kill were kept with the checkpoint
-    assert resumed.analysis.steps.tolist() == whole.analysis.steps.tolist() == list(range(0, 150, 3)) + [150]
+    assert resumed.analysis.steps.tolist() == whole.analysis.steps.tolist() == grid_steps(Config(steps=150))
     for name in whole.layer_names:
         np.testing.assert_array_equal(resumed.analysis.final[name], whole.analysis.final[name])
         for key, values in whole.analysis.series[name].items():
