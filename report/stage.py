@@ -67,23 +67,33 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, 
         # The comparison page's own script and styles (report/compare/) are not the article's.
         copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir())
                    if path.is_file() and not path.name.startswith("compare")]
-        for source, relative in copies:
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-        html = environment().get_template("article.html.j2").render(**context)
-        (staging / "index.html").write_text(html, encoding="utf-8")
-        (staging / ".nojekyll").write_bytes(b"")
+        write_static_page(staging, copies, "article.html.j2", context)
         check_one_commit(capture, layout, staging)
-        for path in staging.rglob("*"):
-            os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        os.chmod(staging, 0o755)
+        readable_by_all(staging)
         crash_point("site-staged")
     seconds = time.perf_counter() - started
     layout.record_timing("site", {"build_seconds": round(seconds, 2)})
     print(f"site: wrote {site_dir / 'index.html'} ({total_bytes(site_dir) / 1e6:.1f} MB in all) "
           f"in {seconds:.1f}s", file=sys.stderr)
     return site_dir / "index.html"
+
+
+def write_static_page(staging: Path, copies: list, template: str, context: dict) -> None:
+    """Copy (source, relative path) files into `staging`, render `template` as its index.html, add .nojekyll."""
+    for source, relative in copies:
+        target = staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    html = environment().get_template(template).render(**context)
+    (staging / "index.html").write_text(html, encoding="utf-8")
+    (staging / ".nojekyll").write_bytes(b"")
+
+
+def readable_by_all(folder: Path) -> None:
+    """Give a page folder's files mode 644 and its folders 755, as a web server expects."""
+    for path in folder.rglob("*"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    os.chmod(folder, 0o755)
 
 
 def check_one_commit(capture, layout: Layout, staging: Path) -> None:

@@ -15,8 +15,6 @@ disk, offline. Same runs -> same bytes (given the same SOURCE_DATE_EPOCH).
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -29,7 +27,7 @@ from report.compare.curves import overlay_panels, run_metrics
 from report.compare.differences import differences
 from report.compare.runs import Run, check_build, load_run, run_labels
 from report.page.explorer import script_json
-from report.stage import STATIC, build_date, environment, total_bytes
+from report.stage import STATIC, build_date, readable_by_all, total_bytes, write_static_page
 from report.words.wording import ordinal
 
 STATIC_FILES = ("site.css", "explorer.css", "compare.css", "favicon.svg", "explorer-data.js", "explorer-draw.js",
@@ -140,16 +138,8 @@ def write_page(runs: list[Run], findings: list, align: str, staging: Path) -> No
     copies = [(STATIC / name, f"static/{name}") for name in STATIC_FILES]
     for number, run in enumerate(runs):
         copies += chunk_copies(run, number + 1)
-    for source, relative in copies:
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-    html = environment().get_template("compare.html.j2").render(**context)
-    (staging / "index.html").write_text(html, encoding="utf-8")
-    (staging / ".nojekyll").write_bytes(b"")
-    for path in staging.rglob("*"):
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
-    os.chmod(staging, 0o755)
+    write_static_page(staging, copies, "compare.html.j2", context)
+    readable_by_all(staging)
 
 
 def run(builds: list[Path], site_dir: Path, align: str = "step", *, wait: bool = False, progress: bool = True) -> Path:
