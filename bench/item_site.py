@@ -27,7 +27,11 @@ def site_parts(site: dict, bare: dict) -> dict[str, float]:
     if "fit_seconds" in capture:
         parts["bare fit"] = bare["fit_seconds"]
         parts[BEYOND_BARE] = capture["fit_seconds"] - bare["fit_seconds"]
-        parts["capture outside fit (data, final test, saves)"] = capture["total_seconds"] - capture["fit_seconds"]
+        replay = capture.get("replay_seconds", 0.0)  # issue 21's analysis set, replayed on the weight grid
+        if replay:
+            parts["analysis replay"] = replay
+        parts["capture outside fit (data, final test, saves)"] = capture["total_seconds"] - capture["fit_seconds"] \
+            - replay
     if "total_seconds" in render:
         parts["render"] = render["total_seconds"]
     if "build_seconds" in page:
@@ -50,19 +54,27 @@ def site_vs_fit(report: Report, rounds: list[dict]) -> None:
                f"{len(sites)} run(s), site {statistics.median(walls):.1f} s vs bare fit "
                f"{statistics.median(run['bare']['fit_seconds'] for run in sites):.1f} s; "
                f"ratios {listed(site_ratios)}; run 1: "
-               + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items()))
+               + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
+               + _archive_size(sites[0]["site"]))
     report.raw["site_runs"] = [run["site"] for run in sites]
     ratio = statistics.median(site_ratios)
     bare_fit = parts.get("bare fit")
     if ratio > BUDGETS["site_vs_fit"] and bare_fit and "render" in parts:
         wall = sites[0]["site"]["wall_s"]
-        fixed = sum(v for k, v in parts.items() if k.startswith(("capture outside", "site", "rest")))
+        fixed = sum(v for k, v in parts.items() if k.startswith(("capture outside", "analysis replay", "site", "rest")))
         room = (BUDGETS["site_vs_fit"] - 1) * bare_fit - fixed - parts.get(BEYOND_BARE, 0)
         report.notes.append(
             f"Item 3 (run 1): without the render stage the run would take {(wall - parts['render']) / bare_fit:.2f}x "
-            f"the bare fit; the parts that neither record nor render (start-up and exit, data, final test, "
-            f"saves, site) take {fixed:.1f} s = {fixed / bare_fit:.2f} of the bare fit of {bare_fit:.1f} s, so "
-            f"the render stage ({parts['render']:.1f} s) would have to fit in {max(0.0, room):.1f} s.")
+            f"the bare fit; the parts that neither record nor render (start-up and exit, data, analysis replay, "
+            f"final test, saves, site) take {fixed:.1f} s = {fixed / bare_fit:.2f} of the bare fit of "
+            f"{bare_fit:.1f} s, so the render stage ({parts['render']:.1f} s) would have to fit in "
+            f"{max(0.0, room):.1f} s.")
+
+
+def _archive_size(site: dict) -> str:
+    """Return '; archive N MB' from a site run's capture timings (empty where they do not say)."""
+    archive = site.get("timings", {}).get("capture", {}).get("archive_bytes")
+    return f"; archive {archive / MB:.1f} MB" if archive else ""
 
 
 def site_weight(report: Report, site: Path) -> None:

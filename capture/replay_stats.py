@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 BLOCK_VALUES = 4_000_000  # float64 values (32 MB) of one array's block of samples or per-image products
+KEEP_VALUES = 16_000_000  # a layer's shifted float64 samples (128 MB) kept between steps when they are no more
 
 
 def _mean(values) -> np.ndarray:
@@ -41,6 +42,45 @@ def _mean(values) -> np.ndarray:
         block = np.asarray(values[start:start + size], np.float64).reshape(-1, values.shape[-1])
         total, count = total + np.ones(len(block)) @ block, count + len(block)
     return total / count
+
+
+class _Blocks:
+    """One array's samples shifted by its mean, in float64, a block of `size` images at a time, with each
+    sample's squared norm a_s; the blocks are kept (made once) when the array holds at most KEEP_VALUES values.
+
+    The final step's samples meet every grid step and each step's meet the next one, so keeping them saves
+    converting, shifting and squaring them again (about half of the replay's time for the default run).
+    """
+
+    def __init__(self, values, size: int, spare: _Blocks | None = None):
+        self.values, self.size = values, size
+        self.count = -(-len(values) // size)
+        self.buffer = None
+        if int(np.prod(values.shape)) > KEEP_VALUES:
+            self.mean = _mean(values)
+            return
+        # Kept: converted once into one float64 buffer (a spare one of the same shape is refilled: fresh pages
+        # cost as much as the conversion), the mean taken from it, then shifted in place.
+        shape = (len(values), int(np.prod(values.shape[1:-1])), values.shape[-1])
+        usable = spare is not None and spare.buffer is not None and spare.buffer.shape == shape
+        self.buffer = spare.buffer if usable else np.empty(shape)
+        spare = None  # its buffer is this one's now
+        for start in range(0, len(values), size):
+            self.buffer[start:start + size] = np.reshape(values[start:start + size], (-1, *shape[1:]))
+        flat = self.buffer.reshape(-1, shape[-1])
+        self.mean = (np.ones(len(flat)) @ flat) / len(flat)
+        self.buffer -= self.mean
+        self._norms = np.einsum("bpc,bpc->bp", self.buffer, self.buffer)
+
+    def block(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return block `index`'s (b, P, C) shifted samples and (b, P) squared norms."""
+        start = index * self.size
+        if self.buffer is not None:
+            return self.buffer[start:start + self.size], self._norms[start:start + self.size]
+        block = np.array(self.values[start:start + self.size], np.float64)
+        block = block.reshape(len(block), -1, block.shape[-1])
+        block -= self.mean
+        return block, np.einsum("bpc,bpc->bp", block, block)
 
 
 class _Sums:
@@ -56,31 +96,29 @@ class _PairSums:
         self.bx, self.ay = np.zeros((rows, left)), np.zeros((rows, right))
 
 
-def weighted_sums(arrays: list, means: list, pairs: list[tuple[int, int]], weights: np.ndarray):
-    """Return each array's _Sums and each pair's _PairSums, from one pass over blocks of images."""
+def weighted_sums(own: list[_Blocks], pairs: list[tuple[_Blocks, _Blocks]], weights: np.ndarray):
+    """Return the _Sums of each of `own` and the _PairSums of each pair, from one pass over the blocks."""
     rows = len(weights)
-    own = [_Sums(rows, values.shape[-1]) for values in arrays]
-    crossed = [_PairSums(rows, arrays[i].shape[-1], arrays[j].shape[-1]) for i, j in pairs]
-    size = _block_images(arrays[0].shape, max(values.shape[-1] for values in arrays))
-    for start in range(0, len(arrays[0]), size):
-        blocks, norms = [], []
-        for values, mean in zip(arrays, means):
-            block = np.asarray(values[start:start + size], np.float64)
-            block = block.reshape(len(block), -1, block.shape[-1]) - mean  # (b, P, C), shifted
-            blocks.append(block)
-            norms.append(np.einsum("bpc,bpc->bp", block, block))  # a_s per sample
-        part = weights[:, start:start + len(blocks[0])]
-        for block, norm, sums in zip(blocks, norms, own):
-            sums.s += part @ (np.ones(block.shape[1]) @ block)  # per-image sums of x, by matmul (fast)
-            sums.sa += part @ norm.sum(axis=1)
-        for (i, j), sums in zip(pairs, crossed):
-            x, y, a, b = blocks[i], blocks[j], norms[i], norms[j]
+    sums = [_Sums(rows, source.values.shape[-1]) for source in own]
+    crossed = [_PairSums(rows, x.values.shape[-1], y.values.shape[-1]) for x, y in pairs]
+    first = own[0] if own else pairs[0][0]
+    for index in range(first.count):
+        start = index * first.size
+        part = None
+        for source, total in zip(own, sums):
+            block, norm = source.block(index)
+            part = weights[:, start:start + len(block)]
+            total.s += part @ (np.ones(block.shape[1]) @ block)  # per-image sums of x, by matmul (fast)
+            total.sa += part @ norm.sum(axis=1)
+        for (left, right), total in zip(pairs, crossed):
+            (x, a), (y, b) = left.block(index), right.block(index)
+            part = weights[:, start:start + len(x)]
             products = np.matmul(x.transpose(0, 2, 1), y)  # (b, C, D) per image
-            sums.xy += (part @ products.reshape(len(x), -1)).reshape(sums.xy.shape)
-            sums.ab += part @ np.einsum("bp,bp->b", a, b)
-            sums.bx += part @ np.matmul(b[:, np.newaxis], x)[:, 0]
-            sums.ay += part @ np.matmul(a[:, np.newaxis], y)[:, 0]
-    return own, crossed
+            total.xy += (part @ products.reshape(len(x), -1)).reshape(total.xy.shape)
+            total.ab += part @ np.einsum("bp,bp->b", a, b)
+            total.bx += part @ np.matmul(b[:, np.newaxis], x)[:, 0]
+            total.ay += part @ np.matmul(a[:, np.newaxis], y)[:, 0]
+    return sums, crossed
 
 
 def _block_images(shape: tuple, channels: int) -> int:
@@ -102,7 +140,9 @@ def hsic_from_sums(x: _Sums, y: _Sums, pair: _PairSums, n: np.ndarray) -> np.nda
 def hsic(x, y, weights: np.ndarray) -> np.ndarray:
     """Return HSIC_u of (A, ..., C) x and (A, ..., D) y (same positions) for each row of weights (R, A)."""
     weights = np.asarray(weights, np.float64)
-    own, (pair,) = weighted_sums([x, y], [_mean(x), _mean(y)], [(0, 1)], weights)
+    size = _block_images(x.shape, max(x.shape[-1], y.shape[-1]))
+    left, right = _Blocks(x, size), _Blocks(y, size)
+    own, (pair,) = weighted_sums([left, right], [(left, right)], weights)
     return hsic_from_sums(own[0], own[1], pair, _samples(x, weights))
 
 
@@ -148,17 +188,21 @@ def _samples(values, weights: np.ndarray) -> np.ndarray:
 class LayerSeries:
     """One layer's statistics over the grid, fed one step at a time (ascending), against its final activations.
 
-    It keeps references to the final and the previous step's activations (no copies) and their sums; float64
-    samples exist only a block of images at a time.
+    It keeps the final and the previous step's activations (as _Blocks: shifted float64 samples when they fit
+    KEEP_VALUES, else references read a block at a time) and their sums.
     """
 
     def __init__(self, final, weights: np.ndarray, steps: int):
         self.final, self.weights = final, np.asarray(weights, np.float64)
         self.n = _samples(final, self.weights)
-        self.final_mean = _mean(final)
-        (own,), (pair,) = weighted_sums([final], [self.final_mean], [(0, 0)], self.weights)
+        self._size = _block_images(final.shape, final.shape[-1])
+        self._final_blocks = _Blocks(final, self._size)
+        self.final_mean = self._final_blocks.mean
+        (own,), (pair,) = weighted_sums([self._final_blocks], [(self._final_blocks, self._final_blocks)],
+                                        self.weights)
         self._final = (own, pair, hsic_from_sums(own, own, pair, self.n))
-        self._previous = None  # (activations, mean, (sums, self pair sums, self HSIC)) of the previous step
+        self._previous = None  # (_Blocks, (sums, self pair sums, self HSIC)) of the previous step
+        self._spare = None  # the _Blocks of the step before it, whose buffer the next step refills
         rows, channels = len(self.weights), final.shape[-1]
         self.series = {key: np.zeros((rows, steps)) for key in ("cka_final", "cka_next", "pc1_share")}
         self.series.update({key: np.zeros((steps, channels)) for key in ("channel_r", "channel_rms",
@@ -167,13 +211,12 @@ class LayerSeries:
 
     def add(self, values) -> None:
         """Add the next grid step's (A, H, W, C) activations."""
-        column, mean = self._column, _mean(values)
-        arrays, means, pairs = [values, self.final], [mean, self.final_mean], [(0, 0), (0, 1)]
+        column, blocks = self._column, _Blocks(values, self._size, self._spare)
+        mean = blocks.mean
+        pairs = [(blocks, blocks), (blocks, self._final_blocks)]
         if self._previous is not None:
-            arrays.append(self._previous[0])
-            means.append(self._previous[1])
-            pairs.append((2, 0))
-        own, crossed = weighted_sums(arrays, means, pairs, self.weights)
+            pairs.append((self._previous[0], blocks))
+        own, crossed = weighted_sums([blocks], pairs, self.weights)
         mine = hsic_from_sums(own[0], own[0], crossed[0], self.n)
         final_sums, final_pair, final_self = self._final
         self.series["cka_final"][:, column] = cka(hsic_from_sums(own[0], final_sums, crossed[1], self.n), mine,
@@ -181,7 +224,7 @@ class LayerSeries:
         if self._previous is None:
             self.series["cka_next"][:, column] = 1.0
         else:
-            before_sums, _, before_self = self._previous[2]
+            before_sums, _, before_self = self._previous[1]
             self.series["cka_next"][:, column] = cka(hsic_from_sums(before_sums, own[0], crossed[2], self.n),
                                                      before_self, mine)
         self.series["pc1_share"][:, column] = pc1_share(own[0], crossed[0], self.n)
@@ -189,7 +232,9 @@ class LayerSeries:
                              self.n[0])
         for key, row in rows.items():
             self.series[key][column] = row
-        self._previous, self._column = (values, mean, (own[0], crossed[0], mine)), column + 1
+        # The step before this one is no longer needed: its buffer is refilled by the next step.
+        self._spare = self._previous[0] if self._previous is not None else None
+        self._previous, self._column = (blocks, (own[0], crossed[0], mine)), column + 1
 
 
 def step_series(layers_final: dict, weights: np.ndarray, steps: int) -> dict[str, LayerSeries]:

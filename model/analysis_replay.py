@@ -14,10 +14,7 @@ holds three sets of activations of every recorded layer at a time (the final, th
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import math
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -27,6 +24,7 @@ from capture.bootstrap import STREAM, resample_counts
 from capture.replay_stats import step_series
 from model.data_arrays import display_images
 from model.recorder import ActivationRecorder, _compiled
+from pipeline.blas_threads import one_blas_thread
 
 GRID_POINTS = 40  # the automatic grid's most points: a replay each (~0.3 s for the default run on 2 cores), which keeps
 # the replay under half of the fit's time there; a finer grid is one --set analysis_every=K away
@@ -153,7 +151,7 @@ def replay(model, layer_names, stored_shapes: dict, snapshots: dict, inputs: np.
     The model's weights must be the last snapshot's; they are put back exactly afterwards.
     """
     steps = sorted(snapshots)
-    with _one_blas_thread():
+    with one_blas_thread():
         return _replay(model, layer_names, stored_shapes, snapshots, inputs, counts, steps)
 
 
@@ -207,29 +205,6 @@ def skipped_reason(config, dataset) -> str | None:
     if len(dataset.x_test) - len(dataset.probe_indices) < MIN_ANALYSIS_IMAGES:
         return f"the test set has fewer than {MIN_ANALYSIS_IMAGES} images besides the probes"
     return None
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Run numpy's OpenBLAS on one thread meanwhile (no-op where it is not numpy's bundled OpenBLAS).
-
-    Its worker threads spin while they wait: beside TensorFlow's threads on a busy 2-core machine the replay's
-    many mid-sized products took 3-4x longer with them (measured; threadpoolctl is not a dependency).
-    """
-    library = None
-    with contextlib.suppress(OSError, AttributeError, StopIteration):
-        folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
-        library = ctypes.CDLL(str(next(folder.glob("libscipy_openblas*.so"))))
-        get, set_threads = library.scipy_openblas_get_num_threads64_, library.scipy_openblas_set_num_threads64_
-    if library is None:
-        yield
-        return
-    before = get()
-    set_threads(1)
-    try:
-        yield
-    finally:
-        set_threads(before)
 
 
 def _copied(model) -> list[np.ndarray]:

@@ -40,10 +40,12 @@ the probes alone give. Without it everything is measured on the probes (run.anal
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.blas_threads import one_blas_thread
 from report.capture_facts import grey_probes, is_article, recorded_layers
 from report.numbers.analysis_settling import settling_from_series
 from report.numbers.channel_kinds import idle_limit_for, mostly_zero_checks, regime_of
@@ -75,6 +77,8 @@ from report.numbers.thresholds import (
     SETTLE_TOLERANCE,
     thresholds,
 )
+
+ANALYSIS_THREADS = 2  # layers measured at once: this machine's cores (more threads only add memory)
 
 
 @dataclass(frozen=True)
@@ -281,7 +285,7 @@ def analyse(capture, scales: dict | None = None) -> Findings:
     activations = {row["name"]: row["activation"] for row in recorded_layers(capture)}
     record = getattr(capture, "analysis", None)
     counts = record.counts() if record is not None else None
-    layers, previous, previous_set, settled = [], None, None, []
+    jobs, previous, previous_set = [], None, None
     for name, series in capture.activations.items():
         window = windows.get(name)
         analysis = _analysis_of(capture, name, counts, previous_set)
@@ -290,11 +294,20 @@ def analyse(capture, scales: dict | None = None) -> Findings:
                                window_source="model" if window is not None else "fallback",
                                activation=activations[name], fallback_window=article, scale=(scales or {}).get(name),
                                analysis=analysis)
-        layers.append(analyse_layer(name, series, steps, probes, context))
+        jobs.append((name, series, context))
         previous = (name, np.asarray(series[-1], np.float64))
         previous_set = analysis.final if analysis is not None else None
-        if analysis is not None:
-            settled.append((name, layers[-1].research, settling_from_series(analysis.series, analysis.steps)))
+    # The layers are measured independently, two at a time (their filter fits are most of the time, in LAPACK
+    # and BLAS calls that release the GIL), each on one BLAS thread; the order of the results is the layers'.
+    # The widest filter window first: its fit (an eigendecomposition per fold, cubic in the window's pixels)
+    # is the longest job, and the others fill the second thread meanwhile.
+    order = sorted(range(len(jobs)), key=lambda index: -(jobs[index][2].window.size if jobs[index][2].window else 0))
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=ANALYSIS_THREADS) as pool:
+        done = dict(zip(order, pool.map(lambda index: analyse_layer(jobs[index][0], jobs[index][1], steps, probes,
+                                                                    jobs[index][2]), order)))
+    layers = [done[index] for index in range(len(jobs))]
+    settled = [(name, layer.research, settling_from_series(context.analysis.series, context.analysis.steps))
+               for (name, _, context), layer in zip(jobs, layers) if context.analysis is not None]
     last_step = int(steps[-1])
     run = run_summary(capture, layers, last_step)
     if record is not None and len(settled) == len(layers):

@@ -14,7 +14,7 @@ input pixels (scaled to [0, 1], as the model is fed) of its window, `size` x `si
 (least-squares with a small penalty) solution; the penalty is a share of the mean input energy per weight,
 chosen from RIDGE_GRID by out-of-sample prediction, the same for every channel of the layer. The fit r
 reported is out of sample, K-fold over the images: K = min(N, FOLDS), image n in fold n mod K, each fold's
-maps predicted by the filter fitted on the other folds (with ten probes: leave one probe out), and r taken
+maps predicted by the filter fitted on the other folds (with ten probes: leave two out), and r taken
 over all images x positions of those predictions. With fewer than three images it is in sample. Only the
 per-fold sums [1 x]'[1 x] and [1 x]'y are kept, so memory is one fold's windows, not every image's; each
 penalty's out-of-sample r comes from those sums (sum p^2 = w' G w, ...), and only the chosen penalty's
@@ -35,15 +35,12 @@ The shape, on a scale rather than a verdict (both scores are shares of the filte
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from pipeline.blas_threads import one_blas_thread
 from report.numbers.receptive_fields import Window
 from report.numbers.reference_maps import EDGE_SIDES
 from report.numbers.robust.image_sums import PairSums, weighted_r
@@ -53,7 +50,8 @@ from report.numbers.thresholds import FILTER_SAMPLES_PER_WEIGHT
 # findings.json, which carries them, is mostly filters once every layer is fitted on the analysis set.
 WEIGHT_DIGITS = 3
 RIDGE_GRID = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)  # penalties, as shares of the mean input energy per weight
-FOLDS = 10  # out-of-sample folds: image i is predicted by the filter fitted without the images of fold i mod 10
+FOLDS = 5  # out-of-sample folds: image i is predicted by the filter fitted without the images of fold i mod 5
+# (five, not ten: an eigendecomposition per fold is most of a deep layer's fit; both are the usual choices)
 EDGE_ANGLES = 36  # the edge line's orientation is given to the nearest 5 degrees
 # The direction (degrees, x right, y down) in which brighter input (MNIST's ink) makes each signed edge map positive.
 _EDGE_NORMALS = {"vertical": 0.0, "diagonal_rising": 45.0, "horizontal": 90.0, "diagonal_falling": 135.0}
@@ -68,9 +66,9 @@ class FilterFit:
     offset: int
     weights: list[list[float]]  # (size, size), row-major, rows downwards
     intercept: float
-    fit_r: float  # out of sample (leave one probe out) unless in_sample
+    fit_r: float  # out of sample (K-fold over the images) unless in_sample
     in_sample_r: float
-    in_sample: bool  # True when there were too few probes to leave one out
+    in_sample: bool  # True when there were too few images (under three) to hold any out
     ridge: float  # the chosen penalty, a share of the mean input energy per weight
     blob: float  # sum(w) / sum(|w|), in [-1, 1]
     edge: float  # signed side difference / sum(|w|), in [-1, 1]
@@ -96,8 +94,8 @@ def significant(values: np.ndarray, digits: int) -> np.ndarray:
 
 
 def window_patches(images: np.ndarray, window: Window, height: int, width: int) -> np.ndarray:
-    """Return each output position's input window as (N, height * width, size * size) float64."""
-    images = np.asarray(images, np.float64)
+    """Return each output position's input window as (N, height * width, size * size), in the images' dtype."""
+    images = np.asarray(images)
     size, stride, offset = window.size, window.stride, window.offset
     pad = max(size, abs(offset)) + size
     padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad)))
@@ -107,37 +105,6 @@ def window_patches(images: np.ndarray, window: Window, height: int, width: int) 
     index_cols = cols[:, None] + np.arange(size)[None, :]  # (W, size)
     patches = padded[:, index_rows[:, None, :, None], index_cols[None, :, None, :]]  # (N, H, W, size, size)
     return patches.reshape(images.shape[0], height * width, size * size)
-
-
-@functools.cache
-def _blas_thread_calls() -> tuple | None:
-    """Return numpy's bundled OpenBLAS (get, set) thread-count functions, or None where it has none."""
-    folder = Path(np.__file__).resolve().parent.parent / "numpy.libs"
-    for path in sorted(folder.glob("*openblas*.so*")):
-        try:
-            library = ctypes.CDLL(str(path))  # the copy numpy already loaded: dlopen returns its handle
-        except OSError:
-            continue
-        for suffix in ("64_", "_64_", ""):
-            get = getattr(library, f"scipy_openblas_get_num_threads{suffix}", None)
-            put = getattr(library, f"scipy_openblas_set_num_threads{suffix}", None)
-            if get is not None and put is not None:
-                return get, put
-    return None
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Run LAPACK's eigh on one thread: threaded, it is 5-20x slower on a busy two-core machine."""
-    calls = _blas_thread_calls()
-    before = calls[0]() if calls else None
-    if calls:
-        calls[1](1)
-    try:
-        yield
-    finally:
-        if calls:
-            calls[1](before)
 
 
 def _ridge_paths(gram: np.ndarray, moment: np.ndarray, count: int, penalties: list[float]) -> list[np.ndarray]:
@@ -151,7 +118,7 @@ def _ridge_paths(gram: np.ndarray, moment: np.ndarray, count: int, penalties: li
     mean_y = moment[0] / count  # (C,)
     centred_gram = gram[1:, 1:] - count * np.outer(mean_x, mean_x)
     centred_moment = moment[1:] - count * np.outer(mean_x, mean_y)
-    with _one_blas_thread():
+    with one_blas_thread():
         values, vectors = np.linalg.eigh(centred_gram)
     projected = vectors.T @ centred_moment  # (K, C)
     floor = max(float(values.max(initial=0.0)), 0.0) * 1e-10
@@ -204,14 +171,28 @@ def _folds(images: int) -> np.ndarray:
     return np.arange(images) % min(images, FOLDS)
 
 
-def _fold_blocks(maps: np.ndarray, scaled: np.ndarray, window: Window, folds: np.ndarray):
-    """Yield per fold (its images' indices, their (n P, K + 1) design, their (n P, C) targets)."""
-    images, height, width, channels = maps.shape
+def _fold_blocks(maps: np.ndarray, images: np.ndarray, window: Window, folds: np.ndarray):
+    """Yield per fold (its images' indices, their (n P, K) input windows as the images store them, their
+    (n P, C) targets); uint8 windows take an eighth of the memory of the scaled ones, which _scaled makes."""
+    images_count, height, width, channels = maps.shape
     for fold in np.unique(folds):
         members = np.flatnonzero(folds == fold)
-        patches = window_patches(scaled[members], window, height, width)  # (n, P, K)
-        design = np.concatenate([np.ones(patches.shape[:2] + (1,)), patches], axis=2)
-        yield members, design.reshape(-1, design.shape[-1]), maps[members].reshape(-1, channels)
+        patches = window_patches(images[members], window, height, width)  # (n, P, K)
+        yield members, patches.reshape(-1, patches.shape[-1]), maps[members].reshape(-1, channels)
+
+
+def _scaled(patches: np.ndarray) -> np.ndarray:
+    """Return windows scaled to [0, 1] in float64, as the model is fed."""
+    return np.asarray(patches, np.float64) / 255.0
+
+
+def _design_sums(patches: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return [1 x]'[1 x] and [1 x]'y for (n, K) windows x and (n, C) targets, without forming [1 x]."""
+    ones = np.ones(len(patches))
+    sums = ones @ patches
+    gram = np.empty((patches.shape[1] + 1,) * 2)
+    gram[0, 0], gram[0, 1:], gram[1:, 0], gram[1:, 1:] = len(patches), sums, sums, patches.T @ patches
+    return gram, np.vstack([ones @ targets, patches.T @ targets])
 
 
 def _gram_r(gram: np.ndarray, moment: np.ndarray, target_squares: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -242,21 +223,21 @@ def fit_filters_with_sums(maps: np.ndarray, images: np.ndarray, window: Window) 
     weights_count = window.size * window.size
     if count * height * width < FILTER_SAMPLES_PER_WEIGHT * (weights_count + 1):
         return None
-    with _one_blas_thread():
-        return _fit(maps, np.asarray(images, np.float64) / 255.0, window)
+    with one_blas_thread():
+        return _fit(maps, np.asarray(images), window)
 
 
-def _fit(maps: np.ndarray, scaled: np.ndarray, window: Window) -> FilterResult:
-    """Fit the filters of (N, H, W, C) maps on the scaled images (see fit_filters_with_sums)."""
+def _fit(maps: np.ndarray, images: np.ndarray, window: Window) -> FilterResult:
+    """Fit the filters of (N, H, W, C) maps on the (N, S, S) images (see fit_filters_with_sums)."""
     count, height, width, channels = maps.shape
     samples = height * width
     folds = _folds(count)
     in_sample = bool((folds < 0).all())
     grams, moments, squares = {}, {}, {}
-    blocks = list(_fold_blocks(maps, scaled, window, folds))  # kept for the held-out predictions below
-    for members, design, targets in blocks:
+    blocks = list(_fold_blocks(maps, images, window, folds))  # kept for the held-out predictions below
+    for members, patches, targets in blocks:
         fold = int(folds[members[0]])
-        grams[fold], moments[fold] = design.T @ design, design.T @ targets
+        grams[fold], moments[fold] = _design_sums(_scaled(patches), targets)
         squares[fold] = (targets * targets).sum(axis=0)
     gram, moment = sum(grams.values()), sum(moments.values())
     energy = float(np.trace(gram[1:, 1:])) / (window.size * window.size)  # mean input energy per weight
@@ -274,8 +255,9 @@ def _fit(maps: np.ndarray, scaled: np.ndarray, window: Window) -> FilterResult:
     in_sample_r = _r_from_sums(_gram_r(gram, moment, sum(squares.values()), solution), count * samples)
     centre = maps.reshape(-1, channels).mean(axis=0)
     parts = [np.zeros((count, channels)) for _ in range(5)]
-    for members, design, targets in blocks:
-        p = (design @ held_out[int(folds[members[0]])][best] - centre).reshape(len(members), samples, channels)
+    for members, patches, targets in blocks:
+        solved = held_out[int(folds[members[0]])][best]
+        p = (_scaled(patches) @ solved[1:] + solved[0] - centre).reshape(len(members), samples, channels)
         y = (targets - centre).reshape(len(members), samples, channels)
         for total, part in zip(parts, (p.sum(axis=1), (p * p).sum(axis=1), y.sum(axis=1), (y * y).sum(axis=1),
                                        (p * y).sum(axis=1))):
