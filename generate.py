@@ -78,6 +78,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
                              "with the same flags as that run")
     parser.add_argument("--sweep-dir", default="build-seeds", help="`site`: the article says how its claims fare "
                         "in this folder's sweep.json (`generate.py sweep`) when its config is this run's but the seed")
+    parser.add_argument("--compare-dir", default="site-compare", help="`site`: the article links this folder's "
+                        "comparison page (`generate.py compare`, `make compare`) when it compares this run with others")
     parser.add_argument("--wait", action="store_true",
                         help="when another run is using the build folder, wait for it instead of stopping")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -193,11 +195,11 @@ def run(arguments: argparse.Namespace, layout, held: list) -> None:
         return
     import report.stage
 
-    report.stage.run(capture, manifest, layout, public_url, Path(arguments.sweep_dir))
+    report.stage.run(capture, manifest, layout, public_url, Path(arguments.sweep_dir), Path(arguments.compare_dir))
     if arguments.stage == "share":
         import report.share
 
-        report.share.run(capture, manifest, layout, public_url)
+        report.share.run(capture, manifest, layout, public_url, Path(arguments.sweep_dir))
 
 
 def one_line(error: BaseException) -> str:

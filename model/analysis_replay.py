@@ -15,6 +15,7 @@ holds three sets of activations of every recorded layer at a time (the final, th
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import numpy as np
@@ -29,6 +30,7 @@ from pipeline.blas_threads import one_blas_thread
 GRID_POINTS = 40  # the automatic grid's most points: a replay each (~0.3 s for the default run on 2 cores), which keeps
 # the replay under half of the fit's time there; a finer grid is one --set analysis_every=K away
 REPLAY_BATCH = 256  # analysis images per forward pass of the replay
+STATS_THREADS = 2  # layers whose statistics are computed at once (this machine's cores; each on one BLAS thread)
 
 
 def grid_every(config) -> int:
@@ -159,18 +161,22 @@ def _replay(model, layer_names, stored_shapes, snapshots, inputs, counts, steps)
     final_weights = model.get_weights()
     if not _equal(final_weights, snapshots[steps[-1]]):
         raise ValueError(f"the model's weights are not its snapshot of the last step {steps[-1]}")
-    with Replayer(model, layer_names, stored_shapes, inputs) as replayer:
+    with Replayer(model, layer_names, stored_shapes, inputs) as replayer, \
+            ThreadPoolExecutor(max_workers=STATS_THREADS) as pool:
         final = replayer.activations(inputs)  # first, with the final weights
         series = step_series(final, counts, len(steps))
+
+        def add_all(activations: dict) -> None:
+            # The layers' statistics are independent and mostly numpy calls that release the GIL: two at a time.
+            list(pool.map(lambda name: series[name].add(activations[name]), series))
+
         try:
             for step in steps[:-1]:
                 model.set_weights(snapshots[step])
                 current = replayer.activations(inputs)
-                for name, layer in series.items():
-                    layer.add(current[name])
+                add_all(current)
                 del current  # the series keep it as the previous step's; no fourth copy
-            for name, layer in series.items():
-                layer.add(final[name])  # the last step's weights are the final ones
+            add_all(final)  # the last step's weights are the final ones
         finally:
             model.set_weights(final_weights)
     if not _equal(model.get_weights(), snapshots[steps[-1]]):

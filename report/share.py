@@ -62,13 +62,17 @@ def explorer_data(capture, manifest: dict, layout: Layout, budget: int) -> tuple
                 [(Path(folder) / chunk["path"]).read_bytes() for chunk in entry["chunks"]])
 
 
-def page(capture, manifest: dict, layout: Layout, public_url: str | None) -> tuple[str, dict]:
-    """Return the one-file report's HTML and the explore.json it holds."""
+def page(capture, manifest: dict, layout: Layout, public_url: str | None,
+         sweep_dir: Path | None = None) -> tuple[str, dict]:
+    """Return the one-file report's HTML and the explore.json it holds (with the seeds section of sweep_dir's sweep).
+
+    A comparison page is not linked: the file travels alone, and the link would point outside it.
+    """
     from report.page.assemble import assemble
 
     template = environment().get_template("article.html.j2")
     with tempfile.TemporaryDirectory(prefix="share-figures-") as scratch:
-        context, copies = assemble(capture, manifest, layout, Path(scratch), build_date())
+        context, copies = assemble(capture, manifest, layout, Path(scratch), build_date(), sweep_dir)
         files = {relative: source for source, relative in copies}
         files.update({path.relative_to(scratch).as_posix(): path
                       for path in Path(scratch).rglob("*") if path.is_file()})
@@ -81,7 +85,7 @@ def page(capture, manifest: dict, layout: Layout, public_url: str | None) -> tup
     return template.render(**context, share=share_context(chunks, public_url)), meta
 
 
-def run(capture, manifest: dict, layout: Layout, public_url: str | None = None) -> Path:
+def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, sweep_dir: Path | None = None) -> Path:
     """Write the one-file report into layout.share_dir (swapped in whole); return its path.
 
     public_url: the published site's address, ending in "/" (generate.py checks it), or None.
@@ -89,7 +93,7 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None) 
     started = time.perf_counter()
     name = file_name(capture)
     with replacing(layout.share_dir, SHARE, layout.build_dir, "share") as staging:
-        html, meta = page(capture, manifest, layout, public_url)
+        html, meta = page(capture, manifest, layout, public_url, sweep_dir)
         (staging / name).write_text(html, encoding="utf-8")
         os.chmod(staging / name, 0o644)
         os.chmod(staging, 0o755)

@@ -50,18 +50,22 @@ def build_date() -> str | None:
     return moment.strftime("%d %B %Y").lstrip("0")
 
 
-def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, sweep_dir: Path | None = None) -> Path:
+def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, sweep_dir: Path | None = None,
+        compare_dir: Path | None = None) -> Path:
     """Build the whole site from the capture and the rendered assets, swap it into place, return index.html.
 
     The seconds it took go to build/timings.json (layout.record_timing). public_url: the published site's
-    address, ending in "/", which makes og:image absolute (None: relative).
+    address, ending in "/", which makes og:image absolute (None: relative). sweep_dir: a seed sweep
+    (report/page/seeds.py); compare_dir: a comparison page that may hold this run (report/page/compared.py).
     """
     from report.page.assemble import assemble
+    from report.page.compared import compared_context
 
     started = time.perf_counter()
     site_dir = layout.site_dir
     with replacing(site_dir, SITE, layout.build_dir, "site") as staging:
-        context, copies = assemble(capture, manifest, layout, staging, build_date(), sweep_dir)
+        context, copies = assemble(capture, manifest, layout, staging, build_date(), sweep_dir,
+                                   compared_context(layout, compare_dir))
         if public_url:
             context["og_image"]["src"] = public_url + context["og_image"]["src"]
         # The comparison page's own script and styles (report/compare/) are not the article's.

@@ -143,6 +143,36 @@ def test_table_states_each_runs_numbers_and_pairs_layers_only_where_shapes_agree
     assert read_marker(index.parent).kind == COMPARE
 
 
+def test_the_article_of_a_compared_run_links_the_comparison_with_both_runs_numbers(page, runs, tmp_path, capsys):
+    site, index = page
+    summary = json.loads((site / "compare.json").read_text())
+    assert [run["label"] for run in summary["runs"]] == ["a", "b"]
+    article = tmp_path / "nested" / "site-a"
+    status, stderr = generate_in_process(capsys, "site", *RUN, *RUNS["a"], "--build-dir", str(runs["a"]),
+                                         "--site-dir", str(article), "--compare-dir", str(site))
+    assert status == 0, stderr
+    markup = (article / "index.html").read_text()
+    section = re.search(r'<section id="compared".*?</section>', markup, re.S).group(0)
+    href = html.unescape(re.search(r'href="([^"]+)">open the comparison', section).group(1))
+    assert (article / href).resolve() == index.resolve()  # relative, from the article's folder
+    assert 'href="#compared"' in markup  # in the contents
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+    for name in ("a", "b"):
+        capture = Capture.load(runs[name] / "capture.h5")
+        accuracy = capture.meta["final_test_accuracy"]
+        assert f"final test accuracy is {100 * accuracy:.1f}% after {len(capture.train_loss) - 1} steps" in text \
+            or f"final test accuracy is {100 * accuracy:.1f}% after {int(capture.steps[-1])} steps" in text
+    assert "put beside b (the article's model)" in text and "settings differ in" in text and "seed" in text
+    # A comparison folder the tool did not write (no marker), or one without this run, is not mentioned.
+    unowned = tmp_path / "unowned"
+    shutil.copytree(site, unowned)
+    (unowned / ".made-by-generate-py").unlink()
+    status, stderr = generate_in_process(capsys, "site", *RUN, *RUNS["b"], "--build-dir", str(runs["b"]),
+                                         "--site-dir", str(tmp_path / "site-b"), "--compare-dir", str(unowned))
+    assert status == 0, stderr
+    assert 'id="compared"' not in (tmp_path / "site-b" / "index.html").read_text()
+
+
 def test_by_fraction_each_run_shows_the_same_share_of_its_training(runs, tmp_path, capsys):
     site = tmp_path / "by-fraction"
     status, stderr = generate_in_process(capsys, "compare", str(runs["a"]), str(runs["b"]), "--site-dir", str(site),

@@ -9,7 +9,8 @@ records the page's staging folder, as report/stage.py's build folder does, so th
 are cleared by the next. The page: templates/compare.html.j2 with the article's explorer code
 (templates/static/explorer-data.js, explorer-draw.js: one instance per run) driven by static/compare.js; each
 run's explorer data (its first channel group of every layer) is copied to runs/<n>/, so the folder works from
-disk, offline. Same runs -> same bytes (given the same SOURCE_DATE_EPOCH).
+disk, offline; compare.json (summary.py) names the runs, so that their articles can link the page. Same runs ->
+same bytes (given the same SOURCE_DATE_EPOCH).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from report.compare import align as alignment
 from report.compare.curves import overlay_panels, run_metrics
 from report.compare.differences import differences
 from report.compare.runs import Run, check_build, load_run, run_labels
+from report.compare.summary import write_summary
 from report.page.explorer import script_json
 from report.stage import STATIC, build_date, readable_by_all, total_bytes, write_static_page
 from report.words.wording import ordinal
@@ -139,12 +141,13 @@ def write_page(runs: list[Run], findings: list, align: str, staging: Path) -> No
     for number, run in enumerate(runs):
         copies += chunk_copies(run, number + 1)
     write_static_page(staging, copies, "compare.html.j2", context)
+    write_summary(staging, runs, context["table"])  # lets each run's article link here (report/page/compared.py)
     readable_by_all(staging)
 
 
 def run(builds: list[Path], site_dir: Path, align: str = "step", *, wait: bool = False, progress: bool = True) -> Path:
     """Check, read and analyse every run, then write the comparison page into `site_dir`; return its index.html."""
-    from report.numbers.analysis import analyse
+    from report.findings_cache import cached_findings
 
     started = time.perf_counter()
     if align not in alignment.ALIGNS:
@@ -157,7 +160,8 @@ def run(builds: list[Path], site_dir: Path, align: str = "step", *, wait: bool =
             if progress:
                 print(f"compare: analysing {run_.label} ({run_.build_dir})", file=sys.stderr)
             scales = {layer["name"]: layer["scale"] for layer in run_.manifest.get("layers", [])}
-            findings.append(analyse(run_.capture, scales))
+            # The run's own build/findings.json when its article measured the same archive (else measured and kept).
+            findings.append(cached_findings(run_.capture, check_build(run_.build_dir), scales))
         clear_pending(builds[0])  # what a killed comparison left beside its page
         with replacing(site_dir, COMPARE, builds[0], "compare") as staging:
             write_page(runs, findings, align, staging)

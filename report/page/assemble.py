@@ -36,8 +36,8 @@ from report.words.wording import number, ordinal, percent
 
 
 def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
-             sweep_dir: Path | None = None) -> tuple[dict, list]:
-    """Return the template context and the asset copies for one run."""
+             sweep_dir: Path | None = None, compared: dict | None = None) -> tuple[dict, list]:
+    """Return the template context and the asset copies for one run (`compared`: report/page/compared.py's)."""
     (staging / ASSETS).mkdir(parents=True, exist_ok=True)
     from pipeline.config import Config
 
@@ -117,5 +117,6 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
         "settling": analysis_figures["settling"],
         "appendix": appendix,
         "seeds": seeds_context(config, sweep_dir),
+        "compared": compared,
     }
     return context, [(layout.assets / name, asset_src(name)) for name in linked_assets(manifest)]
