@@ -122,7 +122,7 @@ class Config:
     # Test images every claim is measured on (docs/analysis-set.md): stratified by class, seeded, disjoint
     # from the probes; 0 = none, the page measures on the probes.
     analysis_images: int = 1000
-    # Replay the analysis images every `analysis_every` steps (0 = automatic: at most ~40 points, a
+    # Replay the analysis images every `analysis_every` steps (0 = automatic: at most ~32 points, a
     # multiple of capture_every); step 0 and the last step always.
     analysis_every: int = 0
     # Bootstrap resamples of the analysis images (capture/bootstrap.py) behind every uncertainty on the page.
