@@ -46,18 +46,16 @@ class Workload:
 
 def say(message: str) -> None:
     """Print progress on stderr, with the clock and the load average."""
-    load = psutil.getloadavg()[0]
-    print(f"[bench {time.strftime('%H:%M:%S')} load {load:.2f}] {message}", file=sys.stderr, flush=True)
+    print(f"[bench {time.strftime('%H:%M:%S')} load {psutil.getloadavg()[0]:.2f}] {message}", file=sys.stderr,
+          flush=True)
 
 
 def fresh(path: Path) -> Path:
     """Return an empty folder at `path` (removed first if it exists; only ever under bench/out)."""
-    path = Path(path)
-    assert OUT in path.resolve().parents, f"refusing to clear {path}: not under {OUT}"
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    return path
+    assert OUT in Path(path).resolve().parents, f"refusing to clear {path}: not under {OUT}"
+    shutil.rmtree(path, ignore_errors=True)
+    Path(path).mkdir(parents=True)
+    return Path(path)
 
 
 def read_json(path: Path) -> dict:

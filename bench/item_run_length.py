@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from common import BUDGETS, MB, OUT, fresh, mib_to_mb, say
+from common import BUDGETS, MB, OUT, PY, fresh, mib_to_mb, read_json, say
 from report_table import Report
-from runs import fit, render_run
+from runs import fit, render_run, run_logged
 
 GROWTH = (("capture_s", "capture time (fit + save)"), ("archive_mb", "archive size"),
           ("capture_peak_mb", "capture peak memory"), ("render_s", "render time"),
@@ -62,3 +62,16 @@ def run_length(report: Report, options) -> None:
     report.notes.append("Item 7 growth exponent = log(cost ratio) / log(length ratio) between the shortest and the "
                         "longest run: 1.0 is linear; the budget allows 1.10 for timing noise. Per-run numbers are in "
                         "the run-length table below.")
+
+
+def seed_sweep(report: Report, options) -> None:
+    """Add item 9: `generate.py sweep --seeds 0-4` from nothing, its wall time and each seed's (sweep.json)."""
+    say(f"{report.workload.name}: seed sweep 0-4 (item 9)")
+    folder = fresh(OUT / report.workload.name / "sweep")
+    result = run_logged([PY, "generate.py", "sweep", "--seeds", "0-4", "--sweep-dir", str(folder), "--quiet", "--steps",
+                         str(options.steps), *report.workload.args], "sweep", report.workload, sample=True)
+    seeds = [run["seconds"] for run in read_json(folder / "sweep.json").get("runs", [])]
+    report.raw["sweep"] = {"wall_s": result["wall_s"], "seed_seconds": seeds}
+    report.add("9", f"seed sweep: {len(seeds)} seeds of {options.steps} steps from nothing (`make seeds`)",
+               result["wall_s"], "s", None, "per seed (train, replay, analysis) " + ", ".join(f"{s:.1f}" for s in seeds)
+               + f" s; peak memory {mib_to_mb(result['maxrss_mb']):.0f} MB")

@@ -57,18 +57,6 @@ def site_vs_fit(report: Report, rounds: list[dict]) -> None:
                + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
                + _archive_size(sites[0]["site"]))
     report.raw["site_runs"] = [run["site"] for run in sites]
-    ratio = statistics.median(site_ratios)
-    bare_fit = parts.get("bare fit")
-    if ratio > BUDGETS["site_vs_fit"] and bare_fit and "render" in parts:
-        wall = sites[0]["site"]["wall_s"]
-        fixed = sum(v for k, v in parts.items() if k.startswith(("capture outside", "analysis replay", "site", "rest")))
-        room = (BUDGETS["site_vs_fit"] - 1) * bare_fit - fixed - parts.get(BEYOND_BARE, 0)
-        report.notes.append(
-            f"Item 3 (run 1): without the render stage the run would take {(wall - parts['render']) / bare_fit:.2f}x "
-            f"the bare fit; the parts that neither record nor render (start-up and exit, data, analysis replay, "
-            f"final test, saves, site) take {fixed:.1f} s = {fixed / bare_fit:.2f} of the bare fit of "
-            f"{bare_fit:.1f} s, so the render stage ({parts['render']:.1f} s) would have to fit in "
-            f"{max(0.0, room):.1f} s.")
 
 
 def _archive_size(site: dict) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from common import CODE, HERE, OUT, ROOT, Workload, fresh, say
 from item_capture import capture_overhead, interleaved_rounds
 from item_capture_variants import capture_variants
-from item_run_length import run_length
+from item_run_length import run_length, seed_sweep
 from item_site import render_alone, site_memory, site_vs_fit, site_weight, template_rebuild
 from procs import code_state, describe
 from report_table import Report, write_raw, write_results
@@ -31,6 +31,7 @@ ITEMS = {
     6: "peak memory of `make site`",
     7: "growth with run length: capture and render at each of --lengths, growth exponents",
     8: "capture variants at --steps: streaming writer, MirroredStrategy, floor of the overhead",
+    9: "seed sweep: `generate.py sweep --seeds 0-4` from nothing (`make seeds`)",
 }
 
 
@@ -61,7 +62,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     options.site_runs = (1 if options.quick else 2) if options.site_runs is None else options.site_runs
     options.lengths = [int(x) for x in options.lengths.split(",")]
     if options.items - set(ITEMS):
-        parser.error("the items are 1-8")
+        parser.error("the items are 1-9")
     if options.pairs < (3 if 1 in options.items else 1):
         parser.error("--pairs must be at least 1, and 3 for item 1")
     return options
@@ -90,6 +91,8 @@ def measure(report: Report, options) -> None:
         run_length(report, options)
     if 8 in items:
         capture_variants(report, options)
+    if 9 in items:
+        seed_sweep(report, options)
 
 
 def main(argv: list[str] | None = None) -> int:
