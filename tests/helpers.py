@@ -189,3 +189,38 @@ def stage_site(capture, manifest: dict, build: Path, site: Path) -> Path:
         return stage.run(capture, manifest, layout)
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def published_network(published: Path, model: Path) -> bool:
+    """Return True when the site's model.keras holds `model`'s architecture and layer weights, and no optimizer state.
+
+    Read with zipfile and h5py, apart from report/page/published_model.py: every dataset outside the optimizer
+    group must be equal, and the config equal once its compile settings are dropped.
+    """
+    import io
+    import json
+    import zipfile
+
+    import h5py
+    import numpy as np
+
+    def members(path: Path) -> dict:
+        with zipfile.ZipFile(path) as archive:
+            return {name: archive.read(name) for name in archive.namelist()}
+
+    def datasets(weights: bytes) -> dict:
+        found = {}
+        with h5py.File(io.BytesIO(weights), "r") as file:
+            file.visititems(lambda name, item: found.__setitem__(name, np.asarray(item))
+                            if isinstance(item, h5py.Dataset) else None)
+        return found
+
+    site, build = members(published), members(model)
+    site_weights, build_weights = datasets(site["model.weights.h5"]), datasets(build["model.weights.h5"])
+    if any(name.startswith("optimizer") for name in site_weights):
+        return False
+    kept = {name: values for name, values in build_weights.items() if not name.startswith("optimizer")}
+    config = json.loads(build["config.json"])
+    config.pop("compile_config", None)
+    return (json.loads(site["config.json"]) == config and kept.keys() == site_weights.keys()
+            and all(np.array_equal(kept[name], site_weights[name]) for name in kept))

@@ -18,6 +18,7 @@ from report.page.explorer import channel_links, explorer_context
 from report.page.figure_files import write_analysis_figures, write_probe_strip, write_xor_figure
 from report.page.layer_views import layer_views
 from report.page.public_paths import placeholders, public_config, public_meta
+from report.page.published_model import write_published_model
 from report.page.robustness import measured_on, research_table, uncertain_labels, variant_rows
 from report.page.sections import (
     ASSETS,
@@ -57,7 +58,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
     findings_path.write_text(findings.to_json())
     analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS, article=article)
     model_copy = staging / ASSETS / "model.keras"
-    model_copy.write_bytes(layout.model.read_bytes())
+    write_published_model(layout.model, model_copy)  # without the optimizer's state (report/page/published_model.py)
 
     layers = [dict(layer_section(entry, said_layer, manifest), analysis=view)
               for entry, said_layer, view in zip(manifest["layers"], said["layers"],

@@ -1,0 +1,59 @@
+"""The trained model as the site publishes it: architecture and weights, without the optimizer's state.
+
+    write_published_model(layout.model, staging / "assets" / "model.keras")
+
+build/model.keras keeps everything Keras saved, the optimizer's moment estimates included (for the default run
+458 of its 754 KB). A reader who downloads the model wants the network that made the pictures, so the site's
+copy drops the weights file's "optimizer" group and the config's compile settings: `keras.models.load_model`
+returns the same layers and weights (the same predictions), uncompiled and without a warning about optimizer
+variables it could not restore. The zip is rewritten with h5py and zipfile alone, so the site stage still needs
+no TensorFlow; the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import h5py
+
+WEIGHTS = "model.weights.h5"
+CONFIG = "config.json"
+
+
+def _without_optimizer(weights: bytes) -> bytes:
+    """Return a Keras weights file's bytes without its top-level "optimizer" group."""
+    out = io.BytesIO()
+    with h5py.File(io.BytesIO(weights), "r") as source, h5py.File(out, "w", track_order=True) as target:
+        for name, value in source.attrs.items():
+            target.attrs[name] = value
+        for name in source:
+            if name != "optimizer":
+                source.copy(source[name], target, name=name)
+    return out.getvalue()
+
+
+def _without_compile(config: bytes) -> bytes:
+    """Return a Keras config.json without its compile settings (the model loads uncompiled)."""
+    data = json.loads(config)
+    data.pop("compile_config", None)
+    return json.dumps(data).encode()
+
+
+def write_published_model(source: Path, target: Path) -> None:
+    """Write the site's copy of a .keras file: the same zip members, weights and config stripped as above."""
+    with zipfile.ZipFile(source) as archive:
+        members = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for info, data in members:
+            if info.filename == WEIGHTS:
+                data = _without_optimizer(data)
+            elif info.filename == CONFIG:
+                data = _without_compile(data)
+            member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            member.compress_type = info.compress_type
+            archive.writestr(member, data)
+    Path(target).write_bytes(buffer.getvalue())
