@@ -23,6 +23,7 @@ from pipeline.files import crash_point, file_sha256
 from pipeline.folders import replacing
 from pipeline.layout import RENDER_KEY_NAME, Layout, read_json
 from pipeline.ownership import SITE
+from report.page.published_model import source_sha256
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO_ROOT / "templates"
@@ -104,7 +105,7 @@ def check_one_commit(capture, layout: Layout, staging: Path) -> None:
     """Raise ValueError unless the published model and the rendered assets are those of the capture described."""
     if "model_sha256" not in capture.meta:
         return  # a synthetic capture (the renderer's test fixture) has no trained model to match
-    published = file_sha256(staging / "assets" / "model.keras")
+    published = source_sha256(staging / "assets" / "model.keras")  # the build's model it was stripped from
     rendered_from = read_json(layout.assets / RENDER_KEY_NAME).get("capture_sha256")
     if published != capture.meta.get("model_sha256") or rendered_from != file_sha256(layout.capture):
         raise ValueError(f"the build folder {layout.build_dir} changed while the site was being written (its model "

@@ -6,12 +6,15 @@ build/model.keras keeps everything Keras saved, the optimizer's moment estimates
 458 of its 754 KB). A reader who downloads the model wants the network that made the pictures, so the site's
 copy drops the weights file's "optimizer" group and the config's compile settings: `keras.models.load_model`
 returns the same layers and weights (the same predictions), uncompiled and without a warning about optimizer
-variables it could not restore. The zip is rewritten with h5py and zipfile alone, so the site stage still needs
-no TensorFlow; the same input gives the same bytes.
+variables it could not restore. Its metadata.json records the sha256 of the build's file it was made from
+(`source_sha256`), which the capture's meta names, so the site stage can prove the published network is the
+capture's. The zip is rewritten with h5py and zipfile alone, so the site stage still needs no TensorFlow; the
+same input gives the same bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -21,6 +24,7 @@ import h5py
 
 WEIGHTS = "model.weights.h5"
 CONFIG = "config.json"
+METADATA = "metadata.json"
 
 
 def _without_optimizer(weights: bytes) -> bytes:
@@ -44,7 +48,8 @@ def _without_compile(config: bytes) -> bytes:
 
 def write_published_model(source: Path, target: Path) -> None:
     """Write the site's copy of a .keras file: the same zip members, weights and config stripped as above."""
-    with zipfile.ZipFile(source) as archive:
+    original = Path(source).read_bytes()  # read once: the sha256 recorded is that of the bytes stripped
+    with zipfile.ZipFile(io.BytesIO(original)) as archive:
         members = [(info, archive.read(info.filename)) for info in archive.infolist()]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -53,7 +58,18 @@ def write_published_model(source: Path, target: Path) -> None:
                 data = _without_optimizer(data)
             elif info.filename == CONFIG:
                 data = _without_compile(data)
+            elif info.filename == METADATA:
+                data = json.dumps(dict(json.loads(data), source_sha256=hashlib.sha256(original).hexdigest())).encode()
             member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             member.compress_type = info.compress_type
             archive.writestr(member, data)
     Path(target).write_bytes(buffer.getvalue())
+
+
+def source_sha256(published: Path) -> str | None:
+    """Return the sha256 of the file a published model was made from (None: not one write_published_model wrote)."""
+    try:
+        with zipfile.ZipFile(published) as archive:
+            return json.loads(archive.read(METADATA)).get("source_sha256")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
