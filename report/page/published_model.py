@@ -28,15 +28,34 @@ METADATA = "metadata.json"
 
 
 def _without_optimizer(weights: bytes) -> bytes:
-    """Return a Keras weights file's bytes without its top-level "optimizer" group."""
+    """Return a Keras weights file's bytes without its top-level "optimizer" group.
+
+    The groups and datasets are made anew rather than copied with H5Ocopy, whose object headers carry the time of
+    the copy: made as Keras makes them, the same weights give the same bytes.
+    """
     out = io.BytesIO()
-    with h5py.File(io.BytesIO(weights), "r") as source, h5py.File(out, "w", track_order=True) as target:
-        for name, value in source.attrs.items():
-            target.attrs[name] = value
+    with h5py.File(io.BytesIO(weights), "r") as source, h5py.File(out, "w") as target:
+        _copy_attributes(source, target)
         for name in source:
             if name != "optimizer":
-                source.copy(source[name], target, name=name)
+                _copy(source[name], target, name)
     return out.getvalue()
+
+
+def _copy(item, parent, name: str) -> None:
+    """Make `item` (a group, recursively, or a dataset) anew under `parent` with its attributes."""
+    if isinstance(item, h5py.Dataset):
+        made = parent.create_dataset(name, data=item[()])
+    else:
+        made = parent.create_group(name)
+        for child in item:
+            _copy(item[child], made, child)
+    _copy_attributes(item, made)
+
+
+def _copy_attributes(source, target) -> None:
+    for key, value in source.attrs.items():
+        target.attrs[key] = value
 
 
 def _without_compile(config: bytes) -> bytes:
