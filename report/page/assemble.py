@@ -17,6 +17,7 @@ from report.page.appendix import download, rebuild_command, reproducibility_fact
 from report.page.explorer import channel_links, explorer_context
 from report.page.figure_files import write_analysis_figures, write_probe_strip, write_xor_figure
 from report.page.layer_views import layer_views
+from report.page.moment import moment_context
 from report.page.public_paths import placeholders, public_config, public_meta
 from report.page.published_model import write_published_model
 from report.page.robustness import measured_on, research_table, uncertain_labels, variant_rows
@@ -104,6 +105,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
     }
     context = {
         "page": page, "layers": layers, "explorer": explorer,
+        "moment": moment_context(capture, manifest, findings, staging / ASSETS),
         "og_image": dict(layers[0]["poster"], name=layers[0]["name"]),
         "why": why_section(xor_facts),
         "experiment": experiment_section(capture, config, meta, probes_size),
