@@ -27,8 +27,8 @@ from model.data_arrays import display_images
 from model.recorder import ActivationRecorder, _compiled
 from pipeline.blas_threads import one_blas_thread
 
-GRID_POINTS = 32  # the automatic grid's most points: a replay each (~0.15 s for the default run on 2 cores), which keeps
-# the replay under half of the fit's time there; a finer grid is one --set analysis_every=K away
+GRID_POINTS = 32  # the automatic grid's most points: a replay each (~0.15 s for the default run on 2 cores), which
+# keeps the replay near a fifth of the fit's time there; a finer grid is one --set analysis_every=K away
 REPLAY_BATCH = 256  # analysis images per forward pass of the replay
 STATS_THREADS = 2  # layers whose statistics are computed at once (this machine's cores; each on one BLAS thread)
 

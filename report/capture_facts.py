@@ -1,6 +1,7 @@
 """Read what a capture says about its model and data, with the fallbacks older captures need.
 
-Use: `is_article(meta)` (the original post's model; a missing meta["model"] means it is), `model_info(meta)`,
+Use: `is_article(meta)` (the original post's model; a missing meta["model"] means it is), `post_yardstick_applies(
+name)` (the data is MNIST's, so the post's accuracy, plateau and digit readings compare), `model_info(meta)`,
 `recorded_layers(capture)` (one row per recorded layer, in recording order: name, kind, activation, output and
 stored shapes), `image_shape`, `class_count`, `probe_colour`, `grey_probes` and `kernel_phrases`. Every function
 takes plain capture data and returns plain data; nothing here decides a wording. What the page may publish of
@@ -14,6 +15,9 @@ import numpy as np
 ARTICLE = "article"
 ARTICLE_ACTIVATION = "tanh"  # the article's conv layers (model/architecture.py); captures without the row say so
 BOUNDED_ACTIVATIONS = frozenset({"tanh", "softsign", "hard_tanh"})  # bounded to [-1, 1]: saturation applies
+# meta["dataset"]["name"] of the MNIST family (full MNIST, also from idx files, and the bundled subset): the only
+# data the post's yardsticks (its 95% test accuracy, its plateau, its per-layer readings of digits) are about.
+MNIST_FAMILY = ("mnist", "bundled")
 
 
 def model_info(meta: dict | None) -> dict:
@@ -27,6 +31,11 @@ def model_info(meta: dict | None) -> dict:
 def is_article(meta: dict | None) -> bool:
     """Return whether the run's model is the original post's (only then are its observations compared)."""
     return model_info(meta)["origin"] == ARTICLE
+
+
+def post_yardstick_applies(dataset_name: str | None) -> bool:
+    """Return whether the post's MNIST yardsticks apply to a run on this data (a capture without the name: MNIST)."""
+    return dataset_name is None or dataset_name in MNIST_FAMILY
 
 
 def recorded_layers(capture) -> list[dict]:

@@ -12,10 +12,22 @@ from tests.harness.tools import script
 TIMEOUT_MS = 30000
 
 
-def open_at(driver, url: str) -> dict:
-    """Load a page (its fragment may name a step) and wait until the explorer has started; return its facts."""
-    driver.get(url)
-    info = driver.execute_async_script(script("explorer_ready"), TIMEOUT_MS)
+NO_AUTOPLAY = "window.Explorer = window.Explorer || {}; window.Explorer.noAutoplay = true;"
+
+
+def open_at(driver, url: str, autoplay: bool = False) -> dict:
+    """Load a page (its fragment may name a step) and wait until the explorer has started; return its facts.
+
+    Unless `autoplay`, the page's one-time play of the moment is switched off before its scripts run
+    (Explorer.noAutoplay), so that the page stays at the step it opened at until the test moves it."""
+    added = None if autoplay else driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                                         {"source": NO_AUTOPLAY})["identifier"]
+    try:
+        driver.get(url)
+        info = driver.execute_async_script(script("explorer_ready"), TIMEOUT_MS)
+    finally:
+        if added is not None:
+            driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added})
     assert "error" not in info, info["error"]
     return info
 

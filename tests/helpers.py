@@ -183,12 +183,31 @@ def stage_site(capture, manifest: dict, build: Path, site: Path) -> Path:
     from report import stage
 
     layout = Layout(build, site)
-    layout.model.write_bytes(b"synthetic run: no trained model")  # the page links it; this run has none
+    write_synthetic_model(layout.model)  # the page links a model; this run has none
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
     try:
         return stage.run(capture, manifest, layout)
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def write_synthetic_model(path: Path) -> None:
+    """Write a .keras zip as Keras lays one out (config, metadata, weights with an empty layers group), no network."""
+    import io
+    import json
+    import zipfile
+
+    import h5py
+
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as file:
+        file.create_group("layers")
+    members = {"config.json": json.dumps({"class_name": "Synthetic", "config": {}}).encode(),
+               "metadata.json": json.dumps({"keras_version": "synthetic run: no trained model"}).encode(),
+               "model.weights.h5": weights.getvalue()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():  # fixed times: the same bytes on every run
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
 
 
 def published_network(published: Path, model: Path) -> bool:

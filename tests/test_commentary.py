@@ -168,7 +168,7 @@ def test_verdict_classes_are_the_ones_the_stylesheet_styles(supportive):
 
 def test_training_sentences_follow_the_plateau(supportive):
     run = copy.deepcopy(supportive.run)
-    run.plateau = dataclasses.replace(run.plateau, steps=54, left_at_step=55, num_steps=290)
+    run.plateau = dataclasses.replace(run.plateau, steps=54, left_at_step=55, num_steps=290, found=True)
     assert "for the first 54 steps, close to the post's 60" in training_sentences(run)[0]
     run.plateau = dataclasses.replace(run.plateau, steps=1, left_at_step=2)
     assert "for the first one step, fewer than the post's 60" in training_sentences(run)[0]

@@ -16,6 +16,7 @@ from tests import explorer_truth as truth
 from tests import harness
 from tests.explorer_fixtures import LAYER
 from tests.explorer_site import build_explorer_site
+from tests.helpers import write_synthetic_model
 from tests.synthetic_capture import synthetic_capture
 
 RELU, DENSE = "block1/conv", "dense"
@@ -215,7 +216,7 @@ def test_the_whole_article_of_such_a_run_loads_plays_and_passes_axe_and_vnu(driv
     manifest = render_capture(capture, tmp_path / "build" / "assets", progress=False)
     assert manifest["explore"]["stride"] == 1  # the default budget holds a short run whole
     layout = Layout(tmp_path / "build", tmp_path / "site")
-    layout.model.write_bytes(b"synthetic run: no trained model")  # the page links it; this run has none
+    write_synthetic_model(layout.model)  # the page links a model; this run has none
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
     try:
         index = stage.run(capture, manifest, layout)

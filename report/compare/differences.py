@@ -103,6 +103,7 @@ def differences(runs: list, findings: list, explores: list[dict]) -> dict:
         "accuracy": {"runs": accuracy, "sources": [f.run.accuracy_source for f in findings],
                      "difference": difference(accuracy)},
         "plateau": {"runs": plateau, "chance": [f.run.plateau.chance_loss for f in findings],
+                    "found": [bool(f.run.plateau.found) for f in findings],  # False: no plateau at all
                     "difference": difference(plateau)},
         "last_step": {"runs": last, "difference": difference(last)},
         "analysis_images": [int(getattr(f.run, "analysis_images", 0) or 0) for f in findings],

@@ -23,7 +23,9 @@ the probes alone give. Without it everything is measured on the probes (run.anal
   the best 3x3 linear filter (plus offset) of the pooled input; its spread (standard deviation) and the share
   of values with |tanh| > SATURATION_LEVEL; where the images give enough samples per weight, `filter`: the
   least-squares linear filter of the input over the layer's receptive field, its out-of-sample fit r and its
-  shape scores; its kind, how sure it is, and an edge detector's scale in input pixels.
+  shape scores; its kind, how sure it is, and an edge detector's scale in input pixels. In a non-negative layer,
+  whether it is dead and from which step (report/numbers/channel_kinds.py's dead_steps: exactly 0 on at least
+  DEAD_ZERO_SHARE of its probe values at every step from then on, and of its final values on the analysis set).
 - Settling, per channel: `settle_step` is the first step from which the channel's whole map stays within
   max(SETTLE_TOLERANCE x its final spread, SETTLE_FLOOR) of its final map, as an RMS difference;
   `pattern_step` the first from which its map keeps a correlation of at least PATTERN_MIN_R with its final map.
@@ -48,7 +50,7 @@ import numpy as np
 from pipeline.blas_threads import one_blas_thread
 from report.capture_facts import grey_probes, is_article, recorded_layers
 from report.numbers.analysis_settling import settling_from_series
-from report.numbers.channel_kinds import idle_limit_for, mostly_zero_checks, regime_of
+from report.numbers.channel_kinds import dead_steps, idle_limit_for, mostly_zero_checks, regime_of
 from report.numbers.conclusions import median_or_none, run_summary
 from report.numbers.findings import (
     CHANNEL_KINDS,
@@ -216,6 +218,10 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
                                  probes=int(len(maps)), first_step=int(np.asarray(record.steps)[0]))
     edge_scale = {"input_size": int(np.shape(probe_images)[1]), "layer_size": int(height)}
     channels_found = channel_findings(name, measured, stability, probe, channel_steps, edge_scale)
+    if regime == "non-negative":  # a dead ReLU: exactly 0 (nearly) everywhere from some step to the end
+        died = dead_steps(per_step.zero_share, steps, measured.zero_share if record is not None else None)
+        for channel, step in zip(channels_found, died):
+            channel.dead, channel.dead_step = step is not None, step
     pairs = measured.pairs
     groups = duplicate_groups(pairs, DUPLICATE_MIN_R)
     active = [ch for ch in channels_found if ch.kind != "idle"]
@@ -244,7 +250,8 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
         activation=context.activation, regime=regime, scale=scale, idle_limit=idle_limit,
         zero_share=float(measured.zero_share.mean()), negative_share=float(measured.negative_share.mean()),
         spatial=measured.spatial,
-        mostly_zero=mostly_zero_checks(measured.zero_share, [ch.kind for ch in channels_found])
+        mostly_zero=mostly_zero_checks(measured.zero_share, [ch.kind for ch in channels_found],
+                                       [ch.dead for ch in channels_found])
         if regime == "non-negative" else [],
         settle_step_ci=list(settled.settle_step_ci) if settled is not None else [None, None],
         settle_never_share=settled.never_share if settled is not None else None,

@@ -16,7 +16,9 @@ returns ("bounded" | "non-negative" | "signed", scale): tanh-like layers (report
 are bounded to -1..1 and get saturation statistics; any other layer gets the colour scale the page draws it
 with (pipeline.scales.choose_scale), is "non-negative" when no value of the run is below 0 (ReLU and the like:
 its shares of exact zeros are stated) and "signed" otherwise. `idle_limit_for(scale)` is the spread below which
-a channel is idle; `mostly_zero_checks` the per-channel checks (report/numbers/checks.py) of MOSTLY_ZERO_SHARE.
+a channel is idle; `mostly_zero_checks` the per-channel checks (report/numbers/checks.py) of MOSTLY_ZERO_SHARE;
+`dead_steps` the step from which a non-negative layer's channel is dead (exactly 0 on at least DEAD_ZERO_SHARE of
+its values from then to the end), which the words state instead of its kind.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from report.numbers.thresholds import (
     BORDERLINE_SHAPE,
     BORDERLINE_SHARE,
     COPY_MIN_R,
+    DEAD_ZERO_SHARE,
     EDGE_MIN_R,
     FILTER_MIN_R,
     IDLE_MAX_SCALE_SHARE,
@@ -183,11 +186,32 @@ def regime_of(series: np.ndarray, activation: str | None, scale: dict | None = N
     return ("non-negative" if scale["negative_values"] == 0 else "signed"), kept
 
 
-def mostly_zero_checks(zero_share: np.ndarray, kinds: list[str]) -> list[ChannelCheck]:
-    """Return one check per working channel of a non-negative layer: is it exactly 0 on most values?"""
+def mostly_zero_checks(zero_share: np.ndarray, kinds: list[str], dead: list[bool] | None = None) -> list[ChannelCheck]:
+    """Return one check per working channel of a non-negative layer (not idle, not dead): exactly 0 on most values?"""
+    dead = dead or [False] * len(kinds)
     return [ChannelCheck(**vars(check("share of values exactly 0", float(share), MOSTLY_ZERO_SHARE,
                                       margin=BORDERLINE_SHARE, subject=f"channel {c + 1}", unit="share")), channel=c)
-            for c, (share, kind) in enumerate(zip(zero_share, kinds)) if kind != "idle"]
+            for c, (share, kind, gone) in enumerate(zip(zero_share, kinds, dead)) if kind != "idle" and not gone]
+
+
+def dead_steps(zero_share: np.ndarray, steps: np.ndarray, final_share: np.ndarray | None = None) -> list[int | None]:
+    """Return per channel of a non-negative layer the step from which it is dead, or None.
+
+    zero_share: (T, C) each recorded step's share of the channel's probe values that are exactly 0; a channel is
+    dead from the first step from which that share stays at least DEAD_ZERO_SHARE to the last step, provided its
+    share on the analysis images at the last step (`final_share`, (C,); None: the run kept none) is too.
+    """
+    zero_share = np.asarray(zero_share, np.float64)
+    steps = np.asarray(steps)
+    holds = zero_share >= DEAD_ZERO_SHARE  # (T, C)
+    after = np.flip(np.logical_and.accumulate(np.flip(holds, 0), axis=0), 0)  # holds from row t to the end
+    out = []
+    for c in range(zero_share.shape[1]):
+        if not after[-1, c] or (final_share is not None and final_share[c] < DEAD_ZERO_SHARE):
+            out.append(None)
+        else:
+            out.append(int(steps[int(np.argmax(after[:, c]))]))
+    return out
 
 
 def idle_limit_for(scale: dict | None) -> float:

@@ -5,12 +5,16 @@ becomes `Findings.run`; report/numbers/analysis.py calls it after measuring ever
 decided here; report/words/conclusion_text.py only words them.
 
 - Final test accuracy and loss: meta's whole-test-set numbers when present, else the last test point.
-- The early plateau of the training loss at chance (ln of the number of classes).
+- The early plateau at chance: the steps from the start on which the training loss stays within PLATEAU_TOLERANCE of
+  ln(number of classes) and the batch accuracy near 1 / (number of classes); a plateau only when there are at
+  least PLATEAU_MIN_STEPS of them (else `found` is false and the page says there is none).
 - The post's three conclusions, each with its numbers, its checks (report/numbers/checks.py: what was
   measured, the threshold, the margin) and its verdict, computed here so that the wording only reports them:
   1. conv1-4 extract few features yet the model is accurate: the share of their channels that are edge
      detectors (at most MINORITY_SHARE: few; above MAJORITY_SHARE: many), the share that copy the input or
-     are idle (more than MAJORITY_SHARE), and the test accuracy (at least CLAIMED_ACCURACY).
+     are idle (more than MAJORITY_SHARE), and the test accuracy (at least CLAIMED_ACCURACY) where that yardstick
+     applies: on MNIST-family data only (report.capture_facts.post_yardstick_applies); elsewhere the verdict is
+     decided without it.
   2. conv5-6 learn hard-to-name, entangled features: the share of their active channels that are unnamed
      (more than MAJORITY_SHARE: most; at most MINORITY_SHARE: few) and the mean |r| between channels of a
      layer (above DISTINCT_MAX_R: entangled).
@@ -31,7 +35,7 @@ import math
 
 import numpy as np
 
-from report.capture_facts import class_count
+from report.capture_facts import class_count, post_yardstick_applies
 from report.numbers.checks import DOES_NOT_HOLD, Check, Verdict, decide_verdict
 from report.numbers.findings import CHANNEL_KINDS, LayerFindings
 from report.numbers.robust.variants import (
@@ -63,6 +67,9 @@ from report.numbers.thresholds import (
     BORDERLINE_ACCURACY_SE,
     BORDERLINE_STEPS,
     EARLY_SHARE,
+    PLATEAU_ACCURACY_MARGIN,
+    PLATEAU_ACCURACY_SE,
+    PLATEAU_MIN_STEPS,
     PLATEAU_TOLERANCE,
 )
 
@@ -80,14 +87,47 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def plateau(train_loss: np.ndarray, num_classes: int = 10) -> Plateau:
-    """Return how many initial steps the training loss stayed within PLATEAU_TOLERANCE of ln(num_classes)."""
+def plateau(train_loss: np.ndarray, num_classes: int = 10, train_accuracy: np.ndarray | None = None,
+            batch_size: int | None = None) -> Plateau:
+    """Return the loss plateau at chance: steps from the start with both the loss and the accuracy at chance.
+
+    A step is at chance when its training loss lies within PLATEAU_TOLERANCE of ln(num_classes) and its batch
+    accuracy is at most 1 / num_classes + PLATEAU_ACCURACY_MARGIN (or PLATEAU_ACCURACY_SE standard errors of a
+    batch of `batch_size` at chance, where that is more); without an accuracy series the loss alone decides. The
+    run has a plateau only when at least PLATEAU_MIN_STEPS steps from the start are at chance.
+    """
     loss = np.asarray(train_loss, np.float64)  # loss[k] is the batch loss of step k + 1
     chance = math.log(num_classes)
-    outside = np.flatnonzero(np.abs(loss - chance) > PLATEAU_TOLERANCE)
-    steps = int(outside[0]) if outside.size else len(loss)
-    return Plateau(chance_loss=chance, tolerance=PLATEAU_TOLERANCE, steps=steps, num_steps=len(loss),
-                   left_at_step=steps + 1 if outside.size else None)
+    at_chance = np.abs(loss - chance) <= PLATEAU_TOLERANCE
+    chance_accuracy = 1.0 / num_classes
+    limit = None
+    accuracy = None
+    if train_accuracy is not None and len(train_accuracy) == len(loss):
+        accuracy = np.asarray(train_accuracy, np.float64)
+        margin = PLATEAU_ACCURACY_MARGIN
+        if batch_size:
+            margin = max(margin, PLATEAU_ACCURACY_SE * math.sqrt(chance_accuracy * (1 - chance_accuracy) / batch_size))
+        limit = chance_accuracy + margin
+        at_chance &= accuracy <= limit
+    off = np.flatnonzero(~at_chance)
+    initial = int(off[0]) if off.size else len(loss)
+    found = len(loss) > 0 and initial >= PLATEAU_MIN_STEPS
+    left_by = []
+    if off.size:
+        index = int(off[0])
+        if abs(loss[index] - chance) > PLATEAU_TOLERANCE:
+            left_by.append("loss")
+        if accuracy is not None and accuracy[index] > limit:
+            left_by.append("accuracy")
+    later = min(2 * int(PLATEAU_MIN_STEPS), len(loss))
+    return Plateau(chance_loss=chance, tolerance=PLATEAU_TOLERANCE, steps=initial if found else 0,
+                   num_steps=len(loss), left_at_step=initial + 1 if found and off.size else None, found=bool(found),
+                   min_steps=int(PLATEAU_MIN_STEPS), chance_accuracy=chance_accuracy, accuracy_limit=limit,
+                   at_chance_steps=initial, off_step=initial + 1 if off.size else None,
+                   off_loss=float(loss[initial]) if off.size else None,
+                   off_accuracy=float(accuracy[initial]) if off.size and accuracy is not None else None,
+                   left_by=left_by, first_loss=float(loss[0]) if len(loss) else None,
+                   later_step=later if later else None, later_loss=float(loss[later - 1]) if later else None)
 
 
 def _num_classes(capture) -> int:
@@ -97,6 +137,16 @@ def _num_classes(capture) -> int:
     except (AttributeError, TypeError, ValueError):
         config = None
     return class_count(getattr(capture, "meta", None), config if isinstance(config, dict) else None)
+
+
+def _batch_size(capture) -> int | None:
+    """Return the config's batch size (None: the capture does not say)."""
+    try:
+        config = capture.config
+    except (AttributeError, TypeError, ValueError):
+        return None
+    size = config.get("batch_size") if isinstance(config, dict) else None
+    return int(size) if isinstance(size, (int, float)) and size > 0 else None
 
 
 def run_summary(capture, layers: list[LayerFindings], last_step: int) -> RunFindings:
@@ -117,7 +167,8 @@ def run_summary(capture, layers: list[LayerFindings], last_step: int) -> RunFind
     else:
         loss = float(test_loss[-1]) if test_loss.size else None
 
-    loss_plateau = plateau(capture.train_loss, _num_classes(capture))
+    loss_plateau = plateau(capture.train_loss, _num_classes(capture), getattr(capture, "train_accuracy", None),
+                           _batch_size(capture))
     early = [layer for layer in layers if layer.name in EARLY_LAYERS]
     late = [layer for layer in layers if layer.name in LATE_LAYERS]
     test_size = int(test_size) if test_size else None
@@ -177,14 +228,16 @@ def conclusion_1(layers: list[LayerFindings], accuracy: float | None, test_size:
     else:
         accuracy_margin = 0.0
     movers = {"edge": _movers(layers, ("edge",)), "plain": _movers(layers, PLAIN_KINDS)}
+    applies = post_yardstick_applies(dataset)
     checks = checks_1([ch.kind for layer in layers for ch in layer.channels], accuracy, accuracy_margin,
-                      movers=movers)
+                      movers=movers, accuracy_applies=applies)
     outcome = decide_verdict(checks, decide_1) if kinds.channels else None
-    variants = variants_1(layers, accuracy, accuracy_margin) if kinds.channels else []
-    data_explained = bool(outcome and not checks[3].passes and all(item.passes for item in checks[:3])
+    variants = variants_1(layers, accuracy, accuracy_margin, applies) if kinds.channels else []
+    data_explained = bool(outcome and applies and not checks[3].passes and all(item.passes for item in checks[:3])
                           and dataset == "bundled")
     return EarlyLayersConclusion(**vars(kinds), final_test_accuracy=accuracy, test_size=test_size,
-                                 **_verdict_fields(checks, outcome, variants), data_explained=data_explained)
+                                 **_verdict_fields(checks, outcome, variants), data_explained=data_explained,
+                                 accuracy_applies=applies, dataset=dataset)
 
 
 # --- Conclusion 2: conv5-6 hard to name and entangled -----------------------------------------------
@@ -214,9 +267,9 @@ def conclusion_2(layers: list[LayerFindings]) -> LateLayersConclusion:
 def conclusion_3(layers: list[LayerFindings], loss_plateau: Plateau, last_step: int) -> SettlingConclusion:
     """Check "once a layer has learned its representation it barely changes"; list the idle channels.
 
-    The learning starts when the loss leaves its plateau; a layer settled early when its settled step
-    comes at most EARLY_SHARE of the way from there to the last step, so that it then stayed as it was for
-    at least the rest of training's other half.
+    The learning starts when the loss leaves its plateau (at the first step in a run without one); a layer
+    settled early when its settled step comes at most EARLY_SHARE of the way from there to the last step, so that
+    it then stayed as it was for at least the rest of training's other half.
     """
     start = min(int(loss_plateau.steps), last_step)
     span = last_step - start
@@ -251,4 +304,5 @@ def conclusion_3(layers: list[LayerFindings], loss_plateau: Plateau, last_step: 
                        for layer in layers for ch in layer.channels if ch.kind == "idle"],
         layer_channels={layer.name: layer.num_channels for layer in layers},
         **_verdict_fields(checks, decide_verdict(checks, decide_3) if checks else None,
-                          variants_3(layers, start, span)))
+                          variants_3(layers, start, span)),
+        plateau_found=bool(loss_plateau.found))

@@ -72,6 +72,10 @@ class ChannelFindings:
     # this layer whose kind differs
     kind_on_probes: str | None = None  # the kind the shown probes alone give (today's method)
     edge_scale_px: int | None = None  # an edge channel's scale in input pixels (its filter window, or 3 x pooling)
+    # Non-negative layers (report/numbers/channel_kinds.py's dead_steps): exactly 0 on at least DEAD_ZERO_SHARE of the
+    # probe values at every recorded step from dead_step to the end (and of its final values on the analysis images)
+    dead: bool = False
+    dead_step: int | None = None  # the first step from which it stays so (None: not dead)
 
 
 @dataclass

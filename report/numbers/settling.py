@@ -17,6 +17,7 @@ The numbers are those the whole-array formulas give, per step:
     pair_mean_abs_r  (T,)    mean |r| over the pairs of different channels
     cka              (T,)    linear CKA with the last step (`linear_cka`)
     max_abs          (T,)    the largest |value|
+    zero_share       (T, C)  each channel's share of values exactly 0 (dead units: report/numbers/channel_kinds.py)
 
 `settling_series` turns them into the layer's settling series, per recorded step:
 - `cka`: linear CKA (centred kernel alignment) between the layer at each step and at the last step, over
@@ -58,6 +59,7 @@ class StepSeries:
     pair_mean_abs_r: np.ndarray
     cka: np.ndarray
     max_abs: np.ndarray
+    zero_share: np.ndarray
 
 
 def _flat(block: np.ndarray, channels: int) -> np.ndarray:
@@ -74,7 +76,7 @@ def step_series(name: str, series, steps: np.ndarray, copy_unit: np.ndarray) -> 
     copy = copy_unit[:, 0].astype(np.float32)
     upper = np.triu_indices(channels, k=1)
     shape = (count, channels)
-    out = {key: np.zeros(shape) for key in ("rms_to_final", "r_with_final", "spread", "abs_copy_r")}
+    out = {key: np.zeros(shape) for key in ("rms_to_final", "r_with_final", "spread", "abs_copy_r", "zero_share")}
     out.update({key: np.zeros(count) for key in ("pair_mean_abs_r", "cka", "max_abs")})
     first_bad = None
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -95,6 +97,7 @@ def step_series(name: str, series, steps: np.ndarray, copy_unit: np.ndarray) -> 
                 out["pair_mean_abs_r"][positions] = pairs[:, upper[0], upper[1]].mean(axis=1)
             out["cka"][positions] = linear_cka(flat, final_centred)
             out["max_abs"][positions] = np.abs(flat).max(axis=(1, 2))
+            out["zero_share"][positions] = np.count_nonzero(flat == 0, axis=1) / points
     if first_bad is not None:
         raise ValueError(f"layer {name} has non-finite activations from step {int(np.asarray(steps)[first_bad])}: "
                          f"the run diverged; train again with a smaller learning_rate")

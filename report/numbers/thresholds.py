@@ -79,12 +79,29 @@ BORDERLINE_ACCURACY_SE = _named("BORDERLINE_ACCURACY_SE", 2, "a test accuracy wi
                                 "(from the size of the test set) of the claimed accuracy is borderline")
 INFORMATIVE_SHARE = _named("INFORMATIVE_SHARE", 0.5, "a layer is informative from the step after which its "
                            "channels' median spread stays at least this share of its final value")
+# Colour depth on the page grows with a map's values, so a map a tenth as spread as at the end is drawn in colours
+# about a tenth as deep as its last frame's: close to white.
+FAINT_MAX_SHARE = _named("FAINT_MAX_SHARE", 0.1, "a layer's frames are called nearly white at a step when its "
+                         "channels' median spread there is below this share of its final value; a layer that "
+                         "starts above it is said to grow in contrast from that share instead")
 RESEMBLES_MIN_R = _named("RESEMBLES_MIN_R", 0.5, "an informative layer resembles the input once its channels' "
                          "median |r| with the input reaches this")
 DISTINCT_MAX_R = _named("DISTINCT_MAX_R", 0.5, "a layer's channels are distinct from the step after which their "
                         "mean |r| with each other stays at most this")
 PLATEAU_TOLERANCE = _named("PLATEAU_TOLERANCE", 0.05, "the training loss is at chance while it stays within this "
                            "of ln(number of classes)")
+# A batch of 1,024 images at chance varies in accuracy by about one point (sqrt(0.1 x 0.9 / 1024) = 0.009), so a batch
+# five points above chance is learning, not noise; for small batches PLATEAU_ACCURACY_SE widens the margin.
+PLATEAU_ACCURACY_MARGIN = _named("PLATEAU_ACCURACY_MARGIN", 0.05, "the training accuracy is at chance while each "
+                                 "step's batch accuracy stays at most this above 1 / (number of classes)")
+# Four standard errors: a batch at chance exceeds it about once in 30,000 steps.
+PLATEAU_ACCURACY_SE = _named("PLATEAU_ACCURACY_SE", 4, "for batches so small that chance alone moves their accuracy "
+                             "more, the accuracy margin is this many standard errors of a batch's accuracy at chance, "
+                             "sqrt(p (1 - p) / batch size) with p = 1 / (number of classes)")
+# Any run spends its first updates at chance, even one whose loss falls from the start; a plateau is a stretch of
+# training with both measures at chance, not those first updates.
+PLATEAU_MIN_STEPS = _named("PLATEAU_MIN_STEPS", 5, "the run has a loss plateau only when the training loss and the "
+                           "training accuracy both stay at chance for at least this many steps from the start")
 # The post's own steps are approximate: a plateau of about 60 steps, blurry blobs by about step 70.
 NEAR_STEPS = _named("NEAR_STEPS", 20, "a step within this many steps of one the post reports counts as close to it")
 # Conclusions 1 and 2 speak of "most" and "few" channels.
@@ -94,8 +111,8 @@ MINORITY_SHARE = _named("MINORITY_SHARE", 0.25, "a share of channels of at most 
 CLAIMED_ACCURACY = _named("CLAIMED_ACCURACY", 0.95, "the test accuracy the post claims for its model")
 # Conclusion 3: once learned, the picture stopped changing for the larger part of the rest of training.
 EARLY_SHARE = _named("EARLY_SHARE", 0.5, "a layer settled early when its settled step (pattern and contrast both "
-                     "in place) comes at most this share of the way from the end of the loss plateau to the last "
-                     "step")
+                     "in place) comes at most this share of the way from the end of the loss plateau (the first "
+                     "step, in a run without one) to the last step")
 
 
 # Thresholds that only layers without tanh's fixed range use; the appendix lists them only when a layer does.
@@ -106,9 +123,16 @@ IDLE_MAX_SCALE_SHARE = _named("IDLE_MAX_SCALE_SHARE", 0.03, "in a layer without 
 # A channel that outputs exactly 0 almost everywhere passes on almost nothing (ReLU's inactive side).
 MOSTLY_ZERO_SHARE = _named("MOSTLY_ZERO_SHARE", 0.9, "in a layer without negative values, a channel is mostly zero "
                            "when at least this share of its final values are exactly 0")
+# A ReLU passes a gradient only where its output is above 0, so a channel exactly 0 on 99 of every 100 positions
+# passes (almost) nothing on and learns from (almost) nothing; that it stays so to the end is what makes it dead,
+# not a phase of training.
+DEAD_ZERO_SHARE = _named("DEAD_ZERO_SHARE", 0.99, "in a layer without negative values, a channel is dead from the "
+                         "step from which at least this share of its values on the probes are exactly 0 at every "
+                         "recorded step to the end (and, where the run kept analysis images, of its final values on "
+                         "them)")
 # One probe of ten changes a channel's share by up to a tenth; a fifth of that is close to the line.
 BORDERLINE_SHARE = _named("BORDERLINE_SHARE", 0.02, "a share of values within this of its threshold is borderline")
-UNBOUNDED_ONLY = frozenset({"IDLE_MAX_SCALE_SHARE", "MOSTLY_ZERO_SHARE", "BORDERLINE_SHARE"})
+UNBOUNDED_ONLY = frozenset({"IDLE_MAX_SCALE_SHARE", "MOSTLY_ZERO_SHARE", "DEAD_ZERO_SHARE", "BORDERLINE_SHARE"})
 BOUNDED_ONLY = frozenset({"SATURATION_LEVEL", "SATURATED_MIN_SHARE"})
 # The thresholds that only the original post's observations and conclusions use.
 POST_ONLY = frozenset({"NEAR_STEPS", "MAJORITY_SHARE", "MINORITY_SHARE", "CLAIMED_ACCURACY",

@@ -84,7 +84,8 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
         "every_ordinal": ordinal(config["capture_every"]) if config["capture_every"] > 1 else None,
         "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
         "layer_count_word": number(len(layers)), "probe_count_word": number(len(capture.probe_labels)),
-        "final_accuracy": percent(meta["final_test_accuracy"], 1), "notice": dataset_notice(dataset), "date": date,
+        "final_accuracy": percent(meta["final_test_accuracy"], 1),
+        "notice": dataset_notice(dataset, meta["final_test_accuracy"]), "date": date,
     }
     curves = manifest["curves"]
     colorbar = manifest["layers"][0]["files"]["colorbar"]

@@ -8,7 +8,8 @@ but start and end). Row labels carry the analysis' kind of each channel (report/
 from 1 as in the text; every channel has a row, those outside the layer's first (most active) group
 hidden until its view shows their group. `paragraphs_with_links` links "channel N" to its row.
 `step_context(explore_meta, data_base)` is the part that depends on the kept steps (the one-file report,
-report/share.py, may keep fewer).
+report/share.py, may keep fewer). `moment` is the stretch of steps the page plays once when the explorer first
+comes into sight (templates/static/explorer-control.js): around the plateau's end, or the start of training.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from markupsafe import Markup
 
 from report.numbers.findings import ChannelFindings, Findings, LayerFindings
+from report.numbers.thresholds import DEAD_ZERO_SHARE
 from report.page.explorer_curves import curve_panels
 from report.words.wording import ordinal
 
@@ -34,6 +36,8 @@ def short_kind(channel: ChannelFindings) -> str:
         return "copy" if channel.copy_r >= 0 else "inv. copy"
     if channel.kind == "edge":
         return f"edge {EDGE_GLYPHS[channel.best_edge]}"
+    if getattr(channel, "dead", False):
+        return "dead"
     return {"saturated": "saturated", "idle": "idle"}.get(channel.kind, "unnamed")
 
 
@@ -58,6 +62,9 @@ def long_kind(channel: ChannelFindings) -> str:
         return f"{'inverted ' if channel.copy_r < 0 else ''}copy of the input (r = {channel.copy_r:+.2f})"
     if channel.kind == "edge":
         return f"{channel.best_edge.replace('_', ' ')} edge detector (r = {channel.best_edge_r:+.2f})"
+    if getattr(channel, "dead", False):
+        share = round(100 * DEAD_ZERO_SHARE)
+        return f"dead: exactly 0 on at least {share}% of its values from step {channel.dead_step} on"
     if channel.kind == "idle":
         return f"idle (spread {channel.spread:.3f})"
     if channel.kind == "saturated":
@@ -93,6 +100,32 @@ def jump_points(findings: Findings | None, steps: list[int]) -> list[dict]:
             points.append({"kind": "informative", "step": int(max(informative))})
     points.append({"kind": "end", "step": int(steps[-1])})
     return points
+
+
+def curve_marks(findings: Findings | None) -> dict:
+    """Return the steps the curves mark: {"plateau": the loss leaves its plateau, "informative": the last layer
+    to become informative}; None where the findings have no such step (or there are no findings)."""
+    if findings is None:
+        return {"plateau": None, "informative": None}
+    left_at = findings.run.plateau.left_at_step
+    informative = [layer.informative_step for layer in findings.layers]
+    return {"plateau": int(left_at) if left_at else None,  # 0: the loss never sat on a plateau (as jump_points)
+            "informative": int(max(informative)) if informative and None not in informative else None}
+
+
+MOMENT_AROUND = 0.04  # the share of the run played on each side of the plateau's end
+MOMENT_START = 0.15  # the share of the run played from step 0 when there is no plateau
+
+
+def moment(plateau_step: int | None, steps: list[int]) -> dict:
+    """Return {"start", "end"}: a few steps either side of the plateau's end (at least two kept snapshots), or,
+    without one, the first ~15% of training (at least one kept snapshot past step 0)."""
+    first, last = int(steps[0]), int(steps[-1])
+    stride = int(steps[1] - steps[0]) if len(steps) > 1 else 1
+    if plateau_step is not None:
+        around = max(2 * stride, round(MOMENT_AROUND * (last - first)))
+        return {"start": max(first, int(plateau_step) - around), "end": min(last, int(plateau_step) + around)}
+    return {"start": first, "end": min(last, first + max(stride, round(MOMENT_START * (last - first))))}
 
 
 def script_json(data: dict) -> Markup:
@@ -147,6 +180,7 @@ def explorer_context(findings: Findings | None, explore_meta: dict, plateau_end:
     rows = {name: row_labels(described[name], groups[name]) if name in described else plain_rows(name, groups[name])
             for name in groups}
     fixed_tanh = all(layer["kind"] == "fixed" and layer["domain"] == [-1.0, 1.0] for layer in layers)
+    marks = curve_marks(findings)
     return {
         **step_context(explore_meta, data_base),
         "jumps": jump_points(findings, steps),
@@ -155,7 +189,9 @@ def explorer_context(findings: Findings | None, explore_meta: dict, plateau_end:
         "probe_names": ", ".join(explore_meta["probe_names"]),
         "compact": [{"name": layer["name"], "channels": layer["channels"], "shown": len(layer["groups"][0]["channels"])}
                     for layer in layers],
-        "curves": curve_panels(explore_meta["curves"], last_step, plateau_end, initial),
+        "curves": curve_panels(explore_meta["curves"], last_step, plateau_end, initial, marks),
+        "marks": marks,
+        "autoplay": moment(marks["plateau"], steps),
         "rows": rows,
         "views": {layer["name"]: layer_view_facts(layer) for layer in layers},
         "scales": {"fixed_tanh": fixed_tanh, "any_signed": any(layer["domain"][0] < 0 for layer in layers),

@@ -1,17 +1,21 @@
 """The explorer's two small curves (loss, accuracy) as inline-SVG geometry, with a cursor the page moves.
 
-`curve_panels(curves, last_step, plateau_end, cursor_step)` takes explore.json's "curves" (render/page_data.py)
-and returns one dict per panel for templates/partials/explorer_curves.html.j2: polyline points in viewBox
-units, ticks, the plateau band and where the step axis starts and ends (data-x0/x1, so the page maps a
-click to a step). Coordinates are rounded to 0.1 unit: same curves -> same markup.
+`curve_panels(curves, last_step, plateau_end, cursor_step, marks)` takes explore.json's "curves"
+(render/page_data.py) and returns one dict per panel for templates/partials/explorer_curves.html.j2: polyline
+points in viewBox units, ticks, the plateau band, where the step axis starts and ends (data-x0/x1, so the page
+maps a click to a step), the train/test legend's place, and a vertical mark at each step `marks` names
+({"plateau": step or None, "informative": step or None}; None: no mark), with where its label goes. The words
+are the template's. Coordinates are rounded to 0.1 unit: same curves -> same markup.
 """
 
 from __future__ import annotations
 
 import math
 
-WIDTH, HEIGHT = 480, 180
+WIDTH, HEIGHT = 480, 150
 LEFT, RIGHT, TOP, BOTTOM = 52, 10, 24, 30
+MARK_KINDS = ("plateau", "informative")  # drawn in this order; a later label steps down when they are close
+LABEL_ROOM = 190  # viewBox units a mark's label may take beside its line (its 16-unit phone font included)
 
 
 def _x(step: float, last_step: int) -> float:
@@ -66,7 +70,34 @@ def _value_ticks(top_value: float, percent: bool) -> list[dict]:
     return [{"y": f"{_y(v, top_value):.1f}", "label": label} for v, label in zip(values, labels)]
 
 
-def curve_panels(curves: dict, last_step: int, plateau_end: int, cursor_step: int) -> list[dict]:
+def mark_positions(marks: dict | None, last_step: int) -> list[dict]:
+    """Return the vertical marks: {"kind", "step", "x", "label_x", "label_y", "anchor"}, one per step given.
+
+    A label sits beside its line (after it, or before it near the right end), one line lower than the one
+    before when the two would overlap."""
+    out: list[dict] = []
+    for kind in MARK_KINDS:
+        step = (marks or {}).get(kind)
+        if step is None or not 0 <= int(step) <= last_step:
+            continue
+        x = _x(int(step), last_step)
+        after = x + 4 + LABEL_ROOM <= WIDTH - RIGHT
+        label_x = x + 4 if after else x - 4
+        span = (label_x, label_x + LABEL_ROOM) if after else (label_x - LABEL_ROOM, label_x)
+        row = 0
+        for other in out:
+            if other["span"][0] < span[1] and span[0] < other["span"][1]:
+                row = max(row, other["row"] + 1)
+        out.append({"kind": kind, "step": int(step), "x": f"{x:.1f}", "label_x": f"{label_x:.1f}",
+                    "label_y": f"{TOP + 11 + 12 * row:.1f}", "anchor": "start" if after else "end",
+                    "span": span, "row": row})
+    for mark in out:
+        del mark["span"], mark["row"]
+    return out
+
+
+def curve_panels(curves: dict, last_step: int, plateau_end: int, cursor_step: int,
+                 marks: dict | None = None) -> list[dict]:
     """Return the loss and accuracy panels' geometry for the explorer's inline SVG."""
     train_steps = list(range(1, len(curves["train_loss"]) + 1))
     panels = []
@@ -85,6 +116,7 @@ def curve_panels(curves: dict, last_step: int, plateau_end: int, cursor_step: in
             "x_ticks": _step_ticks(last_step), "y_ticks": _value_ticks(top_value, percent),
             "plateau": ({"x": f"{_x(0, last_step):.1f}", "width": f"{_x(plateau_end, last_step) - LEFT:.1f}"}
                         if plateau_end else None),
-            "cursor": cursor,
+            "cursor": cursor, "marks": mark_positions(marks, last_step),
+            "legend": {"x": WIDTH - RIGHT - 150, "y": TOP - 9},
         })
     return panels

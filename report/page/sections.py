@@ -162,7 +162,7 @@ def layer_section(entry: dict, said: dict, manifest: dict) -> dict:
                  f"{entry['domain_caption']}{pictured}",
         "poster": {"src": f"{ASSETS}/{poster['path']}", "width": poster["width"], "height": poster["height"],
                    "last_step": manifest["steps"]["last"]},
-        "post_saw": said["post"],
+        "post_saw": said["post"], "post_applies": said.get("post_applies", True),
         "paragraphs": paragraphs_with_links(said["paragraphs"], name, entry["channels"]),
         "table_headings": said["table"]["headings"], "table_rows": said["table"]["rows"],
         "downloads": downloads, "video_shows": steps_shown,
@@ -185,6 +185,7 @@ def curves_section(said: dict, curves: dict, svg_src: str, final_accuracy: float
     level = f"loss ln {chance['classes']} ≈ {chance['loss']}, accuracy {chance['accuracy']}"
     return {
         "paragraphs": said["training"],
+        "plateau": said.get("plateau", True),  # False: the run has no loss plateau (report/numbers/conclusions.py)
         "batch_size": f"{batch_size:,}",
         "test_subset": f"{meta['test_subset_size']:,}",
         "test_size": f"{meta['final_test_size']:,}",

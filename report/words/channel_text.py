@@ -15,6 +15,7 @@ from report.numbers.thresholds import (
     BORDERLINE_SHAPE,
     CLOSE_COPY_MIN_R,
     COPY_MIN_R,
+    DEAD_ZERO_SHARE,
     EDGE_MIN_R,
     FILTER_MIN_R,
     IDLE_MAX_STD,
@@ -32,6 +33,7 @@ from report.words.wording import (
     percent,
     r_value,
     score,
+    share_percent,
     signed,
 )
 
@@ -65,6 +67,18 @@ def _borderline_clause(channel: ChannelFindings) -> str:
     return f"; borderline ({margin}), it could as well be read as {_KIND_WORDS[channel.kind_alternative]}"
 
 
+def dead_phrase(channel: ChannelFindings) -> str:
+    """Say that a channel is dead, from which step, and the share of exact zeros that makes it so."""
+    return (f"dead from step {channel.dead_step}: exactly 0 on at least {percent(DEAD_ZERO_SHARE)} of its probe values "
+            f"at every step from then to the end ({share_percent(channel.zero_share)} of its final values), so it "
+            f"passes almost nothing on")
+
+
+def kind_label(channel: ChannelFindings) -> str:
+    """Return the short label of a channel's kind for the tables ("dead" for a dead channel, whatever its kind)."""
+    return "dead" if channel.dead else KIND_LABELS[channel.kind]
+
+
 _KIND_WORDS = {"copy": "a copy", "edge": "an edge detector", "other": "unnamed", "idle": "idle",
                "saturated": "saturated"}
 
@@ -79,6 +93,8 @@ def channel_sentence(channel: ChannelFindings, last_step: int, idle_limit: float
     kind, fit = channel.kind, channel.filter
     by_filter = channel.kind_basis == "filter" and fit
     limit = IDLE_MAX_STD if idle_limit is None else f"{idle_limit:.3g}"
+    if channel.dead:
+        return f"{capitalise(channel_label(channel.channel))} is {dead_phrase(channel)}."
     if kind == "idle":
         what = f"idle: its map barely varies (spread {channel.spread:.3f}, below {limit})"
         if channel.zero_share == 1.0 and channel.saturated_share is None:
@@ -127,6 +143,17 @@ VALUE_COLUMNS = {"bounded": "Saturated", "non-negative": "Exactly 0", "signed": 
 KIND_LABELS = {"copy": "copy", "edge": "edge", "other": "unnamed", "idle": "idle", "saturated": "saturated"}
 
 
+def _share_cell(share: float) -> str:
+    """Format a share to whole percent, but never as 0% or 100% unless it is exactly that (99.5% stays 99.5%)."""
+    text = percent(share)
+    if not ((text == "100%" and share < 1) or (text == "0%" and share > 0)):
+        return text
+    finer = share_percent(share)
+    if finer == "100%":
+        return ">99.9%"
+    return "<0.1%" if finer == "0%" else finer
+
+
 def channel_table(layer: LayerFindings) -> dict:
     """Return the layer's per-channel numbers as display strings: {"headings": [...], "rows": [[...], ...]}."""
     headings = list(TABLE_HEADINGS)
@@ -139,7 +166,9 @@ def channel_table(layer: LayerFindings) -> dict:
         share = "\u2014" if fit is None else score(fit.edge_share) + (" (borderline)" if ch.kind_borderline
                                                                         and ch.kind_basis == "filter" else "")
         kind = KIND_LABELS[ch.kind]
-        if not getattr(ch, "kind_sure", True) and ch.duplicate_conflicts:
+        if ch.dead:
+            kind = f"dead (from step {ch.dead_step})"
+        elif not getattr(ch, "kind_sure", True) and ch.duplicate_conflicts:
             kind += f" (uncertain: near-duplicate of {', '.join(str(c + 1) for c in ch.duplicate_conflicts)})"
         elif not getattr(ch, "kind_sure", True) and ch.kind_runner_up:
             kind += (f" or {KIND_LABELS[ch.kind_runner_up]}, {round(100 * ch.kind_stability)}/"
@@ -147,7 +176,7 @@ def channel_table(layer: LayerFindings) -> dict:
         rows.append([capitalise(channel_label(ch.channel)), kind, signed(ch.copy_r),
                      f"{ORIENTATIONS[ch.best_edge]}, {ch.edge_side}", signed(ch.best_edge_r),
                      "\u2014" if fit is None else r_value(fit.fit_r), share,
-                     f"{ch.spread:.3f}", percent(value_share or 0.0), str(ch.pattern_step),
+                     f"{ch.spread:.3f}", _share_cell(value_share or 0.0), str(ch.pattern_step),
                      str(ch.settle_step)])
     return {"headings": headings, "rows": rows}
 
@@ -159,15 +188,17 @@ def filter_rows(layer: LayerFindings) -> list[dict]:
         fit = ch.filter
         if fit is None:
             continue
-        if ch.kind_basis == "filter" and ch.kind == "edge":
+        if ch.dead:
+            reading = f"dead from step {ch.dead_step} (not read from the filter)"
+        elif ch.kind_basis == "filter" and ch.kind == "edge":
             reading = f"edge: {ORIENTATIONS[ch.best_edge]}, positive on the {ch.edge_side} side"
         elif ch.kind_basis == "filter" and ch.kind == "copy":
             reading = "inverted copy" if fit.blob < 0 else "copy"
         elif ch.kind_basis == "filter":
             reading = "neither blob nor edge"
         else:
-            reading = f"{KIND_LABELS[ch.kind]} (not from the filter)"
-        if ch.kind_borderline:
+            reading = f"{kind_label(ch)} (not from the filter)"
+        if ch.kind_borderline and not ch.dead:
             reading += f"; borderline, or {KIND_LABELS[ch.kind_alternative]}"
         rows.append({"channel": ch.channel, "label": capitalise(channel_label(ch.channel)),
                      "fit_r": r_value(fit.fit_r), "blob": signed(fit.blob), "edge": signed(fit.edge),

@@ -14,6 +14,7 @@ only puts them together.
 
 from __future__ import annotations
 
+from report.capture_facts import post_yardstick_applies
 from report.numbers.findings import Findings
 from report.numbers.thresholds import appendix_rows
 from report.words.conclusion_text import conclusion_1_text, conclusion_2_text, conclusion_3_text
@@ -34,17 +35,22 @@ def commentary(findings: Findings, *, article: bool = True, dataset: dict | None
 
     article: the run's model is the original post's (report/capture_facts.py's is_article); only then are the
     post's observations, plateau and conclusions compared, and the thresholds only they use listed.
-    dataset: the capture's meta["dataset"]; the layers speak of strokes and ink only for MNIST (or when missing).
+    dataset: the capture's meta["dataset"]; the layers speak of strokes and ink only for MNIST (or when missing), and
+    only there are the post's accuracy, plateau and per-layer readings of digits compared.
     """
     words = image_words(dataset)
     run = findings.run
     regimes = {layer.regime for layer in findings.layers}
+    # The post's yardsticks (its accuracy, plateau and readings of digits) compare only on MNIST-family data.
+    yardstick = post_yardstick_applies((dataset or {}).get("name"))
     return {
-        "training": training_sentences(run, compare=article),
-        "layers": [layer_commentary(layer, findings.last_step, findings.steps, article=article, words=words)
+        "training": training_sentences(run, compare=article and yardstick),
+        "plateau": bool(run.plateau.found),  # the curves' words: a plateau band only where there is one
+        "layers": [layer_commentary(layer, findings.last_step, findings.steps, article=article, words=words,
+                                    post_applies=yardstick)
                    for layer in findings.layers],
-        "conclusions": [conclusion_1_text(run.conclusion_1), conclusion_2_text(run.conclusion_2),
-                        conclusion_3_text(run.conclusion_3)] if article else [],
+        "conclusions": [conclusion_1_text(run.conclusion_1, (dataset or {}).get("title")),
+                        conclusion_2_text(run.conclusion_2), conclusion_3_text(run.conclusion_3)] if article else [],
         "thresholds": appendix_rows(bounded="bounded" in regimes, unbounded=bool(regimes - {"bounded"}),
                                     post=article),
     }

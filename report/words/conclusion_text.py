@@ -112,8 +112,11 @@ def _check_name(item: Check) -> str:
     return item.subject if item.subject else item.measure
 
 
-def conclusion_1_text(numbers: EarlyLayersConclusion) -> dict:
-    """Word the check of "the first four layers extract few features, yet the model is accurate"."""
+def conclusion_1_text(numbers: EarlyLayersConclusion, data: str | None = None) -> dict:
+    """Word the check of "the first four layers extract few features, yet the model is accurate".
+
+    data: the training data's title (meta["dataset"]["title"]), named where the post's accuracy does not apply.
+    """
     shares, counts, total = numbers.shares, numbers.counts, numbers.channels
     accuracy = numbers.final_test_accuracy
     if not total:
@@ -145,7 +148,12 @@ def conclusion_1_text(numbers: EarlyLayersConclusion) -> dict:
         evidence += " So these layers extract few features."
     else:
         evidence += " So they extract some features, more than the claim allows."
-    if accuracy is None:
+    if not numbers.accuracy_applies:
+        measured = f" (this run's test accuracy is {percent(accuracy, 1)})" if accuracy is not None else ""
+        evidence += (f" The accuracy part is not applicable: the post's {percent(CLAIMED_ACCURACY)} is a yardstick "
+                     f"for handwritten digits, and this run trained on {data or 'other data'}, so the verdict "
+                     f"rests on the checks of the features alone{measured}.")
+    elif accuracy is None:
         evidence += " There is no test accuracy to compare."
     else:
         evidence += (f" The test accuracy is {percent(accuracy, 1)}, "
@@ -200,8 +208,11 @@ def conclusion_3_text(numbers: SettlingConclusion) -> dict:
                                                                      numbers.layer_channels))
     evidence = (f"Measured per layer: the settled step, the later of the step from which its linear CKA with its "
                 f"final state stays \u2265 {SETTLED_MIN_CKA} (the pattern) and the step from which its median "
-                f"spread stays \u2265 {percent(INFORMATIVE_SHARE)} of its final value (the contrast). The loss "
-                f"left its plateau after step {start}; a layer settled early when that step comes within the first "
+                f"spread stays \u2265 {percent(INFORMATIVE_SHARE)} of its final value (the contrast). "
+                + (f"The loss left its plateau after step {start}" if numbers.plateau_found else
+                   "The run has no loss plateau at chance, so learning counts from step "
+                   f"{start}")
+                + f"; a layer settled early when that step comes within the first "
                 f"{percent(EARLY_SHARE)} of the {plural(last - start, 'step')} left, by step {step(limit)} "
                 f"(borderline within \u00b1{numbers.margin_steps:.1f} steps, {percent(BORDERLINE_STEPS)} of "
                 f"them). ")

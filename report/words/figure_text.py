@@ -19,6 +19,11 @@ def settling_text(findings: Findings, article: bool = True) -> dict:
     timing = numbers.layer_timing
     settled = series([f"{name} at step {item.settled_step}" for name, item in timing.items()
                       if item.settled_step is not None])
+    found = findings.run.plateau.found
+    loss = (f"flat at chance until step {numbers.learning_start} and falling after" if found else
+            "with no plateau at chance (no grey band)")
+    band = ("The grey band is the loss plateau; the dashed line " if found else
+            "The run has no loss plateau, so there is no grey band; the dashed line ")
     probes = findings.num_probes
     first = findings.layers[0].settling
     samples = first.samples if first else None
@@ -28,15 +33,16 @@ def settling_text(findings: Findings, article: bool = True) -> dict:
         "alt": (f"Three panels over training steps 0 to {findings.last_step}. Top: for each layer, the linear CKA "
                 f"of its representation with its final one and its channels' median r with their final maps, "
                 f"rising to 1 at the end; a dot marks each layer's settled step ({settled}). Middle: each layer's "
-                f"contrast, its median spread as a share of the final one. Bottom: the training loss, flat at "
-                f"chance until step {numbers.learning_start} and falling after. A dashed red line marks "
+                f"contrast, its median spread as a share of the final one. Bottom: the training loss, {loss}. "
+                f"A dashed red line marks "
                 f"step {numbers.early_limit:g}, the limit for settling early."),
         "caption": (f"When each layer settles. CKA is computed over {scope}, with channels as features; it ignores "
                     f"contrast, which the middle panel shows. A layer has settled once its CKA stays at or above "
                     f"{SETTLED_MIN_CKA:g} and its spread at or above {percent(INFORMATIVE_SHARE)} of the final one: "
-                    f"{settled}. The grey band is the loss plateau; the dashed line "
+                    f"{settled}. {band}"
                     + ("the early limit of conclusion 3." if article else
-                       f"{percent(EARLY_SHARE)} of the way from the plateau's end to the last step.")),
+                       f"{percent(EARLY_SHARE)} of the way from the "
+                       + ("plateau's end" if found else "first step") + " to the last step.")),
     }
 
 

@@ -9,9 +9,11 @@ Every function takes a `LayerFindings` / `ChannelFindings`. Strings are plain te
 
 from __future__ import annotations
 
-from report.numbers.findings import CHANNEL_KINDS, DuplicateGroup, LayerFindings
+from report.numbers.findings import CHANNEL_KINDS, ChannelFindings, DuplicateGroup, LayerFindings
 from report.numbers.thresholds import (
+    DEAD_ZERO_SHARE,
     DUPLICATE_MIN_R,
+    FAINT_MAX_SHARE,
     INFORMATIVE_SHARE,
     SATURATION_LEVEL,
     SETTLED_MIN_CKA,
@@ -44,6 +46,7 @@ from report.words.wording import (
     r_value,
     score,
     series,
+    share_percent,
     verb,
 )
 
@@ -51,8 +54,8 @@ from report.words.wording import (
 def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> list[str]:
     """Say how many of the layer's channels are copies, edge detectors, unnamed, idle or saturated."""
     channels, total = layer.channels, layer.num_channels
-    by_kind = {kind: [ch for ch in channels if ch.kind == kind] for kind in CHANNEL_KINDS}
-    working = [ch for ch in channels if ch.kind not in ("idle", "saturated")]
+    by_kind = {kind: [ch for ch in channels if ch.kind == kind and not ch.dead] for kind in CHANNEL_KINDS}
+    working = [ch for ch in channels if ch.kind not in ("idle", "saturated") and not ch.dead]
     sentences = []
     described = filter_sentence(layer)
     if described:
@@ -113,6 +116,9 @@ def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> 
                                     f"{'its' if len(idle) == 1 else 'their'} final "
                                     f"{verb(len(idle), 'map barely varies', 'maps barely vary')} "
                                     f"(spread {spreads}, {idle_reason(layer, idle)})."))
+    dead = [ch for ch in channels if ch.dead]
+    if dead:
+        sentences.append(dead_sentence(layer, dead))
     saturated = by_kind["saturated"]
     if saturated:
         shares = series([percent(ch.saturated_share) for ch in saturated])
@@ -120,7 +126,7 @@ def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> 
                                     f"{verb(len(saturated), 'is', 'are')} saturated ({shares} of values "
                                     f"beyond \u00b1{SATURATION_LEVEL})."))
     sentences += regime_sentences(layer)
-    borderline = [ch for ch in channels if ch.kind_borderline]
+    borderline = [ch for ch in channels if ch.kind_borderline and not ch.dead]
     if borderline:
         listed = series([f"{channel_label(ch.channel)} ({KIND_LABELS[ch.kind]}, or "
                          f"{KIND_LABELS[ch.kind_alternative]})" for ch in borderline])
@@ -128,6 +134,18 @@ def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> 
                          f"borderline, within the margin of {verb(len(borderline), 'its', 'their')} threshold: "
                          f"{listed}.")
     return sentences
+
+
+def dead_sentence(layer: LayerFindings, dead: list[ChannelFindings]) -> str:
+    """Say which channels are dead, from which step, and on which values that was measured."""
+    steps = series([f"{channel_label(ch.channel)} from step {ch.dead_step}" for ch in dead])
+    shares = series([share_percent(ch.zero_share) for ch in dead])
+    where = (f"the {layer.settling.probes:,} analysis images" if layer.on_probes is not None and layer.settling
+             else "the probes")
+    return (f"{capitalise(plural(len(dead), 'channel'))} {verb(len(dead), 'is', 'are')} dead, almost never "
+            f"firing ({steps}): exactly 0 on at least {percent(DEAD_ZERO_SHARE)} of {verb(len(dead), 'its', 'their')} "
+            f"probe values at every step from then to the end, and on {shares} of {verb(len(dead), 'its', 'their')} "
+            f"final values on {where}.")
 
 
 def similarity_sentences(layer: LayerFindings) -> list[str]:
@@ -217,19 +235,81 @@ def settling_sentence(layer: LayerFindings, last_step: int, steps: list[int] | N
             f"{SETTLED_MIN_CKA} from then on) and its contrast from step {contrast} (median spread \u2265 "
             f"{percent(INFORMATIVE_SHARE)} of its final value)")
     if pattern < contrast:
+        share = _value_at(layer, "relative_spread", pattern, steps)
         peak = _value_at(layer, "max_abs", pattern, steps)
-        shown = f"{peak:.2f}" if peak is not None and peak >= 0.01 else "below 0.01"
-        if layer.scale:  # a scale of the layer's own: the value means something against its upper end
-            shown += f" on a colour scale that reaches {layer.scale['domain'][1]:.3g}"
-        faint = f"; at step {pattern} its largest value is {shown}, so the frames there are almost white" \
-            if peak is not None else ""
-        text += f": the picture was there before it could be seen{faint}"
+        if share is not None and share < FAINT_MAX_SHARE:
+            shown = f"{peak:.2f}" if peak is not None and peak >= 0.01 else "below 0.01"
+            if layer.scale:  # a scale of the layer's own: the value means something against its upper end
+                shown += f" on a colour scale that reaches {layer.scale['domain'][1]:.3g}"
+            faint = f"; at step {pattern} its largest value is {shown}, so the frames there are almost white" \
+                if peak is not None else ""
+            text += f": the picture was there before it could be seen{faint}"
+        elif share is not None:
+            text += (f": the pattern came first (at step {pattern} the median spread is {percent(share)} of its "
+                     f"final value)")
     text += f". It looks as it will at the end from step {settled} of {last_step}."
     return text
 
 
-def look_for(layer: LayerFindings, last_step: int, *, words: ImageWords = DIGIT_WORDS) -> str:
-    """Return one line on what to watch for in the layer's animation, and at which steps."""
+def _relative_spread(layer: LayerFindings) -> list[float] | None:
+    """Return the layer's median spread per recorded step as a share of its final value (None: not recorded)."""
+    values = (layer.timeline or {}).get("relative_spread")
+    return list(values) if values else None
+
+
+def faint_start(layer: LayerFindings) -> bool:
+    """Whether the layer's frames start nearly white: its relative spread at the first step below FAINT_MAX_SHARE."""
+    shares = _relative_spread(layer)
+    return shares is not None and shares[0] < FAINT_MAX_SHARE
+
+
+def faint_until(layer: LayerFindings, steps: list[int] | None) -> int | None:
+    """Return the first recorded step at which the relative spread reaches FAINT_MAX_SHARE (None: unknown or never)."""
+    shares = _relative_spread(layer)
+    if shares is None or steps is None or len(steps) != len(shares):
+        return None
+    return next((steps[index] for index, share in enumerate(shares) if share >= FAINT_MAX_SHARE), None)
+
+
+def _contrast_story(layer: LayerFindings, first: int, pattern: int, contrast: int, settled: int,
+                    steps: list[int] | None) -> str:
+    """Say how the frames gain contrast: nearly white, then colour, only when they start faint; else from where."""
+    half = percent(INFORMATIVE_SHARE)
+    first = steps[0] if steps else first  # the timeline's first step (the probes')
+    pattern_told = False
+    if faint_start(layer):
+        until = faint_until(layer, steps)
+        if until is not None and until > first:
+            text = (f"Until about step {until} the frames stay nearly white (the channels' median spread below "
+                    f"{percent(FAINT_MAX_SHARE)} of its final value)")
+            if pattern < until:
+                text += f", though the pattern is already there (from step {pattern})"
+                pattern_told = True
+            text += f"; then the colours arrive, and from step {contrast} the maps keep at least {half} of their " \
+                    f"final contrast"
+        else:
+            text = (f"The frames start nearly white (the channels' median spread below {percent(FAINT_MAX_SHARE)} of "
+                    f"its final value at step {first}); from step {contrast} the maps keep at least {half} of their "
+                    f"final contrast")
+    else:
+        shares = _relative_spread(layer)
+        if shares is None:
+            text = f"The maps keep at least {half} of their final contrast from step {contrast}"
+        else:
+            grows = "grows from" if shares[0] < 1 else "starts at"
+            text = (f"Contrast {grows} {percent(shares[0])} of its final value at step {first} and stays at least "
+                    f"{half} of it from step {contrast}")
+    if settled > contrast:
+        return text + f"; the pattern keeps shifting until about step {settled}, then changes little"
+    text += ", from when the picture looks as it will at the end"
+    if pattern < contrast and not pattern_told:
+        text += f" (its pattern is in place from step {pattern})"
+    return text
+
+
+def look_for(layer: LayerFindings, last_step: int, *, words: ImageWords = DIGIT_WORDS,
+             steps: list[int] | None = None) -> str:
+    """Return one line on what to watch for in the layer's animation and at which steps (`steps`: those recorded)."""
     settling = layer.settling
     pattern, contrast, settled = ((settling.pattern_step, settling.contrast_step, settling.settled_step)
                                   if settling else (None, None, None))
@@ -242,19 +322,13 @@ def look_for(layer: LayerFindings, last_step: int, *, words: ImageWords = DIGIT_
         text = (f"The maps have most of their final contrast from the first step; the pattern keeps shifting "
                 f"until about step {settled}" if settled > first else
                 "The maps look from the first step as they will at the end")
-    elif pattern < contrast:
-        text = (f"Until about step {contrast} the frames stay nearly white, though the pattern is already there "
-                f"(from step {pattern}); from step {contrast} the colours arrive and the picture looks as it will "
-                f"at the end")
-    elif settled > contrast:
-        text = (f"Until about step {contrast} the frames stay nearly white; the colours arrive from step {contrast}, "
-                f"and the pattern keeps shifting until about step {settled}, then changes little")
     else:
-        text = (f"Until about step {contrast} the frames stay nearly white; from step {contrast} the colours arrive "
-                f"and the picture looks as it will at the end")
-    if layer.counts.get("idle"):
-        idle = [ch.channel for ch in layer.channels if ch.kind == "idle"]
+        text = _contrast_story(layer, first, pattern, contrast, settled, steps)
+    idle = [ch.channel for ch in layer.channels if ch.kind == "idle" and not ch.dead]
+    if idle:
         text += f"; {channel_list(idle)} {verb(len(idle), 'stays', 'stay')} white throughout"
+    for ch in (ch for ch in layer.channels if ch.dead):
+        text += f"; {channel_label(ch.channel)} is nearly all white from step {ch.dead_step} on: it is dead"
     edges = [ch for ch in layer.channels if ch.kind == "edge"]
     if edges:
         sides = series(sorted({ch.edge_side for ch in edges}), "or")
@@ -265,23 +339,25 @@ def look_for(layer: LayerFindings, last_step: int, *, words: ImageWords = DIGIT_
 
 
 def layer_commentary(layer: LayerFindings, last_step: int, steps: list[int] | None = None, *,
-                     article: bool = True, words: ImageWords = DIGIT_WORDS) -> dict:
+                     article: bool = True, words: ImageWords = DIGIT_WORDS, post_applies: bool = True) -> dict:
     """Return the post's hypothesis and this run's sentences for one layer.
 
     `run` and `comparison` are lists of sentences; `paragraphs` groups them for the page: the kinds of
     channel, their similarity and settling, and the comparison with the post's reading (only when `article`:
-    the run's model is the original post's). `words` names what the probes show (report.words.commentary.image_words).
+    the run's model is the original post's, and `post_applies`: its data is MNIST's, which the post's readings are
+    of). `words` names what the probes show (report.words.commentary.image_words).
     """
     post = POST_OBSERVATIONS.get(layer.name) if article else None
     kinds = kind_sentences(layer, words=words)
     rest = similarity_sentences(layer) + [settling_sentence(layer, last_step, steps)]
-    comparison = comparison_sentences(layer) if article else []
+    comparison = comparison_sentences(layer) if article and post_applies else []
     return {
         "name": layer.name,
         "resolution": f"{layer.height}x{layer.width}",
         "num_channels": layer.num_channels,
         "post": post["text"] if post else None,
-        "look_for": look_for(layer, last_step, words=words),
+        "post_applies": post_applies,  # False: the post's readings are of digits, and this run's data is not MNIST
+        "look_for": look_for(layer, last_step, words=words, steps=steps),
         "run": kinds + rest,
         "comparison": comparison,
         "paragraphs": [" ".join(group) for group in (kinds, rest, comparison) if group],

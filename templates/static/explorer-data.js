@@ -112,7 +112,10 @@
       return Object.keys(chunks).reduce(function (sum, id) { return sum + chunks[id].length; }, 0);
     }
 
-    return {chunk: chunk, need: need, loadedBytes: loadedBytes, undoDeltas: undoDeltas};
+    // Return the "layer/probe/group" keys of the loaded chunks (layer as its index).
+    function keys() { return Object.keys(chunks); }
+
+    return {chunk: chunk, need: need, loadedBytes: loadedBytes, undoDeltas: undoDeltas, keys: keys};
   }
 
   X.supported = supported();

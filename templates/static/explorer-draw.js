@@ -3,6 +3,9 @@
 // copied from it with nearest-neighbour scaling at the device's pixel ratio (a whole number of device
 // pixels per activation). Maps may be any size, square or not; probe images grey or RGB. X.createDraw(meta, data)
 // makes the same for another explore.json (a page with several runs, report/compare/); the article's is X.draw.
+// Besides a step's values ("fixed" or "contrast"), a mode "change/fixed", "change/contrast", "from-final/fixed" or
+// "from-final/contrast" draws the difference of two steps' decoded levels (the one before, or the last) on a
+// symmetric red-white-blue scale whose end is the largest such |difference| in the layer's loaded data (diffExtent).
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
@@ -42,6 +45,59 @@
       return (level - meta.zero_level) * meta.layers[layerIndex].scale / meta.half_range;
     }
 
+    // Difference modes: "change" (snapshot t minus t - 1; none at t = 0) or "from-final" (t minus the last).
+    function diffKind(mode) {
+      var slash = mode.indexOf("/");
+      return slash < 0 ? null : mode.slice(0, slash);
+    }
+    function reference(kind, t) { return kind === "change" ? Math.max(0, t - 1) : meta.steps.length - 1; }
+
+    // Per chunk, the largest |level difference| at each snapshot (NaN levels left out), computed once.
+    var chunkStats = typeof WeakMap === "function" ? new WeakMap() : null;
+    function statsOf(levels, frameSize) {
+      var known = chunkStats && chunkStats.get(levels);
+      if (known) { return known; }
+      var count = meta.steps.length, nan = meta.nan_level, lastOffset = (count - 1) * frameSize;
+      var stats = {change: new Int16Array(count), "from-final": new Int16Array(count)};
+      for (var t = 0; t < count; t++) {
+        var offset = t * frameSize, previous = Math.max(0, t - 1) * frameSize, change = 0, fromFinal = 0;
+        for (var i = 0; i < frameSize; i++) {
+          var level = levels[offset + i];
+          if (level === nan) { continue; }
+          var before = levels[previous + i], last = levels[lastOffset + i];
+          if (before !== nan) { change = Math.max(change, Math.abs(level - before)); }
+          if (last !== nan) { fromFinal = Math.max(fromFinal, Math.abs(level - last)); }
+        }
+        stats.change[t] = change;
+        stats["from-final"][t] = fromFinal;
+      }
+      if (chunkStats) { chunkStats.set(levels, stats); }
+      return stats;
+    }
+
+    // The end of a layer's difference scale, in levels (at least 1): the largest |difference| of `kind` in
+    // every chunk of the layer loaded so far, over the whole run, or (contrast) at snapshot t only.
+    function diffExtent(layerIndex, kind, t, contrast) {
+      var layer = meta.layers[layerIndex], top = 0;
+      for (var g = 0; g < layer.groups.length; g++) {
+        for (var p = 0; p < layer.groups[g].files.length; p++) {
+          var levels = data.chunk(layerIndex, p, g);
+          if (!levels) { continue; }
+          var series = statsOf(levels, layer.groups[g].frameSize)[kind];
+          if (contrast) { top = Math.max(top, series[t]); continue; }
+          for (var s = 0; s < series.length; s++) { top = Math.max(top, series[s]); }
+        }
+      }
+      return Math.max(1, top);
+    }
+
+    // The palette index of a level difference d on a symmetric scale ending at m levels (the contrast rule's
+    // rounding: 0 is white, +-m the table's ends).
+    function diffIndex(d, m) {
+      var centre = meta.center_index, index = Math.floor((2 * centre * d + m) / (2 * m)) + centre;
+      return Math.max(0, Math.min(meta.table_size - 1, index));
+    }
+
     function Source(width, height) {
       this.canvas = document.createElement("canvas");
       this.canvas.width = width;
@@ -60,10 +116,24 @@
       var layer = meta.layers[layerIndex], entry = layer.groups[group], id = layerIndex + "/" + probe + "/" + group;
       var source = sources[id] ||
         (sources[id] = new Source(layer.map_size[1], entry.channels.length * layer.map_size[0]));
-      var state = t + ":" + mode;
+      var kind = diffKind(mode), extent = kind ? diffExtent(layerIndex, kind, t, /contrast$/.test(mode)) : 0;
+      var state = t + ":" + mode + ":" + extent;
       if (source.state !== state) {
-        var lut = table(layerIndex, t, mode), pixels = source.pixels, size = entry.frameSize;
-        for (var i = 0, offset = t * size; i < size; i++) { pixels[i] = lut[levels[offset + i]]; }
+        var pixels = source.pixels, size = entry.frameSize, offset = t * size, i;
+        if (kind) {
+          var other = reference(kind, t) * size, nan = meta.nan_level, nanPixel = palette[meta.nan_index];
+          var lookup = new Uint32Array(2 * meta.half_range * 2 + 1);  // d + 2 * half_range -> pixel
+          for (var d = -2 * meta.half_range; d <= 2 * meta.half_range; d++) {
+            lookup[d + 2 * meta.half_range] = palette[diffIndex(d, extent)];
+          }
+          for (i = 0; i < size; i++) {
+            var a = levels[offset + i], b = levels[other + i];
+            pixels[i] = a === nan || b === nan ? nanPixel : lookup[a - b + 2 * meta.half_range];
+          }
+        } else {
+          var lut = table(layerIndex, t, mode);
+          for (i = 0; i < size; i++) { pixels[i] = lut[levels[offset + i]]; }
+        }
         source.context.putImageData(source.image, 0, 0);
         source.state = state;
       }
@@ -107,27 +177,42 @@
       return u * side / gcd(u, side);
     }, longer(meta.probe_size));
 
-    // Size the canvas for cells of about `cellCss` CSS pixels; return the CSS pitch between rows.
-    Grid.prototype.layout = function (cellCss, gutterCss) {
-      var ratio = window.devicePixelRatio || 1, spec = this.spec, map = this.map, side = longer(map);
+    // Return the geometry (device pixels) of cells of about `cellCss` CSS pixels in `rows` x `cols` (default:
+    // the spec's), without touching the canvas: block (pixels per value), cell size, inset, gutter, pitches, size.
+    Grid.prototype.size = function (cellCss, gutterCss, rows, cols) {
+      var ratio = window.devicePixelRatio || 1, spec = this.spec, map = this.map, side = longer(map), g = {};
       if (spec.match) {  // the probe row over a layer grid: the same columns, the image centred in each
-        this.cellWidth = spec.match.cellWidth;
-        var fit = this.cellWidth / map[1];
-        this.block = fit >= 1 ? Math.floor(fit) : fit;  // whole pixels per value where the cell allows
+        g.cellWidth = spec.match.cellWidth;
+        var fit = g.cellWidth / map[1];
+        g.block = fit >= 1 ? Math.floor(fit) : fit;  // whole pixels per value where the cell allows
       } else {
         var units = Math.floor(cellCss * ratio / unit);
         var longSide = units >= 1 ? units * unit : Math.max(1, Math.floor(cellCss * ratio / side)) * side;
-        this.block = longSide / side;
-        this.cellWidth = this.block * map[1];
+        g.block = longSide / side;
+        g.cellWidth = g.block * map[1];
       }
-      this.imageWidth = this.block * map[1];
-      this.cellHeight = Math.round(this.block * map[0]);
-      this.inset = Math.floor((this.cellWidth - this.imageWidth) / 2);
-      this.gutterDevice = Math.max(1, Math.round((gutterCss || 2) * ratio));
-      this.colPitch = this.cellWidth + this.gutterDevice;
-      this.rowPitch = this.cellHeight + this.gutterDevice;
-      var width = this.gutterDevice + spec.cols * this.colPitch;
-      var height = this.gutterDevice + spec.rows * this.rowPitch;
+      g.imageWidth = g.block * map[1];
+      g.cellHeight = Math.round(g.block * map[0]);
+      g.inset = Math.floor((g.cellWidth - g.imageWidth) / 2);
+      g.gutterDevice = Math.max(1, Math.round((gutterCss || 2) * ratio));
+      g.colPitch = g.cellWidth + g.gutterDevice;
+      g.rowPitch = g.cellHeight + g.gutterDevice;
+      g.width = g.gutterDevice + (cols === undefined ? spec.cols : cols) * g.colPitch;
+      g.height = g.gutterDevice + (rows === undefined ? spec.rows : rows) * g.rowPitch;
+      g.cssWidth = g.width / ratio;
+      g.cssHeight = g.height / ratio;
+      return g;
+    };
+
+    // Size the canvas for cells of about `cellCss` CSS pixels; return the CSS pitch between rows.
+    Grid.prototype.layout = function (cellCss, gutterCss) {
+      var ratio = window.devicePixelRatio || 1, spec = this.spec, g = this.size(cellCss, gutterCss);
+      var self = this;
+      ["block", "cellWidth", "imageWidth", "cellHeight", "inset", "gutterDevice", "colPitch", "rowPitch"].forEach(
+        function (name) { self[name] = g[name]; });
+      var width = g.width, height = g.height;
+      this.canvas.setAttribute("data-rows", String(spec.rows));
+      this.canvas.setAttribute("data-cols", String(spec.cols));
       this.canvas.style.width = width / ratio + "px";
       this.canvas.style.height = height / ratio + "px";
       this.canvas.setAttribute("data-cell-device", String(this.cellWidth));
@@ -159,6 +244,14 @@
     // Return the (x, y) device pixel of a cell's top-left corner.
     Grid.prototype.origin = function (cell) {
       return [this.gutterDevice + cell.col * this.colPitch, this.gutterDevice + cell.row * this.rowPitch];
+    };
+
+    // Return the client rectangle {left, top, width, height} of activation (x, y) of a cell.
+    Grid.prototype.rectOf = function (cell, x, y) {
+      var box = this.canvas.getBoundingClientRect(), at = this.origin(cell);
+      var sx = box.width / (this.canvas.width || 1), sy = box.height / (this.canvas.height || 1);
+      return {left: box.left + (at[0] + this.inset + x * this.block) * sx, top: box.top + (at[1] + y * this.block) * sy,
+        width: this.block * sx, height: this.block * sy};
     };
 
     // Draw snapshot t; return true when every cell had its data.
@@ -205,7 +298,11 @@
       return levels[t * layer.groups[cell.group].frameSize + (cell.slot * map[0] + hit.y) * map[1] + hit.x];
     }
 
-    return {Grid: Grid, table: table, value: value, levelAt: levelAt, palette: palette};
+    // Return the level at snapshot t of activation (x, y) of a cell, or null without data.
+    function levelOf(layerIndex, cell, x, y, t) { return levelAt(layerIndex, {cell: cell, x: x, y: y}, t); }
+
+    return {Grid: Grid, table: table, value: value, levelAt: levelAt, levelOf: levelOf, palette: palette,
+      diffKind: diffKind, diffExtent: diffExtent, diffIndex: diffIndex, reference: reference};
   }
 
   X.createDraw = createDraw;

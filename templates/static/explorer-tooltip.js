@@ -1,10 +1,13 @@
 // Explorer tooltip: hovering (or tapping) a cell shows its layer, channel and kind, probe, step and value;
-// it follows the step while it is shown. Pointer-only: the same facts are in the text and tables.
+// it follows the step while it is shown. A layer's grid is also a keyboard stop: focused, it shows a cursor on
+// one activation, which the arrow keys move (shift + arrow: one cell), with the same facts in the tooltip and
+// in a polite live region; Escape hides it. Values are written with the precision the 8-bit data have: one
+// level is a layer's scale / 127, so the decimals are those of that step (about two significant digits).
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
   if (!X.meta || !X.draw) { return; }
-  var meta = X.meta, tip = null, current = null;
+  var meta = X.meta, tip = null, current = null, marker = null, spoken = null;
 
   function element() {
     if (!tip) {
@@ -17,13 +20,36 @@
     return tip;
   }
 
+  // The box around the activation the keyboard cursor is on, and the live region that reads it out.
+  function cursorBox() {
+    if (!marker) {
+      marker = document.createElement("div");
+      marker.className = "x-kcursor";
+      marker.setAttribute("aria-hidden", "true");
+      marker.hidden = true;
+      document.body.appendChild(marker);
+      spoken = document.createElement("div");
+      spoken.className = "x-sr";
+      spoken.setAttribute("aria-live", "polite");
+      document.body.appendChild(spoken);
+    }
+    return marker;
+  }
+
   function kindOf(layerName, channel) {
     var row = document.getElementById(layerName + "-ch" + (channel + 1));
     return row ? row.getAttribute("data-kind") : "";
   }
 
-  function signed(value) {
-    return (value < 0 ? "\u2212" : "+") + Math.abs(value).toFixed(3);
+  // The decimals that one level of a layer's data resolves (at least 0): 2 for a scale of 1 (1/127 = 0.008).
+  function decimals(layerIndex) {
+    var step = meta.layers[layerIndex].scale / meta.half_range;
+    return Math.max(0, Math.round(-Math.log10(step)));
+  }
+
+  function signed(value, places) {
+    var text = Math.abs(value).toFixed(places);
+    return (Number(text) === 0 ? "" : value < 0 ? "\u2212" : "+") + text;
   }
 
   // Return the tooltip's lines for a hit on a grid at snapshot t.
@@ -31,24 +57,35 @@
     var probe = hit.cell.probe;
     var probeText = "probe " + (probe + 1) + " (" + meta.probe_names[probe] + ")";
     if (grid.spec.layer < 0) { return ["input image", probeText]; }
-    var layer = meta.layers[grid.spec.layer], kind = kindOf(layer.name, hit.cell.channel);
-    var level = X.draw.levelAt(grid.spec.layer, hit, t);
-    var value = level === null ? "loading" : (isNaN(X.draw.value(grid.spec.layer, level)) ? "not a number"
-      : signed(X.draw.value(grid.spec.layer, level)));
-    return [layer.name + " \u00b7 channel " + (hit.cell.channel + 1) + (kind ? " (" + kind + ")" : ""),
-      probeText + " \u00b7 step " + meta.steps[t], "value " + value + " at row " + (hit.y + 1) + ", column " + (hit.x + 1)];
+    var layerIndex = grid.spec.layer, layer = meta.layers[layerIndex], kind = kindOf(layer.name, hit.cell.channel);
+    var level = X.draw.levelAt(layerIndex, hit, t), places = decimals(layerIndex);
+    var number = level === null ? NaN : X.draw.value(layerIndex, level);
+    var value = level === null ? "loading" : isNaN(number) ? "not a number" : signed(number, places);
+    var lines = [layer.name + " \u00b7 channel " + (hit.cell.channel + 1) + (kind ? " (" + kind + ")" : ""),
+      probeText + " \u00b7 step " + meta.steps[t],
+      "value " + value + " at row " + (hit.y + 1) + ", column " + (hit.x + 1)];
+    var show = X.control ? X.control.state.show : "value";
+    if (level !== null && show && show !== "value") {
+      var r = X.draw.reference(show, t), other = X.draw.levelAt(layerIndex, hit, r);
+      var then = other === null ? NaN : X.draw.value(layerIndex, other);
+      var words = show === "change" ? "change since step " + meta.steps[r] : "difference from the last step (" +
+        meta.steps[r] + ")";
+      lines.push(words + " " + (isNaN(number) || isNaN(then) ? "not a number" : signed(number - then, places)));
+    }
+    return lines;
   }
 
   function show(grid, event) {
     var hit = grid.hit(event.clientX, event.clientY);
     if (!hit) { hide(); return; }
-    current = {grid: grid, hit: hit, x: event.clientX, y: event.clientY};
+    current = {grid: grid, hit: hit, x: event.clientX, y: event.clientY, keyboard: false};
     refresh();
   }
 
   function hide() {
     current = null;
     if (tip) { tip.hidden = true; }
+    if (marker) { marker.hidden = true; }
   }
 
   // Rewrite and place the tooltip for the current step (after a redraw).
@@ -62,14 +99,43 @@
       box.appendChild(div);
     });
     box.hidden = false;
-    var left = current.x + 14, top = current.y + 14;
-    if (left + box.offsetWidth > window.innerWidth - 4) { left = current.x - box.offsetWidth - 14; }
-    if (top + box.offsetHeight > window.innerHeight - 4) { top = current.y - box.offsetHeight - 14; }
+    var x = current.x, y = current.y;
+    if (current.keyboard) {
+      var rect = current.grid.rectOf(current.hit.cell, current.hit.x, current.hit.y), mark = cursorBox();
+      mark.style.left = rect.left - 2 + "px";
+      mark.style.top = rect.top - 2 + "px";
+      mark.style.width = rect.width + 4 + "px";
+      mark.style.height = rect.height + 4 + "px";
+      mark.hidden = false;
+      x = rect.left + rect.width;
+      y = rect.top + rect.height;
+      var text = lines.join("; ");
+      if (spoken.textContent !== text) { spoken.textContent = text; }
+    }
+    var left = x + 14, top = y + 14;
+    if (left + box.offsetWidth > window.innerWidth - 4) { left = x - box.offsetWidth - 14; }
+    if (top + box.offsetHeight > window.innerHeight - 4) { top = y - box.offsetHeight - 14; }
     box.style.left = Math.max(4, left) + "px";
     box.style.top = Math.max(4, top) + "px";
   }
 
-  // Listen on every grid of the views: hover with a mouse, tap with a finger or pen.
+  // Move the keyboard cursor by (dx, dy) activations, into the next cell at a map's edge.
+  function moveCursor(grid, dx, dy, wholeCell) {
+    var hit = current.hit, map = grid.map, cells = grid.spec.cells;
+    var col = hit.cell.col, row = hit.cell.row, x = hit.x, y = hit.y;
+    if (wholeCell) { col += dx; row += dy; } else {
+      x += dx;
+      y += dy;
+      if (x < 0) { col -= 1; x = map[1] - 1; } else if (x >= map[1]) { col += 1; x = 0; }
+      if (y < 0) { row -= 1; y = map[0] - 1; } else if (y >= map[0]) { row += 1; y = 0; }
+    }
+    var cell = cells.filter(function (c) { return c.row === row && c.col === col; })[0];
+    if (!cell) { return; }
+    current.hit = {cell: cell, x: x, y: y};
+    refresh();
+  }
+
+  // Listen on every grid of the views: hover with a mouse, tap with a finger or pen, focus and arrow keys.
   function bind(views) {
     views.forEach(function (view) {
       view.grids.forEach(function (grid) {
@@ -78,15 +144,38 @@
         });
         grid.canvas.addEventListener("pointerdown", function (event) { show(grid, event); });
         grid.canvas.addEventListener("pointerleave", function (event) {
-          if (event.pointerType === "mouse") { hide(); }
+          if (event.pointerType === "mouse" && current && !current.keyboard) { hide(); }
+        });
+        if (grid.canvas.getAttribute("tabindex") === null || grid.spec.layer < 0) { return; }
+        grid.canvas.addEventListener("focus", function () {
+          var first = grid.spec.cells[0];
+          if (!first || (current && current.grid === grid)) { return; }
+          current = {grid: grid, hit: {cell: first, x: 0, y: 0}, keyboard: true};
+          refresh();
+        });
+        grid.canvas.addEventListener("blur", function () { if (current && current.grid === grid) { hide(); } });
+        grid.canvas.addEventListener("keydown", function (event) {
+          var moves = {ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1]};
+          if (event.key === "Escape") { hide(); return; }
+          if (!moves[event.key]) { return; }
+          event.preventDefault();
+          if (!current || current.grid !== grid) {
+            current = {grid: grid, hit: {cell: grid.spec.cells[0], x: 0, y: 0}, keyboard: true};
+          }
+          current.keyboard = true;
+          moveCursor(grid, moves[event.key][0], moves[event.key][1], event.shiftKey);
         });
       });
     });
     document.addEventListener("pointerdown", function (event) {
       if (current && event.target !== current.grid.canvas) { hide(); }
     }, true);
-    window.addEventListener("scroll", function () { if (current && current.grid) { hide(); } }, {passive: true});
+    window.addEventListener("scroll", function () {
+      if (current && current.grid) {
+        if (current.keyboard) { refresh(); } else { hide(); }
+      }
+    }, {passive: true});
   }
 
-  X.tooltip = {bind: bind, refresh: refresh, hide: hide, describe: describe};
+  X.tooltip = {bind: bind, refresh: refresh, hide: hide, describe: describe, decimals: decimals};
 })();

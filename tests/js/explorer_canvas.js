@@ -9,12 +9,14 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
   const view = X.views.list.find(v => v.element === element);
   element.scrollIntoView({block: 'start'});
   const deadline = performance.now() + timeoutMs;
-  const wanted = () => X.control.state.index + ':' + X.control.state.mode;
+  const wanted = () => X.views.drawKey ? X.views.drawKey()  // the mode's key (a difference mode's differs)
+    : X.control.state.index + ':' + X.control.state.mode;
   while (!view.grids.every(grid => grid.drawn === wanted())) {
     if (performance.now() > deadline) throw new Error(selector + ' was not drawn at ' + wanted());
     await sleep(25);
   }
-  return {index: X.control.state.index, mode: X.control.state.mode, ratio: window.devicePixelRatio,
+  return {index: X.control.state.index, mode: X.control.state.mode, show: X.control.state.show,
+          ratio: window.devicePixelRatio,
           canvases: canvases.map(css => {
             const canvas = element.querySelector(css);
             return {selector: css, png: canvas.toDataURL('image/png'), width: canvas.width, height: canvas.height,
