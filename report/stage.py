@@ -23,7 +23,7 @@ from pipeline.files import crash_point, file_sha256
 from pipeline.folders import replacing
 from pipeline.layout import RENDER_KEY_NAME, Layout, read_json
 from pipeline.ownership import SITE
-from report.page.published_model import source_sha256
+from report.published_model import source_sha256
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO_ROOT / "templates"

@@ -213,7 +213,7 @@ def write_synthetic_model(path: Path) -> None:
 def published_network(published: Path, model: Path) -> bool:
     """Return True when the site's model.keras holds `model`'s architecture and layer weights, and no optimizer state.
 
-    Read with zipfile and h5py, apart from report/page/published_model.py: every dataset outside the optimizer
+    Read with zipfile and h5py, apart from report/published_model.py: every dataset outside the optimizer
     group must be equal, and the config equal once its compile settings are dropped.
     """
     import io

@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
+from report.words.wording import ordinal
 from tests import explorer_browser as page
 from tests import explorer_truth as truth
 from tests import harness
@@ -63,7 +64,9 @@ def test_every_channel_is_in_the_data_at_the_smallest_stride_that_fits(anyrun):
     for layer in meta["layers"]:
         values = capture.activations[layer["name"]]
         scale = anyrun["scales"][layer["name"]]
-        levels = truth.levels_of(values, max(abs(end) for end in scale["domain"]))  # (T, N, H, W, C)
+        top = max(abs(end) for end in scale["domain"])
+        levels = truth.levels_of(values, top)  # (T, N, H, W, C)
+        fines = {}
         assert layer["fixed_table"] == truth.scale_table(scale).tolist()
         groups = expected_groups(values)
         assert [group["channels"] for group in layer["groups"]] == groups
@@ -75,8 +78,10 @@ def test_every_channel_is_in_the_data_at_the_smallest_stride_that_fits(anyrun):
                 want = levels[kept, probe][..., groups[g]]  # (T', H, W, c)
                 assert (decoded == want.transpose(0, 3, 1, 2).reshape(len(kept), -1)).all(), (name, probe, g)
                 for k in (stride, stride - 1):
+                    fine = fines.setdefault(k, truth.fine_of(values[strided(count, k)], top))[2]
                     sizes[k] = sizes.get(k, 0) + truth.chunk_script_size(
-                        name, probe, g, levels[strided(count, k), probe][..., groups[g]])
+                        name, probe, g, levels[strided(count, k), probe][..., groups[g]],
+                        fine[:, probe][..., groups[g]])
     assert sizes[stride] == entry["bytes"] <= BUDGET < sizes[stride - 1]
     assert meta["probe_names"] == CLASS_NAMES and meta["probe_color"] == "rgb"
     kinds = {layer["name"]: layer["kind"] for layer in meta["layers"]}
@@ -137,7 +142,7 @@ def test_slider_moves_over_the_kept_steps_and_the_page_says_so(anyrun, driver, s
     stride = meta["stride"]
     page.open_at(driver, served + "index.html")
     text = driver.find_element(By.ID, "explorer").text
-    assert f"every {stride}th of the run\u2019s {meta['snapshots']} snapshots" in text.replace("'", "\u2019")
+    assert f"every {ordinal(stride)} of the run\u2019s {meta['snapshots']} snapshots" in text.replace("'", "\u2019")
     slider = driver.find_element(By.ID, "explorer-step")
     assert int(slider.get_attribute("max")) == len(steps) - 1
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)

@@ -253,8 +253,10 @@ def test_default_run_settling_and_conclusion_3_recompute(default_run):
     evidence = said["conclusions"][2]["evidence"]
     assert (f"after step {start}" if start else "no loss plateau") in evidence
     assert f"by step {limit:g}" in evidence.replace(".0 ", " ")
+    checks = said["conclusions"][2]["checks"]  # each layer's settled step is stated in its check line
     for layer in findings.layers:
-        assert f"{layer.name} at {layer.settling.settled_step}" in evidence
+        line = next(line for line in checks if line.startswith(f"{layer.name}:"))
+        assert f"Settled step: step {layer.settling.settled_step};" in line
 
 
 def test_default_run_conclusion_1_and_2_recompute(default_run):

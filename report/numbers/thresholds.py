@@ -59,7 +59,7 @@ FILTER_SAMPLES_PER_WEIGHT = _named("FILTER_SAMPLES_PER_WEIGHT", 5, "a layer's ch
                                    "(images x positions) per weight of the filter window")
 # A Laplacian-like (centre-surround) filter scores near 0 on both: it is neither a blob nor one-sided.
 SHAPE_MIN_SCORE = _named("SHAPE_MIN_SCORE", 0.3, "a fitted filter is a blob (copy) or an oriented difference (edge) "
-                         "only when its larger shape score is at least this; otherwise its kind is other")
+                         "only when its larger shape score is at least this; otherwise it is unnamed")
 # Linear CKA is r^2 for a single channel, so 0.9 is the same bar as PATTERN_MIN_R (0.95^2 = 0.90).
 SETTLED_MIN_CKA = _named("SETTLED_MIN_CKA", 0.9, "a layer's pattern is in place from the step after which the "
                          "linear CKA of its representation with its final one stays at least this")

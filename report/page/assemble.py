@@ -19,7 +19,6 @@ from report.page.figure_files import write_analysis_figures, write_probe_strip, 
 from report.page.layer_views import layer_views
 from report.page.moment import moment_context
 from report.page.public_paths import placeholders, public_config, public_meta
-from report.page.published_model import write_published_model
 from report.page.robustness import measured_on, research_table, uncertain_labels, variant_rows
 from report.page.sections import (
     ASSETS,
@@ -32,6 +31,8 @@ from report.page.sections import (
     why_section,
 )
 from report.page.seeds import seeds_context
+from report.page.this_run import this_run_context
+from report.published_model import write_published_model
 from report.words.commentary import commentary
 from report.words.dataset_text import dataset_notice, subject
 from report.words.wording import number, ordinal, percent
@@ -59,7 +60,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
     findings_path.write_text(findings.to_json())
     analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS, article=article)
     model_copy = staging / ASSETS / "model.keras"
-    write_published_model(layout.model, model_copy)  # without the optimizer's state (report/page/published_model.py)
+    write_published_model(layout.model, model_copy)  # without the optimizer's state (report/published_model.py)
 
     layers = [dict(layer_section(entry, said_layer, manifest), analysis=view)
               for entry, said_layer, view in zip(manifest["layers"], said["layers"],
@@ -122,5 +123,6 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
         "appendix": appendix,
         "seeds": seeds_context(config, sweep_dir),
         "compared": compared,
+        "this_run": this_run_context(capture, findings, config, meta, layout.model, compared),
     }
     return context, [(layout.assets / name, asset_src(name)) for name in linked_assets(manifest)]

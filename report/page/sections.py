@@ -9,9 +9,18 @@ from __future__ import annotations
 import math
 
 from report.capture_facts import class_count, image_shape, is_article, model_info, probe_colour, recorded_layers
-from report.numbers.thresholds import PLATEAU_TOLERANCE
+from report.numbers.thresholds import (
+    COPY_MIN_R,
+    DUPLICATE_MIN_R,
+    EDGE_MIN_R,
+    FAINT_MAX_SHARE,
+    INFORMATIVE_SHARE,
+    PLATEAU_TOLERANCE,
+    SETTLED_MIN_CKA,
+)
 from report.page.appendix import download
 from report.page.explorer import paragraphs_with_links
+from report.words.channel_text import filter_rule
 from report.words.dataset_text import dataset_sentence
 from report.words.figure_text import xor_caption
 from report.words.model_text import architecture_facts, model_rows, recorded_facts, settings
@@ -124,6 +133,10 @@ def reading_section(manifest: dict, colorbar_src: str, colorbar: dict, article: 
     return {
         "fps": f"{manifest['fps']:g}",
         "all_tanh": all_tanh, "article": article,
+        # the numbers of "How the layers are measured": every layer's commentary refers back to it
+        "methods": {"copy_r": COPY_MIN_R, "edge_r": EDGE_MIN_R, "duplicate_r": DUPLICATE_MIN_R,
+                    "cka": SETTLED_MIN_CKA, "faint": percent(FAINT_MAX_SHARE),
+                    "informative": percent(INFORMATIVE_SHARE), "filter_rule": filter_rule()},
         "scales": [{"kind": kind, "layers": series([item["name"] for item in items]), "members": items,
                     "count": len(items)} for kind, items in groups.items()],
         "partial": partial,
@@ -158,12 +171,19 @@ def layer_section(entry: dict, said: dict, manifest: dict) -> dict:
         "shown": len(shown), "all_shown": len(shown) == entry["channels"],
         "title": f"{name}: {entry['channels']} units" if units else
         f"{name}: {entry['channels']} channels at {height}×{width}",
-        "facts": f"{entry['channels']} channels · {height}×{width} maps · {entry['frames']} snapshots · "
-                 f"{entry['domain_caption']}{pictured}",
+        # the title says the channels and map size, the reading guide the tanh scale: only what is particular
+        "facts": " · ".join(part for part in (
+            None if layer_scale(entry)["kind"] == "tanh" else entry["domain_caption"], pictured[3:] or None) if part),
         "poster": {"src": f"{ASSETS}/{poster['path']}", "width": poster["width"], "height": poster["height"],
                    "last_step": manifest["steps"]["last"]},
         "post_saw": said["post"], "post_applies": said.get("post_applies", True),
         "paragraphs": paragraphs_with_links(said["paragraphs"], name, entry["channels"]),
+        # the reading path: a summary and the comparison with the post; the evidence is folded under them
+        "summary": paragraphs_with_links([said["summary"]], name, entry["channels"])[0] if said.get("summary")
+        else None,
+        "comparison": paragraphs_with_links([" ".join(said.get("comparison") or [])], name, entry["channels"])
+        if said.get("comparison") else [],
+        "evidence": paragraphs_with_links(said.get("evidence", said["paragraphs"]), name, entry["channels"]),
         "table_headings": said["table"]["headings"], "table_rows": said["table"]["rows"],
         "downloads": downloads, "video_shows": steps_shown,
     }
@@ -192,7 +212,7 @@ def curves_section(said: dict, curves: dict, svg_src: str, final_accuracy: float
         "figure": {"src": svg_src, "width": png["width"] // 2, "height": png["height"] // 2,
                    "alt": f"Two panels over training steps. Left: training loss per step and test loss; right: "
                           f"training and test accuracy, ending at {percent(final_accuracy, 1)} test accuracy.",
-                   "caption": "Training curves: training values for every step's batch, test values at regular "
-                              "intervals. " + (f"Both start at chance ({level})." if chance["starts_there"] else
+                   "caption": "Training and test curves. "
+                              + (f"Both start at chance ({level})." if chance["starts_there"] else
                                                f"Chance level: {level}.")},
     }

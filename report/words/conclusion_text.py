@@ -22,8 +22,6 @@ from report.numbers.thresholds import (
     BORDERLINE_STEPS,
     CLAIMED_ACCURACY,
     EARLY_SHARE,
-    INFORMATIVE_SHARE,
-    SETTLED_MIN_CKA,
 )
 from report.words.wording import (
     capitalise,
@@ -138,8 +136,7 @@ def conclusion_1_text(numbers: EarlyLayersConclusion, data: str | None = None) -
                     f"shape")
         evidence += (f" {capitalise(of_total(fitted, total))} {'was' if fitted == 1 else 'were'} fitted as a linear "
                      f"filter of the input (median r = {r_value(numbers.median_fit_r)}, each probe predicted from "
-                     f"the others); {labelled}, and the median edge share is {numbers.median_edge_share:.2f} on a "
-                     f"scale from 0 (a blob: a copy) to 1 (an oriented difference: an edge filter).")
+                     f"the others); {labelled}, and the median edge share is {numbers.median_edge_share:.2f}.")
     checks = numbers.checks
     few, not_most, plain = checks[0].passes, checks[1].passes, checks[2].passes
     if not not_most:
@@ -206,9 +203,7 @@ def conclusion_3_text(numbers: SettlingConclusion) -> dict:
                     if layers else "This run recorded no layer to check the claim on.")
         return _result(CLAIMS[2], numbers, evidence + _idle_sentence(numbers.idle_channels,
                                                                      numbers.layer_channels))
-    evidence = (f"Measured per layer: the settled step, the later of the step from which its linear CKA with its "
-                f"final state stays \u2265 {SETTLED_MIN_CKA} (the pattern) and the step from which its median "
-                f"spread stays \u2265 {percent(INFORMATIVE_SHARE)} of its final value (the contrast). "
+    evidence = ("Measured per layer by its settled step (see how the layers are measured). "
                 + (f"The loss left its plateau after step {start}" if numbers.plateau_found else
                    "The run has no loss plateau at chance, so learning counts from step "
                    f"{start}")
@@ -216,11 +211,10 @@ def conclusion_3_text(numbers: SettlingConclusion) -> dict:
                 f"{percent(EARLY_SHARE)} of the {plural(last - start, 'step')} left, by step {step(limit)} "
                 f"(borderline within \u00b1{numbers.margin_steps:.1f} steps, {percent(BORDERLINE_STEPS)} of "
                 f"them). ")
-    listed = series([f"{name} at {step(item.settled_step)}" + (" (borderline)" if item.borderline else "")
-                     for name, item in timing.items()])
-    their = "its" if len(layers) == 1 else "their"
-    evidence += (f"{capitalise(of_total(len(early), len(layers), 'layer'))} settled early ({their} settled steps: "
-                 f"{listed}; the run has {last} steps).")
+    # each layer's settled step is in the checks under the verdict and in the settling figure's caption
+    close = [name for name, item in timing.items() if item.borderline]
+    evidence += (f"{capitalise(of_total(len(early), len(layers), 'layer'))} settled early"
+                 + (f" ({series(close)} within the margin: borderline)" if close else "") + ".")
     late = [name for name in layers if name not in early]
     if late and early:
         evidence += f" {series(late)} kept changing for longer."

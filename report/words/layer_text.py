@@ -280,17 +280,15 @@ def _contrast_story(layer: LayerFindings, first: int, pattern: int, contrast: in
     if faint_start(layer):
         until = faint_until(layer, steps)
         if until is not None and until > first:
-            text = (f"Until about step {until} the frames stay nearly white (the channels' median spread below "
-                    f"{percent(FAINT_MAX_SHARE)} of its final value)")
+            text = f"Until about step {until} the frames stay nearly white"
             if pattern < until:
                 text += f", though the pattern is already there (from step {pattern})"
                 pattern_told = True
             text += f"; then the colours arrive, and from step {contrast} the maps keep at least {half} of their " \
                     f"final contrast"
         else:
-            text = (f"The frames start nearly white (the channels' median spread below {percent(FAINT_MAX_SHARE)} of "
-                    f"its final value at step {first}); from step {contrast} the maps keep at least {half} of their "
-                    f"final contrast")
+            text = (f"The frames start nearly white at step {first}; from step {contrast} the maps keep at least "
+                    f"{half} of their final contrast")
     else:
         shares = _relative_spread(layer)
         if shares is None:
@@ -338,6 +336,39 @@ def look_for(layer: LayerFindings, last_step: int, *, words: ImageWords = DIGIT_
     return text + "."
 
 
+def summary_sentences(layer: LayerFindings, *, counts: bool = True) -> list[str]:
+    """Say in a few words what is particular to this layer: its kinds of channel (when `counts`) and how alike its
+    channels are (when it settled is the look-for line's). The numbers behind each are in its evidence paragraphs."""
+    channels, total = layer.channels, layer.num_channels
+    sentences = []
+    if counts and layer.spatial:
+        live = [ch for ch in channels if not ch.dead]
+        told = []
+        for kind, one, many in (("copy", "copies the input", "copy the input"),
+                                ("edge", "responds to edges", "respond to edges"),
+                                ("other", "is unnamed", "are unnamed"), ("idle", "is idle", "are idle"),
+                                ("saturated", "is saturated", "are saturated")):
+            count = sum(ch.kind == kind for ch in live)
+            if count:
+                told.append(f"{number(count) if told else capitalise(number(count))} {verb(count, one, many)}")
+        dead = len(channels) - len(live)
+        if dead:
+            told.append(f"{number(dead)} {verb(dead, 'is', 'are')} dead")
+        if told:
+            sentences.append(f"Of its {plural(total, 'channel')}: {series(told)}.")
+    pairs = layer.pairs
+    if total > 1 and pairs is not None:
+        reaching = pairs.pairs_at_threshold
+        if reaching == pairs.pairs:
+            sentences.append(f"{capitalise(of_total(total, total))} are near-duplicates of one another.")
+        elif reaching == 0:
+            sentences.append("No two channels are near-duplicates.")
+        else:
+            sentences.append(f"{capitalise(number(reaching))} of its {plural(pairs.pairs, 'pair')} of channels "
+                             f"{verb(reaching, 'is a near-duplicate pair', 'are near-duplicates')}.")
+    return sentences
+
+
 def layer_commentary(layer: LayerFindings, last_step: int, steps: list[int] | None = None, *,
                      article: bool = True, words: ImageWords = DIGIT_WORDS, post_applies: bool = True) -> dict:
     """Return the post's hypothesis and this run's sentences for one layer.
@@ -361,6 +392,9 @@ def layer_commentary(layer: LayerFindings, last_step: int, steps: list[int] | No
         "run": kinds + rest,
         "comparison": comparison,
         "paragraphs": [" ".join(group) for group in (kinds, rest, comparison) if group],
+        # the page: a short summary and the comparison on the reading path, the rest folded as its evidence
+        "summary": " ".join(summary_sentences(layer, counts=not (comparison and post))),
+        "evidence": [" ".join(group) for group in (kinds, rest) if group],
         "channels": [{"label": capitalise(channel_label(ch.channel)), "kind": ch.kind,
                       "text": channel_sentence(ch, last_step, layer.idle_limit if layer.scale else None,
                                               words=words)}

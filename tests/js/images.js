@@ -1,10 +1,17 @@
-// check_page: scroll every <img> into view (so lazy ones load), wait for them, report each one.
+// check_page: open the folded <details> around every <img> (a lazy image in a closed one loads when the reader
+// opens it), scroll each into view (so lazy ones load), wait for them, report each one, fold them again.
 // Arguments: timeout in ms, then Selenium's callback.
 const [timeoutMs, done] = [arguments[0], arguments[arguments.length - 1]];
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 const frame = () => Promise.race([new Promise(r => requestAnimationFrame(() => r())), sleep(100)]);
 (async () => {
   const imgs = Array.from(document.images);
+  const opened = [];
+  for (const img of imgs) {
+    for (let d = img.closest('details:not([open])'); d; d = d.parentElement && d.parentElement.closest('details:not([open])')) {
+      d.open = true; opened.push(d);
+    }
+  }
   for (const img of imgs) {            // lazy images start loading once near the viewport
     img.scrollIntoView({block: 'center', inline: 'center'});
     await frame(); await frame();
@@ -12,6 +19,7 @@ const frame = () => Promise.race([new Promise(r => requestAnimationFrame(() => r
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline && !imgs.every(i => i.complete)) await sleep(50);
   await Promise.all(imgs.map(i => i.complete && i.naturalWidth && i.decode ? i.decode().catch(() => {}) : null));
+  opened.forEach(d => { d.open = false; });
   window.scrollTo(0, 0);
   return imgs.map(i => ({
     src: i.currentSrc || i.src, attr: i.getAttribute('src'), srcset: i.getAttribute('srcset'),
