@@ -25,16 +25,6 @@ or RGB). Measured on the default run (291 steps, 31.9 MB of levels; `python -m b
 step-delta (T, C, H, W) chunks deflated with zlib's RLE strategy take 2.98 MB (3.98 MB as base64) in 0.25 s,
 against 6.1 MB for the levels as recorded, 3.1 MB for pixel-major time series, and 2.83 MB / 2.63 MB for
 ordinary zlib levels 6 / 9, which take 6x / 80x as long. Same capture -> same bytes.
-
-Fine steps (issue 22): on the fixed scale the first ~50 steps of conv2-conv6 span at most 3 levels, so the
-contrast view showed blocks. A step whose layer reaches fewer than FINE_BELOW (4) levels from 128 (values not all
-0) also gets fine levels: 6 bits (32 + round(31 v / s)) on the step's own scale s (its largest |value|; one float
-per fine step in explore.json, "fine_steps" / "fine_scales"), as a chunk's second payload. The 8-bit levels stay
-as they were, so the fixed view, the difference modes and the tooltip are unchanged; only contrast at a fine step
-reads the fine levels. Measured on the default run (zlib, base64): fine levels of every early step cost 1.8 MB at
-8 bits and 2.5 MB with a threshold of 16 levels, past the site's 8 MB; 6 bits below 4 levels cost 0.77 MB, paid
-for by deflating every chunk with ordinary zlib level 8 instead of RLE (0.4 MB less, about 5 s). Site 7.50 -> 7.88
-MB; conv4 at step 30 in contrast: 3 -> 15 colours (5 bits gave 10).
 """
 
 from __future__ import annotations
@@ -54,17 +44,12 @@ from pipeline.names import file_stems
 from pipeline.scales import MAX_SHOWN_CHANNELS
 from render.frames import PAPER_LEVEL
 from render.page_levels import (
-    FINE_BELOW,
-    FINE_HALF,
-    FINE_ZERO,
     HALF_RANGE,
     NAN_LEVEL,
     ZERO_LEVEL,
     chunk_script,
     contrast_extents,
     encode_chunk,
-    fine_levels,
-    fine_scales,
     fixed_table,
     level_scale,
     quantise,
@@ -119,43 +104,15 @@ def _check(capture, scales: dict, rankings: dict) -> None:
                             f"{images.dtype}: convert them for display first")
 
 
-class Fine:
-    """A layer's fine levels: the positions (in the levels read) of its fine steps, their scales and levels."""
-
-    def __init__(self, positions: list[int], scales: np.ndarray, levels: np.ndarray):
-        self.positions, self.scales, self.levels = positions, scales, levels
-        self.row = {position: row for row, position in enumerate(positions)}
-
-    def kept(self, indices: list[int]) -> list[tuple[int, int]]:
-        """Return (place among `indices`, row of the fine levels) of each kept fine step."""
-        return [(place, self.row[index]) for place, index in enumerate(indices) if index in self.row]
-
-
-def read_fine(values, read: list[int], levels: np.ndarray, scale: float) -> Fine:
-    """Return the fine levels of the read snapshots whose levels span fewer than FINE_BELOW a side (not all 0)."""
-    extents = contrast_extents(levels) if len(levels) else np.zeros(0, np.int16)
-    candidates = [position for position in range(len(read)) if extents[position] < FINE_BELOW]
-    if not candidates:
-        return Fine([], np.zeros(0, np.float32), np.zeros((0,) + levels.shape[1:], np.uint8))
-    floats = take_steps(values, [read[position] for position in candidates],
-                        lambda block: np.asarray(block, np.float32))
-    scales = np.minimum(fine_scales(floats), np.float32(scale))
-    keep = [row for row in range(len(candidates)) if scales[row] > 0]  # all 0 (or NaN): white already
-    return Fine([candidates[row] for row in keep], scales[keep], fine_levels(floats[keep], scales[keep]))
-
-
-def _encode(levels: dict, groups: dict, indices: list[int], workers: int, fine: dict | None = None) -> dict:
+def _encode(levels: dict, groups: dict, indices: list[int], workers: int) -> dict:
     """Return {(layer, probe, group): chunk script bytes} of the kept snapshots."""
     jobs = [(name, probe, group) for name in levels for probe in range(levels[name].shape[1])
             for group in range(len(groups[name]))]
-    fine_rows = {name: [row for _, row in fine[name].kept(indices)] for name in fine or {}}
 
     def encode(job):
         name, probe, group = job
         chunk = levels[name][indices, probe][..., groups[name][group]]  # (T', H, W, c)
-        rows = fine_rows.get(name) or []
-        fine_chunk = fine[name].levels[rows, probe][..., groups[name][group]] if rows else None
-        return chunk_script(name, probe, group, encode_chunk(chunk, fine_chunk))
+        return chunk_script(name, probe, group, encode_chunk(chunk))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # zlib lets go of the GIL
         return dict(zip(jobs, pool.map(encode, jobs)))
@@ -172,13 +129,12 @@ def levels_stride(shapes: list[tuple], budget: int) -> int:
     return min(stride, max(count - 1, 1))
 
 
-def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: int,
-                  fine: dict | None = None) -> tuple[int, dict]:
+def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: int) -> tuple[int, dict]:
     """Return (the smallest stride whose chunk scripts fit `budget` bytes, those scripts)."""
     def size(scripts: dict) -> int:
         return sum(len(text) for text in scripts.values())
 
-    scripts = _encode(levels, groups, strided_indices(count, 1), workers, fine)
+    scripts = _encode(levels, groups, strided_indices(count, 1), workers)
     total, fits, fails = size(scripts), (1, scripts), 0
     if total <= budget or count <= 2:
         return fits
@@ -186,7 +142,7 @@ def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: 
     stride = 1
     while fits is None:  # grow by the bytes' excess (they shrink about as 1 / stride), then search between
         stride = min(count - 1, max(stride + 1, math.ceil(stride * total / budget)))
-        scripts = _encode(levels, groups, strided_indices(count, stride), workers, fine)
+        scripts = _encode(levels, groups, strided_indices(count, stride), workers)
         total = size(scripts)
         if total <= budget or stride == count - 1:  # first and last only: the fewest the page can have
             fits = (stride, scripts)
@@ -194,7 +150,7 @@ def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: 
             fails = stride
     while fits[0] - fails > 1:  # the smallest fitting stride, taking bytes as falling with the stride
         middle = (fits[0] + fails) // 2
-        scripts = _encode(levels, groups, strided_indices(count, middle), workers, fine)
+        scripts = _encode(levels, groups, strided_indices(count, middle), workers)
         if size(scripts) <= budget:
             fits = (middle, scripts)
         else:
@@ -232,9 +188,7 @@ def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], ranki
                                lambda block, name=name: quantise(block, level_scale(scales[name]["domain"])))
               for name in names}
     groups = {name: channel_groups(rankings[name]) for name in names}
-    fine = {name: read_fine(capture.activations[name], read, levels[name], level_scale(scales[name]["domain"]))
-            for name in names}
-    multiple, scripts = choose_stride(levels, groups, len(read), budget_bytes, workers, fine)
+    multiple, scripts = choose_stride(levels, groups, len(read), budget_bytes, workers)
     kept = strided_indices(len(read), multiple)  # positions in `read`
     stride, indices = base * multiple, [read[position] for position in kept]
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -253,8 +207,6 @@ def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], ranki
             "domain": [float(end) for end in scale["domain"]], "basis": scale.get("basis", ""),
             "fixed_table": fixed_table(scale).tolist(),
             "contrast_extents": contrast_extents(levels[name][kept]).tolist(),
-            "fine_steps": [place for place, _ in fine[name].kept(kept)],
-            "fine_scales": [float(fine[name].scales[row]) for _, row in fine[name].kept(kept)],
             "groups": [{"channels": channels_of, "files": [files[name, probe, group] for probe in range(probes)]}
                        for group, channels_of in enumerate(groups[name])]})
     images = np.asarray(capture.probe_images, np.uint8)
@@ -265,7 +217,6 @@ def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], ranki
     meta = {"format_version": FORMAT_VERSION, "stride": stride, "snapshots": count, "steps": steps,
             "budget_bytes": budget_bytes, "group_size": GROUP_SIZE,
             "nan_level": NAN_LEVEL, "zero_level": ZERO_LEVEL, "half_range": HALF_RANGE,
-            "fine_zero": FINE_ZERO, "fine_half": FINE_HALF,
             "center_index": CENTER_INDEX, "nan_index": NAN_INDEX, "table_size": DIVERGING_SIZE,
             "palette": PALETTE[:NAN_INDEX + 1].tolist(), "probe_size": [int(s) for s in images.shape[1:3]],
             "probe_color": color, "probe_pixels": pixels, "probe_labels": labels,

@@ -70,56 +70,9 @@ def read_chunk(path, steps: int) -> tuple[str, int, int, np.ndarray]:
     match = re.fullmatch(r'\(window\.explorerChunks = window\.explorerChunks \|\| \[\]\)\.push\((\[.*\])\);\n', text,
                          re.S)
     assert match, f"{path} is not a chunk script"
-    layer, probe, group, payload, *_ = json.loads(match.group(1))
+    layer, probe, group, payload = json.loads(match.group(1))
     deltas = np.frombuffer(zlib.decompress(base64.b64decode(payload)), np.uint8)
     return layer, probe, group, np.cumsum(deltas.reshape(steps, -1), axis=0) % 256  # undo the step deltas
-
-
-def read_fine_chunk(path, count: int) -> np.ndarray:
-    """Return the (count, values) fine levels of a chunk script (its second payload; none when count is 0)."""
-    import json
-    import zlib
-
-    text = Path(path).read_text("ascii")
-    entry = json.loads(text[text.index("(", 2) + 1:text.rindex(")")])
-    if count == 0:
-        assert len(entry) == 4, f"{path} has fine levels but no fine steps"
-        return np.zeros((0, 0), np.int64)
-    assert len(entry) == 5, f"{path} has no fine levels"
-    deltas = np.frombuffer(zlib.decompress(base64.b64decode(entry[4])), np.uint8)
-    return np.cumsum(deltas.reshape(count, -1), axis=0) % 256
-
-
-FINE_BELOW, FINE_HALF = 4, 31
-
-
-def fine_of(values: np.ndarray, scale: float) -> tuple[list[int], list[float], np.ndarray]:
-    """Return a layer's fine steps of (T, N, H, W, C) activations by the documented rule, in float64: the steps whose
-    levels on the fixed scale reach fewer than 4 from 128 and whose values are not all 0; their scales (the largest
-    finite |value|, at most `scale`); their levels 32 + round(31 v / s) (0 for NaN), (F, N, H, W, C)."""
-    values = np.asarray(values, np.float64)
-    flat = values.reshape(len(values), -1)
-    finite = np.isfinite(flat)
-    steps, scales = [], []
-    for t in range(len(values)):
-        biggest = np.abs(flat[t][finite[t]]).max() if finite[t].any() else 0.0
-        extent = max(1, int(np.abs(levels_of(flat[t][finite[t]], scale) - 128).max())) if finite[t].any() else 1
-        if extent < FINE_BELOW and biggest > 0:
-            steps.append(t)
-            scales.append(float(np.float32(min(biggest, scale))))
-    out = np.zeros((len(steps),) + values.shape[1:], np.int64)
-    for row, (t, s) in enumerate(zip(steps, scales)):
-        v = values[t]
-        ok = np.isfinite(v)
-        out[row] = np.where(ok, np.rint(np.clip(np.where(ok, v, 0) / s, -1, 1) * FINE_HALF) + 32, 0)
-    return steps, scales, out
-
-
-def fine_contrast_indices(fine_levels: np.ndarray) -> np.ndarray:
-    """Return palette indices of fine levels under the contrast rule: 95 + round half up of 95 (f - 32) / 31."""
-    k = np.asarray(fine_levels, np.int64) - 32
-    indices = np.clip(CENTER_INDEX + (2 * CENTER_INDEX * k + FINE_HALF) // (2 * FINE_HALF), 0, DIVERGING_SIZE - 1)
-    return np.where(np.asarray(fine_levels) == 0, NAN_INDEX, indices)
 
 
 def decode_png(data_url: str) -> np.ndarray:
@@ -189,22 +142,18 @@ def ranking(values: np.ndarray) -> list[int]:
     return sorted(range(activity.size), key=lambda c: (-activity[c], c))
 
 
-def chunk_script_size(layer: str, probe: int, group: int, levels: np.ndarray, fine: np.ndarray | None = None) -> int:
-    """Return the bytes of the chunk script of (T, H, W, c) levels (and (F, H, W, c) fine levels), by the
-    documented format."""
+def chunk_script_size(layer: str, probe: int, group: int, levels: np.ndarray) -> int:
+    """Return the bytes of the chunk script of (T, H, W, c) levels, by the documented format."""
     import json
     import zlib
 
-    def payload(planes):
-        ordered = np.ascontiguousarray(np.asarray(planes, np.uint8).transpose(0, 3, 1, 2))
-        deltas = ordered.copy()
-        deltas[1:] = ordered[1:] - ordered[:-1]
-        packer = zlib.compressobj(8, zlib.DEFLATED, 15, 9)
-        return base64.b64encode(packer.compress(deltas.tobytes()) + packer.flush()).decode("ascii")
-
-    payloads = [payload(levels)] + ([payload(fine)] if fine is not None and len(fine) else [])
+    ordered = np.ascontiguousarray(np.asarray(levels, np.uint8).transpose(0, 3, 1, 2))
+    deltas = ordered.copy()
+    deltas[1:] = ordered[1:] - ordered[:-1]
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    payload = base64.b64encode(packer.compress(deltas.tobytes()) + packer.flush()).decode("ascii")
     head = "(window.explorerChunks = window.explorerChunks || []).push("
-    return len(f"{head}{json.dumps([layer, probe, group, *payloads])});\n")
+    return len(f"{head}{json.dumps([layer, probe, group, payload])});\n")
 
 
 def grid_blocks(pixels: np.ndarray, info: dict, rows: int, cols: int, map_size) -> np.ndarray:

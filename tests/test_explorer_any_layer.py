@@ -64,9 +64,7 @@ def test_every_channel_is_in_the_data_at_the_smallest_stride_that_fits(anyrun):
     for layer in meta["layers"]:
         values = capture.activations[layer["name"]]
         scale = anyrun["scales"][layer["name"]]
-        top = max(abs(end) for end in scale["domain"])
-        levels = truth.levels_of(values, top)  # (T, N, H, W, C)
-        fines = {}
+        levels = truth.levels_of(values, max(abs(end) for end in scale["domain"]))  # (T, N, H, W, C)
         assert layer["fixed_table"] == truth.scale_table(scale).tolist()
         groups = expected_groups(values)
         assert [group["channels"] for group in layer["groups"]] == groups
@@ -78,10 +76,8 @@ def test_every_channel_is_in_the_data_at_the_smallest_stride_that_fits(anyrun):
                 want = levels[kept, probe][..., groups[g]]  # (T', H, W, c)
                 assert (decoded == want.transpose(0, 3, 1, 2).reshape(len(kept), -1)).all(), (name, probe, g)
                 for k in (stride, stride - 1):
-                    fine = fines.setdefault(k, truth.fine_of(values[strided(count, k)], top))[2]
                     sizes[k] = sizes.get(k, 0) + truth.chunk_script_size(
-                        name, probe, g, levels[strided(count, k), probe][..., groups[g]],
-                        fine[:, probe][..., groups[g]])
+                        name, probe, g, levels[strided(count, k), probe][..., groups[g]])
     assert sizes[stride] == entry["bytes"] <= BUDGET < sizes[stride - 1]
     assert meta["probe_names"] == CLASS_NAMES and meta["probe_color"] == "rgb"
     kinds = {layer["name"]: layer["kind"] for layer in meta["layers"]}

@@ -28,17 +28,12 @@ def test_data_files_hold_the_capture_levels(built, run):
         levels = truth.levels(values)
         assert layer["fixed_table"] == truth.fixed_indices(np.arange(256)).tolist()
         assert layer["contrast_extents"] == [truth.step_extent(step) for step in levels]
-        fine_steps, fine_scales, fine = truth.fine_of(values, 1.0)
-        assert layer["fine_steps"] == fine_steps and layer["fine_scales"] == fine_scales
         assert [group["channels"] for group in layer["groups"]] == [list(range(values.shape[-1]))]
         for probe, entry in enumerate(layer["groups"][0]["files"]):
             layer_name, chunk_probe, group, decoded = truth.read_chunk(site_dir / "assets" / entry["path"],
                                                                        levels.shape[0])
             assert (layer_name, chunk_probe, group) == (layer["name"], probe, 0)
             assert (decoded == levels[:, probe].transpose(0, 3, 1, 2).reshape(levels.shape[0], -1)).all()
-            decoded_fine = truth.read_fine_chunk(site_dir / "assets" / entry["path"], len(fine_steps))
-            if fine_steps:
-                assert (decoded_fine == fine[:, probe].transpose(0, 3, 1, 2).reshape(len(fine_steps), -1)).all()
 
 
 def test_canvases_equal_the_renderer_frames_at_three_steps(built, run, driver, served):
@@ -92,17 +87,11 @@ def test_contrast_scale_follows_its_rule_and_the_legend_says_so(built, run, driv
     driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
     assert page.state(driver)["mode"] == "contrast"
     for name in run["names"]:
-        fine_steps, fine_scales, _ = truth.fine_of(run[name], 1.0)
-        if t in fine_steps:  # drawn from its fine levels: the early-steps test below
-            top = fine_scales[fine_steps.index(t)]
-        else:
-            extent = truth.step_extent(truth.levels(run[name][t]))
-            top = extent / 127
-            shot = page.read_view(driver, LAYER.format(name), [".xl-grid"])
-            assert_grid_shows(shot, run[name][t],
-                              lambda levels, extent=extent: truth.contrast_indices(levels, extent))
+        extent = truth.step_extent(truth.levels(run[name][t]))
+        shot = page.read_view(driver, LAYER.format(name), [".xl-grid"])
+        assert_grid_shows(shot, run[name][t], lambda levels, extent=extent: truth.contrast_indices(levels, extent))
         legend = driver.find_element(By.CSS_SELECTOR, f'[data-explorer-legend="{name}"]').text
-        assert legend.startswith("Contrast scale") and f"{top:.2g}".lstrip("0") in legend, legend
+        assert legend.startswith("Contrast scale") and f"{extent / 127:.2g}".lstrip("0") in legend, legend
     driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
     legend = (By.CSS_SELECTOR, f'[data-explorer-legend="{run["names"][0]}"]')
     # The legends are rewritten with the next drawn frame, not inside the click handler: wait for it.
@@ -129,34 +118,3 @@ def test_compact_view_shows_the_chosen_probe_through_every_layer(built, run, dri
             expected = truth.PALETTE[truth.fixed_indices(truth.levels(values).transpose(2, 0, 1))]
             shown = centre.reshape(rows * columns, height, height, 3)[:channels]
             assert (shown == expected).all(), (name, probe)
-
-
-def test_contrast_at_an_early_step_shows_each_steps_own_scale(built, run, driver, served):
-    """At a fine step (the layer's values within 4 levels of 0 on the fixed scale), contrast draws the capture's
-    floats on the step's own scale (its largest |value|): within one fine level of the exact colours, and as many
-    distinct colours as those values support, where the fixed-scale levels would give a handful."""
-    steps = run["steps"]
-    deep = run["names"][-1]
-    fine_steps, fine_scales, _ = truth.fine_of(run[deep], 1.0)
-    assert fine_steps, f"{deep} has no early step within 4 levels of 0 in this run"
-    t = fine_steps[len(fine_steps) // 2]
-    page.open_at(driver, served + f"index.html#step={steps[t]}")
-    driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
-    for name in run["names"]:
-        names_fine, scales, _ = truth.fine_of(run[name], 1.0)
-        if t not in names_fine:
-            continue
-        values = np.asarray(run[name][t], np.float64).transpose(3, 0, 1, 2)  # (C, N, H, W)
-        top = scales[names_fine.index(t)]
-        shot = page.read_view(driver, LAYER.format(name), [".xl-grid"])
-        grid = shot["canvases"][0]
-        blocks = truth.cell_blocks(truth.decode_png(grid["png"]), grid["cell"], grid["gutter"], values.shape[0],
-                                   values.shape[1], values.shape[2])
-        shown = truth.palette_indices(blocks[..., blocks.shape[-3] // 2, blocks.shape[-2] // 2, :])
-        exact = truth.CENTER_INDEX + 95 * np.clip(values / top, -1, 1)  # the contrast scale, unquantised
-        # One fine level is 95 / 31 palette entries; rounding to the palette adds at most half of one more.
-        assert shown.min() >= 0 and np.abs(shown - exact).max() <= 95 / 31 + 0.5 + 1e-9, name
-        if name == deep:
-            expected = len(np.unique(truth.fine_contrast_indices(np.rint(np.clip(values / top, -1, 1) * 31) + 32)))
-            coarse = len(np.unique(truth.levels(values)))
-            assert len(np.unique(shown)) == expected > coarse, (name, expected, coarse)

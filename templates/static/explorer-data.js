@@ -1,8 +1,6 @@
 // Explorer data: the page's inline explore.json, and each (layer, probe, channel group) chunk of 8-bit
 // activation levels, loaded on demand as a classic <script> (file:// allows those, not the fetch API), inflated
-// with DecompressionStream and its step-delta coding undone. A layer's "fine steps" (those whose values span
-// fewer than 4 levels a side of its fixed scale) also carry fine levels, each step on its own scale, for the
-// contrast view (data.fine, X.contrastTop). Format: render/page_data.py. The one-file report
+// with DecompressionStream and its step-delta coding undone. Format: render/page_data.py. The one-file report
 // (report/share.py) holds every chunk's script inline, so its chunks are registered before they are needed.
 // A page may hold several runs' data (the comparison page, report/compare/): X.parseMeta and X.createData make
 // one store per explore.json; the article's own is X.meta and X.data.
@@ -23,10 +21,6 @@
     meta.layers.forEach(function (layer, index) {
       meta.layerIndex[layer.name] = index;
       layer.mapArea = layer.map_size[0] * layer.map_size[1];
-      layer.fine_steps = layer.fine_steps || [];  // older data (another run on the comparison page): none
-      layer.fine_scales = layer.fine_scales || [];
-      layer.fineIndex = new Int32Array(meta.steps.length).fill(-1);  // snapshot -> its row of fine levels, or -1
-      layer.fine_steps.forEach(function (t, row) { layer.fineIndex[t] = row; });
       layer.groupOf = {};  // channel -> [group, its place within the group's chunk]
       layer.groups.forEach(function (group, g) {
         group.frameSize = group.channels.length * layer.mapArea;
@@ -34,13 +28,6 @@
       });
     });
     return meta;
-  }
-
-  // The end of a layer's contrast scale at snapshot t, as a value: its fine step's own scale, else its largest
-  // |level - 128| at t in values.
-  function contrastTop(meta, layerIndex, t) {
-    var layer = meta.layers[layerIndex], row = layer.fineIndex[t];
-    return row >= 0 ? layer.fine_scales[row] : layer.contrast_extents[t] * layer.scale / meta.half_range;
   }
 
   function supported() {
@@ -66,12 +53,11 @@
     return levels;
   }
 
-  // Take the payloads (levels, then any fine levels) of the chunk a loaded (or inline) script pushed onto
-  // window.explorerChunks (and drop its text).
+  // Take the chunk a loaded (or inline) script pushed onto window.explorerChunks (and drop its text).
   function takeRegistered(name, probe, group) {
     var queue = window.explorerChunks || [];
     for (var i = 0; i < queue.length; i++) {
-      if (queue[i][0] === name && queue[i][1] === probe && queue[i][2] === group) { return queue.splice(i, 1)[0].slice(3); }
+      if (queue[i][0] === name && queue[i][1] === probe && queue[i][2] === group) { return queue.splice(i, 1)[0][3]; }
     }
     return null;
   }
@@ -92,14 +78,10 @@
   // The chunks of one explore.json (`meta`, from parseMeta): each loaded once, when first needed.
   function createData(meta) {
     var chunks = {};   // "layer/probe/group" -> Uint8Array of (T, c, H, W) levels
-    var fines = {};    // "layer/probe/group" -> Uint8Array of (F, c, H, W) fine levels (F = the layer's fine steps)
     var pending = {};  // "layer/probe/group" -> Promise
 
     // Return the (T, c, H, W) levels of a loaded chunk, or null while it is not loaded.
     function chunk(layerIndex, probe, group) { return chunks[key(layerIndex, probe, group)] || null; }
-
-    // Return the (F, c, H, W) fine levels of a loaded chunk, or null while it is not loaded.
-    function fine(layerIndex, probe, group) { return fines[key(layerIndex, probe, group)] || null; }
 
     // Load a chunk unless it is loaded or on its way; resolve with its levels.
     function need(layerIndex, probe, group) {
@@ -113,19 +95,12 @@
         if (text === null) { throw new Error(file + " registered no data"); }
         return text;
       });
-      var counts = [meta.steps.length, layer.fine_steps.length];
-      pending[id] = loaded.then(function (texts) {
-        if (texts.length !== (counts[1] ? 2 : 1)) { throw new Error(file + ": " + texts.length + " payloads"); }
-        return Promise.all(texts.map(function (text) { return inflate(fromBase64(text)); }));
-      }).then(function (planes) {
-        planes.forEach(function (levels, i) {
-          var expected = counts[i] * entry.frameSize;
-          if (levels.length !== expected) {
-            throw new Error(file + ": " + levels.length + " levels, expected " + expected);
-          }
-        });
-        chunks[id] = undoDeltas(planes[0], entry.frameSize);
-        fines[id] = planes[1] ? undoDeltas(planes[1], entry.frameSize) : new Uint8Array(0);
+      pending[id] = loaded.then(function (text) { return inflate(fromBase64(text)); }).then(function (levels) {
+        var expected = meta.steps.length * entry.frameSize;
+        if (levels.length !== expected) {
+          throw new Error(file + ": " + levels.length + " levels, expected " + expected);
+        }
+        chunks[id] = undoDeltas(levels, entry.frameSize);
         delete pending[id];
         return chunks[id];
       }, function (error) { delete pending[id]; throw error; });
@@ -140,12 +115,11 @@
     // Return the "layer/probe/group" keys of the loaded chunks (layer as its index).
     function keys() { return Object.keys(chunks); }
 
-    return {chunk: chunk, fine: fine, need: need, loadedBytes: loadedBytes, undoDeltas: undoDeltas, keys: keys};
+    return {chunk: chunk, need: need, loadedBytes: loadedBytes, undoDeltas: undoDeltas, keys: keys};
   }
 
   X.supported = supported();
   X.parseMeta = parseMeta;
-  X.contrastTop = contrastTop;
   X.createData = createData;
   X.meta = X.supported ? readMeta() : null;
   X.data = createData(X.meta);

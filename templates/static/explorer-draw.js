@@ -23,29 +23,19 @@
       return Uint32Array.from(layer.fixed_table, function (index) { return palette[index]; });
     });
     var contrastTable = new Uint32Array(256);
-    // Fine levels (a fine step's own scale, whose end is the step's largest |value|) under the contrast rule.
-    var fineTable = new Uint32Array(256);
-    fillContrast(fineTable, meta.fine_zero, meta.fine_half);
-
-    // Fill a level -> pixel table: `zero` white, +-m levels from it the table's ends, rounding half up:
-    // index = 95 + floor((190 k + m) / (2 m)), exact in doubles for these integers. Level 0 (NaN) grey.
-    function fillContrast(lut, zero, m) {
-      var centre = meta.center_index, top = meta.table_size - 1;
-      for (var level = 0; level < 256; level++) {
-        var k = level - zero;
-        var index = Math.floor((2 * centre * k + m) / (2 * m)) + centre;
-        lut[level] = palette[Math.max(0, Math.min(top, index))];
-      }
-      lut[meta.nan_level] = palette[meta.nan_index];
-    }
 
     // Return the level -> pixel table of a layer at snapshot t under "fixed" or "contrast".
-    // Contrast: 0 stays white and the step's largest |level - 128| (all probes) reaches the table's end; at a
-    // fine step, the fine levels are drawn instead (fineTable; see activationSource).
+    // Contrast: 0 stays white and the step's largest |level - 128| (all probes) reaches the table's end,
+    // rounding half up: index = 95 + floor((190 k + m) / (2 m)), exact in doubles for these integers.
     function table(layerIndex, t, mode) {
       if (mode !== "contrast") { return fixedTables[layerIndex]; }
-      if (meta.layers[layerIndex].fineIndex[t] >= 0) { return fineTable; }
-      fillContrast(contrastTable, meta.zero_level, meta.layers[layerIndex].contrast_extents[t]);
+      var m = meta.layers[layerIndex].contrast_extents[t], centre = meta.center_index, top = meta.table_size - 1;
+      for (var level = 0; level < 256; level++) {
+        var k = level - meta.zero_level;
+        var index = Math.floor((2 * centre * k + m) / (2 * m)) + centre;
+        contrastTable[level] = palette[Math.max(0, Math.min(top, index))];
+      }
+      contrastTable[meta.nan_level] = palette[meta.nan_index];
       return contrastTable;
     }
 
@@ -141,11 +131,7 @@
             pixels[i] = a === nan || b === nan ? nanPixel : lookup[a - b + 2 * meta.half_range];
           }
         } else {
-          var lut = table(layerIndex, t, mode), row = layer.fineIndex[t];
-          if (mode === "contrast" && row >= 0) {  // a fine step: its own levels, each on the step's own scale
-            levels = data.fine(layerIndex, probe, group);
-            offset = row * size;
-          }
+          var lut = table(layerIndex, t, mode);
           for (i = 0; i < size; i++) { pixels[i] = lut[levels[offset + i]]; }
         }
         source.context.putImageData(source.image, 0, 0);

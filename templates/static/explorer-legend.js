@@ -11,7 +11,8 @@
 
   // A layer's scale: fixed for the run, or (contrast) its largest |value| at the snapshot shown.
   function extent(layerIndex, t, mode) {
-    return mode === "contrast" ? X.contrastTop(meta, layerIndex, t) : meta.layers[layerIndex].scale;
+    var layer = meta.layers[layerIndex];
+    return mode === "contrast" ? layer.contrast_extents[t] * layer.scale / meta.half_range : layer.scale;
   }
 
   function sequential(layer) { return layer.domain[0] >= 0; }  // no negative values: white (0) to blue
