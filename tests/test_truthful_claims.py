@@ -124,7 +124,7 @@ def test_filter_fit_recovers_a_known_filter(probes):
     patches = window_patches(probes / 255.0, window, 28, 28)  # (N, 784, 25)
     maps = (patches @ kernel.ravel() + 0.3).reshape(NUM_PROBES, 28, 28, 1)
     (fit,) = fit_filters(maps, probes, window)
-    np.testing.assert_allclose(fit.weights, kernel, rtol=5e-3, atol=1e-6)  # weights kept to 3 digits
+    np.testing.assert_allclose(fit.weights, kernel, rtol=5e-2, atol=1e-6)  # weights kept to 2 significant digits
     assert fit.intercept == pytest.approx(0.3, abs=1e-6) and fit.fit_r == pytest.approx(1.0, abs=1e-9)
 
 

@@ -46,9 +46,11 @@ from report.numbers.reference_maps import EDGE_SIDES
 from report.numbers.robust.image_sums import PairSums, weighted_r
 from report.numbers.thresholds import FILTER_SAMPLES_PER_WEIGHT
 
-# The weights are kept to three significant digits: they are drawn (the filter images), never quoted, and
-# findings.json, which carries them, is mostly filters once every layer is fitted on the analysis set.
-WEIGHT_DIGITS = 3
+# The weights are kept to two significant digits: they are only drawn (the filter images, where 1% is below a
+# colour step), never quoted, and the shape scores are computed before rounding; findings.json, which carries
+# them, is mostly filters once every layer is fitted on the analysis set (two digits keep a Fashion-MNIST site,
+# whose explorer data compress less, under 8 MB).
+WEIGHT_DIGITS = 2
 RIDGE_GRID = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)  # penalties, as shares of the mean input energy per weight
 FOLDS = 5  # out-of-sample folds: image i is predicted by the filter fitted without the images of fold i mod 5
 # (five, not ten: an eigendecomposition per fold is most of a deep layer's fit; both are the usual choices)
