@@ -41,7 +41,10 @@ def heat_map_figure(layer: LayerFindings):
         if places == list(range(places[0], places[0] + len(places))):  # complete-linkage groups are contiguous
             axes.add_patch(Rectangle((places[0] - 0.5, places[0] - 0.5), len(places), len(places), fill=False,
                                      edgecolor="#111111", linewidth=1.3))
-    bar = figure.colorbar(image, ax=axes, shrink=0.8, ticks=[-1, -DUPLICATE_MIN_R, 0, DUPLICATE_MIN_R, 1])
+    # Ticks at +-1 and +-DUPLICATE_MIN_R sat on top of each other; the threshold is a line on the bar instead.
+    bar = figure.colorbar(image, ax=axes, shrink=0.8, ticks=[-1, -0.5, 0, 0.5, 1])
+    for level in (-DUPLICATE_MIN_R, DUPLICATE_MIN_R):
+        bar.ax.axhline(level, color="#111111", linewidth=1.0)
     bar.ax.tick_params(labelsize=7)
     bar.set_label("r", fontsize=8)
     return figure

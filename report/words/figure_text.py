@@ -57,7 +57,8 @@ def heat_map_text(layer: LayerFindings) -> dict:
         "alt": (f"A {layer.num_channels} by {layer.num_channels} grid of the correlations between {layer.name}'s "
                 f"channels, blue for +1, white for 0, red for -1, channels ordered so that similar ones are "
                 f"neighbours; {share}. Outlined groups of near-duplicates: {grouped}."),
-        "caption": (f"{layer.name}: r between the final maps of every pair of channels (blue +1, red \u22121), "
+        "caption": (f"{layer.name}: r between the final maps of every pair of channels (blue +1, red \u22121; "
+                    f"the lines on the colour bar mark \u00b1{DUPLICATE_MIN_R:g}), "
                     f"ordered so that near-duplicates sit together. {share[:1].upper() + share[1:]}. Outlined: "
                     f"groups in which every pair does ({grouped})."),
     }
