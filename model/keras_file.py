@@ -8,10 +8,11 @@ reports a file that is not a zip as "File not found").
 
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from pathlib import Path
+
+from pipeline.files import rewritten_zip
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 KERAS_MEMBERS = ("config.json", "model.weights.h5")  # what every model.save("name.keras") writes
@@ -46,19 +47,14 @@ def renumber_shared_objects(node, numbering: dict):
 
 def normalise_keras_file(path: Path) -> None:
     """Rewrite a .keras zip in place with fixed times, no save date and stable object ids."""
+    def normalised(name: str, data: bytes) -> bytes:
+        if name == "config.json":
+            return json.dumps(renumber_shared_objects(json.loads(data), {})).encode()
+        if name == "metadata.json":
+            metadata = json.loads(data)
+            metadata.pop("date_saved", None)
+            return json.dumps(metadata).encode()
+        return data
+
     path = Path(path)
-    with zipfile.ZipFile(path) as archive:
-        members = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for info, data in members:
-            if info.filename == "config.json":
-                data = json.dumps(renumber_shared_objects(json.loads(data), {})).encode()
-            elif info.filename == "metadata.json":
-                metadata = json.loads(data)
-                metadata.pop("date_saved", None)
-                data = json.dumps(metadata).encode()
-            member = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
-            member.compress_type = info.compress_type
-            archive.writestr(member, data)
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(rewritten_zip(path.read_bytes(), normalised, FIXED_ZIP_TIME))

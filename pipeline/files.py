@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import signal
 import tempfile
+import zipfile
 from pathlib import Path
 
 CRASH_VARIABLE = "GENERATE_CRASH_AT"  # tests set it to a crash_point name to kill the run right there
@@ -78,3 +80,19 @@ def file_sha256(path: Path) -> str:
     """Return the hex sha256 of a file's bytes."""
     with open(path, "rb") as stream:
         return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def rewritten_zip(data: bytes, change, date_time: tuple | None = None) -> bytes:
+    """Return a zip's bytes with each member's data replaced by change(name, data), order and compression kept.
+
+    Each member is written anew, dated `date_time` (None: its own date), so the same input gives the same bytes.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for info, content in members:
+            member = zipfile.ZipInfo(info.filename, date_time=date_time or info.date_time)
+            member.compress_type = info.compress_type
+            archive.writestr(member, change(info.filename, content))
+    return buffer.getvalue()

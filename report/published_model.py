@@ -22,6 +22,8 @@ from pathlib import Path
 
 import h5py
 
+from pipeline.files import rewritten_zip
+
 WEIGHTS = "model.weights.h5"
 CONFIG = "config.json"
 METADATA = "metadata.json"
@@ -68,21 +70,17 @@ def _without_compile(config: bytes) -> bytes:
 def write_published_model(source: Path, target: Path) -> None:
     """Write the site's copy of a .keras file: the same zip members, weights and config stripped as above."""
     original = Path(source).read_bytes()  # read once: the sha256 recorded is that of the bytes stripped
-    with zipfile.ZipFile(io.BytesIO(original)) as archive:
-        members = [(info, archive.read(info.filename)) for info in archive.infolist()]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for info, data in members:
-            if info.filename == WEIGHTS:
-                data = _without_optimizer(data)
-            elif info.filename == CONFIG:
-                data = _without_compile(data)
-            elif info.filename == METADATA:
-                data = json.dumps(dict(json.loads(data), source_sha256=hashlib.sha256(original).hexdigest())).encode()
-            member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            member.compress_type = info.compress_type
-            archive.writestr(member, data)
-    Path(target).write_bytes(buffer.getvalue())
+
+    def stripped(name: str, data: bytes) -> bytes:
+        if name == WEIGHTS:
+            return _without_optimizer(data)
+        if name == CONFIG:
+            return _without_compile(data)
+        if name == METADATA:
+            return json.dumps(dict(json.loads(data), source_sha256=hashlib.sha256(original).hexdigest())).encode()
+        return data
+
+    Path(target).write_bytes(rewritten_zip(original, stripped))
 
 
 def source_sha256(published: Path) -> str | None:

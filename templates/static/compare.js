@@ -217,13 +217,7 @@
     document.querySelectorAll("[data-compare-curve]").forEach(function (svg) {
       var dragging = false;
       function jump(event) {
-        var point = svg.createSVGPoint();
-        point.x = event.clientX;
-        point.y = event.clientY;
-        var local = point.matrixTransform(svg.getScreenCTM().inverse());
-        var x0 = +svg.getAttribute("data-x0"), x1 = +svg.getAttribute("data-x1");
-        var share = Math.max(0, Math.min(1, (local.x - x0) / (x1 - x0)));
-        setPosition(nearest(share * +svg.getAttribute("data-end")));
+        setPosition(nearest(X.curveShare(svg, event) * +svg.getAttribute("data-end")));
       }
       svg.addEventListener("pointerdown", function (event) {
         dragging = true;

@@ -86,13 +86,7 @@
 
   // Jump to the step under a pointer on a curve.
   function stepAtPointer(svg, event) {
-    var point = svg.createSVGPoint();
-    point.x = event.clientX;
-    point.y = event.clientY;
-    var local = point.matrixTransform(svg.getScreenCTM().inverse());
-    var x0 = +svg.getAttribute("data-x0"), x1 = +svg.getAttribute("data-x1");
-    var share = Math.max(0, Math.min(1, (local.x - x0) / (x1 - x0)));
-    return Math.round(share * +svg.getAttribute("data-last"));
+    return Math.round(X.curveShare(svg, event) * +svg.getAttribute("data-last"));
   }
 
   function bindCurves() {

@@ -305,6 +305,17 @@
       diffKind: diffKind, diffExtent: diffExtent, diffIndex: diffIndex, reference: reference};
   }
 
+  // Return where a pointer event falls along a curve figure's x axis, as a share in [0, 1] of the axis from its
+  // data-x0 to its data-x1 (svg units): the article's and the comparison page's curves both jump there.
+  X.curveShare = function (svg, event) {
+    var point = svg.createSVGPoint();
+    point.x = event.clientX;
+    point.y = event.clientY;
+    var local = point.matrixTransform(svg.getScreenCTM().inverse());
+    var x0 = +svg.getAttribute("data-x0"), x1 = +svg.getAttribute("data-x1");
+    return Math.max(0, Math.min(1, (local.x - x0) / (x1 - x0)));
+  };
+
   X.createDraw = createDraw;
   if (X.meta) { X.draw = createDraw(X.meta, X.data); }
 })();

@@ -9,25 +9,25 @@
   if (!X.meta || !X.draw) { return; }
   var meta = X.meta, tip = null, current = null, marker = null, spoken = null;
 
+  // A hidden box over the page, for the eyes only (the live region below reads its facts out).
+  function overlay(className) {
+    var box = document.createElement("div");
+    box.className = className;
+    box.setAttribute("aria-hidden", "true");
+    box.hidden = true;
+    document.body.appendChild(box);
+    return box;
+  }
+
   function element() {
-    if (!tip) {
-      tip = document.createElement("div");
-      tip.className = "x-tip";
-      tip.setAttribute("aria-hidden", "true");
-      tip.hidden = true;
-      document.body.appendChild(tip);
-    }
+    if (!tip) { tip = overlay("x-tip"); }
     return tip;
   }
 
   // The box around the activation the keyboard cursor is on, and the live region that reads it out.
   function cursorBox() {
     if (!marker) {
-      marker = document.createElement("div");
-      marker.className = "x-kcursor";
-      marker.setAttribute("aria-hidden", "true");
-      marker.hidden = true;
-      document.body.appendChild(marker);
+      marker = overlay("x-kcursor");
       spoken = document.createElement("div");
       spoken.className = "x-sr";
       spoken.setAttribute("aria-live", "polite");
