@@ -2,6 +2,7 @@
 # make share  – make site, then the whole article as one self-contained HTML file in share/ (mail it, open it anywhere)
 # make test   – the test suite (browser tests skip with a hint when Chromium is absent)
 # make lint   – ruff check (rules in pyproject.toml)
+# make messages – extract the article's words into locale/messages.pot and update each edition's catalogue (locale/zh/…)
 # make lock   – recompile requirements.txt (pinned, with hashes) from requirements.in
 # make bench  – benchmarks, results in bench/results.md
 # make serve  – serve site/ on http://127.0.0.1:8000
@@ -35,7 +36,7 @@ LOCK_ARGS ?=
 PIP_INSTALL = $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(REQUIREMENTS)
 UV_INSTALL = $(UV) pip install --quiet --python $(PY) --require-hashes --compile-bytecode -r $(REQUIREMENTS)
 
-.PHONY: site share capture render compare seeds test lint lock bench serve clean distclean
+.PHONY: site share capture render compare seeds test lint lock bench serve clean distclean messages
 
 # The venv is always made by $(PYTHON) -m venv (so it has the interpreter's own pip); uv, when installed
 # (a PyPI package: `python3 -m pip install --user uv`), fills it about twice as fast as pip. Both check every
@@ -93,6 +94,15 @@ seeds: $(VENV)/.installed
 # built once for both (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests
+
+# The editions' catalogues (report/voice.py): extract every marked message of templates/ and report/ into
+# locale/messages.pot, then merge it into each edition's locale/<locale>/LC_MESSAGES/messages.po (zh_Hans_CN for the Chinese edition), whose new or
+# changed entries a translator then fills in (tests/test_catalogues.py fails on any left empty or fuzzy).
+# No compile step: the site compiles the .po files in memory.
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg --sort-by-file --no-wrap --project "Watch a network learn to see" \
+	    -o locale/messages.pot .
+	$(VENV)/bin/pybabel update --no-wrap --ignore-obsolete -i locale/messages.pot -d locale -D messages
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

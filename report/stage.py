@@ -24,19 +24,16 @@ from pipeline.folders import replacing
 from pipeline.layout import RENDER_KEY_NAME, Layout, read_json
 from pipeline.ownership import SITE
 from report.published_model import source_sha256
+from report.voice import environment as voice_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO_ROOT / "templates"
 STATIC = TEMPLATES / "static"
 
 
-def environment() -> jinja2.Environment:
-    """Return the Jinja2 environment: autoescaping on, undefined names are errors."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             trim_blocks=False, lstrip_blocks=False)
-    env.globals["share"] = None  # the site; report/share.py renders the one-file report with its own `share`
-    return env
+def environment(edition: str = "en") -> jinja2.Environment:
+    """Return an edition's Jinja2 environment (report/voice.py): autoescaping on, undefined names are errors."""
+    return voice_environment(edition)
 
 
 def build_date() -> str | None:
