@@ -42,7 +42,7 @@ def catalogue_path(edition: str) -> Path:
     return LOCALE_DIR / LOCALES[edition] / "LC_MESSAGES" / "messages.po"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def translations(edition: str) -> gettext.NullTranslations:
     """Return an edition's translations: none for English (the source), else its catalogue compiled in memory."""
     if edition not in LOCALES:
@@ -62,7 +62,7 @@ def _escaped(name: str | None) -> bool:
     return name is None or not name.endswith(".txt.j2")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def environment(edition: str = SOURCE) -> jinja2.Environment:
     """Return the Jinja2 environment of one edition: its catalogue installed, its locale's filters, strict names."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=_escaped,
@@ -163,8 +163,9 @@ def say(words: str, macro: str, /, **values) -> str:
     return " ".join(str(getattr(module, macro)(**values)).split())
 
 
-_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])|(?<=[\u3000-\u303f\uff00-\uffef])\s+|\s+(?=[\u3000-\u303f\uff00-\uffef])")
+_PUNCTUATION = "\u3000-\u303f\uff00-\uffef"  # CJK symbols and punctuation, full-width forms
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff" + _PUNCTUATION
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])|(?<=[{_PUNCTUATION}])\s+|\s+(?=[{_PUNCTUATION}])")
 _RAW_TEXT = re.compile(r"(<(script|style|pre|textarea)\b.*?</\2>)", re.S | re.I)
 
 

@@ -17,8 +17,8 @@ def idle_reason(layer: LayerFindings, idle: list[ChannelFindings]) -> str:
     """Return "below 0.03" (tanh units) or the limit on the layer's own scale, and which idle channels are all 0."""
     if layer.scale is None:
         return say("regime", "idle_reason", limit=IDLE_MAX_STD)
-    return say("regime", "idle_reason", limit=layer.idle_limit, share=IDLE_MAX_SCALE_SHARE, high=layer.scale["domain"][1],
-               zero=[ch.channel for ch in idle if ch.zero_share == 1.0])
+    return say("regime", "idle_reason", limit=layer.idle_limit, share=IDLE_MAX_SCALE_SHARE,
+               high=layer.scale["domain"][1], zero=[ch.channel for ch in idle if ch.zero_share == 1.0])
 
 
 def regime_sentences(layer: LayerFindings) -> list[str]:
