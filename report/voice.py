@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import gettext
+import gettext as gettext_module
 import io
 import re
 from pathlib import Path
@@ -43,18 +43,18 @@ def catalogue_path(edition: str) -> Path:
 
 
 @functools.cache
-def translations(edition: str) -> gettext.NullTranslations:
+def translations(edition: str) -> gettext_module.NullTranslations:
     """Return an edition's translations: none for English (the source), else its catalogue compiled in memory."""
     if edition not in LOCALES:
         raise ValueError(f"no edition {edition!r}: choose from {', '.join(LOCALES)}")
     if edition == SOURCE:
-        return gettext.NullTranslations()
+        return gettext_module.NullTranslations()
     with open(catalogue_path(edition), "rb") as file:
         catalog = read_po(file, locale=LOCALES[edition])
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)  # a fuzzy (unchecked) entry falls back to English
     compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
+    return gettext_module.GNUTranslations(compiled)
 
 
 def _escaped(name: str | None) -> bool:
@@ -161,6 +161,16 @@ def say(words: str, macro: str, /, **values) -> str:
     """Render macro `macro` of templates/words/<words>.txt.j2 with `values`, as one line of plain text."""
     module = environment(edition()).get_template(f"words/{words}.txt.j2").module
     return " ".join(str(getattr(module, macro)(**values)).split())
+
+
+def gettext(message: str) -> str:
+    """Translate a short label written in Python (a table cell, a unit) into the edition being written."""
+    return translations(edition()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """Translate a short label that agrees with a count into the edition being written."""
+    return translations(edition()).ngettext(singular, plural, count)
 
 
 _PUNCTUATION = "\u3000-\u303f\uff00-\uffef"  # CJK symbols and punctuation, full-width forms
