@@ -80,6 +80,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
                         "in this folder's sweep.json (`generate.py sweep`) when its config is this run's but the seed")
     parser.add_argument("--compare-dir", default="site-compare", help="`site`: the article links this folder's "
                         "comparison page (`generate.py compare`, `make compare`) when it compares this run with others")
+    parser.add_argument("--languages", default="en,zh", help="`site`: the article's editions, comma-separated: "
+                        "en (index.html) and zh (zh/index.html, Simplified Chinese); en alone for English only")
     parser.add_argument("--wait", action="store_true",
                         help="when another run is using the build folder, wait for it instead of stopping")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -138,6 +140,18 @@ def input_file_sha256(flag: str, path: Path) -> str:
         raise ValueError(f"{flag} {path} cannot be read ({error.strerror}); fix its permissions") from None
 
 
+def languages_from(text: str) -> tuple[str, ...]:
+    """Parse --languages en,zh into editions, English first; refuse an unknown one or a list without English."""
+    from report.voice import LOCALES, SOURCE
+
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [part for part in chosen if part not in LOCALES]
+    if unknown or SOURCE not in chosen:
+        raise ValueError(f"--languages {text!r} must list editions from {', '.join(LOCALES)} including {SOURCE} "
+                         f"(the site's index.html), e.g. --languages en,zh")
+    return tuple(sorted(set(chosen), key=list(LOCALES).index))
+
+
 def render_settings_from(arguments: argparse.Namespace):
     """Return the render settings, refusing a GIF budget that is not a positive number of megabytes."""
     from render.encode import RenderSettings
@@ -169,6 +183,7 @@ def run(arguments: argparse.Namespace, layout, held: list) -> None:
     config = config_from(arguments)  # bad flags fail here, before anything slow
     settings = render_settings_from(arguments)
     public_url = public_url_from(arguments.public_url)
+    editions = languages_from(arguments.languages)
     if config.strategy == "multiworker":
         from model.distribute import worker_role
 
@@ -195,7 +210,8 @@ def run(arguments: argparse.Namespace, layout, held: list) -> None:
         return
     import report.stage
 
-    report.stage.run(capture, manifest, layout, public_url, Path(arguments.sweep_dir), Path(arguments.compare_dir))
+    report.stage.run(capture, manifest, layout, public_url, Path(arguments.sweep_dir), Path(arguments.compare_dir),
+                     editions)
     if arguments.stage == "share":
         import report.share
 

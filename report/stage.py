@@ -23,7 +23,9 @@ from pipeline.files import crash_point, file_sha256
 from pipeline.folders import replacing
 from pipeline.layout import RENDER_KEY_NAME, Layout, read_json
 from pipeline.ownership import SITE
+from report.page.editions import edition_folder, edition_links, point_at_shared_assets, shared_copies
 from report.published_model import source_sha256
+from report.voice import LOCALES, SOURCE, close_cjk_gaps, speaking
 from report.voice import environment as voice_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -49,12 +51,14 @@ def build_date() -> str | None:
 
 
 def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, sweep_dir: Path | None = None,
-        compare_dir: Path | None = None) -> Path:
+        compare_dir: Path | None = None, editions: tuple[str, ...] = tuple(LOCALES)) -> Path:
     """Build the whole site from the capture and the rendered assets, swap it into place, return index.html.
 
     The seconds it took go to build/timings.json (layout.record_timing). public_url: the published site's
     address, ending in "/", which makes og:image absolute (None: relative). sweep_dir: a seed sweep
     (report/page/seeds.py); compare_dir: a comparison page that may hold this run (report/page/compared.py).
+    editions: the languages written (report/voice.py), English first at the root, each other in its own folder
+    (zh/index.html) that shares the root's assets.
     """
     from report.page.assemble import assemble
     from report.page.compared import compared_context
@@ -62,14 +66,23 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, 
     started = time.perf_counter()
     site_dir = layout.site_dir
     with replacing(site_dir, SITE, layout.build_dir, "site") as staging:
-        context, copies = assemble(capture, manifest, layout, staging, build_date(), sweep_dir,
-                                   compared_context(layout, compare_dir))
-        if public_url:
-            context["og_image"]["src"] = public_url + context["og_image"]["src"]
-        # The comparison page's own script and styles (report/compare/) are not the article's.
-        copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir())
-                   if path.is_file() and not path.name.startswith("compare")]
-        write_static_page(staging, copies, "article.html.j2", context)
+        for edition in editions:
+            folder = staging / edition_folder(edition)
+            with speaking(edition):
+                context, copies = assemble(capture, manifest, layout, folder, build_date(), sweep_dir,
+                                           compared_context(layout, compare_dir))
+            context["editions"] = edition_links(editions, edition, public_url) if len(editions) > 1 else []
+            if public_url:
+                context["og_image"]["src"] = public_url + context["og_image"]["src"]
+            if edition == SOURCE:
+                # The comparison page's own script and styles (report/compare/) are not the article's.
+                copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir())
+                           if path.is_file() and not path.name.startswith("compare")]
+                write_static_page(staging, copies, "article.html.j2", context)
+            else:  # the root's videos, data and styles serve every edition; only its own figures stay here
+                html = close_cjk_gaps(environment(edition).get_template("article.html.j2").render(**context))
+                own = shared_copies(staging, folder)
+                (folder / "index.html").write_text(point_at_shared_assets(html, own), encoding="utf-8")
         check_one_commit(capture, layout, staging)
         readable_by_all(staging)
         crash_point("site-staged")
