@@ -176,11 +176,16 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 _PUNCTUATION = "\u3000-\u303f\uff00-\uffef"  # CJK symbols and punctuation, full-width forms
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff" + _PUNCTUATION
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])|(?<=[{_PUNCTUATION}])\s+|\s+(?=[{_PUNCTUATION}])")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+# ASCII punctuation that joining pieces leaves between Chinese words becomes full-width.
+_FULL_WIDTH = [(re.compile(rf"(?<=[{_HAN}）])\s*{re.escape(mark)}\s*(?=[{_HAN}（])"), wide)
+               for mark, wide in ((";", "；"), (",", "，"), (":", "："))]
 _RAW_TEXT = re.compile(r"(<(script|style|pre|textarea)\b.*?</\2>)", re.S | re.I)
 
 
 def close_cjk_gaps(html: str) -> str:
-    """Remove the spaces that joining sentences leaves between Chinese characters or beside full-width punctuation.
+    """Remove the spaces that joining sentences leaves between Chinese characters or beside full-width punctuation,
+    and make the ASCII ; , : left between Chinese words full-width.
 
     Written by hand: a space between two Chinese sentences is visible in Chromium (it does not drop segment
     breaks between CJK characters), and the pieces of a paragraph are joined with spaces for English. Text in
@@ -196,6 +201,13 @@ def close_cjk_gaps(html: str) -> str:
             out.append(piece)
             skip = 1  # the tag-name group that split() also returns
             continue
-        out.append("".join(part if part.startswith("<") else _CJK_GAP.sub("", part)
+        out.append("".join(part if part.startswith("<") else _chinese_text(part)
                            for part in re.split(r"(<[^>]*>)", piece)))
     return "".join(out)
+
+
+def _chinese_text(text: str) -> str:
+    """Full-width punctuation between Chinese words, and no gap between Chinese characters."""
+    for pattern, wide in _FULL_WIDTH:
+        text = pattern.sub(wide, text)
+    return _CJK_GAP.sub("", text)
