@@ -3,12 +3,13 @@
 Use: `channel_sentence(channel, last_step)`, `channel_table(layer)`, `filter_rows(layer)` and
 `filter_sentence(layer)`; report/words/layer_text.py puts them together for a layer. Every function takes a
 `LayerFindings` / `ChannelFindings`. Strings are plain text. The sentences that name what the probes show
-take `words` (report.words.wording.ImageWords: strokes of ink on MNIST, the default).
+take `words` (report.words.wording.ImageWords: strokes of ink on MNIST, the default). This module only chooses
+which words to say and with which numbers: the words are macros of templates/words/channel.txt.j2, rendered by
+report.voice.say in the edition being written; the table's short labels are translated with report.voice.gettext.
 """
 
 from __future__ import annotations
 
-from report.numbers.filters import FilterFit
 from report.numbers.findings import ChannelFindings, LayerFindings
 from report.numbers.thresholds import (
     BORDERLINE_R,
@@ -22,65 +23,57 @@ from report.numbers.thresholds import (
     SATURATION_LEVEL,
     SHAPE_MIN_SCORE,
 )
-from report.words.wording import (
-    DIGIT_WORDS,
-    ORIENTATIONS,
-    ImageWords,
-    capitalise,
-    channel_label,
-    number,
-    of_total,
-    percent,
-    r_value,
-    score,
-    share_percent,
-    signed,
-)
+from report.voice import gettext, percent, r_value, say, score, share_percent, signed
+from report.words.wording import DIGIT_WORDS, ImageWords
+
+
+def N_(message: str) -> str:  # the name Babel extracts by default
+    """Mark a label for extraction into the catalogue; it is translated where it is shown (report.voice.gettext)."""
+    return message
+
+
+# Source-language labels, marked for extraction; translate them where they are shown.
+TABLE_HEADINGS = (N_("Channel"), N_("Kind"), N_("r with input"), N_("Best edge"), N_("r with edge"),
+                  N_("Filter fit r"), N_("Edge share"), N_("Spread"), N_("Saturated"), N_("Pattern from step"),
+                  N_("Values from step"))
+# The column a layer's regime (report.numbers.regimes) puts where a tanh layer shows its saturated share.
+VALUE_COLUMNS = {"bounded": N_("Saturated"), "non-negative": N_("Exactly 0"), "signed": N_("Negative")}
+KIND_LABELS = {"copy": N_("copy"), "edge": N_("edge"), "other": N_("unnamed"), "idle": N_("idle"),
+               "saturated": N_("saturated")}
+# The thresholds a channel's sentence quotes.
+_LIMITS = {"saturation": SATURATION_LEVEL, "shape_min": SHAPE_MIN_SCORE, "filter_min": FILTER_MIN_R,
+           "borderline_shape": BORDERLINE_SHAPE, "borderline_r": BORDERLINE_R}
 
 # --- Channels --------------------------------------------------------------------------------------
 
 
+def _by_filter(channel: ChannelFindings) -> bool:
+    """Whether the channel's kind was read from its fitted filter's shape."""
+    return channel.kind_basis == "filter" and channel.filter is not None
+
 
 def edge_phrase(channel: ChannelFindings, words: ImageWords = DIGIT_WORDS) -> str:
     """Describe a channel's edge orientation and side, with the number that decided it (filter score or r)."""
-    number_text = f"r = {signed(channel.best_edge_r)}"
-    if channel.kind_basis == "filter" and channel.filter:
-        number_text = f"edge score {signed(channel.filter.edge)}; {number_text} with that edge map"
-    return (f"{ORIENTATIONS[channel.best_edge]} edges, positive along the {channel.edge_side} side of "
-            f"{words.regions} ({number_text})")
-
-
-def filter_phrase(fit: FilterFit) -> str:
-    """Describe a fitted filter: its window, its out-of-sample r and its shape scores."""
-    sample = "in sample" if fit.in_sample else "out of sample"
-    return (f"its best linear filter of the input ({fit.size}\u00d7{fit.size} input pixels) predicts it at "
-            f"r = {r_value(fit.fit_r)} ({sample}); blob score {signed(fit.blob)}, edge score "
-            f"{signed(fit.edge)}, edge share {score(fit.edge_share)}")
-
-
-def _borderline_clause(channel: ChannelFindings) -> str:
-    """Say that a channel's kind is borderline, and what it would otherwise be."""
-    if not channel.kind_borderline:
-        return ""
-    margin = f"edge share within {BORDERLINE_SHAPE} of 0.5" if channel.kind_basis == "filter" else \
-        f"an r within {BORDERLINE_R} of its threshold"
-    return f"; borderline ({margin}), it could as well be read as {_KIND_WORDS[channel.kind_alternative]}"
-
-
-def dead_phrase(channel: ChannelFindings) -> str:
-    """Say that a channel is dead, from which step, and the share of exact zeros that makes it so."""
-    return (f"dead from step {channel.dead_step}: exactly 0 on at least {percent(DEAD_ZERO_SHARE)} of its probe values "
-            f"at every step from then to the end ({share_percent(channel.zero_share)} of its final values), so it "
-            f"passes almost nothing on")
+    return say("channel", "edge_phrase", ch=channel, regions=gettext(words.regions), by_filter=_by_filter(channel))
 
 
 def kind_label(channel: ChannelFindings) -> str:
     """Return the short label of a channel's kind for the tables ("dead" for a dead channel, whatever its kind)."""
-    return "dead" if channel.dead else KIND_LABELS[channel.kind]
+    return gettext("dead") if channel.dead else gettext(KIND_LABELS[channel.kind])
 
 
-_KIND_WORDS = {"copy": "a copy", "edge": "an edge detector", "other": "unnamed", "idle": "idle",
-               "saturated": "saturated"}
+def _reading(channel: ChannelFindings) -> str:
+    """Return which of channel.txt.j2's readings describes the channel's kind and what decided it."""
+    kind = channel.kind
+    if kind == "idle":
+        return "idle"
+    if channel.kind_basis == "units":
+        return "unit"
+    if kind == "saturated":
+        return "saturated"
+    if _by_filter(channel):
+        return f"filter_{kind}" if kind in ("copy", "edge") else "filter_other"
+    return kind if kind in ("copy", "edge") else "other"
 
 
 def channel_sentence(channel: ChannelFindings, last_step: int, idle_limit: float | None = None, *,
@@ -90,57 +83,24 @@ def channel_sentence(channel: ChannelFindings, last_step: int, idle_limit: float
     idle_limit: the layer's idle spread when it is not IDLE_MAX_STD (a layer without tanh's fixed range);
     words: what the probes show (report.words.wording.DIGIT_WORDS on MNIST).
     """
-    kind, fit = channel.kind, channel.filter
-    by_filter = channel.kind_basis == "filter" and fit
-    limit = IDLE_MAX_STD if idle_limit is None else f"{idle_limit:.3g}"
     if channel.dead:
-        return f"{capitalise(channel_label(channel.channel))} is {dead_phrase(channel)}."
+        return say("channel", "dead", ch=channel, share=DEAD_ZERO_SHARE)
+    kind, fit = channel.kind, channel.filter
+    reading = _reading(channel)
+    sign = fit.blob if reading == "filter_copy" else channel.copy_r  # negative: an inverted copy
     if kind == "idle":
-        what = f"idle: its map barely varies (spread {channel.spread:.3f}, below {limit})"
-        if channel.zero_share == 1.0 and channel.saturated_share is None:
-            what += "; it is exactly 0 everywhere"
-    elif channel.kind_basis == "units":
-        what = (f"a working unit: its value varies across the probes (spread {channel.spread:.3f}, at least "
-                f"{limit})")
-    elif kind == "saturated":
-        what = (f"saturated: {percent(channel.saturated_share)} of its values are beyond "
-                f"\u00b1{SATURATION_LEVEL}")
-    elif by_filter and kind == "copy":
-        inverted = "inverted " if fit.blob < 0 else ""
-        what = f"a {inverted}copy of the input, read from its filter's shape: {filter_phrase(fit)}"
-    elif by_filter and kind == "edge":
-        what = f"an edge detector for {edge_phrase(channel, words)}, read from its filter's shape: {filter_phrase(fit)}"
-    elif by_filter:
-        what = (f"neither a blob nor an oriented difference (both shape scores below {SHAPE_MIN_SCORE}): "
-                f"{filter_phrase(fit)}")
-    elif kind == "copy":
-        inverted = channel.copy_r < 0
-        closeness = "a close" if abs(channel.copy_r) >= CLOSE_COPY_MIN_R else "a rough"
-        what = (f"{closeness} {'inverted ' if inverted else ''}copy of the input "
-                f"(r = {signed(channel.copy_r)})")
-    elif kind == "edge":
-        what = f"an edge detector for {edge_phrase(channel, words)}"
+        timing = None
     else:
-        what = (f"neither a copy (r = {signed(channel.copy_r)}) nor a single-orientation edge detector "
-                f"(best: {ORIENTATIONS[channel.best_edge]}, r = {signed(channel.best_edge_r)})")
-    if fit and not by_filter and kind not in ("idle", "saturated") and channel.kind_basis != "units":
-        what += f"; {filter_phrase(fit)}, below {FILTER_MIN_R}, so its kind is read from correlations"
-    what += _borderline_clause(channel)
-    if kind == "idle":
-        timing = ""
-    elif channel.pattern_step >= last_step:
-        timing = "; its pattern was still changing at the last step"
-    else:
-        timing = (f"; its pattern was in place from step {channel.pattern_step}"
-                  f" and its values from step {channel.settle_step}")
-    return f"{capitalise(channel_label(channel.channel))} is {what}{timing}."
-
-
-TABLE_HEADINGS = ("Channel", "Kind", "r with input", "Best edge", "r with edge", "Filter fit r", "Edge share",
-                  "Spread", "Saturated", "Pattern from step", "Values from step")
-# The column a layer's regime (report.numbers.regimes) puts where a tanh layer shows its saturated share.
-VALUE_COLUMNS = {"bounded": "Saturated", "non-negative": "Exactly 0", "signed": "Negative"}
-KIND_LABELS = {"copy": "copy", "edge": "edge", "other": "unnamed", "idle": "idle", "saturated": "saturated"}
+        timing = "changing" if channel.pattern_step >= last_step else "settled"
+    return say("channel", "channel_sentence", ch=channel, reading=reading,
+               limit=IDLE_MAX_STD if idle_limit is None else f"{idle_limit:.3g}",
+               regions=gettext(words.regions), limits=_LIMITS,
+               close=abs(channel.copy_r) >= CLOSE_COPY_MIN_R, inverted=sign < 0,
+               zero=kind == "idle" and channel.zero_share == 1.0 and channel.saturated_share is None,
+               weak_fit=bool(fit) and not _by_filter(channel) and reading not in ("idle", "saturated", "unit"),
+               borderline=("filter" if channel.kind_basis == "filter" else "correlation")
+               if channel.kind_borderline else None,
+               timing=timing)
 
 
 def _share_cell(share: float) -> str:
@@ -154,6 +114,20 @@ def _share_cell(share: float) -> str:
     return "<0.1%" if finer == "0%" else finer
 
 
+def _kind_cell(channel: ChannelFindings) -> str:
+    """Return the table's kind cell: the label, when it died, or how sure the label is."""
+    kind = gettext(KIND_LABELS[channel.kind])
+    unsure = not getattr(channel, "kind_sure", True)
+    if channel.dead:
+        return say("channel", "dead_kind", step=channel.dead_step)
+    if unsure and channel.duplicate_conflicts:
+        return say("channel", "uncertain_kind", kind=kind, duplicates=channel.duplicate_conflicts)
+    if unsure and channel.kind_runner_up:
+        return say("channel", "runner_up_kind", kind=kind, other=gettext(KIND_LABELS[channel.kind_runner_up]),
+                   stability=round(100 * channel.kind_stability), other_share=round(100 * channel.kind_runner_up_share))
+    return kind
+
+
 def channel_table(layer: LayerFindings) -> dict:
     """Return the layer's per-channel numbers as display strings: {"headings": [...], "rows": [[...], ...]}."""
     headings = list(TABLE_HEADINGS)
@@ -163,22 +137,18 @@ def channel_table(layer: LayerFindings) -> dict:
         fit = ch.filter
         value_share = {"bounded": ch.saturated_share, "non-negative": ch.zero_share,
                        "signed": ch.negative_share}[layer.regime]
-        share = "\u2014" if fit is None else score(fit.edge_share) + (" (borderline)" if ch.kind_borderline
-                                                                        and ch.kind_basis == "filter" else "")
-        kind = KIND_LABELS[ch.kind]
-        if ch.dead:
-            kind = f"dead (from step {ch.dead_step})"
-        elif not getattr(ch, "kind_sure", True) and ch.duplicate_conflicts:
-            kind += f" (uncertain: near-duplicate of {', '.join(str(c + 1) for c in ch.duplicate_conflicts)})"
-        elif not getattr(ch, "kind_sure", True) and ch.kind_runner_up:
-            kind += (f" or {KIND_LABELS[ch.kind_runner_up]}, {round(100 * ch.kind_stability)}/"
-                     f"{round(100 * ch.kind_runner_up_share)}")
-        rows.append([capitalise(channel_label(ch.channel)), kind, signed(ch.copy_r),
-                     f"{ORIENTATIONS[ch.best_edge]}, {ch.edge_side}", signed(ch.best_edge_r),
+        if fit is None:
+            share = "\u2014"
+        elif ch.kind_borderline and ch.kind_basis == "filter":
+            share = say("channel", "borderline_share", share=fit.edge_share)
+        else:
+            share = score(fit.edge_share)
+        rows.append([say("channel", "channel_name", index=ch.channel), _kind_cell(ch), signed(ch.copy_r),
+                     say("channel", "edge_cell", ch=ch), signed(ch.best_edge_r),
                      "\u2014" if fit is None else r_value(fit.fit_r), share,
                      f"{ch.spread:.3f}", _share_cell(value_share or 0.0), str(ch.pattern_step),
                      str(ch.settle_step)])
-    return {"headings": headings, "rows": rows}
+    return {"headings": [gettext(heading) for heading in headings], "rows": rows}
 
 
 def filter_rows(layer: LayerFindings) -> list[dict]:
@@ -189,30 +159,26 @@ def filter_rows(layer: LayerFindings) -> list[dict]:
         if fit is None:
             continue
         if ch.dead:
-            reading = f"dead from step {ch.dead_step} (not read from the filter)"
-        elif ch.kind_basis == "filter" and ch.kind == "edge":
-            reading = f"edge: {ORIENTATIONS[ch.best_edge]}, positive on the {ch.edge_side} side"
-        elif ch.kind_basis == "filter" and ch.kind == "copy":
-            reading = "inverted copy" if fit.blob < 0 else "copy"
+            reading = "dead"
+        elif ch.kind_basis == "filter" and ch.kind in ("edge", "copy"):
+            reading = "inverted_copy" if ch.kind == "copy" and fit.blob < 0 else ch.kind
         elif ch.kind_basis == "filter":
-            reading = "neither blob nor edge"
+            reading = "neither"
         else:
-            reading = f"{kind_label(ch)} (not from the filter)"
-        if ch.kind_borderline and not ch.dead:
-            reading += f"; borderline, or {KIND_LABELS[ch.kind_alternative]}"
-        rows.append({"channel": ch.channel, "label": capitalise(channel_label(ch.channel)),
+            reading = "correlation"
+        alternative = gettext(KIND_LABELS[ch.kind_alternative]) if ch.kind_borderline and not ch.dead else None
+        rows.append({"channel": ch.channel, "label": say("channel", "channel_name", index=ch.channel),
                      "fit_r": r_value(fit.fit_r), "blob": signed(fit.blob), "edge": signed(fit.edge),
                      "edge_share": score(fit.edge_share), "edge_share_value": fit.edge_share,
-                     "reading": reading, "kind": ch.kind, "borderline": ch.kind_borderline})
+                     "reading": say("channel", "filter_reading", ch=ch, reading=reading, kind=kind_label(ch),
+                                    alternative=alternative),
+                     "kind": ch.kind, "borderline": ch.kind_borderline})
     return rows
 
 
 def filter_rule() -> str:
     """Say how a fitted filter's scores decide the kind (the thresholds of report.numbers.thresholds)."""
-    return (f"The kind follows the filter when its fit r is at least {FILTER_MIN_R}: above 0.5 an edge detector, "
-            f"below it a copy, and neither when both scores are below {SHAPE_MIN_SCORE}; an edge share within "
-            f"{BORDERLINE_SHAPE} of 0.5 is borderline. Below that fit the kind is read from correlations with the "
-            f"input and its edge maps.")
+    return say("channel", "filter_rule", filter_min=FILTER_MIN_R, shape_min=SHAPE_MIN_SCORE, margin=BORDERLINE_SHAPE)
 
 
 # --- Layers ----------------------------------------------------------------------------------------
@@ -222,19 +188,19 @@ def why_not(channel: ChannelFindings, kind: str) -> str:
     """Say why a channel whose best match is given is not of `kind` ("copy" or "edge")."""
     if kind == "copy":
         if abs(channel.copy_r) < COPY_MIN_R:
-            return f"below {COPY_MIN_R}"
-        return "but its edge match is stronger"
+            return say("channel", "why_not", reason="weak", limit=COPY_MIN_R)
+        return say("channel", "why_not", reason="edge_stronger")
     if abs(channel.best_edge_r) < EDGE_MIN_R:
-        return f"below {EDGE_MIN_R}"
-    return f"but it matches the input more closely, |r| = {r_value(channel.copy_r)}"
+        return say("channel", "why_not", reason="weak", limit=EDGE_MIN_R)
+    return say("channel", "why_not", reason="copy_closer", r=channel.copy_r)
 
 
 def shape_range(channels: list[ChannelFindings]) -> str:
     """Return "edge share 0.07" or "edge shares from 0.07 to 0.42" for fitted channels."""
     shares = sorted(ch.filter.edge_share for ch in channels)
     if score(shares[0]) == score(shares[-1]):
-        return f"edge share {score(shares[0])}" + (" each" if len(shares) > 1 else "")
-    return f"edge shares from {score(shares[0])} to {score(shares[-1])}"
+        return say("channel", "share", share=shares[0], each=len(shares) > 1)
+    return say("channel", "share_range", low=shares[0], high=shares[-1])
 
 
 def filter_sentence(layer: LayerFindings) -> str | None:
@@ -243,22 +209,11 @@ def filter_sentence(layer: LayerFindings) -> str | None:
     if not fitted:
         return None
     fits = sorted(ch.filter.fit_r for ch in fitted)
-    size = fitted[0].filter.size
-    from_model = layer.filter_window is not None and layer.filter_window.source == "model"
-    where = (f"the layer's {size}\u00d7{size}-pixel receptive field" if from_model else
-             f"a {size}\u00d7{size}-pixel window (a 3\u00d73 filter at the layer's resolution)")
-    sample = "in sample" if fitted[0].filter.in_sample else "predicting each probe from the others"
-    fit_text = f"r = {r_value(fits[0])}" if r_value(fits[0]) == r_value(fits[-1]) else \
-        f"r from {r_value(fits[0])} to {r_value(fits[-1])}"
     shaped = sum(ch.kind_basis == "filter" for ch in fitted)
-    subject = of_total(len(fitted), layer.num_channels, "active channel" if len(fitted) < layer.num_channels
-                       else "channel")
-    verb_text = "reproduces" if fits[0] >= FILTER_MIN_R else "predicts"
-    text = f"A single linear filter of the input over {where} {verb_text} {subject} ({fit_text}, {sample})"
-    if shaped == len(fitted):
-        text += (", so each channel's kind is read from its filter's shape, on a scale from a blob (a blurred copy, "
-                 "edge share 0) to an oriented difference (an edge filter, edge share 1)")
-    elif shaped:
-        text += (f"; for {number(shaped)} of them the fit reaches {FILTER_MIN_R}, and their kind is read from the "
-                 f"filter's shape, on a scale from a blob (edge share 0) to an oriented difference (edge share 1)")
-    return text + "."
+    return say("channel", "filter_sentence", size=fitted[0].filter.size,
+               from_model=layer.filter_window is not None and layer.filter_window.source == "model",
+               in_sample=fitted[0].filter.in_sample, low=fits[0],
+               high=None if r_value(fits[0]) == r_value(fits[-1]) else fits[-1],
+               fitted=len(fitted), total=layer.num_channels, active=len(fitted) < layer.num_channels,
+               reproduces=fits[0] >= FILTER_MIN_R, count=shaped, filter_min=FILTER_MIN_R,
+               shaped="all" if shaped == len(fitted) else "some" if shaped else None)
