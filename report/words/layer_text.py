@@ -3,8 +3,9 @@
 Use: `layer_commentary(layer, last_step)` returns the plain dict the template shows for one conv layer (the
 post's reading, this run's sentences, grouped paragraphs, what to look for in its animation, one sentence
 and one table row per channel, and the rows of its filter table when its channels were fitted as filters).
-Every function takes a `LayerFindings` / `ChannelFindings`. Strings are plain text.
-`words` (report.words.wording.ImageWords, MNIST's strokes of ink by default) names what the probes show.
+Every function takes a `LayerFindings` / `ChannelFindings`. This module chooses what to say and with which numbers;
+the sentences are macros of templates/words/layer.txt.j2, rendered by report.voice.say in the edition being written
+(plain text). `words` (report.words.wording.ImageWords, MNIST's strokes of ink by default) names what the probes show.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from report.numbers.thresholds import (
     SATURATION_LEVEL,
     SETTLED_MIN_CKA,
 )
+from report.voice import say
 from report.words.channel_text import (
-    KIND_LABELS,
     channel_sentence,
     channel_table,
     edge_phrase,
@@ -31,24 +32,10 @@ from report.words.channel_text import (
 )
 from report.words.post_observations import POST_OBSERVATIONS, comparison_sentences
 from report.words.regime_text import idle_reason, regime_sentences, units_sentence
-from report.words.wording import (
-    DIGIT_WORDS,
-    ORIENTATIONS,
-    ImageWords,
-    capitalise,
-    channel_label,
-    channel_list,
-    number,
-    of_total,
-    percent,
-    plural,
-    r_list,
-    r_value,
-    score,
-    series,
-    share_percent,
-    verb,
-)
+from report.words.wording import DIGIT_WORDS, ImageWords
+
+PEAK_FLOOR = 0.01  # a largest value below this is said as "below 0.01"
+SUMMARY_KINDS = ("copy", "edge", "other", "idle", "saturated")  # the order the summary counts them in
 
 
 def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> list[str]:
@@ -68,84 +55,49 @@ def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> 
     if copies:
         shaped = all(ch.kind_basis == "filter" for ch in copies)
         inverted = sum((ch.filter.blob if shaped else ch.copy_r) < 0 for ch in copies)
-        evidence = r_list([ch.copy_r for ch in copies]) + " with the input"
-        if shaped:
-            filters = "a filter closer to a blob than to an oriented difference" if len(copies) == 1 else \
-                "filters closer to a blob than to an oriented difference"
-            evidence = f"{filters}, {shape_range(copies)}; {evidence}"
-        text = f"{of_total(len(copies), total)} {verb(len(copies), 'copies', 'copy')} the input ({evidence})"
-        negative = f"negative on {words.bright}"
-        if inverted == len(copies):
-            text += f", inverted ({negative})" if inverted == 1 else f", all inverted ({negative})"
-        elif inverted:
-            text += f", {number(inverted)} of them inverted ({negative})"
-        sentences.append(capitalise(text) + ".")
+        sentences.append(say("layer", "copies", count=len(copies), total=total, rs=[ch.copy_r for ch in copies],
+                             inverted=inverted, bright=words.bright, shapes=shape_range(copies) if shaped else None))
     elif working:
         closest = max(working, key=lambda ch: abs(ch.copy_r))
-        sentences.append(f"No channel copies the input (the closest, {channel_label(closest.channel)}, has "
-                         f"|r| = {r_value(closest.copy_r)}, {why_not(closest, 'copy')}).")
+        sentences.append(say("layer", "no_copy", closest=closest.channel, r=closest.copy_r,
+                             why=why_not(closest, "copy")))
 
     edges = by_kind["edge"]
     if edges:
-        shown = [f"{channel_label(ch.channel)} to {edge_phrase(ch, words)}" for ch in edges[:4]]
-        if len(edges) > 4:
-            shown.append(f"{plural(len(edges) - 4, 'more channel')}")
-        sentences.append(capitalise(f"{of_total(len(edges), total)} {verb(len(edges), 'responds', 'respond')} "
-                                    f"to edges: {series(shown)}."))
+        sentences.append(say("layer", "edges", count=len(edges), total=total, more=max(len(edges) - 4, 0),
+                             shown=[(ch.channel, edge_phrase(ch, words)) for ch in edges[:4]]))
     elif working and not all(ch.kind_basis == "filter" for ch in working):
         strongest = max(working, key=lambda ch: abs(ch.best_edge_r))
-        sentences.append(f"No channel is an edge detector (the strongest edge match, "
-                         f"{channel_label(strongest.channel)} with {ORIENTATIONS[strongest.best_edge]} edges, has "
-                         f"|r| = {r_value(strongest.best_edge_r)}, {why_not(strongest, 'edge')}).")
+        sentences.append(say("layer", "no_edge", strongest=strongest.channel, kind=strongest.best_edge,
+                             r=strongest.best_edge_r, why=why_not(strongest, "edge")))
     elif working:
         edgiest = max(working, key=lambda ch: ch.filter.edge_share)
-        sentences.append(f"No channel's filter is more edge than blob (the highest edge share, "
-                         f"{channel_label(edgiest.channel)}'s, is {score(edgiest.filter.edge_share)}).")
+        sentences.append(say("layer", "no_edge_filter", edgiest=edgiest.channel, share=edgiest.filter.edge_share))
 
     others = by_kind["other"] if layer.spatial else []
     if others:
-        best = [max(abs(ch.copy_r), abs(ch.best_edge_r)) for ch in others]
-        sentences.append(capitalise(f"{of_total(len(others), total)} {verb(len(others), 'matches', 'match')} "
-                                    f"neither the input nor a single edge orientation (best match: "
-                                    f"{r_list(best)})."))
+        sentences.append(say("layer", "others", count=len(others), total=total,
+                             best=[max(abs(ch.copy_r), abs(ch.best_edge_r)) for ch in others]))
     idle = by_kind["idle"]
     if idle:
-        spreads = series([f"{ch.spread:.3f}" for ch in idle])
-        sentences.append(capitalise(f"{channel_list([ch.channel for ch in idle])} "
-                                    f"{verb(len(idle), 'is', 'are')} idle: "
-                                    f"{'its' if len(idle) == 1 else 'their'} final "
-                                    f"{verb(len(idle), 'map barely varies', 'maps barely vary')} "
-                                    f"(spread {spreads}, {idle_reason(layer, idle)})."))
+        sentences.append(say("layer", "idle", idle=idle, reason=idle_reason(layer, idle)))
     dead = [ch for ch in channels if ch.dead]
     if dead:
         sentences.append(dead_sentence(layer, dead))
     saturated = by_kind["saturated"]
     if saturated:
-        shares = series([percent(ch.saturated_share) for ch in saturated])
-        sentences.append(capitalise(f"{channel_list([ch.channel for ch in saturated])} "
-                                    f"{verb(len(saturated), 'is', 'are')} saturated ({shares} of values "
-                                    f"beyond \u00b1{SATURATION_LEVEL})."))
+        sentences.append(say("layer", "saturated", saturated=saturated, level=SATURATION_LEVEL))
     sentences += regime_sentences(layer)
     borderline = [ch for ch in channels if ch.kind_borderline and not ch.dead]
     if borderline:
-        listed = series([f"{channel_label(ch.channel)} ({KIND_LABELS[ch.kind]}, or "
-                         f"{KIND_LABELS[ch.kind_alternative]})" for ch in borderline])
-        sentences.append(f"{capitalise(plural(len(borderline), 'label'))} {verb(len(borderline), 'is', 'are')} "
-                         f"borderline, within the margin of {verb(len(borderline), 'its', 'their')} threshold: "
-                         f"{listed}.")
+        sentences.append(say("layer", "borderline", close=borderline))
     return sentences
 
 
 def dead_sentence(layer: LayerFindings, dead: list[ChannelFindings]) -> str:
     """Say which channels are dead, from which step, and on which values that was measured."""
-    steps = series([f"{channel_label(ch.channel)} from step {ch.dead_step}" for ch in dead])
-    shares = series([share_percent(ch.zero_share) for ch in dead])
-    where = (f"the {layer.settling.probes:,} analysis images" if layer.on_probes is not None and layer.settling
-             else "the probes")
-    return (f"{capitalise(plural(len(dead), 'channel'))} {verb(len(dead), 'is', 'are')} dead, almost never "
-            f"firing ({steps}): exactly 0 on at least {percent(DEAD_ZERO_SHARE)} of {verb(len(dead), 'its', 'their')} "
-            f"probe values at every step from then to the end, and on {shares} of {verb(len(dead), 'its', 'their')} "
-            f"final values on {where}.")
+    probes = layer.settling.probes if layer.on_probes is not None and layer.settling else None
+    return say("layer", "dead", dead=dead, at_least=DEAD_ZERO_SHARE, probes=probes)
 
 
 def similarity_sentences(layer: LayerFindings) -> list[str]:
@@ -157,59 +109,37 @@ def similarity_sentences(layer: LayerFindings) -> list[str]:
     pairs = layer.pairs
     if total > 1 and pairs is not None:
         count, reaching = pairs.pairs, pairs.pairs_at_threshold
+        spread = {"level": DUPLICATE_MIN_R, "low": pairs.min_abs_r, "high": pairs.max_abs_r}  # of |r| over the pairs
         if reaching == count:
-            sentences.append(capitalise(f"{of_total(total, total)} are near-duplicates of one another: "
-                                        f"{'both' if count == 2 else 'all'} {plural(count, 'pair')} of channels "
-                                        f"correlate at |r| \u2265 {DUPLICATE_MIN_R} (lowest "
-                                        f"{r_value(pairs.min_abs_r)})."))
+            sentences.append(say("layer", "all_duplicates", total=total, pairs=count, **spread))
+        elif reaching == 0:
+            sentences.append(say("layer", "no_pair_reaches", pairs=count, **spread))
         else:
-            low, high = r_value(pairs.min_abs_r), r_value(pairs.max_abs_r)
-            spread = f"|r| = {low} for every pair" if low == high else f"|r| from {low} to {high}"
-            if reaching == 0:
-                head = (f"None of the {plural(count, 'pair')} of channels reaches |r| \u2265 {DUPLICATE_MIN_R} "
-                        f"({spread}).")
-            else:
-                head = (f"Of the {plural(count, 'pair')} of channels, {number(reaching)} "
-                        f"({percent(pairs.share_at_threshold)}) {verb(reaching, 'correlates', 'correlate')} at "
-                        f"|r| \u2265 {DUPLICATE_MIN_R} ({spread}).")
-            sentences.append(head)
-            if groups:
-                described = "; ".join(
-                    f"{channel_list(group.channels)} ({plural(group.pairs, 'pair')}, lowest |r| "
-                    f"{r_value(group.min_abs_r)})" if group.min_abs_r is not None else channel_list(group.channels)
-                    for group in groups)
-                grouped = {c for group in groups for c in group.channels}
-                alone = [c for c in range(total) if c not in grouped]
-                kind = "group" if len(groups) == 1 else "groups"
-                text = (f"Grouped so that every pair inside a group reaches {DUPLICATE_MIN_R}, they form "
-                        f"{number(len(groups))} {kind} of near-duplicates: {described}")
-                if alone:
-                    text += f"; {channel_list(alone)} {verb(len(alone), 'is', 'are')} in none"
-                sentences.append(text + ".")
-            else:
-                first, second = layer.pair_max
-                sentences.append(f"No two channels are near-duplicates (the closest pair, channels {first + 1} and "
-                                 f"{second + 1}, has |r| = {r_value(layer.pair_max_abs_r)}).")
+            sentences.append(say("layer", "some_pairs_reach", pairs=count, reaching=reaching,
+                                 share=pairs.share_at_threshold, **spread))
+        if reaching != count and groups:
+            grouped = {c for group in groups for c in group.channels}
+            sentences.append(say("layer", "groups", groups=groups, level=DUPLICATE_MIN_R,
+                                 alone=[c for c in range(total) if c not in grouped]))
+        elif reaching != count:
+            sentences.append(say("layer", "no_duplicates", pair=layer.pair_max, r=layer.pair_max_abs_r))
     elif total > 1:  # findings without the pair summary: describe the groups alone
         if groups:
-            sentences.append("; ".join(f"{capitalise(channel_list(group.channels))} are near-duplicates"
-                                       for group in groups) + f" (every pair at |r| \u2265 {DUPLICATE_MIN_R}).")
+            sentences.append(say("layer", "duplicate_groups", groups=[group.channels for group in groups],
+                                 level=DUPLICATE_MIN_R))
         else:
-            first, second = layer.pair_max
-            sentences.append(f"No two channels are near-duplicates (the closest pair, channels {first + 1} and "
-                             f"{second + 1}, has |r| = {r_value(layer.pair_max_abs_r)}; the mean is "
-                             f"{r_value(layer.pair_mean_abs_r)}).")
+            sentences.append(say("layer", "no_duplicates", pair=layer.pair_max, r=layer.pair_max_abs_r,
+                                 mean=layer.pair_mean_abs_r))
     previous = layer.previous_layer
     if previous:
         repeats = layer.duplicates_of_previous
         if repeats:
-            sentences.append(capitalise(f"{of_total(len(repeats), total)} "
-                                        f"{verb(len(repeats), 'repeats', 'repeat')} a {previous} channel "
-                                        f"({r_list([item.r for item in repeats])})."))
+            sentences.append(say("layer", "repeats", count=len(repeats), total=total, previous=previous,
+                                 rs=[item.r for item in repeats]))
         else:
             best = max(layer.channels, key=lambda ch: abs(ch.previous_layer_r))
-            sentences.append(f"No channel repeats a {previous} channel (the closest match, "
-                             f"{channel_label(best.channel)}, has |r| = {r_value(best.previous_layer_r)}).")
+            sentences.append(say("layer", "no_repeat", previous=previous, best=best.channel,
+                                 r=best.previous_layer_r))
     return sentences
 
 
@@ -224,31 +154,25 @@ def _value_at(layer: LayerFindings, series_name: str, at_step: int, steps: list[
 def settling_sentence(layer: LayerFindings, last_step: int, steps: list[int] | None = None) -> str:
     """Say when the layer's pattern (CKA) and its contrast (spread) came into place, told apart."""
     if all(ch.kind == "idle" for ch in layer.channels):
-        return "Every channel is idle, so there is nothing to settle."
+        return say("layer", "all_idle")
     settling = layer.settling
     pattern, contrast, settled = ((settling.pattern_step, settling.contrast_step, settling.settled_step)
                                   if settling else (None, None, None))
     if pattern is None or contrast is None:
-        return (f"The layer had not settled by the last step ({last_step}): its CKA with its final state or its "
-                f"contrast was still short of the mark.")
-    text = (f"The layer's pattern was in place from step {pattern} (linear CKA with its final state \u2265 "
-            f"{SETTLED_MIN_CKA} from then on) and its contrast from step {contrast} (median spread \u2265 "
-            f"{percent(INFORMATIVE_SHARE)} of its final value)")
+        return say("layer", "not_settled", last_step=last_step)
+    told = {"story": "plain"}
     if pattern < contrast:
         share = _value_at(layer, "relative_spread", pattern, steps)
         peak = _value_at(layer, "max_abs", pattern, steps)
         if share is not None and share < FAINT_MAX_SHARE:
-            shown = f"{peak:.2f}" if peak is not None and peak >= 0.01 else "below 0.01"
-            if layer.scale:  # a scale of the layer's own: the value means something against its upper end
-                shown += f" on a colour scale that reaches {layer.scale['domain'][1]:.3g}"
-            faint = f"; at step {pattern} its largest value is {shown}, so the frames there are almost white" \
-                if peak is not None else ""
-            text += f": the picture was there before it could be seen{faint}"
+            # a scale of the layer's own: the value means something against its upper end
+            told = {"story": "unseen"} if peak is None else {
+                "story": "white", "peak": peak if peak >= PEAK_FLOOR else None, "floor": PEAK_FLOOR,
+                "high": layer.scale["domain"][1] if layer.scale else None}
         elif share is not None:
-            text += (f": the pattern came first (at step {pattern} the median spread is {percent(share)} of its "
-                     f"final value)")
-    text += f". It looks as it will at the end from step {settled} of {last_step}."
-    return text
+            told = {"story": "first", "share": share}
+    return say("layer", "settled", pattern=pattern, contrast=contrast, settled=settled, last_step=last_step,
+               cka=SETTLED_MIN_CKA, half=INFORMATIVE_SHARE, **told)
 
 
 def _relative_spread(layer: LayerFindings) -> list[float] | None:
@@ -272,37 +196,27 @@ def faint_until(layer: LayerFindings, steps: list[int] | None) -> int | None:
 
 
 def _contrast_story(layer: LayerFindings, first: int, pattern: int, contrast: int, settled: int,
-                    steps: list[int] | None) -> str:
-    """Say how the frames gain contrast: nearly white, then colour, only when they start faint; else from where."""
-    half = percent(INFORMATIVE_SHARE)
+                    steps: list[int] | None) -> dict:
+    """Choose how the frames gain contrast: nearly white, then colour, only when they start faint; else from where."""
     first = steps[0] if steps else first  # the timeline's first step (the probes')
-    pattern_told = False
+    story = {"first": first}
     if faint_start(layer):
         until = faint_until(layer, steps)
         if until is not None and until > first:
-            text = f"Until about step {until} the frames stay nearly white"
-            if pattern < until:
-                text += f", though the pattern is already there (from step {pattern})"
-                pattern_told = True
-            text += f"; then the colours arrive, and from step {contrast} the maps keep at least {half} of their " \
-                    f"final contrast"
+            story.update(opening="white_until", until=until, told=pattern < until)
         else:
-            text = (f"The frames start nearly white at step {first}; from step {contrast} the maps keep at least "
-                    f"{half} of their final contrast")
+            story.update(opening="white_from")
     else:
         shares = _relative_spread(layer)
         if shares is None:
-            text = f"The maps keep at least {half} of their final contrast from step {contrast}"
+            story.update(opening="contrast")
         else:
-            grows = "grows from" if shares[0] < 1 else "starts at"
-            text = (f"Contrast {grows} {percent(shares[0])} of its final value at step {first} and stays at least "
-                    f"{half} of it from step {contrast}")
+            story.update(opening="grows" if shares[0] < 1 else "starts", share=shares[0])
     if settled > contrast:
-        return text + f"; the pattern keeps shifting until about step {settled}, then changes little"
-    text += ", from when the picture looks as it will at the end"
-    if pattern < contrast and not pattern_told:
-        text += f" (its pattern is in place from step {pattern})"
-    return text
+        story.update(ending="shifting")
+    else:
+        story.update(ending="pattern" if pattern < contrast and not story.get("told") else "settled")
+    return story
 
 
 def look_for(layer: LayerFindings, last_step: int, *, words: ImageWords = DIGIT_WORDS,
@@ -313,27 +227,18 @@ def look_for(layer: LayerFindings, last_step: int, *, words: ImageWords = DIGIT_
                                   if settling else (None, None, None))
     first = settling.first_step if settling else 0
     if all(ch.kind == "idle" for ch in layer.channels):
-        return "Every channel is idle: the frames stay white from the first step to the last."
+        return say("layer", "all_idle_frames")
     if contrast is None or pattern is None:
-        return f"The maps keep changing to the end: compare the first frames with the last one (step {last_step})."
+        return say("layer", "still_changing", last_step=last_step)
     if contrast <= first:
-        text = (f"The maps have most of their final contrast from the first step; the pattern keeps shifting "
-                f"until about step {settled}" if settled > first else
-                "The maps look from the first step as they will at the end")
+        story = {"opening": "shifting" if settled > first else "steady", "first": first}
     else:
-        text = _contrast_story(layer, first, pattern, contrast, settled, steps)
-    idle = [ch.channel for ch in layer.channels if ch.kind == "idle" and not ch.dead]
-    if idle:
-        text += f"; {channel_list(idle)} {verb(len(idle), 'stays', 'stay')} white throughout"
-    for ch in (ch for ch in layer.channels if ch.dead):
-        text += f"; {channel_label(ch.channel)} is nearly all white from step {ch.dead_step} on: it is dead"
+        story = _contrast_story(layer, first, pattern, contrast, settled, steps)
     edges = [ch for ch in layer.channels if ch.kind == "edge"]
-    if edges:
-        sides = series(sorted({ch.edge_side for ch in edges}), "or")
-        text += (f". Watch {channel_list([ch.channel for ch in edges])}, the edge "
-                 f"{verb(len(edges), 'detector', 'detectors')}: {verb(len(edges), 'it lights', 'they light')} up "
-                 f"along the {sides} side of the {words.regions}")
-    return text + "."
+    return say("layer", "look_for", pattern=pattern, contrast=contrast, settled=settled, half=INFORMATIVE_SHARE,
+               idle=[ch.channel for ch in layer.channels if ch.kind == "idle" and not ch.dead],
+               dead=[ch for ch in layer.channels if ch.dead], edges=[ch.channel for ch in edges],
+               sides=sorted({ch.edge_side for ch in edges}), regions=words.regions, **story)
 
 
 def summary_sentences(layer: LayerFindings, *, counts: bool = True) -> list[str]:
@@ -343,29 +248,19 @@ def summary_sentences(layer: LayerFindings, *, counts: bool = True) -> list[str]
     sentences = []
     if counts and layer.spatial:
         live = [ch for ch in channels if not ch.dead]
-        told = []
-        for kind, one, many in (("copy", "copies the input", "copy the input"),
-                                ("edge", "responds to edges", "respond to edges"),
-                                ("other", "is unnamed", "are unnamed"), ("idle", "is idle", "are idle"),
-                                ("saturated", "is saturated", "are saturated")):
-            count = sum(ch.kind == kind for ch in live)
-            if count:
-                told.append(f"{number(count) if told else capitalise(number(count))} {verb(count, one, many)}")
-        dead = len(channels) - len(live)
-        if dead:
-            told.append(f"{number(dead)} {verb(dead, 'is', 'are')} dead")
+        told = [(kind, sum(ch.kind == kind for ch in live)) for kind in SUMMARY_KINDS]
+        told = [(kind, count) for kind, count in told + [("dead", len(channels) - len(live))] if count]
         if told:
-            sentences.append(f"Of its {plural(total, 'channel')}: {series(told)}.")
+            sentences.append(say("layer", "summary_kinds", total=total, told=told))
     pairs = layer.pairs
     if total > 1 and pairs is not None:
         reaching = pairs.pairs_at_threshold
         if reaching == pairs.pairs:
-            sentences.append(f"{capitalise(of_total(total, total))} are near-duplicates of one another.")
+            sentences.append(say("layer", "summary_all_duplicates", total=total))
         elif reaching == 0:
-            sentences.append("No two channels are near-duplicates.")
+            sentences.append(say("layer", "summary_no_duplicates"))
         else:
-            sentences.append(f"{capitalise(number(reaching))} of its {plural(pairs.pairs, 'pair')} of channels "
-                             f"{verb(reaching, 'is a near-duplicate pair', 'are near-duplicates')}.")
+            sentences.append(say("layer", "summary_some_duplicates", reaching=reaching, pairs=pairs.pairs))
     return sentences
 
 
@@ -395,9 +290,8 @@ def layer_commentary(layer: LayerFindings, last_step: int, steps: list[int] | No
         # the page: a short summary and the comparison on the reading path, the rest folded as its evidence
         "summary": " ".join(summary_sentences(layer, counts=not (comparison and post))),
         "evidence": [" ".join(group) for group in (kinds, rest) if group],
-        "channels": [{"label": capitalise(channel_label(ch.channel)), "kind": ch.kind,
-                      "text": channel_sentence(ch, last_step, layer.idle_limit if layer.scale else None,
-                                              words=words)}
+        "channels": [{"label": say("layer", "label", index=ch.channel), "kind": ch.kind,
+                      "text": channel_sentence(ch, last_step, layer.idle_limit if layer.scale else None, words=words)}
                      for ch in layer.channels],
         "table": channel_table(layer),
         "filters": filter_rows(layer),
