@@ -4,14 +4,14 @@ Use: `architecture_facts(meta_layers)` takes the capture's `meta["layers"]` (mod
 and returns the phrases the experiment section shows: the conv layers' widths and resolutions, where the
 pooling sits, the dense widths, and whether the model has the original post's shape. `recorded_facts` describes
 the recorded layers of any model; `model_rows` formats the layer table and `settings` the training settings
-shown beside it.
+shown beside it. The phrases are macros of templates/words/model.txt.j2; this module measures and chooses.
 """
 
 from __future__ import annotations
 
 from report.capture_facts import kernel_phrases
 from report.numbers.receptive_fields import layer_chain, receptive_fields
-from report.words.wording import number, series
+from report.voice import gettext, say
 
 # The post's model (../shared/docs/article.md): conv widths and the dense widths of its author's code.
 POST_CONV_WIDTHS = (4, 4, 8, 8, 16, 16)
@@ -19,10 +19,20 @@ POST_DENSE_WIDTHS = (64, 32, 10)
 _POOLS = ("MaxPooling2D", "AveragePooling2D")
 
 
+def _listed(items: list) -> str:
+    """Return items as the edition writes a list ("3, 4 and 5")."""
+    return say("model", "listed", items=[str(item) for item in items])
+
+
 def _uniform(values: list[str | None], fallback: str) -> str:
     """Return the distinct values in order as a phrase ("3×3", "3×3 and 5×5"), or the fallback for none."""
     distinct = list(dict.fromkeys(value for value in values if value))
-    return series(distinct) if distinct else fallback
+    return _listed(distinct) if distinct else fallback
+
+
+def _size(shape: list) -> str:
+    """Return a shape as "28×28" (or "28×28×4")."""
+    return "\u00d7".join(str(int(size)) for size in shape)
 
 
 def architecture_facts(meta_layers: list[dict], input_size: int = 28) -> dict:
@@ -38,15 +48,11 @@ def architecture_facts(meta_layers: list[dict], input_size: int = 28) -> dict:
         elif row.get("kind") in _POOLS and len(shape) == 3:
             kind = "max" if row["kind"] == "MaxPooling2D" else "average"
             factor = resolution // int(shape[0]) if int(shape[0]) else 0
-            pools.append((f"{factor}\u00d7{factor} {kind}-pooling", previous_conv))
+            pools.append((say("model", "pool", factor=factor, kind=kind), previous_conv))
         if len(shape) == 3:
             resolution = int(shape[0])
-    if pools:
-        kinds = sorted({kind for kind, _ in pools})
-        after = series([name for _, name in pools if name])
-        pooling = f"{kinds[0] if len(kinds) == 1 else ' or '.join(kinds)} after {after}"
-    else:
-        pooling = "no pooling"
+    pooling = say("model", "pooling", kinds=sorted({kind for kind, _ in pools}),
+                  after=[name for _, name in pools if name])
     widths = [int(row["output_shape"][-1]) for row in convs]
     dense_widths = [int(row["output_shape"][-1]) for row in dense]
     resolutions = []
@@ -58,14 +64,14 @@ def architecture_facts(meta_layers: list[dict], input_size: int = 28) -> dict:
             resolutions[-1][1].append(row["name"])
     windows = receptive_fields(meta_layers, input_size)
     return {
-        "conv_count": number(len(convs)),
-        "conv_widths": series([str(width) for width in widths]),
-        "resolutions": series([f"{series(names)} at {size}" for size, names in resolutions]),
+        "conv_count": say("model", "count_word", count=len(convs)),
+        "conv_widths": _listed(widths),
+        "resolutions": say("model", "resolutions", groups=resolutions),
         "pooling": pooling,
-        "dense_widths": series([str(width) for width in dense_widths[:-1]]),
+        "dense_widths": _listed(dense_widths[:-1]),
         "classes": dense_widths[-1] if dense_widths else None,
-        "receptive_fields": series([f"{name} {window.size}\u00d7{window.size}"
-                                    for name, window in windows.items() if name in {row["name"] for row in convs}]),
+        "receptive_fields": _listed([f"{name} {window.size}\u00d7{window.size}"
+                                     for name, window in windows.items() if name in {row["name"] for row in convs}]),
         "original_shape": tuple(widths) == POST_CONV_WIDTHS and tuple(dense_widths) == POST_DENSE_WIDTHS,
         # the article's conv layers, as the table has them (older tables lack the kernel: 3x3, 'same')
         "kernels": _uniform(kernel_phrases(convs, article=True), "3\u00d73"),
@@ -75,29 +81,12 @@ def architecture_facts(meta_layers: list[dict], input_size: int = 28) -> dict:
     }
 
 
-# Why a recorded layer has no receptive field, per report.numbers.receptive_fields.layer_chain's stop reason.
-_STOP_REASONS = {
-    "merge": "the model is not a simple chain of layers (it has {kind} layer {name}), so which input pixels each "
-             "layer sees is not worked out",
-    "unknown kind": "layer {name} is a {kind}, whose effect on the input window is not modelled",
-    "unknown size": "the capture does not give layer {name}'s kernel size, strides and padding",
-    "size mismatch": "the sizes worked out for layer {name} do not match the model's own table",
-    "not square": "layer {name}'s input window would differ between rows and columns",
-    "end": "layer {name} ({kind}) sees the whole image",
-}
-
-
-def _layer_phrase(row: dict, table_row: dict, kernel: str | None) -> str:
-    """Describe one recorded layer: kind, kernel and strides, activation, output shape."""
-    parts = [row["kind"]]
-    if kernel:
-        parts.append(kernel)
+def _layer(row: dict, table_row: dict, kernel: str | None) -> dict:
+    """Return what the page says of one recorded layer: kind, kernel and strides, activation, output shape."""
     strides = table_row.get("strides")
-    if strides and max(strides) > 1:
-        parts.append("stride " + "\u00d7".join(str(int(size)) for size in strides))
-    parts.append(row.get("activation") or "no activation")
-    parts.append("\u00d7".join(str(int(size)) for size in row["output_shape"]))
-    return f"{row['name']} ({', '.join(parts)})"
+    return {"name": row["name"], "kind": row["kind"], "kernel": kernel,
+            "strides": _size(strides) if strides and max(strides) > 1 else None,
+            "activation": row.get("activation"), "shape": _size(row["output_shape"])}
 
 
 def recorded_facts(recorded: list[dict], meta_layers: list[dict], input_shape: list[int], article: bool) -> dict:
@@ -112,19 +101,19 @@ def recorded_facts(recorded: list[dict], meta_layers: list[dict], input_shape: l
     stop = chain["stop"]
     reason = None
     if missing:
-        reason = _STOP_REASONS[stop["why"]].format(**stop) if stop else \
-            f"{series(missing)} {'is' if len(missing) == 1 else 'are'} not in the model's layer table"
+        reason = say("model", "stop_reason", why=stop["why"], name=stop.get("name"), kind=stop.get("kind")) \
+            if stop else say("model", "not_in_table", missing=missing)
     kinds = {row["kind"] for row in recorded}
     return {
-        "layers": series([_layer_phrase(row, table_row, kernel)
-                          for row, table_row, kernel in zip(recorded, rows, kernels)]),
-        "count_word": number(len(recorded)), "count": len(recorded),
-        "receptive_fields": series([f"{row['name']} {windows[row['name']].size}\u00d7{windows[row['name']].size}"
-                                    for row in spatial if row["name"] in windows]),
-        "receptive_fields_missing": series(missing),
+        "layers": say("model", "layers", rows=[_layer(row, table_row, kernel)
+                                               for row, table_row, kernel in zip(recorded, rows, kernels)]),
+        "count_word": say("model", "count_word", count=len(recorded)), "count": len(recorded),
+        "receptive_fields": _listed([f"{row['name']} {windows[row['name']].size}\u00d7{windows[row['name']].size}"
+                                     for row in spatial if row["name"] in windows]),
+        "receptive_fields_missing": _listed(missing),
         "receptive_fields_reason": reason,
-        "noun": "convolutional layers" if kinds == {"Conv2D"} else "dense layers" if kinds == {"Dense"} else
-        "recorded layers",
+        "noun": gettext("convolutional layers") if kinds == {"Conv2D"} else gettext("dense layers")
+        if kinds == {"Dense"} else gettext("recorded layers"),
     }
 
 
@@ -135,26 +124,25 @@ def model_rows(layers: list[dict]) -> list[dict]:
              "activation": layer["activation"] or "—", "parameters": f"{layer['parameters']:,}"} for layer in layers]
 
 
-LOSS_NAMES = {"categorical_crossentropy": "categorical cross-entropy",
-              "sparse_categorical_crossentropy": "sparse categorical cross-entropy"}
-
-
 def settings(config: dict, meta: dict, model: dict | None = None) -> list[dict]:
     """List the training settings shown beside the model table (model: report.capture_facts.model_info)."""
     article = model is None or model.get("origin", "article") == "article"
     loss = (model or {}).get("loss") or "categorical_crossentropy"
     rows = [
-        {"label": "Optimiser", "value": f"Adam, learning rate {config['learning_rate']:g} (Keras defaults)"
-         if article else f"the one the model was compiled with ({model['source']})"},
-        {"label": "Loss", "value": LOSS_NAMES.get(loss, loss)},
-        {"label": "Batch size", "value": f"{config['batch_size']:,} images (remainder of each epoch dropped)"},
-        {"label": "Training steps", "value": f"{config['steps']:,} ({meta['steps_per_epoch']} per epoch, "
-                                             f"{meta['epochs']:g} epochs)"},
-        {"label": "Conv kernel initialiser",
-         "value": f"normal, mean 0, standard deviation {config['kernel_init_stddev']:g}"},
-        {"label": "Snapshots", "value": f"every {config['capture_every']} step(s), plus step 0"},
-        {"label": "Test curve", "value": f"every {config['test_every']} steps on {meta['test_subset_size']:,} "
-                                         f"fixed test images; the final figure on all {meta['final_test_size']:,}"},
-        {"label": "Seed", "value": str(config["seed"])},
+        {"label": gettext("Optimiser"), "value": say("model", "optimiser", learning_rate=config["learning_rate"])
+         if article else say("model", "own_optimiser", source=model["source"])},
+        {"label": gettext("Loss"), "value": say("model", "loss", name=loss)},
+        {"label": gettext("Batch size"), "value": say("model", "batch_size", size=config["batch_size"])},
+        {"label": gettext("Training steps"), "value": say("model", "training_steps", steps=config["steps"],
+                                                          per_epoch=meta["steps_per_epoch"], epochs=meta["epochs"])},
     ]
-    return rows if article else [row for row in rows if row["label"] != "Conv kernel initialiser"]
+    if article:  # the kernel initialiser is a setting of the article's model only
+        rows.append({"label": gettext("Conv kernel initialiser"),
+                     "value": say("model", "initialiser", stddev=config["kernel_init_stddev"])})
+    rows += [
+        {"label": gettext("Snapshots"), "value": say("model", "snapshots", every=config["capture_every"])},
+        {"label": gettext("Test curve"), "value": say("model", "test_curve", every=config["test_every"],
+                                                      subset=meta["test_subset_size"], final=meta["final_test_size"])},
+        {"label": gettext("Seed"), "value": str(config["seed"])},
+    ]
+    return rows
