@@ -168,6 +168,11 @@ def gettext(message: str) -> str:
     return translations(edition()).gettext(message)
 
 
+def N_(message: str) -> str:  # noqa: N802 - the name Babel extracts by default
+    """Mark a message for extraction and return it unchanged: it is translated where it is shown."""
+    return message
+
+
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate a short label that agrees with a count into the edition being written."""
     return translations(edition()).ngettext(singular, plural, count)

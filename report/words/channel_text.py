@@ -23,14 +23,8 @@ from report.numbers.thresholds import (
     SATURATION_LEVEL,
     SHAPE_MIN_SCORE,
 )
-from report.voice import gettext, percent, r_value, say, score, share_percent, signed
+from report.voice import N_, gettext, percent, r_value, say, score, share_percent, signed
 from report.words.wording import DIGIT_WORDS, ImageWords
-
-
-def N_(message: str) -> str:  # the name Babel extracts by default
-    """Mark a label for extraction into the catalogue; it is translated where it is shown (report.voice.gettext)."""
-    return message
-
 
 # Source-language labels, marked for extraction; translate them where they are shown.
 TABLE_HEADINGS = (N_("Channel"), N_("Kind"), N_("r with input"), N_("Best edge"), N_("r with edge"),

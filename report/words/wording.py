@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from report.voice import N_
+
 # How each edge kind of report.numbers.reference_maps is named in the text.
 ORIENTATIONS = {
     "horizontal": "horizontal",
@@ -37,8 +39,8 @@ class ImageWords:
 
 # The analysis compares channels with the input's brightness (report.numbers.reference_maps), so an edge is the side
 # of a region brighter than its surroundings. On MNIST the bright parts are the ink of the strokes.
-DIGIT_WORDS = ImageWords(regions="strokes", bright="the ink")
-IMAGE_WORDS = ImageWords(regions="bright regions", bright="the bright parts of the image")
+DIGIT_WORDS = ImageWords(regions=N_("strokes"), bright=N_("the ink"))
+IMAGE_WORDS = ImageWords(regions=N_("bright regions"), bright=N_("the bright parts of the image"))
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
