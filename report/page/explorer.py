@@ -1,7 +1,8 @@
 """The explorer's template data: the step control, jump points, compact view, curves, row labels, tables.
 
 `explorer_context(findings, explore_meta, plateau_end, data_base)` returns what the partials
-templates/partials/explorer*.html.j2 show (the words are the partials'); `explore_meta` is the explore.json
+templates/partials/explorer*.html.j2 show (the words are the partials', and the row titles' and group choices'
+templates/words/explorer.txt.j2's); `explore_meta` is the explore.json
 render/page_data.py wrote (inlined into the page as JSON, so that nothing is fetched), `data_base` the folder
 its chunk paths are relative to ("assets/"); findings may be None (no analysis: plain row labels, no jumps
 but start and end). Row labels carry the analysis' kind of each channel (report/numbers/analysis.py), numbered
@@ -22,62 +23,81 @@ from markupsafe import Markup
 from report.numbers.findings import ChannelFindings, Findings, LayerFindings
 from report.numbers.thresholds import DEAD_ZERO_SHARE
 from report.page.explorer_curves import curve_panels
-from report.words.wording import ordinal
+from report.voice import gettext, say
 
 EDGE_GLYPHS = {"horizontal": "\u2014", "vertical": "|", "diagonal_rising": "/", "diagonal_falling": "\\"}
 SPEEDS = (5, 10, 20, 40)
 DEFAULT_SPEED = 10
-ROW_KINDS = {"copy": "copy", "edge": "edge", "other": "unnamed", "idle": "idle", "saturated": "saturated"}
+
+
+def row_kind_word(kind: str) -> str:
+    """Return the one word a row label gives an analysis kind (copy, edge, unnamed, idle, saturated)."""
+    return {"copy": gettext("copy"), "edge": gettext("edge"), "idle": gettext("idle"),
+            "saturated": gettext("saturated")}.get(kind, gettext("unnamed"))
 
 
 def short_kind(channel: ChannelFindings) -> str:
     """Return a channel's kind in a few characters for its row label: copy, inv. copy, edge /, idle, ..."""
     if channel.kind == "copy":
-        return "copy" if channel.copy_r >= 0 else "inv. copy"
+        return gettext("copy") if channel.copy_r >= 0 else gettext("inv. copy")
     if channel.kind == "edge":
-        return f"edge {EDGE_GLYPHS[channel.best_edge]}"
+        return f"{gettext('edge')} {EDGE_GLYPHS[channel.best_edge]}"
     if getattr(channel, "dead", False):
-        return "dead"
-    return {"saturated": "saturated", "idle": "idle"}.get(channel.kind, "unnamed")
+        return gettext("dead")
+    return row_kind_word(channel.kind)
 
 
-def _doubt(channel: ChannelFindings, title: bool) -> str:
-    """Mark a label that is not sure: a resample could flip it ("/edge 62/38"), or a near-duplicate reads it
-    otherwise ("?"); the title says which. "" for a sure label."""
+def _resampled(channel: ChannelFindings) -> str:
+    """Return the resamples' shares of a channel's kind and its runner-up: "62/38"."""
+    return f"{round(100 * channel.kind_stability)}/{round(100 * channel.kind_runner_up_share)}"
+
+
+def _doubt(channel: ChannelFindings) -> str:
+    """Mark a row label that is not sure: a resample could flip it ("/edge 62/38") or a near-duplicate reads it
+    otherwise ("?"); the row's title says which (row_title). "" for a sure label."""
     if getattr(channel, "kind_sure", True):
         return ""
-    if channel.duplicate_conflicts:
-        others = ", ".join(str(index + 1) for index in channel.duplicate_conflicts)
-        return f"; uncertain: a near-duplicate (channel {others}) has another label" if title else "?"
-    if not channel.kind_runner_up:
-        return "; uncertain" if title else "?"
-    shares = f"{round(100 * channel.kind_stability)}/{round(100 * channel.kind_runner_up_share)}"
-    other = ROW_KINDS[channel.kind_runner_up]
-    return f"; uncertain: or {other}, {shares} of the resamples" if title else f"/{other} {shares}"
+    if channel.duplicate_conflicts or not channel.kind_runner_up:
+        return "?"
+    return f"/{row_kind_word(channel.kind_runner_up)} {_resampled(channel)}"
+
+
+def row_title(channel: ChannelFindings) -> str:
+    """Return a row's title: the channel's kind with the number that decided it, and why it is not sure, if not."""
+    doubt = {}
+    if not getattr(channel, "kind_sure", True):
+        if channel.duplicate_conflicts:
+            doubt = {"doubt": "duplicate", "others": [index + 1 for index in channel.duplicate_conflicts]}
+        elif not channel.kind_runner_up:
+            doubt = {"doubt": "unsure"}
+        else:
+            doubt = {"doubt": "runner-up", "other": row_kind_word(channel.kind_runner_up),
+                     "shares": _resampled(channel)}
+    return say("explorer", "row_title", number=channel.channel + 1, kind=long_kind(channel), **doubt)
 
 
 def long_kind(channel: ChannelFindings) -> str:
     """Return a channel's kind with the number that decided it, for the row label's title."""
     if channel.kind == "copy":
-        return f"{'inverted ' if channel.copy_r < 0 else ''}copy of the input (r = {channel.copy_r:+.2f})"
+        return say("explorer", "kind_title", kind="copy" if channel.copy_r >= 0 else "inverted copy",
+                   r=channel.copy_r)
     if channel.kind == "edge":
-        return f"{channel.best_edge.replace('_', ' ')} edge detector (r = {channel.best_edge_r:+.2f})"
+        return say("explorer", "kind_title", kind="edge", direction=channel.best_edge, r=channel.best_edge_r)
     if getattr(channel, "dead", False):
-        share = round(100 * DEAD_ZERO_SHARE)
-        return f"dead: exactly 0 on at least {share}% of its values from step {channel.dead_step} on"
+        return say("explorer", "kind_title", kind="dead", share=round(100 * DEAD_ZERO_SHARE),
+                   step=channel.dead_step)
     if channel.kind == "idle":
-        return f"idle (spread {channel.spread:.3f})"
+        return say("explorer", "kind_title", kind="idle", spread=channel.spread)
     if channel.kind == "saturated":
-        return f"saturated ({round(100 * channel.saturated_share)}% of values beyond the saturation level)"
-    return "none of the named kinds"
+        return say("explorer", "kind_title", kind="saturated", share=round(100 * channel.saturated_share))
+    return say("explorer", "kind_title", kind="other")
 
 
 def row_labels(layer: LayerFindings, groups: list[list[int]] | None = None) -> list[dict]:
     """Return one label per channel row: its id (link target), channel, number, kinds, and hidden (not in group 0)."""
     first = set(groups[0]) if groups else None
     return [{"id": f"{layer.name}-ch{ch.channel + 1}", "channel": ch.channel, "number": ch.channel + 1,
-             "kind": short_kind(ch) + _doubt(ch, title=False),
-             "title": f"Channel {ch.channel + 1}: {long_kind(ch)}" + _doubt(ch, title=True),
+             "kind": short_kind(ch) + _doubt(ch), "title": row_title(ch),
              "hidden": first is not None and ch.channel not in first} for ch in layer.channels]
 
 
@@ -85,7 +105,8 @@ def plain_rows(name: str, groups: list[list[int]]) -> list[dict]:
     """Return row labels without the analysis' kinds (a layer the analysis did not describe)."""
     channels = sorted(channel for group in groups for channel in group)
     return [{"id": f"{name}-ch{channel + 1}", "channel": channel, "number": channel + 1, "kind": "",
-             "title": f"Channel {channel + 1}", "hidden": channel not in groups[0]} for channel in channels]
+             "title": say("explorer", "row_title", number=channel + 1), "hidden": channel not in groups[0]}
+            for channel in channels]
 
 
 def jump_points(findings: Findings | None, steps: list[int]) -> list[dict]:
@@ -139,8 +160,8 @@ def group_options(layer: dict) -> list[dict]:
     options, first = [], 1
     for index, group in enumerate(layer["groups"]):
         last = first + len(group["channels"]) - 1
-        words = " (most active)" if index == 0 else " (least active)" if index == len(layer["groups"]) - 1 else ""
-        options.append({"index": index, "label": f"ranked {first}\u2013{last}{words}"})
+        place = "first" if index == 0 else "last" if index == len(layer["groups"]) - 1 else None
+        options.append({"index": index, "label": say("explorer", "group_option", first=first, last=last, place=place)})
         first = last + 1
     return options
 
@@ -161,7 +182,7 @@ def step_context(explore_meta: dict, data_base: str) -> dict:
     return {
         "meta_json": script_json(explore_meta), "data_base": data_base,
         "slider_max": len(steps) - 1, "initial_index": steps.index(initial), "initial_step": initial,
-        "last_step": last_step, "stride": stride, "stride_ordinal": ordinal(stride),
+        "last_step": last_step, "stride": stride,
         "snapshots": int(explore_meta.get("snapshots", len(steps))),
         "shown_snapshots": len(steps),
         # Play moves the same number of snapshots a second whatever the stride: the speeds are in steps.

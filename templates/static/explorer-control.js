@@ -39,7 +39,7 @@
     var step = steps[index];
     if (slider) {
       slider.value = String(index);
-      slider.setAttribute("aria-valuetext", "step " + step + " of " + steps[last]);
+      slider.setAttribute("aria-valuetext", X.say("stepOf", {step: step, last: steps[last]}));
     }
     document.querySelectorAll("[data-explorer-stepnum]").forEach(function (element) {
       element.textContent = String(step);
@@ -78,9 +78,8 @@
     var metrics = X.meta.curves;
     if (readout && metrics) {
       var at = step - 1;  // train_loss[i] is step i + 1
-      readout.textContent = step === 0 ? "Step 0: before the first training step." :
-        "Step " + step + ": batch loss " + metrics.train_loss[at].toFixed(3) + ", batch accuracy " +
-        Math.round(100 * metrics.train_accuracy[at]) + "%.";
+      readout.textContent = step === 0 ? X.say("readoutStart") : X.say("readout", {step: step,
+        loss: metrics.train_loss[at].toFixed(3), accuracy: Math.round(100 * metrics.train_accuracy[at])});
     }
   }
 
@@ -131,7 +130,7 @@
       state.playing = false;
       auto.until = null;
       auto.speed = null;
-      if (playButton) { playButton.textContent = "Play"; playButton.setAttribute("aria-pressed", "false"); }
+      if (playButton) { playButton.textContent = X.say("play"); playButton.setAttribute("aria-pressed", "false"); }
     }
     if (auto.state === "playing" || auto.state === "pending") { setAutoplay(how); }
   }
@@ -147,7 +146,7 @@
     auto.speed = Math.max(1, (steps[to] - steps[from]) / 3);
     state.playing = true;
     playStart = null;
-    if (playButton) { playButton.textContent = "Pause"; playButton.setAttribute("aria-pressed", "true"); }
+    if (playButton) { playButton.textContent = X.say("pause"); playButton.setAttribute("aria-pressed", "true"); }
     setIndex(from);
     requestAnimationFrame(frame);
   }
@@ -215,7 +214,7 @@
     if (state.index >= last) { setIndex(0); }
     state.playing = true;
     playStart = null;
-    if (playButton) { playButton.textContent = "Pause"; playButton.setAttribute("aria-pressed", "true"); }
+    if (playButton) { playButton.textContent = X.say("pause"); playButton.setAttribute("aria-pressed", "true"); }
     requestAnimationFrame(frame);
   }
 
@@ -223,7 +222,7 @@
     if (auto.state === "playing") { endAutoplay("stopped"); }
     if (!state.playing) { return; }
     state.playing = false;
-    if (playButton) { playButton.textContent = "Play"; playButton.setAttribute("aria-pressed", "false"); }
+    if (playButton) { playButton.textContent = X.say("play"); playButton.setAttribute("aria-pressed", "false"); }
     scheduleHash();
   }
 

@@ -3,10 +3,33 @@
 // with DecompressionStream and its step-delta coding undone. Format: render/page_data.py. The one-file report
 // (report/share.py) holds every chunk's script inline, so its chunks are registered before they are needed.
 // A page may hold several runs' data (the comparison page, report/compare/): X.parseMeta and X.createData make
-// one store per explore.json; the article's own is X.meta and X.data.
+// one store per explore.json; the article's own is X.meta and X.data. The reader's words are the page's too:
+// X.say(key, values) returns the message `key` of the page's <script type="application/json" id="explorer-words">
+// (templates/partials/explorer_words.html.j2, in the page's language) with its {name} slots filled from `values`.
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
+  var has = Object.prototype.hasOwnProperty;
+
+  function readWords() {
+    var element = document.getElementById("explorer-words");
+    return element ? JSON.parse(element.textContent) : {};
+  }
+
+  // Return message `key` with each {name} slot replaced by values[name] (a page without the words: the key and
+  // the values, so that nothing is lost).
+  function say(key, values) {
+    values = values || {};
+    if (!has.call(X.words, key)) {
+      return [key].concat(Object.keys(values).map(function (name) { return String(values[name]); })).join(" ");
+    }
+    return X.words[key].replace(/\{(\w+)\}/g, function (slot, name) {
+      return has.call(values, name) ? String(values[name]) : slot;
+    });
+  }
+
+  X.words = readWords();
+  X.say = say;
 
   function readMeta() {
     var element = document.getElementById("explorer-meta");
@@ -68,7 +91,7 @@
       script.src = src;
       script.async = true;
       script.onload = function () { script.remove(); resolve(); };
-      script.onerror = function () { script.remove(); reject(new Error("could not load " + src)); };
+      script.onerror = function () { script.remove(); reject(new Error(say("couldNotLoad", {file: src}))); };
       document.head.appendChild(script);
     });
   }
@@ -92,13 +115,13 @@
       var file = entry.files[probe].path, inline = takeRegistered(layer.name, probe, group);
       var loaded = inline !== null ? Promise.resolve(inline) : loadScript(meta.base + file).then(function () {
         var text = takeRegistered(layer.name, probe, group);
-        if (text === null) { throw new Error(file + " registered no data"); }
+        if (text === null) { throw new Error(say("registeredNothing", {file: file})); }
         return text;
       });
       pending[id] = loaded.then(function (text) { return inflate(fromBase64(text)); }).then(function (levels) {
         var expected = meta.steps.length * entry.frameSize;
         if (levels.length !== expected) {
-          throw new Error(file + ": " + levels.length + " levels, expected " + expected);
+          throw new Error(say("wrongSize", {file: file, count: levels.length, expected: expected}));
         }
         chunks[id] = undoDeltas(levels, entry.frameSize);
         delete pending[id];

@@ -30,56 +30,46 @@
 
   function lastStep() { return meta.steps[meta.steps.length - 1]; }
 
+  // A layer's words for a difference mode: since the snapshot before ("change") or from the last ("from-final"),
+  // its scale's end the layer's largest at this step (contrast) or over the run so far.
   function diffLegend(layerIndex, t, mode, show) {
-    var top = diffTop(layerIndex, show, t, mode), at = meta.steps[t];
-    var where = mode === "contrast" ? "this layer's largest at step " + at : "this layer's largest over the run " +
-      "in the probes drawn so far";
+    var values = {top: diffTop(layerIndex, show, t, mode), step: meta.steps[t], last: lastStep()};
+    var contrast = mode === "contrast";
     if (show === "change") {
-      if (t === 0) { return "Change since the step before: step 0 has none, so every cell is white."; }
-      return "Change since step " + meta.steps[t - 1] + ": blue a rise, red a fall, white none; full colour at " +
-        "\u00b1" + top + " (" + where + ").";
+      if (t === 0) { return X.say("layerChangeNone"); }
+      values.before = meta.steps[t - 1];
+      return X.say(contrast ? "layerChangeAt" : "layerChangeRun", values);
     }
-    return "Difference from the last step (" + lastStep() + "): blue above its final value, red below, white " +
-      "equal; full colour at \u00b1" + top + " (" + where + ").";
+    return X.say(contrast ? "layerFinalAt" : "layerFinalRun", values);
   }
 
   function legendText(layerIndex, t, mode, show) {
     if (show && show !== "value") { return diffLegend(layerIndex, t, mode, show); }
-    var layer = meta.layers[layerIndex], scale = layer.scale;
-    var basis = layer.kind !== "fixed" && layer.basis ? " (" + layer.basis + "; beyond it, full colour)" : "";
+    var layer = meta.layers[layerIndex], plain = sequential(layer);
     if (mode !== "contrast") {
-      return sequential(layer) ? "Fixed scale: 0 white to " + figure3(layer.domain[1]) + " blue" + basis +
-        ", at every step." : "Fixed scale: \u2212" + figure3(scale) + " red, 0 white, +" + figure3(scale) +
-        " blue" + basis + ", at every step.";
+      var basis = layer.kind !== "fixed" && layer.basis ? layer.basis : "";
+      var values = {top: figure3(plain ? layer.domain[1] : layer.scale), basis: basis};
+      return X.say(plain ? (basis ? "layerFixedSequentialBasis" : "layerFixedSequential")
+        : basis ? "layerFixedSignedBasis" : "layerFixedSigned", values);
     }
-    var top = extent(layerIndex, t, mode).toPrecision(2);
-    return sequential(layer) ? "Contrast scale: full blue at " + top + ", this layer's largest value at step " +
-      meta.steps[t] + "; 0 is still white." : "Contrast scale: full colour at \u00b1" + top +
-      ", this layer's largest |value| at step " + meta.steps[t] + "; 0 is still white.";
+    return X.say(plain ? "layerContrastSequential" : "layerContrastSigned",
+      {top: extent(layerIndex, t, mode).toPrecision(2), step: meta.steps[t]});
   }
 
   function setText(element, text) {
     if (element.textContent !== text) { element.textContent = text; }
   }
 
+  // The words beside the colour bar: what the colours show, for every layer.
   function scaleName(t, mode, show) {
     var contrast = mode === "contrast";
     if (show === "change") {
-      return "Change since the step before" + (t > 0 ? " (step " + meta.steps[t - 1] + ")" : ": none at step 0") +
-        ": blue a rise, red a fall, white none; full colour at each layer's largest change " +
-        (contrast ? "at this step" : "over the run in the probes drawn so far") + " (under each block).";
+      if (t === 0) { return X.say(contrast ? "scaleChangeNoneAt" : "scaleChangeNoneRun"); }
+      return X.say(contrast ? "scaleChangeAt" : "scaleChangeRun", {before: meta.steps[t - 1]});
     }
-    if (show === "from-final") {
-      return "Difference from the last step (" + lastStep() + "): blue above the final value, red below, white " +
-        "equal; full colour at each layer's largest difference " +
-        (contrast ? "at this step" : "over the run in the probes drawn so far") + " (under each block).";
-    }
-    return contrast
-      ? "Contrast per layer: each layer stretched to its largest |value| at this step (under each block); 0 white."
-      : allTanh ? "Fixed scale: \u22121 red, 0 white, +1 blue, the same for every layer and step."
-        : "Fixed scale: each layer's own (under each block), the same at every step; 0 white" +
-          (allSequential ? ", blue positive." : ", red negative, blue positive; a layer without negative " +
-            "values runs from white to blue.");
+    if (show === "from-final") { return X.say(contrast ? "scaleFinalAt" : "scaleFinalRun", {last: lastStep()}); }
+    return contrast ? X.say("scaleContrast") : allTanh ? X.say("scaleFixedTanh")
+      : X.say(allSequential ? "scaleFixedSequential" : "scaleFixedMixed");
   }
 
   // Write every legend on the page for snapshot t (only those whose words change are touched).
@@ -92,7 +82,7 @@
       var index = meta.layerIndex[element.getAttribute("data-explorer-scale")];
       if (diff) { setText(element, "\u00b1" + diffTop(index, show, t, mode)); return; }
       var top = extent(index, t, mode).toPrecision(2);
-      setText(element, sequential(meta.layers[index]) ? "0 to " + top : "\u00b1" + top);
+      setText(element, sequential(meta.layers[index]) ? X.say("blockSequential", {top: top}) : "\u00b1" + top);
     });
     document.querySelectorAll("[data-explorer-scale-name]").forEach(function (element) {
       setText(element, scaleName(t, mode, show));
@@ -108,8 +98,7 @@
     document.querySelectorAll("[data-explorer-colorbar]").forEach(function (canvas) {
       var first = allSequential && !diff ? meta.center_index : 0, size = meta.table_size - first;
       if (!canvas.hasAttribute("data-label")) { canvas.setAttribute("data-label", canvas.getAttribute("aria-label")); }
-      canvas.setAttribute("aria-label", diff ? "Colour scale: red for a fall, white for no difference, blue for a rise"
-        : canvas.getAttribute("data-label"));
+      canvas.setAttribute("aria-label", diff ? X.say("colorbarDifference") : canvas.getAttribute("data-label"));
       var context = canvas.getContext("2d");
       canvas.width = size;
       canvas.height = 1;

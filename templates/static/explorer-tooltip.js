@@ -55,22 +55,22 @@
   // Return the tooltip's lines for a hit on a grid at snapshot t.
   function describe(grid, hit, t) {
     var probe = hit.cell.probe;
-    var probeText = "probe " + (probe + 1) + " (" + meta.probe_names[probe] + ")";
-    if (grid.spec.layer < 0) { return ["input image", probeText]; }
+    var probeText = X.say("tipProbe", {number: probe + 1, name: meta.probe_names[probe]});
+    if (grid.spec.layer < 0) { return [X.say("tipInput"), probeText]; }
     var layerIndex = grid.spec.layer, layer = meta.layers[layerIndex], kind = kindOf(layer.name, hit.cell.channel);
     var level = X.draw.levelAt(layerIndex, hit, t), places = decimals(layerIndex);
     var number = level === null ? NaN : X.draw.value(layerIndex, level);
-    var value = level === null ? "loading" : isNaN(number) ? "not a number" : signed(number, places);
-    var lines = [layer.name + " \u00b7 channel " + (hit.cell.channel + 1) + (kind ? " (" + kind + ")" : ""),
-      probeText + " \u00b7 step " + meta.steps[t],
-      "value " + value + " at row " + (hit.y + 1) + ", column " + (hit.x + 1)];
+    var value = level === null ? X.say("tipLoading") : isNaN(number) ? X.say("tipNotANumber") : signed(number, places);
+    var channel = {layer: layer.name, channel: hit.cell.channel + 1, kind: kind};
+    var lines = [X.say(kind ? "tipChannelKind" : "tipChannel", channel),
+      X.say("tipProbeStep", {probe: probeText, step: meta.steps[t]}),
+      X.say("tipValue", {value: value, row: hit.y + 1, column: hit.x + 1})];
     var show = X.control ? X.control.state.show : "value";
     if (level !== null && show && show !== "value") {
       var r = X.draw.reference(show, t), other = X.draw.levelAt(layerIndex, hit, r);
       var then = other === null ? NaN : X.draw.value(layerIndex, other);
-      var words = show === "change" ? "change since step " + meta.steps[r] : "difference from the last step (" +
-        meta.steps[r] + ")";
-      lines.push(words + " " + (isNaN(number) || isNaN(then) ? "not a number" : signed(number - then, places)));
+      var difference = isNaN(number) || isNaN(then) ? X.say("tipNotANumber") : signed(number - then, places);
+      lines.push(X.say(show === "change" ? "tipChange" : "tipFromFinal", {step: meta.steps[r], value: difference}));
     }
     return lines;
   }
@@ -109,7 +109,7 @@
       mark.hidden = false;
       x = rect.left + rect.width;
       y = rect.top + rect.height;
-      var text = lines.join("; ");
+      var text = lines.join(X.say("tipSeparator"));
       if (spoken.textContent !== text) { spoken.textContent = text; }
     }
     var left = x + 14, top = y + 14;

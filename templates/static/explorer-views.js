@@ -29,12 +29,6 @@
 
   function range(count) { return Array.from({length: count}, function (_, i) { return i; }); }
 
-  // Return "17–32" style words for a group's ranks.
-  function ranks(layer, group) {
-    var size = meta.group_size, first = group * size + 1;
-    return first + "–" + Math.min(layer.channels, first + size - 1);
-  }
-
   // A layer section's view: one channel group (rows) of every probe (columns), the probe images on top.
   function layerView(figure) {
     var layerIndex = meta.layerIndex[figure.getAttribute("data-explorer-layer")];
@@ -60,9 +54,9 @@
         if (picker) { picker.value = String(group); }
         var showing = figure.querySelector("[data-explorer-showing]");
         if (showing) {
-          showing.textContent = group === 0 ? "Showing the " + channels.length + " most active of " + layer.channels +
-            " channels (mean |value| at the last step)." : "Showing the channels ranked " + ranks(layer, group) +
-            " by activity of " + layer.channels + " (mean |value| at the last step).";
+          var first = group * meta.group_size + 1, words = {shown: channels.length, channels: layer.channels,
+            first: first, last: Math.min(layer.channels, first + meta.group_size - 1)};
+          showing.textContent = X.say(group === 0 ? "showingFirst" : "showingRanked", words);
         }
         if (view.near) { view.layout(); load(view); }
         requestDraw();
@@ -216,9 +210,9 @@
         view.groups().forEach(function (group) { wanted.push(X.data.need(layerIndex, probe, group)); });
       });
     });
-    setStatus(view, "Loading the activations\u2026");
+    setStatus(view, X.say("loading"));
     Promise.all(wanted).then(function () { setStatus(view, ""); requestDraw(); }, function (error) {
-      setStatus(view, "The activations could not be loaded (" + error.message + ").");
+      setStatus(view, X.say("loadFailed", {reason: error.message}));
       view.element.querySelectorAll("[data-explorer-fallback]").forEach(function (e) { e.hidden = false; });
     });
   }
