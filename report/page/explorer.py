@@ -227,7 +227,8 @@ def paragraphs_with_links(paragraphs: list[str], layer: str, channels: int) -> l
     return [channel_links(paragraph, layer, channels) for paragraph in paragraphs]
 
 
-_CHANNEL_NUMBERS = re.compile(r"\b([Cc]hannels?) ((?:\d+(?:, | and | or ))*\d+)\b")
+# "channel 3", "channels 1, 3 and 4" in English; "通道 3", "通道 1、3 和 4" in Chinese (report/voice.py's lists).
+_CHANNEL_NUMBERS = re.compile(r"(\b[Cc]hannels?|通道) ?((?:\d+(?:, | and | or |、| ?和 ?| ?或 ?))*\d+)(?!\d)")
 _NUMBER = re.compile(r"\d+")
 
 
