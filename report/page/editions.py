@@ -15,7 +15,7 @@ from pathlib import Path
 
 from report.voice import HTML_LANG, SOURCE
 
-ASSET_REFERENCE = re.compile(r"(?<![\w/.-])assets/([\w./-]*)")
+ASSET_REFERENCE = re.compile(r"(?<![\w/.-])(?:assets|static)/[\w./-]*")  # the site's two folders of files
 NAMES = {"en": "English", "zh": "中文"}  # each edition named in its own language, as language switches do
 
 
@@ -37,20 +37,20 @@ def edition_links(editions: tuple[str, ...], edition: str, public_url: str | Non
 
 
 def point_at_shared_assets(html: str, own: set[str]) -> str:
-    """Return a page one folder down whose assets/ references lead to the root's, except the files in `own`."""
-    return ASSET_REFERENCE.sub(lambda match: match.group(0) if match.group(1) in own else "../" + match.group(0),
+    """Return a page one folder down whose assets/ and static/ references lead to the root's, except `own` files."""
+    return ASSET_REFERENCE.sub(lambda match: match.group(0) if match.group(0) in own else "../" + match.group(0),
                                html)
 
 
 def shared_copies(root: Path, folder: Path) -> set[str]:
-    """Delete the files of folder/assets identical to root/assets's; return the asset names the edition keeps."""
+    """Delete the files of folder/assets identical to root/assets's; return those the edition keeps ("assets/x")."""
     own = set()
     assets = folder / "assets"
     for path in sorted(assets.rglob("*")):
         if not path.is_file():
             continue
-        name = path.relative_to(assets).as_posix()
-        twin = root / "assets" / name
+        name = path.relative_to(folder).as_posix()
+        twin = root / name
         if twin.is_file() and filecmp.cmp(path, twin, shallow=False):
             path.unlink()
         else:
