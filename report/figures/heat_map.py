@@ -3,6 +3,8 @@
 `heat_map_svg(layer)` returns the SVG bytes and the size in pixels of a layer's (C, C) matrix of r (blue +1,
 white 0, red -1), channels in complete-linkage order (report/numbers/groups.py) so that near-duplicates sit
 side by side, each group of near-duplicates outlined. Same findings give the same bytes (report/figures/svg.py).
+Its axes' word is `heat_map_labels()` (templates/words/figures.txt.j2, in the edition being written) unless it is
+given others.
 """
 
 from __future__ import annotations
@@ -12,14 +14,21 @@ import numpy as np
 from report.figures.svg import ANALYSIS_RC, figure_svg
 from report.numbers.findings import LayerFindings
 from report.numbers.thresholds import DUPLICATE_MIN_R
+from report.voice import say
 
 
-def heat_map_figure(layer: LayerFindings):
+def heat_map_labels() -> dict:
+    """Return the heat map's words in the edition being written: the name of both axes."""
+    return {"channel": say("figures", "channel_axis")}
+
+
+def heat_map_figure(layer: LayerFindings, labels: dict | None = None):
     """Build one layer's channel-by-channel r heat map, near-duplicates side by side and groups outlined."""
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
+    words = labels or heat_map_labels()
     order = layer.channel_order or list(range(layer.num_channels))
     matrix = np.asarray(layer.pair_r, np.float64)[np.ix_(order, order)]
     count = len(order)
@@ -31,8 +40,8 @@ def heat_map_figure(layer: LayerFindings):
     axes.set_xticks(range(count), labels, fontsize=7 if count > 10 else 8)
     axes.set_yticks(range(count), labels, fontsize=7 if count > 10 else 8)
     axes.tick_params(length=0)
-    axes.set_xlabel("channel")
-    axes.set_ylabel("channel")
+    axes.set_xlabel(words["channel"])
+    axes.set_ylabel(words["channel"])
     for spine in axes.spines.values():
         spine.set_visible(False)
     position = {channel: index for index, channel in enumerate(order)}
@@ -50,9 +59,9 @@ def heat_map_figure(layer: LayerFindings):
     return figure
 
 
-def heat_map_svg(layer: LayerFindings) -> tuple[bytes, tuple[int, int]]:
+def heat_map_svg(layer: LayerFindings, labels: dict | None = None) -> tuple[bytes, tuple[int, int]]:
     """Return the layer's heat map as SVG bytes and its (width, height) in pixels."""
     import matplotlib
 
     with matplotlib.rc_context(ANALYSIS_RC):
-        return figure_svg(heat_map_figure(layer))
+        return figure_svg(heat_map_figure(layer, labels))

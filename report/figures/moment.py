@@ -8,7 +8,8 @@ channels (channel order, left to right then down), each map enlarged by a whole 
 coloured by the layer's fixed scale exactly as the renderer colours its frames (render/palette.py
 scale_indices), so a cell's pixels can be recomputed from the capture. Above the cells the training loss is drawn
 over the whole run with a marker at each column's step, and a line joins each marker to its column. Pure: arrays
-in, pixels out; report/page/moment.py chooses the steps and the probe and writes the PNG.
+in, pixels out; report/page/moment.py chooses the steps and the probe and writes the PNG. The figure's words are
+`moment_labels(steps)` (templates/words/figures.txt.j2, in the edition being written) unless it is given others.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 import numpy as np
 
 from render.palette import PALETTE, TRANSPARENT_INDEX, scale_indices
+from report.voice import say
 
 CELL_BOX = 118  # px: the side a cell's mosaic may fill (a 28x28 map of a four-channel layer drawn 2x)
 GUTTER = 1  # px between channels, and the frame around each mosaic
@@ -76,11 +78,19 @@ def _column_lefts(count: int, width: int, references: tuple[bool, bool]) -> list
     return lefts
 
 
+def moment_labels(steps: list[int]) -> dict:
+    """Return the opening figure's words in the edition being written: the loss axes' and each column's step."""
+    return {"plateau": say("figures", "plateau"), "training_loss": say("figures", "training_loss"),
+            "training_step": say("figures", "training_step"),
+            "steps": [say("figures", "step", number=int(step)) for step in steps]}
+
+
 def moment_figure(cells: list[list[np.ndarray]], names: list[str], steps: list[int], train_loss: np.ndarray,
-                  plateau_steps: int = 0, references: tuple[bool, bool] = (False, False)):
+                  plateau_steps: int = 0, references: tuple[bool, bool] = (False, False), labels: dict | None = None):
     """Build the figure: the loss with a marker per step, lines to the columns, and the cells' mosaics below."""
     from matplotlib.figure import Figure
 
+    words = labels or moment_labels(steps)
     column_w = max(cell.shape[1] for row in cells for cell in row)
     row_hs = [max(cell.shape[0] for cell in row) for row in cells]
     lefts = _column_lefts(len(steps), column_w, references)
@@ -104,7 +114,7 @@ def moment_figure(cells: list[list[np.ndarray]], names: list[str], steps: list[i
     low, high = min(first, 0), max(last, loss.size)
     if plateau_steps > 0:
         axes.axvspan(0, plateau_steps, color="#000000", alpha=0.06, linewidth=0)
-        axes.text(plateau_steps / 2, 0.08, "plateau", transform=axes.get_xaxis_transform(), ha="center",
+        axes.text(plateau_steps / 2, 0.08, words["plateau"], transform=axes.get_xaxis_transform(), ha="center",
                   va="bottom", color="#555555", fontsize=8)
     axes.plot(np.arange(1, loss.size + 1), loss, color="#333333", linewidth=0.9)
     finite = loss[np.isfinite(loss)]
@@ -114,18 +124,18 @@ def moment_figure(cells: list[list[np.ndarray]], names: list[str], steps: list[i
     axes.set_xlim(low, high)
     for step in steps:
         axes.axvline(step, color=MARK_COLOUR, linewidth=0.8)
-    axes.set_ylabel("training loss", fontsize=8)
-    axes.set_xlabel("training step", fontsize=8, labelpad=1)
+    axes.set_ylabel(words["training_loss"], fontsize=8)
+    axes.set_xlabel(words["training_step"], fontsize=8, labelpad=1)
     axes.tick_params(labelsize=8, length=3, pad=2)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     link_top, link_bottom = MARGIN + LOSS_PX + TICKS_PX, MARGIN + LOSS_PX + TICKS_PX + LINKS_PX
-    for step, left in zip(steps, lefts):
+    for step, left, header in zip(steps, lefts, words["steps"]):
         marker_px = x0 + (step - low) / max(high - low, 1) * cells_w
         centre_px = x0 + left + column_w / 2
         figure.add_artist(_line([fx(marker_px), fx(marker_px), fx(centre_px)],
                                 [fy(MARGIN + LOSS_PX), fy(link_top), fy(link_bottom)]))
-        figure.text(fx(centre_px), fy(link_bottom + HEADER_PX - 3), f"step {step}", ha="center", va="baseline",
+        figure.text(fx(centre_px), fy(link_bottom + HEADER_PX - 3), header, ha="center", va="baseline",
                     fontsize=8.5, color=MARK_COLOUR, fontweight="bold")
     y = top_h
     for name, row, row_h in zip(names, cells, row_hs):
@@ -147,7 +157,7 @@ def _line(xs: list[float], ys: list[float]):
 
 def moment_pixels(maps: list[list[np.ndarray]], scales: list[dict], names: list[str], steps: list[int],
                   train_loss: np.ndarray, plateau_steps: int = 0,
-                  references: tuple[bool, bool] = (False, False)) -> np.ndarray:
+                  references: tuple[bool, bool] = (False, False), labels: dict | None = None) -> np.ndarray:
     """Return the opening figure as (H, W, 3) uint8 pixels: cells exact, loss and words drawn by matplotlib."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -159,7 +169,7 @@ def moment_pixels(maps: list[list[np.ndarray]], scales: list[dict], names: list[
         cells.append([mosaic(stack, scale, columns, zoom) for stack in layer_maps])
     rc = {"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"], "image.interpolation": "nearest"}
     with matplotlib.rc_context(rc):
-        figure = moment_figure(cells, names, steps, train_loss, plateau_steps, references)
+        figure = moment_figure(cells, names, steps, train_loss, plateau_steps, references, labels)
         canvas = FigureCanvasAgg(figure)
         canvas.draw()
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()

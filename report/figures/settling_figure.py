@@ -4,7 +4,8 @@
 recorded steps: per layer its linear CKA with its final state (solid) and its channels' median r with their
 final maps (dashed), with a dot at its settled step; its contrast (median spread as a share of the final one);
 and the training loss. The plateau's end and the early limit of conclusion 3 are marked. Same findings give
-the same bytes (report/figures/svg.py).
+the same bytes (report/figures/svg.py). Its words are `settling_labels()` (templates/words/figures.txt.j2, in the
+edition being written) unless it is given others.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import numpy as np
 from report.figures.svg import ANALYSIS_RC, figure_svg
 from report.numbers.findings import Findings
 from report.numbers.thresholds import INFORMATIVE_SHARE, SETTLED_MIN_CKA
+from report.voice import say
+
+LABELS = ("similarity_axis", "similarity_title", "contrast_axis", "contrast_title", "training_loss", "training_step",
+          "loss_title", "plateau", "early_limit")  # the figure's words: macros of templates/words/figures.txt.j2
 
 
 def _layer_colours(count: int) -> list:
@@ -24,10 +29,16 @@ def _layer_colours(count: int) -> list:
     return [colours(0.85 * index / max(count - 1, 1)) for index in range(count)]
 
 
-def settling_figure(findings: Findings, train_loss: np.ndarray):
+def settling_labels() -> dict:
+    """Return the settling figure's words in the edition being written: panel titles, axes and marks."""
+    return {name: say("figures", name) for name in LABELS}
+
+
+def settling_figure(findings: Findings, train_loss: np.ndarray, labels: dict | None = None):
     """Build the settling figure: CKA and median r, contrast, and the training loss over the steps."""
     from matplotlib.figure import Figure
 
+    words = labels or settling_labels()
     steps = np.asarray(findings.steps)
     numbers = findings.run.conclusion_3
     figure = Figure(figsize=(7.6, 6.2), dpi=100, layout="constrained")
@@ -47,20 +58,19 @@ def settling_figure(findings: Findings, train_loss: np.ndarray):
     similarity.text(steps[0], SETTLED_MIN_CKA, f" CKA {SETTLED_MIN_CKA:g}", va="bottom", ha="left", color="#555555",
                     fontsize=8)
     similarity.set_ylim(-0.02, 1.04)
-    similarity.set_ylabel("similarity to final")
-    similarity.set_title("Linear CKA with the final state (solid; dot: settled step) and median channel r (dashed)",
-                         fontsize=9, loc="left")
+    similarity.set_ylabel(words["similarity_axis"])
+    similarity.set_title(words["similarity_title"], fontsize=9, loc="left")
     similarity.legend(loc="lower right", fontsize=8, frameon=False, ncols=2)
     contrast.axhline(INFORMATIVE_SHARE, color="#555555", linewidth=0.7, linestyle=":")
-    contrast.set_ylabel("spread / final")
-    contrast.set_title("Contrast: median channel spread as a share of its final value", fontsize=9, loc="left")
+    contrast.set_ylabel(words["contrast_axis"])
+    contrast.set_title(words["contrast_title"], fontsize=9, loc="left")
     top = max(1.05, max(max(layer.timeline["relative_spread"]) for layer in findings.layers) * 1.05)
     contrast.set_ylim(0, top)
     loss = np.asarray(train_loss, np.float64)
     loss_axes.plot(np.arange(1, loss.size + 1), loss, color="#333333", linewidth=0.9)
-    loss_axes.set_ylabel("training loss")
-    loss_axes.set_xlabel("training step")
-    loss_axes.set_title("Training loss of each step's batch", fontsize=9, loc="left")
+    loss_axes.set_ylabel(words["training_loss"])
+    loss_axes.set_xlabel(words["training_step"])
+    loss_axes.set_title(words["loss_title"], fontsize=9, loc="left")
     finite = loss[np.isfinite(loss)]
     if finite.size:  # show the starting level, not a rare spike
         start_level = float(np.median(finite[:3]))
@@ -73,16 +83,17 @@ def settling_figure(findings: Findings, train_loss: np.ndarray):
         axes.grid(True, color="#e4e4e4", linewidth=0.6)
         axes.set_xlim(steps[0], steps[-1])
     if start > 0:
-        loss_axes.text(start / 2, 0.5, "plateau", transform=loss_axes.get_xaxis_transform(), ha="center",
+        loss_axes.text(start / 2, 0.5, words["plateau"], transform=loss_axes.get_xaxis_transform(), ha="center",
                        va="center", color="#555555", fontsize=8, rotation=90)
-    loss_axes.text(limit, 0.95, " early limit", transform=loss_axes.get_xaxis_transform(), ha="left", va="top",
-                   color="#b2182b", fontsize=8)
+    loss_axes.text(limit, 0.95, " " + words["early_limit"], transform=loss_axes.get_xaxis_transform(), ha="left",
+                   va="top", color="#b2182b", fontsize=8)
     return figure
 
 
-def settling_svg(findings: Findings, train_loss: np.ndarray) -> tuple[bytes, tuple[int, int]]:
+def settling_svg(findings: Findings, train_loss: np.ndarray,
+                 labels: dict | None = None) -> tuple[bytes, tuple[int, int]]:
     """Return the settling figure as SVG bytes and its (width, height) in pixels."""
     import matplotlib
 
     with matplotlib.rc_context(ANALYSIS_RC):
-        return figure_svg(settling_figure(findings, train_loss))
+        return figure_svg(settling_figure(findings, train_loss, labels))

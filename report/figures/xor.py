@@ -4,6 +4,8 @@
 says how its hidden layer places the points: it folds the square, so the two class-0 inputs land on one spot;
 `xor_svg(network, facts)` draws both views as deterministic SVG bytes, each input named beside its marker (the
 folded class-0 inputs as one marker named for both). report/words/figure_text.py's `xor_caption(facts)` says so.
+The drawing's words are `xor_labels()` (templates/words/figures.txt.j2, in the edition being written) unless
+`xor_svg` is given others.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from report.figures.svg import svg_bytes, svg_rc
+from report.voice import say
 
 XOR_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float64)  # (4, 2)
 XOR_TARGETS = np.array([0, 1, 1, 0], np.float64)  # (4,)
@@ -67,7 +70,17 @@ def fold_facts(network: XorNetwork) -> dict:
             "folded": distance < FOLD_DISTANCE}
 
 
-def xor_svg(network: XorNetwork, facts: dict) -> bytes:
+def xor_labels() -> dict:
+    """Return the XOR figure's words in the edition being written: titles, axes, legend and the folded spot."""
+    zeros = np.flatnonzero(XOR_TARGETS == 0)
+    return {"inputs": say("figures", "xor_inputs_title"), "hidden": say("figures", "xor_hidden_title"),
+            "units": tuple(say("figures", "xor_unit", number=number) for number in (1, 2)),
+            "outputs": (say("figures", "xor_output_0"), say("figures", "xor_output_1")),
+            "one_spot": say("figures", "xor_one_spot", first=_NAMES[zeros[0]], second=_NAMES[zeros[1]]),
+            "line": say("figures", "xor_line")}
+
+
+def xor_svg(network: XorNetwork, facts: dict, labels: dict | None = None) -> bytes:
     """Draw the input space and the learned hidden space side by side, as deterministic SVG bytes."""
     import matplotlib
     from matplotlib.figure import Figure
@@ -76,16 +89,16 @@ def xor_svg(network: XorNetwork, facts: dict) -> bytes:
     with matplotlib.rc_context(svg_rc("xor-figure")):
         figure = Figure(figsize=(7.2, 3.4), layout="constrained")
         left, right = figure.subplots(1, 2)
-        _draw(figure, left, right, network, hidden, facts)
+        _draw(figure, left, right, network, hidden, facts, labels or xor_labels())
         return svg_bytes(figure)
 
 
-def _draw(figure, left, right, network: XorNetwork, hidden: np.ndarray, facts: dict) -> None:
-    """Draw both panels: the inputs, and their hidden coordinates with the learned line."""
-    for axis, points, title, labels in ((left, XOR_INPUTS, "Inputs A, B", ("A", "B")),
-                                        (right, hidden, "After one learned tanh layer", ("unit 1", "unit 2"))):
-        for target, marker, colour, name in ((0, "o", "#b2182b", "output 0 (A = B)"),
-                                             (1, "X", "#2166ac", "output 1 (A \u2260 B)")):
+def _draw(figure, left, right, network: XorNetwork, hidden: np.ndarray, facts: dict, words: dict) -> None:
+    """Draw both panels: the inputs, and their hidden coordinates with the learned line (`words`: xor_labels())."""
+    for axis, points, title, labels in ((left, XOR_INPUTS, words["inputs"], ("A", "B")),
+                                        (right, hidden, words["hidden"], words["units"])):
+        for target, marker, colour, name in ((0, "o", "#b2182b", words["outputs"][0]),
+                                             (1, "X", "#2166ac", words["outputs"][1])):
             chosen = points[XOR_TARGETS == target]
             axis.scatter(chosen[:, 0], chosen[:, 1], marker=marker, s=140, color=colour, label=name, zorder=3)
         axis.set_title(title, fontsize=11)
@@ -99,7 +112,7 @@ def _draw(figure, left, right, network: XorNetwork, hidden: np.ndarray, facts: d
         if facts["folded"] and index in zeros:
             if index != zeros[0]:
                 continue
-            name = f"{_NAMES[zeros[0]]} and {_NAMES[zeros[1]]}: one spot"
+            name = words["one_spot"]
         right.annotate(name, hidden[index], xytext=(-9, 9), textcoords="offset points", fontsize=8, ha="right")
     low, high = hidden.min() - 0.3, hidden.max() + 0.3
     right.set_xlim(low, high)
@@ -110,8 +123,8 @@ def _draw(figure, left, right, network: XorNetwork, hidden: np.ndarray, facts: d
     (w_first, w_second), bias = network.output_weights, network.output_bias
     xs = np.linspace(low, high, 50)
     if abs(w_second) > 1e-9:
-        right.plot(xs, -(w_first * xs + bias) / w_second, color="#444", linestyle="--", label="learned line")
+        right.plot(xs, -(w_first * xs + bias) / w_second, color="#444", linestyle="--", label=words["line"])
     else:
-        right.axvline(-bias / w_first, color="#444", linestyle="--", label="learned line")
+        right.axvline(-bias / w_first, color="#444", linestyle="--", label=words["line"])
     left.legend(loc="center", fontsize=8, framealpha=0.9)
     right.legend(loc="center left", fontsize=8, framealpha=0.9)

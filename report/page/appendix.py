@@ -3,7 +3,8 @@
 `rebuild_command(config)` is the `make site` line for a config (defaults left out, safe to paste);
 `reproducibility_facts(config, meta, date, model)` the labelled facts; `download(label, href, size)` one
 downloadable file with its size. Each takes plain values from the capture's config and meta; the sentences
-that do not depend on the run live in the templates.
+that do not depend on the run live in the templates, the facts' values in templates/words/page.txt.j2 and
+their labels are report.voice.gettext's.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from report.words.wording import percent
+from report.voice import gettext, say
 
 FLAGS = {"dataset": "--dataset", "data_dir": "--data-dir", "steps": "--steps", "batch_size": "--batch-size",
          "seed": "--seed", "capture_every": "--every", "strategy": "--strategy", "model": "--model",
@@ -69,20 +70,25 @@ def data_fact(dataset: dict, digest: str | None) -> str:
 def reproducibility_facts(config: dict, meta: dict, date: str | None, model: dict | None = None) -> list[dict]:
     """List the facts a reader needs to reproduce the run (model: report.capture_facts.model_info)."""
     versions, machine = meta.get("versions", {}), meta.get("machine", {})
+    cores = machine.get("cores")
     facts = [
-        {"label": "Command", "value": rebuild_command(config)},
-        {"label": "Seed", "value": str(config["seed"])},
-        {"label": "Steps and batch", "value": f"{config['steps']} steps of {config['batch_size']:,}"},
-        {"label": "Data", "value": data_fact(meta["dataset"], config.get("data_sha256"))},
-        {"label": "Libraries", "value": ", ".join(f"{name} {version}" for name, version in sorted(versions.items()))},
-        {"label": "Machine", "value": f"{machine.get('cpu', 'unknown CPU')}, {machine.get('cores', '?')} cores"},
-        {"label": "Final test accuracy", "value": f"{percent(meta['final_test_accuracy'], 2)} "
-                                                  f"(loss {meta['final_test_loss']:.4f}) on "
-                                                  f"{meta['final_test_size']:,} images"},
+        {"label": gettext("Command"), "value": rebuild_command(config)},
+        {"label": gettext("Seed"), "value": str(config["seed"])},
+        {"label": gettext("Steps and batch"), "value": say("page", "steps_and_batch", steps=config["steps"],
+                                                           batch=config["batch_size"])},
+        {"label": gettext("Data"), "value": data_fact(meta["dataset"], config.get("data_sha256"))},
+        {"label": gettext("Libraries"),
+         "value": ", ".join(f"{name} {version}" for name, version in sorted(versions.items()))},
+        {"label": gettext("Machine"), "value": say("page", "machine", cpu=machine.get("cpu"),
+                                                   cores=int(cores) if str(cores).isdigit() else None)},
+        {"label": gettext("Final test accuracy"),
+         "value": say("page", "final_accuracy", accuracy=meta["final_test_accuracy"], loss=meta["final_test_loss"],
+                      images=meta["final_test_size"])},
     ]
     if model and model.get("origin", "article") != "article":
-        digest = f", sha256 {model['source_sha256']}" if model.get("source_sha256") else ""
-        facts.insert(1, {"label": "Model", "value": f"{model.get('name') or 'unnamed'} from {model['source']}{digest}"})
+        facts.insert(1, {"label": gettext("Model"), "value": say("page", "model_fact", name=model.get("name"),
+                                                                 source=model["source"],
+                                                                 digest=model.get("source_sha256"))})
     if date:
-        facts.append({"label": "Built", "value": date})
+        facts.append({"label": gettext("Built"), "value": date})
     return facts

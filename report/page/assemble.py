@@ -3,7 +3,8 @@
 `assemble(capture, manifest, layout, staging, date)` analyses the capture, writes the small
 generated figures and data files into `staging`, and returns (context, copies) where copies are
 (source path, path relative to the site) pairs of rendered assets. The context holds data only;
-templates/ owns the words that do not depend on the run.
+templates/ owns the words that do not depend on the run (the downloads' labels and the layers' noun here are
+macros of templates/words/page.txt.j2).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from report.page.sections import (
 from report.page.seeds import seeds_context
 from report.page.this_run import this_run_context
 from report.published_model import write_published_model
+from report.voice import say
 from report.words.commentary import commentary
 from report.words.dataset_text import dataset_notice, subject
 from report.words.wording import number, ordinal, percent
@@ -80,8 +82,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
     kinds = {row["kind"] for row in recorded}
     page = {
         "article": article, "model": model,
-        "layer_noun": "convolutional layers" if kinds == {"Conv2D"} else "dense layers" if kinds == {"Dense"} else
-        "recorded layers",
+        "layer_noun": say("page", "layer_noun", kind=next(iter(kinds)) if len(kinds) == 1 else None),
         "every_ordinal": ordinal(config["capture_every"]) if config["capture_every"] > 1 else None,
         "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
         "layer_count_word": number(len(layers)), "probe_count_word": number(len(capture.probe_labels)),
@@ -97,9 +98,9 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
         "bounded": any(layer.regime == "bounded" for layer in findings.layers),
         "unbounded": any(layer.regime != "bounded" for layer in findings.layers),
         "downloads": [
-            download("Trained model (Keras)", f"{ASSETS}/model.keras", model_copy.stat().st_size),
-            download("Findings behind every sentence (JSON)", f"{ASSETS}/findings.json", findings_path.stat().st_size),
-            download("Loss and accuracy curves (PNG, 2×)", asset_src(curves["png"]["path"]), curves["png"]["bytes"]),
+            download(say("page", "model_download"), f"{ASSETS}/model.keras", model_copy.stat().st_size),
+            download(say("page", "findings_download"), f"{ASSETS}/findings.json", findings_path.stat().st_size),
+            download(say("page", "curves_download"), asset_src(curves["png"]["path"]), curves["png"]["bytes"]),
         ],
         "data_credit": dataset["name"] if dataset["name"] in ("fashion", "cifar10", "cifar100") else
         "mnist" if dataset["name"] in ("mnist", "bundled", "idx") else "other",

@@ -6,10 +6,11 @@ Use: `write_analysis_figures(findings, train_loss, folder)` writes, into `folder
 - `filters/<layer>-<n>.png` per fitted channel (report/figures/filter_image.py): its linear filter of the input.
 It returns their descriptions: {"settling": figure, "layers": {name: {"pairs": figure or None, "filters":
 {channel: image}}}}, each with src, width, height and alt (and a caption for the figures), the words from
-report/words/figure_text.py. `write_xor_figure(path)` writes the XOR figure and returns its facts;
-`write_probe_strip(probe_images, path)` the probe strip, returning its (width, height). This is the only
-module of report/figures' drawings that touches files; the same findings give the same bytes (the SVGs by
-report/figures/svg.py, the PNGs without a timestamp by pipeline/images.py).
+report/words/figure_text.py (the words drawn inside the figures are templates/words/figures.txt.j2's).
+`write_xor_figure(path)` writes the XOR figure and returns its facts; `write_probe_strip(probe_images, path)`
+the probe strip, returning its (width, height). This is the only module of report/figures' drawings that touches
+files; the same findings give the same bytes (the SVGs by report/figures/svg.py, the PNGs without a timestamp by
+pipeline/images.py).
 """
 
 from __future__ import annotations

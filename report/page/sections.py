@@ -1,7 +1,8 @@
 """The data each part of the article needs: numbers and run-dependent sentences, never fixed prose.
 
 Each function returns a plain dict for one partial in templates/partials/; the words that do not
-depend on the run are written in those partials.
+depend on the run are written in those partials, and the run-dependent ones this module adds (alt text,
+captions, titles, the downloads' labels) are macros of templates/words/page.txt.j2 (report.voice.say).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from report.numbers.thresholds import (
 )
 from report.page.appendix import download
 from report.page.explorer import paragraphs_with_links
+from report.voice import say
 from report.words.channel_text import filter_rule
 from report.words.dataset_text import dataset_sentence
 from report.words.figure_text import xor_caption
@@ -52,11 +54,7 @@ def why_section(xor_facts: dict) -> dict:
     """Return the XOR figure of the motivation."""
     return {"figure": {
         "src": f"{ASSETS}/xor.svg", "width": 720, "height": 340,
-        "alt": "Left: the four XOR inputs at the corners of a unit square, the two classes on opposite diagonals. "
-               "Right: the same four points in the coordinates of a learned two-unit tanh layer, where a dashed "
-               "straight line separates the classes"
-               + (", and the two class-0 points share one marker." if xor_facts.get("folded") else "."),
-        "caption": xor_caption(xor_facts)}}
+        "alt": say("page", "xor_alt", folded=bool(xor_facts.get("folded"))), "caption": xor_caption(xor_facts)}}
 
 
 def experiment_section(capture, config: dict, meta: dict, probes_size: tuple[int, int]) -> dict:
@@ -64,7 +62,7 @@ def experiment_section(capture, config: dict, meta: dict, probes_size: tuple[int
     labels = [int(label) for label in capture.probe_labels]
     class_names = meta["dataset"]["class_names"]
     width, height = probes_size
-    shown = ", ".join(class_names[label] for label in labels)
+    shown = [class_names[label] for label in labels]
     *hidden, classes = config.get("dense_widths") or [class_count(meta)]
     shape = image_shape(meta, capture.probe_images)
     article = is_article(meta)
@@ -87,9 +85,9 @@ def experiment_section(capture, config: dict, meta: dict, probes_size: tuple[int
         "total_parameters": f"{meta['total_parameters']:,}",
         "settings": settings(config, meta, model_info(meta)),
         "probes": {"src": f"{ASSETS}/probes.png", "width": width, "height": height,
-                   "alt": f"The {number(len(labels))} probe images: {shown}.",
-                   "caption": f"The probe images, left to right: {shown} (test-set indices "
-                              f"{', '.join(str(i) for i in meta['dataset']['probe_indices'])})."},
+                   "alt": say("page", "probes_alt", names=shown),
+                   "caption": say("page", "probes_caption", names=shown,
+                                  indices=meta["dataset"]["probe_indices"])},
     }
 
 
@@ -103,20 +101,14 @@ def layer_scale(entry: dict) -> dict:
     low, high = (float(end) for end in scale["domain"])
     kind = "tanh" if entry.get("domain_fixed_tanh") or (scale["kind"] == "fixed" and low < 0) else scale["kind"]
     return {"kind": kind, "low": f"{low:.3g}".replace("-", "\u2212"), "high": f"{high:.3g}",
-            "basis": scale.get("basis"), "clipped": f"{int(scale.get('clipped_values') or 0):,} value"
-            + ("" if int(scale.get("clipped_values") or 0) == 1 else "s"),
+            "basis": scale.get("basis"), "clipped": say("page", "clipped", count=int(scale.get("clipped_values") or 0)),
             "clipped_any": bool(scale.get("clipped_values")), "activation": entry.get("activation")}
 
 
 def _colorbar_alt(scale: dict, name: str, alone: bool) -> str:
-    """Describe the legend bar of a scale."""
-    whose = "Colour legend" if alone else f"Colour legend of {name}"
-    if scale["kind"] == "tanh":
-        return f"{whose}: a bar from saturated red at −1 through white at 0 to saturated blue at +1."
-    if scale["kind"] in ("sequential", "fixed"):
-        return f"{whose}: a bar from white at {scale['low']} to saturated blue at {scale['high']}."
-    return (f"{whose}: a bar from saturated red at {scale['low']} through white at 0 to saturated blue at "
-            f"+{scale['high']}.")
+    """Describe the legend bar of a scale (named for its layer unless it is the page's only scale)."""
+    return say("page", "colorbar_alt", kind=scale["kind"], low=scale["low"], high=scale["high"],
+               name=None if alone else name)
 
 
 def reading_section(manifest: dict, colorbar_src: str, colorbar: dict, article: bool = True) -> dict:
@@ -155,25 +147,22 @@ def layer_section(entry: dict, said: dict, manifest: dict) -> dict:
     height, width = entry["map_size"]
     mp4, poster = files["mp4"], files["poster"]
     every = int(mp4.get("stride", 1))  # a long run's videos show the explorer's every k-th snapshot
-    steps_shown = "every step" if every == 1 else f"every {ordinal(every)} snapshot"
-    downloads = [download(f"MP4 video, {steps_shown}, {mp4['width']}×{mp4['height']} ({mp4['block_px']} pixels per "
-                          f"activation)", asset_src(mp4["path"]), mp4["bytes"])]
+    downloads = [download(say("page", "mp4_label", every=every, width=mp4["width"], height=mp4["height"],
+                              block=mp4["block_px"]), asset_src(mp4["path"]), mp4["bytes"])]
     if "webm" in files:
-        downloads.append(download("WebM video", asset_src(files["webm"]["path"]), files["webm"]["bytes"]))
-    downloads.append(download(f"Final frame (step {manifest['steps']['last']}), PNG", asset_src(poster["path"]),
+        downloads.append(download(say("page", "webm_label"), asset_src(files["webm"]["path"]), files["webm"]["bytes"]))
+    downloads.append(download(say("page", "poster_label", step=manifest["steps"]["last"]), asset_src(poster["path"]),
                               poster["bytes"]))
     shown = entry.get("shown_channels") or list(range(entry["channels"]))
-    pictured = (f" · the {len(shown)} most active of its {entry['channels']} channels pictured"
-                if len(shown) < entry["channels"] else "")
-    units = height * width == 1
+    pictured = (say("page", "pictured", shown=len(shown), total=entry["channels"])
+                if len(shown) < entry["channels"] else None)
     return {
         "name": name, "anchor": name, "channels": entry["channels"], "scale": layer_scale(entry),
         "shown": len(shown), "all_shown": len(shown) == entry["channels"],
-        "title": f"{name}: {entry['channels']} units" if units else
-        f"{name}: {entry['channels']} channels at {height}×{width}",
+        "title": say("page", "layer_title", name=name, channels=entry["channels"], height=height, width=width),
         # the title says the channels and map size, the reading guide the tanh scale: only what is particular
         "facts": " · ".join(part for part in (
-            None if layer_scale(entry)["kind"] == "tanh" else entry["domain_caption"], pictured[3:] or None) if part),
+            None if layer_scale(entry)["kind"] == "tanh" else entry["domain_caption"], pictured) if part),
         "poster": {"src": f"{ASSETS}/{poster['path']}", "width": poster["width"], "height": poster["height"],
                    "last_step": manifest["steps"]["last"]},
         "post_saw": said["post"], "post_applies": said.get("post_applies", True),
@@ -185,7 +174,7 @@ def layer_section(entry: dict, said: dict, manifest: dict) -> dict:
         if said.get("comparison") else [],
         "evidence": paragraphs_with_links(said.get("evidence", said["paragraphs"]), name, entry["channels"]),
         "table_headings": said["table"]["headings"], "table_rows": said["table"]["rows"],
-        "downloads": downloads, "video_shows": steps_shown,
+        "downloads": downloads, "video_shows": say("page", "steps_shown", every=every),
     }
 
 
@@ -202,7 +191,6 @@ def curves_section(said: dict, curves: dict, svg_src: str, final_accuracy: float
     """Return the loss and accuracy figure and the run's sentences about training."""
     png = curves["png"]
     chance = chance_words(train_loss, class_count(meta))
-    level = f"loss ln {chance['classes']} ≈ {chance['loss']}, accuracy {chance['accuracy']}"
     return {
         "paragraphs": said["training"],
         "plateau": said.get("plateau", True),  # False: the run has no loss plateau (report/numbers/conclusions.py)
@@ -210,9 +198,7 @@ def curves_section(said: dict, curves: dict, svg_src: str, final_accuracy: float
         "test_subset": f"{meta['test_subset_size']:,}",
         "test_size": f"{meta['final_test_size']:,}",
         "figure": {"src": svg_src, "width": png["width"] // 2, "height": png["height"] // 2,
-                   "alt": f"Two panels over training steps. Left: training loss per step and test loss; right: "
-                          f"training and test accuracy, ending at {percent(final_accuracy, 1)} test accuracy.",
-                   "caption": "Training and test curves. "
-                              + (f"Both start at chance ({level})." if chance["starts_there"] else
-                                               f"Chance level: {level}.")},
+                   "alt": say("page", "curves_alt", accuracy=percent(final_accuracy, 1)),
+                   "caption": say("page", "curves_caption", classes=chance["classes"], loss=chance["loss"],
+                                  accuracy=chance["accuracy"], starts_there=chance["starts_there"])},
     }

@@ -18,6 +18,9 @@ headline), "cka_shown_probes", "channel_values" (per layer the median over activ
 steps on the analysis set), "early_share_strict" / "early_share_lenient" (EARLY_SHARE -/+ BORDERLINE_STEPS) and
 "settle_upper_bound" (each layer's settle_step_ci upper end). A definition without its data (a run measured on
 the probes has no separate probe view or interval) is left out.
+
+A check's measure ("edge detectors (few)") is kept in English in the findings (findings.json) and names the check
+there; `N_` marks each for the catalogue (`make messages`) so that the page translates it where it shows it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from report.numbers.thresholds import (
     MINORITY_SHARE,
     SHAPE_MIN_SCORE,
 )
+from report.voice import N_
 
 UNNAMED_KINDS = ("other", "saturated")  # neither a copy of the input nor a single-orientation edge detector
 PLAIN_KINDS = ("copy", "idle")
@@ -100,14 +104,15 @@ def checks_1(kinds: list[str], accuracy: float | None, accuracy_margin: float, s
     step = shift / total if total else 0.0
     movers = movers or {}
     checks = [
-        share_check("edge detectors (few)", edges, total, MINORITY_SHARE - step, movers.get("edge"), at_least=False),
-        share_check("edge detectors (not most)", edges, total, MAJORITY_SHARE - step, movers.get("edge"),
+        share_check(N_("edge detectors (few)"), edges, total, MINORITY_SHARE - step, movers.get("edge"),
                     at_least=False),
-        share_check("copies of the input or idle", plain, total, MAJORITY_SHARE + step, movers.get("plain"),
+        share_check(N_("edge detectors (not most)"), edges, total, MAJORITY_SHARE - step, movers.get("edge"),
+                    at_least=False),
+        share_check(N_("copies of the input or idle"), plain, total, MAJORITY_SHARE + step, movers.get("plain"),
                     strict=True),
     ]
     if accuracy_applies:
-        checks.append(check("test accuracy", accuracy, CLAIMED_ACCURACY, margin=accuracy_margin, unit="accuracy"))
+        checks.append(check(N_("test accuracy"), accuracy, CLAIMED_ACCURACY, margin=accuracy_margin, unit="accuracy"))
     return checks
 
 
@@ -120,16 +125,16 @@ def checks_2(kinds: list[str], pair_mean: float | None, shift: int = 0,
     unnamed = sum(kind in UNNAMED_KINDS for kind in active)
     step = shift / len(active)
     return [
-        share_check("unnamed channels (most)", unnamed, len(active), MAJORITY_SHARE + step, movers, strict=True),
-        share_check("unnamed channels (not few)", unnamed, len(active), MINORITY_SHARE + step, movers, strict=True),
-        check("mean |r| between a layer's channels", pair_mean, DISTINCT_MAX_R + shift * BORDERLINE_R, strict=True,
+        share_check(N_("unnamed channels (most)"), unnamed, len(active), MAJORITY_SHARE + step, movers, strict=True),
+        share_check(N_("unnamed channels (not few)"), unnamed, len(active), MINORITY_SHARE + step, movers, strict=True),
+        check(N_("mean |r| between a layer's channels"), pair_mean, DISTINCT_MAX_R + shift * BORDERLINE_R, strict=True,
               margin=BORDERLINE_R, unit="r"),
     ]
 
 
 def checks_3(steps: dict[str, float | None], limit: float, margin: float) -> list[Check]:
     """Return conclusion 3's checks: each layer's step at most the early limit."""
-    return [check("settled step", value, limit, at_least=False, margin=margin, subject=name, unit="step")
+    return [check(N_("settled step"), value, limit, at_least=False, margin=margin, subject=name, unit="step")
             for name, value in steps.items()]
 
 
