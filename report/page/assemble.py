@@ -83,6 +83,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
     page = {
         "article": article, "model": model,
         "layer_noun": say("page", "layer_noun", kind=next(iter(kinds)) if len(kinds) == 1 else None),
+        "layer_noun_one": say("page", "layer_noun_one", kind=next(iter(kinds)) if len(kinds) == 1 else None),
         "every_ordinal": ordinal(config["capture_every"]) if config["capture_every"] > 1 else None,
         "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
         "layer_count_word": number(len(layers)), "probe_count_word": number(len(capture.probe_labels)),

@@ -137,8 +137,18 @@ def reading_section(manifest: dict, colorbar_src: str, colorbar: dict, article: 
         "colorbar": {"src": colorbar_src, "width": colorbar.get("width", first["width"]),
                      "height": colorbar.get("height", 60),
                      "alt": _colorbar_alt(scales[0], first["name"], all_tanh or len(scales) == 1),
-                     "caption": first["domain_caption"]},
+                     "caption": domain_caption(first)},
     }
+
+
+def domain_caption(entry: dict) -> str:
+    """Say what a layer's colour scale spans (the renderer's legend caption, in the edition being written)."""
+    scale = entry["scale"]
+    low, high = (float(end) for end in scale["domain"])
+    fixed = scale["kind"] == "fixed"
+    return say("page", "domain_caption", scale=scale, activation=entry.get("activation"),
+               low="0" if fixed and low == 0 else f"{low:+g}" if fixed else f"{low:.3g}",
+               high=f"{high:+g}" if fixed else f"{high:.3g}")
 
 
 def layer_section(entry: dict, said: dict, manifest: dict) -> dict:
@@ -162,7 +172,7 @@ def layer_section(entry: dict, said: dict, manifest: dict) -> dict:
         "title": say("page", "layer_title", name=name, channels=entry["channels"], height=height, width=width),
         # the title says the channels and map size, the reading guide the tanh scale: only what is particular
         "facts": " · ".join(part for part in (
-            None if layer_scale(entry)["kind"] == "tanh" else entry["domain_caption"], pictured) if part),
+            None if layer_scale(entry)["kind"] == "tanh" else domain_caption(entry), pictured) if part),
         "poster": {"src": f"{ASSETS}/{poster['path']}", "width": poster["width"], "height": poster["height"],
                    "last_step": manifest["steps"]["last"]},
         "post_saw": said["post"], "post_applies": said.get("post_applies", True),

@@ -24,7 +24,7 @@ from report.numbers.thresholds import (
     CLAIMED_ACCURACY,
     EARLY_SHARE,
 )
-from report.voice import say
+from report.voice import gettext, say
 
 Conclusion = EarlyLayersConclusion | LateLayersConclusion | SettlingConclusion
 # The CSS class (templates/static/site.css: .verdict-holds, .verdict-partly, .verdict-fails) of each verdict.
@@ -49,7 +49,7 @@ def _result(claim: int, numbers: Conclusion, evidence: list[str]) -> dict:
 
 def _check_name(item: Check) -> str:
     """Name a check briefly for the borderline sentence."""
-    return item.subject if item.subject else item.measure
+    return item.subject if item.subject else gettext(item.measure)
 
 
 def conclusion_1_text(numbers: EarlyLayersConclusion, data: str | None = None) -> dict:
