@@ -9,7 +9,8 @@ coloured by the layer's fixed scale exactly as the renderer colours its frames (
 scale_indices), so a cell's pixels can be recomputed from the capture. Above the cells the training loss is drawn
 over the whole run with a marker at each column's step, and a line joins each marker to its column. Pure: arrays
 in, pixels out; report/page/moment.py chooses the steps and the probe and writes the PNG. The figure's words are
-`moment_labels(steps)` (templates/words/figures.txt.j2, in the edition being written) unless it is given others.
+`moment_labels(steps)` (templates/words/figures.txt.j2, in the edition being written) unless it is given others;
+a PNG needs a font for them, so where no system font draws the edition's script its few words stay English.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 import numpy as np
 
 from render.palette import PALETTE, TRANSPARENT_INDEX, scale_indices
-from report.voice import say
+from report.voice import SOURCE, say, speaking
 
 CELL_BOX = 118  # px: the side a cell's mosaic may fill (a 28x28 map of a four-channel layer drawn 2x)
 GUTTER = 1  # px between channels, and the frame around each mosaic
@@ -167,12 +168,36 @@ def moment_pixels(maps: list[list[np.ndarray]], scales: list[dict], names: list[
         height, width, channels = np.shape(layer_maps[0])
         columns, _, zoom = mosaic_grid(channels, height, width)
         cells.append([mosaic(stack, scale, columns, zoom) for stack in layer_maps])
-    rc = {"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"], "image.interpolation": "nearest"}
+    words = labels or moment_labels(steps)
+    fonts = _fonts_for(words)
+    if fonts is None:  # no font on this machine draws the edition's script: the PNG's few words stay English
+        with speaking(SOURCE):
+            words, fonts = moment_labels(steps), ["DejaVu Sans"]
+    rc = {"font.family": "sans-serif", "font.sans-serif": fonts, "image.interpolation": "nearest"}
     with matplotlib.rc_context(rc):
-        figure = moment_figure(cells, names, steps, train_loss, plateau_steps, references, labels)
+        figure = moment_figure(cells, names, steps, train_loss, plateau_steps, references, words)
         canvas = FigureCanvasAgg(figure)
         canvas.draw()
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+# System fonts that draw Simplified Chinese, in order of preference (matplotlib ships only DejaVu Sans).
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
+             "WenQuanYi Micro Hei", "Droid Sans Fallback", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",
+             "SimHei", "AR PL UMing CN")
+
+
+def _fonts_for(words: dict) -> list[str] | None:
+    """Return the font list that draws every label (DejaVu Sans for Latin text), or None when no font here can."""
+    text = "".join(str(value) for value in words.values() if not isinstance(value, list))
+    text += "".join(str(value) for value in words.get("steps", []))
+    if all(ord(character) < 0x2E80 for character in text):  # below the CJK blocks: DejaVu Sans has them
+        return ["DejaVu Sans"]
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    found = next((name for name in CJK_FONTS if name in installed), None)
+    return [found, "DejaVu Sans"] if found else None
 
 
 def palette_indices(pixels: np.ndarray) -> np.ndarray:
