@@ -185,30 +185,42 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 # ASCII punctuation that joining pieces leaves between Chinese words becomes full-width.
 _FULL_WIDTH = [(re.compile(rf"(?<=[{_HAN}）])\s*{re.escape(mark)}\s*(?=[{_HAN}（])"), wide)
                for mark, wide in ((";", "；"), (",", "，"), (":", "："))]
-_RAW_TEXT = re.compile(r"(<(script|style|pre|textarea)\b.*?</\2>)", re.S | re.I)
+# Raw-text elements whole (never changed), other tags, and the text between them.
+_TOKENS = re.compile(r"(<(?:script|style|pre|textarea)\b.*?</(?:script|style|pre|textarea)>|<[^>]*>)", re.S | re.I)
 
 
 def close_cjk_gaps(html: str) -> str:
-    """Remove the spaces that joining sentences leaves between Chinese characters or beside full-width punctuation,
-    and make the ASCII ; , : left between Chinese words full-width.
+    """Remove the spaces that joining sentences leaves between Chinese characters or beside full-width punctuation
+    (within a text and across inline tags), and make the ASCII ; , : left between Chinese words full-width.
 
     Written by hand: a space between two Chinese sentences is visible in Chromium (it does not drop segment
-    breaks between CJK characters), and the pieces of a paragraph are joined with spaces for English. Text in
-    tags' attributes is left alone only where a tag boundary intervenes; script, style and pre are untouched.
+    breaks between CJK characters), and the pieces of a paragraph are joined with spaces for English. Attributes,
+    script, style and pre are untouched.
     """
-    pieces = _RAW_TEXT.split(html)
-    out, skip = [], 0
-    for piece in pieces:
-        if skip:
-            skip -= 1
+    tokens = [token for token in _TOKENS.split(html) if token]
+    texts = [index for index, token in enumerate(tokens) if not token.startswith("<")]
+    for index in texts:
+        tokens[index] = _chinese_text(tokens[index])
+    visible = [(index, tokens[index].strip()) for index in texts]
+    for place, (index, text) in enumerate(visible):
+        before = next((other[-1] for _, other in reversed(visible[:place]) if other), "")
+        after = next((other[0] for _, other in visible[place + 1:] if other), "")
+        token = tokens[index]
+        if not text:  # only white space between two tags
+            if _joins(before, after):
+                tokens[index] = ""
             continue
-        if _RAW_TEXT.fullmatch(piece or ""):
-            out.append(piece)
-            skip = 1  # the tag-name group that split() also returns
-            continue
-        out.append("".join(part if part.startswith("<") else _chinese_text(part)
-                           for part in re.split(r"(<[^>]*>)", piece)))
-    return "".join(out)
+        if token[:1].isspace() and _joins(before, text[0]):
+            token = token.lstrip()
+        if token[-1:].isspace() and _joins(text[-1], after):
+            token = token.rstrip()
+        tokens[index] = token
+    return "".join(tokens)
+
+
+def _joins(left: str, right: str) -> bool:
+    """True when no space belongs between these two characters in Chinese text."""
+    return bool(left and right and _CJK_GAP.search(f"{left} {right}"))
 
 
 def _chinese_text(text: str) -> str:

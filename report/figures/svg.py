@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 
 
 def svg_rc(salt: str) -> dict:
@@ -41,7 +42,11 @@ def compact_svg(text: str) -> str:
 def svg_bytes(figure) -> bytes:
     """Return a matplotlib Figure as deterministic, compact SVG bytes."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    with warnings.catch_warnings():
+        # Text stays text (svg.fonttype none): the reader's browser draws Chinese labels in its own fonts, so a
+        # glyph DejaVu Sans lacks only makes matplotlib's layout estimate its width.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
     return compact_svg(buffer.getvalue().decode("utf-8")).encode("utf-8")
 
 
