@@ -23,7 +23,7 @@ from pipeline.files import crash_point, file_sha256
 from pipeline.folders import replacing
 from pipeline.layout import RENDER_KEY_NAME, Layout, read_json
 from pipeline.ownership import SITE
-from report.page.editions import edition_folder, edition_links, point_at_shared_assets, shared_copies
+from report.editions import edition_folder, edition_links, point_at_shared_assets, shared_copies
 from report.published_model import source_sha256
 from report.voice import LOCALES, SOURCE, close_cjk_gaps, speaking
 from report.voice import environment as voice_environment

@@ -13,6 +13,7 @@ import json
 import shlex
 
 from report.voice import gettext, say
+from report.words.dataset_text import data_title
 
 FLAGS = {"dataset": "--dataset", "data_dir": "--data-dir", "steps": "--steps", "batch_size": "--batch-size",
          "seed": "--seed", "capture_every": "--every", "strategy": "--strategy", "model": "--model",
@@ -64,7 +65,8 @@ def data_fact(dataset: dict, digest: str | None) -> str:
     """Return the data's title with its source (unless the title says it) and the file's sha256 when known."""
     details = [dataset["source"]] if dataset["source"] != dataset["title"] else []
     details += [f"sha256 {digest}"] if digest else []
-    return f"{dataset['title']} ({', '.join(details)})" if details else dataset["title"]
+    title = data_title(dataset)
+    return f"{title} ({', '.join(details)})" if details else title
 
 
 def reproducibility_facts(config: dict, meta: dict, date: str | None, model: dict | None = None) -> list[dict]:

@@ -36,7 +36,7 @@ from report.page.this_run import this_run_context
 from report.published_model import write_published_model
 from report.voice import say
 from report.words.commentary import commentary
-from report.words.dataset_text import dataset_notice, subject
+from report.words.dataset_text import data_title, dataset_notice, subject
 from report.words.wording import number, ordinal, percent
 
 
@@ -85,7 +85,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
         "layer_noun": say("page", "layer_noun", kind=next(iter(kinds)) if len(kinds) == 1 else None),
         "layer_noun_one": say("page", "layer_noun_one", kind=next(iter(kinds)) if len(kinds) == 1 else None),
         "every_ordinal": ordinal(config["capture_every"]) if config["capture_every"] > 1 else None,
-        "data_title": dataset["title"], "nouns": subject(dataset), "steps": config["steps"],
+        "data_title": data_title(dataset), "nouns": subject(dataset), "steps": config["steps"],
         "layer_count_word": number(len(layers)), "probe_count_word": number(len(capture.probe_labels)),
         "final_accuracy": percent(meta["final_test_accuracy"], 1),
         "notice": dataset_notice(dataset, meta["final_test_accuracy"]), "date": date,
@@ -105,7 +105,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
         ],
         "data_credit": dataset["name"] if dataset["name"] in ("fashion", "cifar10", "cifar100") else
         "mnist" if dataset["name"] in ("mnist", "bundled", "idx") else "other",
-        "data_title": dataset["title"], "data_source": dataset["source"],
+        "data_title": data_title(dataset), "data_source": dataset["source"],
     }
     context = {
         "page": page, "layers": layers, "explorer": explorer,

@@ -25,6 +25,7 @@ import numpy as np
 
 from report.capture_facts import ARTICLE_ACTIVATION, is_article, model_info, post_yardstick_applies, recorded_layers
 from report.numbers.thresholds import DUPLICATE_MIN_R
+from report.words.dataset_text import data_title
 
 # The post's experiment (docs/article.md). Keras' Adam defaults to a learning rate of 0.001; the post says
 # "defaults". Its plateau is read off its published plot (about the first 60 steps) and its accuracy is the
@@ -158,7 +159,7 @@ def this_run_context(capture, findings, config: dict, meta: dict, model_file: Pa
     keras_config = model_config(model_file)
     by_name = _layer_configs(keras_config) if keras_config else {}
     convs = [row for row in recorded_layers(capture) if row["kind"] == "Conv2D"]
-    settings = [{"key": "dataset", "title": dataset.get("title") or dataset.get("name"),
+    settings = [{"key": "dataset", "title": data_title(dataset),
                  "train_size": dataset.get("train_size"),
                  "differs": dataset.get("name") != POST["dataset"] or dataset.get("train_size") != POST["train_size"]},
                 {"key": "model", "article": article, "name": model.get("name"), "source": model.get("source"),

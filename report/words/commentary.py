@@ -18,7 +18,7 @@ from report.capture_facts import post_yardstick_applies
 from report.numbers.findings import Findings
 from report.numbers.thresholds import appendix_rows
 from report.words.conclusion_text import conclusion_1_text, conclusion_2_text, conclusion_3_text
-from report.words.dataset_text import DIGIT_DATASETS
+from report.words.dataset_text import DIGIT_DATASETS, data_title
 from report.words.layer_text import layer_commentary
 from report.words.training_text import training_sentences
 from report.words.wording import DIGIT_WORDS, IMAGE_WORDS, ImageWords
@@ -49,7 +49,7 @@ def commentary(findings: Findings, *, article: bool = True, dataset: dict | None
         "layers": [layer_commentary(layer, findings.last_step, findings.steps, article=article, words=words,
                                     post_applies=yardstick)
                    for layer in findings.layers],
-        "conclusions": [conclusion_1_text(run.conclusion_1, (dataset or {}).get("title")),
+        "conclusions": [conclusion_1_text(run.conclusion_1, data_title(dataset)),
                         conclusion_2_text(run.conclusion_2), conclusion_3_text(run.conclusion_3)] if article else [],
         "thresholds": appendix_rows(bounded="bounded" in regimes, unbounded=bool(regimes - {"bounded"}),
                                     post=article),

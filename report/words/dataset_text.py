@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from report.capture_facts import MNIST_FAMILY
 from report.numbers.thresholds import CLAIMED_ACCURACY
-from report.voice import gettext, say
+from report.voice import N_, gettext, say
 
 SUBJECTS = ("fashion", "cifar10", "cifar100")  # datasets with their own task; "default": the MNIST digits
 DIGIT_DATASETS = MNIST_FAMILY  # MNIST itself: the only data whose probes the page calls digits
 FULL_MNIST_TRAIN = 60_000  # images in full MNIST's training set
 BUNDLED_TRAIN = 10_000  # the bundled subset: the first images of the official training set
+# The titles model/data.py gives the datasets it loads, marked for translation (a user's own file keeps its name).
+TITLES = (N_("full MNIST"), N_("bundled MNIST subset"), N_("Fashion-MNIST"), N_("MNIST from idx files"),
+          N_("Fashion-MNIST from idx files"), N_("CIFAR-10"), N_("CIFAR-100"))
+
+
+def data_title(dataset: dict | None) -> str | None:
+    """Return the training data's title in the edition being written (a user's file name as it is)."""
+    title = (dataset or {}).get("title") or (dataset or {}).get("name")
+    return gettext(title) if title in TITLES else title
 
 
 def subject(dataset: dict) -> dict:
