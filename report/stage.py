@@ -24,6 +24,7 @@ from pipeline.folders import replacing
 from pipeline.layout import RENDER_KEY_NAME, Layout, read_json
 from pipeline.ownership import SITE
 from report.editions import edition_folder, edition_links, point_at_shared_assets, shared_copies
+from report.page.sections import ASSETS
 from report.published_model import source_sha256
 from report.voice import LOCALES, SOURCE, close_cjk_gaps, speaking
 from report.voice import environment as voice_environment
@@ -70,7 +71,8 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, 
             folder = staging / edition_folder(edition)
             with speaking(edition):
                 context, copies = assemble(capture, manifest, layout, folder, build_date(), sweep_dir,
-                                           compared_context(layout, compare_dir))
+                                           compared_context(layout, compare_dir),
+                                           drawn=None if edition == SOURCE else staging / ASSETS)
             context["editions"] = edition_links(editions, edition, public_url) if len(editions) > 1 else []
             if public_url:
                 context["og_image"]["src"] = public_url + context["og_image"]["src"]

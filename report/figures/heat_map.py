@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from report.figures.svg import ANALYSIS_RC, figure_svg
+from report.figures.svg import ANALYSIS_RC, FIGURE_DPI, figure_svg
 from report.numbers.findings import LayerFindings
 from report.numbers.thresholds import DUPLICATE_MIN_R
 from report.voice import say
@@ -33,7 +33,7 @@ def heat_map_figure(layer: LayerFindings, labels: dict | None = None):
     matrix = np.asarray(layer.pair_r, np.float64)[np.ix_(order, order)]
     count = len(order)
     side = 1.6 + 0.16 * count
-    figure = Figure(figsize=(side + 0.9, side), dpi=100, layout="constrained")
+    figure = Figure(figsize=(side + 0.9, side), dpi=FIGURE_DPI, layout="constrained")
     axes = figure.subplots()
     image = axes.imshow(matrix, cmap=matplotlib.colormaps["RdBu"], vmin=-1, vmax=1, interpolation="none")
     labels = [str(channel + 1) for channel in order]

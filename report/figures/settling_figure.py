@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from report.figures.svg import ANALYSIS_RC, figure_svg
+from report.figures.svg import ANALYSIS_RC, FIGURE_DPI, figure_svg
 from report.numbers.findings import Findings
 from report.numbers.thresholds import INFORMATIVE_SHARE, SETTLED_MIN_CKA
 from report.voice import say
@@ -41,7 +41,7 @@ def settling_figure(findings: Findings, train_loss: np.ndarray, labels: dict | N
     words = labels or settling_labels()
     steps = np.asarray(findings.steps)
     numbers = findings.run.conclusion_3
-    figure = Figure(figsize=(7.6, 6.2), dpi=100, layout="constrained")
+    figure = Figure(figsize=(7.6, 6.2), dpi=FIGURE_DPI, layout="constrained")
     similarity, contrast, loss_axes = figure.subplots(3, 1, sharex=True, height_ratios=(1.5, 1, 1))
     colours = _layer_colours(len(findings.layers))
     for layer, colour in zip(findings.layers, colours):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from xml.sax.saxutils import escape
 
 
 def svg_rc(salt: str) -> dict:
@@ -21,6 +22,7 @@ def svg_rc(salt: str) -> dict:
 
 
 # The settling figure and the heat maps: one salt, smaller text, no top or right spine.
+FIGURE_DPI = 100  # the heat maps' and the settling figure's (their Figure(dpi=...)): pixels per inch on the page
 ANALYSIS_RC = dict(svg_rc("report-analysis-figures"), **{"font.size": 9, "axes.spines.top": False,
                                                          "axes.spines.right": False})
 
@@ -48,6 +50,26 @@ def svg_bytes(figure) -> bytes:
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return compact_svg(buffer.getvalue().decode("utf-8")).encode("utf-8")
+
+
+def relabelled(svg: bytes, source: dict, target: dict) -> bytes:
+    """Return an SVG drawn with the `source` labels with each label's text node now saying `target`'s (same keys).
+
+    The words are text (svg.fonttype none), so another edition's figure is the same drawing with its words
+    swapped instead of drawn again by matplotlib (the site's slowest step); list values swap item by item.
+    """
+    text = svg.decode("utf-8")
+    for key, old in source.items():
+        pairs = zip(old, target[key]) if isinstance(old, (list, tuple)) else [(old, target[key])]
+        for before, after in pairs:
+            text = text.replace(f">{escape(str(before))}</text>", f">{escape(str(after))}</text>")
+    return text.encode("utf-8")
+
+
+def svg_size(svg: bytes, dpi: float = FIGURE_DPI) -> tuple[int, int]:
+    """Return the (width, height) in pixels of an SVG that matplotlib wrote (in points) from a `dpi` figure."""
+    found = re.search(rb'<svg[^>]* width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    return int(round(float(found[1]) * dpi / 72)), int(round(float(found[2]) * dpi / 72))
 
 
 def figure_svg(figure) -> tuple[bytes, tuple[int, int]]:

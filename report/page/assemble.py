@@ -40,9 +40,10 @@ from report.words.dataset_text import data_title, dataset_notice, subject
 from report.words.wording import number, ordinal, percent
 
 
-def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
-             sweep_dir: Path | None = None, compared: dict | None = None) -> tuple[dict, list]:
-    """Return the template context and the asset copies for one run (`compared`: report/page/compared.py's)."""
+def assemble(capture, manifest: dict, layout, staging: Path, date: str | None, sweep_dir: Path | None = None,
+             compared: dict | None = None, drawn: Path | None = None) -> tuple[dict, list]:
+    """Return the template context and the asset copies for one run (`compared`: report/page/compared.py's;
+    `drawn`: where the source edition wrote its SVG figures, which another edition relabels instead of drawing)."""
     (staging / ASSETS).mkdir(parents=True, exist_ok=True)
     from pipeline.config import Config
 
@@ -56,11 +57,12 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None,
                                                  if "scale" in layer})
     dataset = meta["dataset"]
     said = commentary(findings, article=article, dataset=dataset)
-    xor_facts = write_xor_figure(staging / ASSETS / "xor.svg")
+    xor_facts = write_xor_figure(staging / ASSETS / "xor.svg", drawn)
     probes_size = write_probe_strip(capture.probe_images, staging / ASSETS / "probes.png")
     findings_path = staging / ASSETS / "findings.json"
     findings_path.write_text(findings.to_json())
-    analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS, article=article)
+    analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS, article=article,
+                                              drawn=drawn)
     model_copy = staging / ASSETS / "model.keras"
     write_published_model(layout.model, model_copy)  # without the optimizer's state (report/published_model.py)
 

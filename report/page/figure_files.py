@@ -23,12 +23,14 @@ from pipeline.files import write_bytes_atomically
 from pipeline.images import write_png
 from pipeline.names import file_stems
 from report.figures.filter_image import filter_pixels
-from report.figures.heat_map import heat_map_svg
+from report.figures.heat_map import heat_map_labels, heat_map_svg
 from report.figures.probe_strip import probe_strip
-from report.figures.settling_figure import settling_svg
-from report.figures.xor import fold_facts, learn_xor, xor_svg
+from report.figures.settling_figure import settling_labels, settling_svg
+from report.figures.svg import relabelled, svg_size
+from report.figures.xor import fold_facts, learn_xor, xor_labels, xor_svg
 from report.numbers.findings import Findings, LayerFindings
 from report.page.sections import ASSETS
+from report.voice import SOURCE, speaking
 from report.words.figure_text import filter_alt, heat_map_text, settling_text
 
 
@@ -37,12 +39,25 @@ def _figure(src: str, size: tuple[int, int], words: dict) -> dict:
     return {"src": src, "width": size[0], "height": size[1], **words}
 
 
-def _layer_figures(layer: LayerFindings, stem: str, folder: Path) -> dict:
+def _svg_figure(folder: Path, name: str, draw, labels, drawn: Path | None) -> tuple[int, int]:
+    """Write SVG `name` into `folder`, drawn by `draw()`, or (`drawn`: the source edition's folder of figures) that
+    edition's drawing with this edition's `labels()`, which takes milliseconds instead of matplotlib's seconds."""
+    if drawn is None:
+        svg, size = draw()
+    else:
+        with speaking(SOURCE):
+            source = labels()
+        svg = relabelled((drawn / name).read_bytes(), source, labels())
+        size = svg_size(svg)
+    write_bytes_atomically(folder / name, svg)
+    return size
+
+
+def _layer_figures(layer: LayerFindings, stem: str, folder: Path, drawn: Path | None) -> dict:
     """Write one layer's heat map and filter images; return their descriptions."""
     entry = {"pairs": None, "filters": {}}
     if layer.num_channels > 1 and layer.pair_r:
-        svg, size = heat_map_svg(layer)
-        write_bytes_atomically(folder / f"pairs-{stem}.svg", svg)
+        size = _svg_figure(folder, f"pairs-{stem}.svg", lambda: heat_map_svg(layer), heat_map_labels, drawn)
         entry["pairs"] = _figure(f"{ASSETS}/pairs-{stem}.svg", size, heat_map_text(layer))
     fitted = [ch for ch in layer.channels if ch.filter is not None]
     if fitted:
@@ -57,25 +72,28 @@ def _layer_figures(layer: LayerFindings, stem: str, folder: Path) -> dict:
 
 
 def write_analysis_figures(findings: Findings, train_loss: np.ndarray, folder: Path, *,
-                           article: bool = True) -> dict:
+                           article: bool = True, drawn: Path | None = None) -> dict:
     """Write the settling figure, the heat maps and the filter images into `folder`; describe them.
 
     article: the run's model is the original post's, so the captions may name its conclusion 3.
+    drawn: the folder where the source edition wrote them (another edition relabels those drawings).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    svg, size = settling_svg(findings, train_loss)
-    write_bytes_atomically(folder / "settling.svg", svg)
+    size = _svg_figure(folder, "settling.svg", lambda: settling_svg(findings, train_loss), settling_labels, drawn)
     stems = file_stems([layer.name for layer in findings.layers])  # as the renderer names the layer's files
     return {"settling": _figure(f"{ASSETS}/settling.svg", size, settling_text(findings, article)),
-            "layers": {layer.name: _layer_figures(layer, stems[layer.name], folder) for layer in findings.layers}}
+            "layers": {layer.name: _layer_figures(layer, stems[layer.name], folder, drawn)
+                       for layer in findings.layers}}
 
 
-def write_xor_figure(path: Path) -> dict:
-    """Write the XOR figure (input space and learned hidden space) as SVG; return its fold facts for the caption."""
+def write_xor_figure(path: Path, drawn: Path | None = None) -> dict:
+    """Write the XOR figure (input space and learned hidden space) as SVG; return its fold facts for the caption.
+
+    drawn: the folder where the source edition wrote it (another edition relabels that drawing)."""
     network = learn_xor()
     facts = fold_facts(network)
-    Path(path).write_bytes(xor_svg(network, facts))
+    _svg_figure(Path(path).parent, Path(path).name, lambda: (xor_svg(network, facts), None), xor_labels, drawn)
     return facts
 
 
