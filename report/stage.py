@@ -67,12 +67,13 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, 
     started = time.perf_counter()
     site_dir = layout.site_dir
     with replacing(site_dir, SITE, layout.build_dir, "site") as staging:
+        first = None
         for edition in editions:
             folder = staging / edition_folder(edition)
             with speaking(edition):
                 context, copies = assemble(capture, manifest, layout, folder, build_date(), sweep_dir,
-                                           compared_context(layout, compare_dir),
-                                           drawn=None if edition == SOURCE else staging / ASSETS)
+                                           compared_context(layout, compare_dir), first)
+            first = first or {"assets": staging / ASSETS, "findings": context["findings"]}
             context["editions"] = edition_links(editions, edition, public_url) if len(editions) > 1 else []
             if public_url:
                 context["og_image"]["src"] = public_url + context["og_image"]["src"]

@@ -184,7 +184,7 @@ def moment_pixels(maps: list[list[np.ndarray]], scales: list[dict], names: list[
 # System fonts that draw Simplified Chinese, in order of preference (matplotlib ships only DejaVu Sans).
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Droid Sans Fallback", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",
-             "SimHei", "AR PL UMing CN")
+             "SimHei", "AR PL UMing CN", "Noto Sans CJK JP")
 
 
 def _fonts_for(words: dict) -> list[str] | None:

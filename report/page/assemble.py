@@ -41,9 +41,12 @@ from report.words.wording import number, ordinal, percent
 
 
 def assemble(capture, manifest: dict, layout, staging: Path, date: str | None, sweep_dir: Path | None = None,
-             compared: dict | None = None, drawn: Path | None = None) -> tuple[dict, list]:
-    """Return the template context and the asset copies for one run (`compared`: report/page/compared.py's;
-    `drawn`: where the source edition wrote its SVG figures, which another edition relabels instead of drawing)."""
+             compared: dict | None = None, first: dict | None = None) -> tuple[dict, list]:
+    """Return the template context and the asset copies for one run (`compared`: report/page/compared.py's).
+
+    first: for an edition after the first, {"assets": the first's assets folder, "findings": its findings}: the
+    findings are not read again, the SVG figures are the first's relabelled, and the findings and model files it
+    wrote are the ones linked (context["findings"] gives them to the next edition)."""
     (staging / ASSETS).mkdir(parents=True, exist_ok=True)
     from pipeline.config import Config
 
@@ -53,18 +56,21 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None, s
     command_config = public_config(config)
     article = is_article(meta)
     model = model_info(meta)
-    findings = cached_findings(capture, layout, {layer["name"]: layer["scale"] for layer in manifest.get("layers", [])
-                                                 if "scale" in layer})
+    drawn = first["assets"] if first else None
+    findings = first["findings"] if first else cached_findings(
+        capture, layout, {layer["name"]: layer["scale"] for layer in manifest.get("layers", []) if "scale" in layer})
     dataset = meta["dataset"]
     said = commentary(findings, article=article, dataset=dataset)
     xor_facts = write_xor_figure(staging / ASSETS / "xor.svg", drawn)
     probes_size = write_probe_strip(capture.probe_images, staging / ASSETS / "probes.png")
-    findings_path = staging / ASSETS / "findings.json"
-    findings_path.write_text(findings.to_json())
+    findings_path = (drawn or staging / ASSETS) / "findings.json"
+    if not first:
+        findings_path.write_text(findings.to_json())
     analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS, article=article,
                                               drawn=drawn)
-    model_copy = staging / ASSETS / "model.keras"
-    write_published_model(layout.model, model_copy)  # without the optimizer's state (report/published_model.py)
+    model_copy = (drawn or staging / ASSETS) / "model.keras"
+    if not first:
+        write_published_model(layout.model, model_copy)  # without the optimizer's state (report/published_model.py)
 
     layers = [dict(layer_section(entry, said_layer, manifest), analysis=view)
               for entry, said_layer, view in zip(manifest["layers"], said["layers"],
@@ -126,7 +132,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None, s
         "settling": analysis_figures["settling"],
         "appendix": appendix,
         "seeds": seeds_context(config, sweep_dir),
-        "compared": compared,
+        "compared": compared, "findings": findings,
         "this_run": this_run_context(capture, findings, config, meta, layout.model, compared),
     }
     return context, [(layout.assets / name, asset_src(name)) for name in linked_assets(manifest)]
