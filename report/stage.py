@@ -39,8 +39,8 @@ def environment(edition: str = "en") -> jinja2.Environment:
     return voice_environment(edition)
 
 
-def build_date() -> str | None:
-    """Return the date to show (from SOURCE_DATE_EPOCH), or None to show none."""
+def build_date() -> datetime.date | None:
+    """Return the day to show (from SOURCE_DATE_EPOCH), or None to show none."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:
         return None
@@ -48,7 +48,7 @@ def build_date() -> str | None:
         moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
     except (ValueError, OverflowError, OSError):
         raise ValueError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix timestamp: unset it or give seconds") from None
-    return moment.strftime("%d %B %Y").lstrip("0")
+    return moment.date()
 
 
 def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, sweep_dir: Path | None = None,

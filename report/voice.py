@@ -21,6 +21,7 @@ from pathlib import Path
 
 import jinja2
 from babel import Locale
+from babel.dates import format_date
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -161,6 +162,11 @@ def say(words: str, macro: str, /, **values) -> str:
     """Render macro `macro` of templates/words/<words>.txt.j2 with `values`, as one line of plain text."""
     module = environment(edition()).get_template(f"words/{words}.txt.j2").module
     return " ".join(str(getattr(module, macro)(**values)).split())
+
+
+def long_date(day) -> str | None:
+    """Write a date as the edition does ("5 December 2026", "2026年12月5日"), None as None."""
+    return None if day is None else format_date(day, "long", locale=LOCALES[edition()])
 
 
 def gettext(message: str) -> str:

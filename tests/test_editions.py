@@ -95,7 +95,14 @@ def test_the_chinese_explorer_works_and_passes_axe_and_vnu_in_chromium(built, dr
     valuetext = driver.find_element("id", "explorer-step").get_attribute("aria-valuetext")
     assert HAN.search(valuetext), valuetext
     harness.screenshot(driver, screenshots_dir() / "zh-phone.png", *harness.PHONE)
-    assert harness.run_axe(driver) == []
+    width, height = harness.PHONE
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
+                                                                   "deviceScaleFactor": 1, "mobile": True})
+    try:  # at phone width: nothing but the tables' own scrolling regions is wider than the screen
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+        assert harness.run_axe(driver) == []
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     harness.screenshot(driver, screenshots_dir() / "zh-desktop.png", *harness.DESKTOP)
     with harness.serve_directory(built[1]) as base:
         info = page.open_at(driver, base + "zh/index.html#step=2")

@@ -30,6 +30,7 @@ from report.compare.runs import Run, check_build, load_run, run_labels
 from report.compare.summary import write_summary
 from report.page.explorer import script_json
 from report.stage import STATIC, build_date, readable_by_all, total_bytes, write_static_page
+from report.voice import long_date
 from report.words.wording import ordinal
 
 STATIC_FILES = ("site.css", "explorer.css", "compare.css", "favicon.svg", "explorer-data.js", "explorer-draw.js",
@@ -123,7 +124,7 @@ def page_context(runs: list[Run], findings: list, align: str) -> dict:
                          "probe_names": ", ".join(run.explore["probe_names"]), "model": table["models"][number]})
     probe_names = runs[0].explore["probe_names"]
     return {
-        "runs": run_rows, "align": align, "date": build_date(),
+        "runs": run_rows, "align": align, "date": long_date(build_date()),
         "control": {"json": script_json(control), "slider_max": len(points) - 1, "initial_index": initial,
                     "initial_label": control["labels"][initial], "last_label": control["labels"][-1]},
         "probes": [{"index": index, "number": index + 1, "name": name} for index, name in enumerate(probe_names)],

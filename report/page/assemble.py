@@ -9,6 +9,7 @@ macros of templates/words/page.txt.j2).
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -34,13 +35,13 @@ from report.page.sections import (
 from report.page.seeds import seeds_context
 from report.page.this_run import this_run_context
 from report.published_model import write_published_model
-from report.voice import say
+from report.voice import long_date, say
 from report.words.commentary import commentary
 from report.words.dataset_text import data_title, dataset_notice, subject
 from report.words.wording import number, ordinal, percent
 
 
-def assemble(capture, manifest: dict, layout, staging: Path, date: str | None, sweep_dir: Path | None = None,
+def assemble(capture, manifest: dict, layout, staging: Path, date: datetime.date | None, sweep_dir: Path | None = None,
              compared: dict | None = None, first: dict | None = None) -> tuple[dict, list]:
     """Return the template context and the asset copies for one run (`compared`: report/page/compared.py's).
 
@@ -49,6 +50,8 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: str | None, s
     wrote are the ones linked (context["findings"] gives them to the next edition)."""
     (staging / ASSETS).mkdir(parents=True, exist_ok=True)
     from pipeline.config import Config
+
+    date = long_date(date)  # the day (report/stage.py build_date) as this edition writes it
 
     # Fields an older (or a test's) config lacks read as their defaults, which is what the run used.
     # The page shows no path of the builder's machine: public_meta/public_config (the archive keeps the real ones).
