@@ -73,7 +73,7 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, 
             with speaking(edition):
                 context, copies = assemble(capture, manifest, layout, folder, build_date(), sweep_dir,
                                            compared_context(layout, compare_dir), first)
-            first = first or {"assets": staging / ASSETS, "findings": context["findings"]}
+            first = first or {"assets": staging / ASSETS, "findings": context["findings"], "moment": context["moment"]}
             context["editions"] = edition_links(editions, edition, public_url) if len(editions) > 1 else []
             if public_url:
                 context["og_image"]["src"] = public_url + context["og_image"]["src"]

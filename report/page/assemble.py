@@ -120,7 +120,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: datetime.date
     }
     context = {
         "page": page, "layers": layers, "explorer": explorer,
-        "moment": moment_context(capture, manifest, findings, staging / ASSETS),
+        "moment": moment_context(capture, manifest, findings, staging / ASSETS, (first or {}).get("moment")),
         "og_image": dict(layers[0]["poster"], name=layers[0]["name"]),
         "why": why_section(xor_facts),
         "experiment": experiment_section(capture, config, meta, probes_size),

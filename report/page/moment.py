@@ -122,8 +122,11 @@ def choose_probe(capture, names: list[str], scales: list[dict], first: int, last
     return int(np.argmax(change))
 
 
-def moment_context(capture, manifest: dict, findings, folder: Path) -> dict | None:
-    """Write the opening figure into `folder` (the staging assets) and return its context; None when there is none."""
+def moment_context(capture, manifest: dict, findings, folder: Path, drawn: dict | None = None) -> dict | None:
+    """Write the opening figure into `folder` (the staging assets) and return its context; None when there is none.
+
+    drawn: the context this returned for another edition of the same run: its steps, probe and maps are reused
+    (kept under "inputs"), and only the figure's words are drawn again."""
     steps = np.asarray(capture.steps, np.int64)
     if findings is None or not findings.layers or len(steps) < 2 or not manifest.get("layers"):
         return None
@@ -136,12 +139,15 @@ def moment_context(capture, manifest: dict, findings, folder: Path) -> dict | No
     informative = [by_name[name].informative_step if name in by_name else None for name in names]
     spread = [by_name[name].timeline.get("relative_spread", [np.nan] * len(steps)) if name in by_name
               else [np.nan] * len(steps) for name in names]
-    chosen, rule, window, basis = choose_steps(steps, plateau_end, informative, spread)
-    index = {int(step): position for position, step in enumerate(steps)}
-    probe = choose_probe(capture, names, scales, index[window[0]], index[window[-1]])
     shown = [entry.get("shown_channels") or list(range(entry["channels"])) for entry in entries]
-    maps = [[np.asarray(capture.activations[name][index[step]][probe], np.float32)[..., channels]
-             for step in chosen] for name, channels in zip(names, shown)]
+    if drawn:
+        chosen, rule, window, basis, probe, maps = drawn["inputs"]
+    else:
+        chosen, rule, window, basis = choose_steps(steps, plateau_end, informative, spread)
+        index = {int(step): position for position, step in enumerate(steps)}
+        probe = choose_probe(capture, names, scales, index[window[0]], index[window[-1]])
+        maps = [[np.asarray(capture.activations[name][index[step]][probe], np.float32)[..., channels]
+                 for step in chosen] for name, channels in zip(names, shown)]
     reference = rule != "all" and chosen[0] < window[0]
     pixels = moment_pixels(maps, scales, names, chosen, capture.train_loss, int(plateau.steps),
                            references=(reference, False))
@@ -164,4 +170,5 @@ def moment_context(capture, manifest: dict, findings, folder: Path) -> dict | No
         "partial": any(len(channels) < entry["channels"] for channels, entry in zip(shown, entries)),
         "probe": {"number": probe + 1, "count": len(labels),
                   "label": class_names[label] if 0 <= label < len(class_names) else str(label)},
+        "inputs": (chosen, rule, window, basis, probe, maps),  # for another edition (never shown)
     }
