@@ -24,6 +24,7 @@ from report.numbers.findings import ChannelFindings, Findings, LayerFindings
 from report.numbers.thresholds import DEAD_ZERO_SHARE
 from report.page.explorer_curves import curve_panels
 from report.voice import gettext, say
+from report.words.wording import scale_basis
 
 EDGE_GLYPHS = {"horizontal": "\u2014", "vertical": "|", "diagonal_rising": "/", "diagonal_falling": "\\"}
 SPEEDS = (5, 10, 20, 40)
@@ -180,7 +181,11 @@ def step_context(explore_meta: dict, data_base: str) -> dict:
     initial = last_step  # the trained network; the jump buttons lead to where the change happens
     stride = int(explore_meta.get("stride", 1))
     return {
-        "meta_json": script_json(explore_meta), "data_base": data_base,
+        # the scales' bases, written by the renderer in English, in the edition written
+        "meta_json": script_json(dict(explore_meta, layers=[dict(layer, basis=scale_basis(layer["basis"]))
+                                                             if layer.get("basis") else layer
+                                                             for layer in explore_meta["layers"]])),
+        "data_base": data_base,
         "slider_max": len(steps) - 1, "initial_index": steps.index(initial), "initial_step": initial,
         "last_step": last_step, "stride": stride,
         "snapshots": int(explore_meta.get("snapshots", len(steps))),

@@ -26,7 +26,7 @@ from report.words.channel_text import filter_rule
 from report.words.dataset_text import dataset_sentence
 from report.words.figure_text import xor_caption
 from report.words.model_text import architecture_facts, model_rows, recorded_facts, settings
-from report.words.wording import number, ordinal, percent, series
+from report.words.wording import number, ordinal, percent, scale_basis, series
 
 ASSETS = "assets"
 
@@ -146,6 +146,7 @@ def domain_caption(entry: dict) -> str:
     scale = entry["scale"]
     low, high = (float(end) for end in scale["domain"])
     fixed = scale["kind"] == "fixed"
+    scale = dict(scale, basis=scale_basis(scale["basis"])) if scale.get("basis") else scale
     return say("page", "domain_caption", scale=scale, activation=entry.get("activation"),
                low="0" if fixed and low == 0 else f"{low:+g}" if fixed else f"{low:.3g}",
                high=f"{high:+g}" if fixed else f"{high:.3g}")

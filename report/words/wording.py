@@ -9,12 +9,13 @@ report.words.commentary.image_words picks one for a run's dataset.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from report.voice import N_, edition, environment, percent, r_value, say, share_percent, signed
 
 __all__ = ["DIGIT_WORDS", "IMAGE_WORDS", "ImageWords", "channel_label", "number", "ordinal", "percent", "r_value",
-           "series", "share_percent", "signed"]
+           "scale_basis", "series", "share_percent", "signed"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,21 @@ def series(values: list[str], conjunction: str = "and") -> str:
 def channel_label(index: int) -> str:
     """Return the 1-based name of a channel ("channel 1" for index 0) in the edition written."""
     return say("common", "channel", index=index)
+
+
+# The four ways pipeline/scales.py (the render stage, English) says what a colour scale's domain is based on.
+_BASES = (
+    (re.compile(r"(?P<name>[\w-]+)'s range, (?P<span>.+)"), "fixed_range"),
+    (re.compile(r"the (?P<percent>[\d.]+)th percentile of the run's (?P<signed>\|)?values\|?"), "percentile"),
+    (re.compile(r"the run's largest (?P<signed>\|)?value\|? \(its (?P<percent>[\d.]+)th percentile is 0\)"), "largest"),
+    (re.compile(r"a unit scale: every value of the run is 0"), "unit"),
+)
+
+
+def scale_basis(text: str) -> str:
+    """Say a scale's basis (as the renderer wrote it) in the edition written; text of another form stays as it is."""
+    for pattern, macro in _BASES:
+        found = pattern.fullmatch(text or "")
+        if found:
+            return say("scale", macro, **found.groupdict())
+    return text
