@@ -12,9 +12,9 @@ decided here; report/words/conclusion_text.py only words them.
   measured, the threshold, the margin) and its verdict, computed here so that the wording only reports them:
   1. conv1-4 extract few features yet the model is accurate: the share of their channels that are edge
      detectors (at most MINORITY_SHARE: few; above MAJORITY_SHARE: many), the share that copy the input or
-     are idle (more than MAJORITY_SHARE), and the test accuracy (at least CLAIMED_ACCURACY) where that yardstick
-     applies: on MNIST-family data only (report.capture_facts.post_yardstick_applies); elsewhere the verdict is
-     decided without it.
+     are idle (more than MAJORITY_SHARE), and the test accuracy: at least CLAIMED_ACCURACY on MNIST-family data
+     (report.capture_facts.post_yardstick_applies), where the post's yardstick applies; elsewhere well above chance,
+     ACCURATE_SHARE_OF_RANGE of the way from 1 / classes to 100% (accurate_level).
   2. conv5-6 learn hard-to-name, entangled features: the share of their active channels that are unnamed
      (more than MAJORITY_SHARE: most; at most MINORITY_SHARE: few) and the mean |r| between channels of a
      layer (above DISTINCT_MAX_R: entangled).
@@ -64,8 +64,10 @@ from report.numbers.run_findings import (
     Variant,
 )
 from report.numbers.thresholds import (
+    ACCURATE_SHARE_OF_RANGE,
     BORDERLINE_ACCURACY_SE,
     BORDERLINE_STEPS,
+    CLAIMED_ACCURACY,
     EARLY_SHARE,
     PLATEAU_ACCURACY_MARGIN,
     PLATEAU_ACCURACY_SE,
@@ -175,7 +177,8 @@ def run_summary(capture, layers: list[LayerFindings], last_step: int) -> RunFind
     return RunFindings(
         final_test_accuracy=accuracy, final_test_loss=loss, accuracy_source=source, test_size=test_size,
         last_step=last_step, plateau=loss_plateau,
-        conclusion_1=conclusion_1(early, accuracy, test_size, (meta.get("dataset") or {}).get("name")),
+        conclusion_1=conclusion_1(early, accuracy, test_size, (meta.get("dataset") or {}).get("name"),
+                                  _num_classes(capture)),
         conclusion_2=conclusion_2(late),
         conclusion_3=conclusion_3(layers, loss_plateau, last_step),
     )
@@ -219,9 +222,17 @@ def _verdict_fields(checks: list[Check], outcome: Verdict | None, variants: list
 # --- Conclusion 1: few features in conv1-4, yet accurate --------------------------------------------
 
 
+def accurate_level(classes: int) -> float:
+    """Return the test accuracy that counts as accurate on data without the post's yardstick: ACCURATE_SHARE_OF_RANGE
+    of the way from chance (1 / classes) to 100%."""
+    chance = 1.0 / max(int(classes), 1)
+    return chance + ACCURATE_SHARE_OF_RANGE * (1.0 - chance)
+
+
 def conclusion_1(layers: list[LayerFindings], accuracy: float | None, test_size: int | None,
-                 dataset: str | None = None) -> EarlyLayersConclusion:
-    """Check "the first four layers extract few features, yet the model is accurate"; `dataset`: meta's name."""
+                 dataset: str | None = None, classes: int = 10) -> EarlyLayersConclusion:
+    """Check "the first four layers extract few features, yet the model is accurate"; `dataset`: meta's name;
+    `classes`: the number of classes (chance is 1 / classes)."""
     kinds = kind_counts(layers)
     if accuracy is not None and test_size:
         accuracy_margin = BORDERLINE_ACCURACY_SE * math.sqrt(accuracy * (1 - accuracy) / test_size)
@@ -229,15 +240,16 @@ def conclusion_1(layers: list[LayerFindings], accuracy: float | None, test_size:
         accuracy_margin = 0.0
     movers = {"edge": _movers(layers, ("edge",)), "plain": _movers(layers, PLAIN_KINDS)}
     applies = post_yardstick_applies(dataset)
+    needed = CLAIMED_ACCURACY if applies else accurate_level(classes)
     checks = checks_1([ch.kind for layer in layers for ch in layer.channels], accuracy, accuracy_margin,
-                      movers=movers, accuracy_applies=applies)
+                      movers=movers, accuracy_needed=needed)
     outcome = decide_verdict(checks, decide_1) if kinds.channels else None
-    variants = variants_1(layers, accuracy, accuracy_margin, applies) if kinds.channels else []
+    variants = variants_1(layers, accuracy, accuracy_margin, needed) if kinds.channels else []
     data_explained = bool(outcome and applies and not checks[3].passes and all(item.passes for item in checks[:3])
                           and dataset == "bundled")
     return EarlyLayersConclusion(**vars(kinds), final_test_accuracy=accuracy, test_size=test_size,
                                  **_verdict_fields(checks, outcome, variants), data_explained=data_explained,
-                                 accuracy_applies=applies, dataset=dataset)
+                                 accuracy_applies=applies, accuracy_needed=needed, dataset=dataset)
 
 
 # --- Conclusion 2: conv5-6 hard to name and entangled -----------------------------------------------

@@ -19,6 +19,7 @@ from report.numbers.run_findings import (
     SettlingConclusion,
 )
 from report.numbers.thresholds import (
+    ACCURATE_SHARE_OF_RANGE,
     BORDERLINE_ACCURACY_SE,
     BORDERLINE_STEPS,
     CLAIMED_ACCURACY,
@@ -70,8 +71,10 @@ def conclusion_1_text(numbers: EarlyLayersConclusion, data: str | None = None) -
     reading = "contradicted" if not not_most else "few" if few and plain else "some"
     evidence.append(say("conclusion", "early_reading", reading=reading))
     if not numbers.accuracy_applies:
+        needed = numbers.accuracy_needed
+        chance = (needed - ACCURATE_SHARE_OF_RANGE) / (1 - ACCURATE_SHARE_OF_RANGE) if needed is not None else None
         evidence.append(say("conclusion", "accuracy_not_applicable", claimed=CLAIMED_ACCURACY, data=data,
-                            accuracy=accuracy))
+                            accuracy=accuracy, needed=needed, share=ACCURATE_SHARE_OF_RANGE, chance=chance))
     elif accuracy is None:
         evidence.append(say("conclusion", "no_accuracy"))
     else:

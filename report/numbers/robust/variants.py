@@ -93,11 +93,12 @@ def share_check(measure: str, part: int, whole: int, threshold: float, movers: t
 
 
 def checks_1(kinds: list[str], accuracy: float | None, accuracy_margin: float, shift: int = 0,
-             movers: dict[str, tuple[int, int]] | None = None, accuracy_applies: bool = True) -> list[Check]:
+             movers: dict[str, tuple[int, int]] | None = None,
+             accuracy_needed: float = CLAIMED_ACCURACY) -> list[Check]:
     """Return conclusion 1's checks of conv1-4's kinds (shares moved by `shift` channels against the claim).
 
-    accuracy_applies: the post's CLAIMED_ACCURACY is a yardstick for MNIST (report.capture_facts.
-    post_yardstick_applies); on other data the test accuracy is not checked.
+    accuracy_needed: the test accuracy that counts as accurate: the post's CLAIMED_ACCURACY on MNIST
+    (report.capture_facts.post_yardstick_applies), elsewhere report.numbers.conclusions.accurate_level's.
     """
     total = len(kinds)
     edges, plain = kinds.count("edge"), sum(kind in PLAIN_KINDS for kind in kinds)
@@ -111,8 +112,7 @@ def checks_1(kinds: list[str], accuracy: float | None, accuracy_margin: float, s
         share_check(N_("copies of the input or idle"), plain, total, MAJORITY_SHARE + step, movers.get("plain"),
                     strict=True),
     ]
-    if accuracy_applies:
-        checks.append(check(N_("test accuracy"), accuracy, CLAIMED_ACCURACY, margin=accuracy_margin, unit="accuracy"))
+    checks.append(check(N_("test accuracy"), accuracy, accuracy_needed, margin=accuracy_margin, unit="accuracy"))
     return checks
 
 
@@ -139,9 +139,8 @@ def checks_3(steps: dict[str, float | None], limit: float, margin: float) -> lis
 
 
 def decide_1(passes: list[bool]) -> str:
-    """Return conclusion 1's verdict from its checks' passes (three without the accuracy, which then does not count)."""
-    few, not_most, plain, *rest = passes
-    accurate = rest[0] if rest else True
+    """Return conclusion 1's verdict from its four checks' passes (the kinds', then the accuracy's)."""
+    few, not_most, plain, accurate = passes
     if not not_most:
         return DOES_NOT_HOLD
     if few and plain:
@@ -195,8 +194,8 @@ def _variant(definition: str, checks: list[Check], decide, **numbers) -> Variant
 
 
 def variants_1(layers: list[LayerFindings], accuracy: float | None, accuracy_margin: float,
-               accuracy_applies: bool = True) -> list[Variant]:
-    """Return conclusion 1's verdict under each of its definitions (the accuracy checked only where it applies)."""
+               accuracy_needed: float = CLAIMED_ACCURACY) -> list[Variant]:
+    """Return conclusion 1's verdict under each of its definitions (the accuracy against `accuracy_needed`)."""
     out = []
     for definition in ("analysis_set", "shown_probes", "max_pool_reference", "thresholds_strict",
                        "thresholds_lenient", "sure_labels_only"):
@@ -204,7 +203,7 @@ def variants_1(layers: list[LayerFindings], accuracy: float | None, accuracy_mar
         if kinds is None or not layers:
             continue
         checks = checks_1(kinds, accuracy, accuracy_margin, SHIFTS.get(definition, 0),
-                          accuracy_applies=accuracy_applies)
+                          accuracy_needed=accuracy_needed)
         out.append(_variant(definition, checks, decide_1, counts=_counts(kinds)))
     return out
 
