@@ -21,6 +21,9 @@ LABELS = ("similarity_axis", "similarity_title", "contrast_axis", "contrast_titl
           "loss_title", "plateau", "early_limit")  # the figure's words: macros of templates/words/figures.txt.j2
 
 
+LAYER_MARKERS = ("s", "^", "D", "v", "P", "X", "<", ">")  # never "o": a dot marks the settled step
+
+
 def _layer_colours(count: int) -> list:
     """Return one colour per layer, from light-early to dark-late (viridis, without its palest end)."""
     import matplotlib
@@ -44,11 +47,15 @@ def settling_figure(findings: Findings, train_loss: np.ndarray, labels: dict | N
     figure = Figure(figsize=(7.6, 6.2), dpi=FIGURE_DPI, layout="constrained")
     similarity, contrast, loss_axes = figure.subplots(3, 1, sharex=True, height_ratios=(1.5, 1, 1))
     colours = _layer_colours(len(findings.layers))
-    for layer, colour in zip(findings.layers, colours):
+    every = max(1, len(steps) // 7)
+    for number, (layer, colour) in enumerate(zip(findings.layers, colours)):
         timeline = layer.timeline
-        similarity.plot(steps, timeline["cka"], color=colour, linewidth=1.4, label=layer.name)
+        # neighbouring layers' colours are close: each layer also has its own marker, staggered along the line
+        marks = {"marker": LAYER_MARKERS[number % len(LAYER_MARKERS)], "markersize": 4,
+                 "markevery": ((number * every) // max(len(findings.layers), 1), every)}
+        similarity.plot(steps, timeline["cka"], color=colour, linewidth=1.4, label=layer.name, **marks)
         similarity.plot(steps, timeline["median_r"], color=colour, linewidth=0.8, linestyle=(0, (3, 2)))
-        contrast.plot(steps, timeline["relative_spread"], color=colour, linewidth=1.2, label=layer.name)
+        contrast.plot(steps, timeline["relative_spread"], color=colour, linewidth=1.2, label=layer.name, **marks)
         settled = layer.settling.settled_step if layer.settling else None
         if settled is not None:
             index = int(np.searchsorted(steps, settled))
