@@ -47,7 +47,7 @@ def settling_figure(findings: Findings, train_loss: np.ndarray, labels: dict | N
     figure = Figure(figsize=(7.6, 6.2), dpi=FIGURE_DPI, layout="constrained")
     similarity, contrast, loss_axes = figure.subplots(3, 1, sharex=True, height_ratios=(1.5, 1, 1))
     colours = _layer_colours(len(findings.layers))
-    every = max(1, len(steps) // 7)
+    every = max(1, len(steps) // 6)
     for number, (layer, colour) in enumerate(zip(findings.layers, colours)):
         timeline = layer.timeline
         # neighbouring layers' colours are close: each layer also has its own marker, staggered along the line
@@ -55,7 +55,7 @@ def settling_figure(findings: Findings, train_loss: np.ndarray, labels: dict | N
                  "markevery": ((number * every) // max(len(findings.layers), 1), every)}
         similarity.plot(steps, timeline["cka"], color=colour, linewidth=1.4, label=layer.name, **marks)
         similarity.plot(steps, timeline["median_r"], color=colour, linewidth=0.8, linestyle=(0, (3, 2)))
-        contrast.plot(steps, timeline["relative_spread"], color=colour, linewidth=1.2, label=layer.name, **marks)
+        contrast.plot(steps, timeline["relative_spread"], color=colour, linewidth=1.2, label=layer.name)
         settled = layer.settling.settled_step if layer.settling else None
         if settled is not None:
             index = int(np.searchsorted(steps, settled))
