@@ -191,6 +191,7 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 # ASCII punctuation that joining pieces leaves between Chinese words becomes full-width.
 _FULL_WIDTH = [(re.compile(rf"(?<=[{_HAN}）])\s*{re.escape(mark)}\s*(?=[{_HAN}（])"), wide)
                for mark, wide in ((";", "；"), (",", "，"), (":", "："))]
+_LATIN_GAP = re.compile(rf"(?<=[{_HAN}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])(?=[{_HAN}])")
 # Raw-text elements whole (never changed), other tags, and the text between them.
 _TOKENS = re.compile(r"(<(?:script|style|pre|textarea)\b.*?</(?:script|style|pre|textarea)>|<[^>]*>)", re.S | re.I)
 
@@ -221,6 +222,18 @@ def close_cjk_gaps(html: str) -> str:
         if token[-1:].isspace() and _joins(text[-1], after):
             token = token.rstrip()
         tokens[index] = token
+    # A Latin letter or digit beside a Chinese character across a tag ("3</a>和"): the space goes on the Chinese
+    # side, so that it never sits inside a link's text.
+    for place in range(1, len(visible)):
+        (left, left_text), (right, right_text) = visible[place - 1], visible[place]
+        between = "".join(tokens[left:right + 1])
+        if not left_text or not right_text or re.search(r"\s<|>\s", between):
+            continue
+        pair = left_text[-1] + right_text[0]
+        if re.fullmatch(rf"[A-Za-z0-9%][{_HAN}]", pair):
+            tokens[right] = " " + tokens[right]
+        elif re.fullmatch(rf"[{_HAN}][A-Za-z0-9]", pair):
+            tokens[left] = tokens[left] + " "
     return "".join(tokens)
 
 
@@ -230,7 +243,8 @@ def _joins(left: str, right: str) -> bool:
 
 
 def _chinese_text(text: str) -> str:
-    """Full-width punctuation between Chinese words, and no gap between Chinese characters."""
+    """Full-width punctuation between Chinese words, no gap between Chinese characters, and one space between a
+    Chinese character and a Latin letter or digit (where a list join such as Babel's "3和4" left none)."""
     for pattern, wide in _FULL_WIDTH:
         text = pattern.sub(wide, text)
-    return _CJK_GAP.sub("", text)
+    return _LATIN_GAP.sub(" ", _CJK_GAP.sub("", text))
