@@ -86,3 +86,21 @@ def test_built_page_has_a_reading_path_and_no_code_names(built):
     kinds = [cell for cell in cells.cells if re.match(r"other\b", cell)]
     assert kinds == [], kinds  # a channel that is neither copy nor edge is "unnamed", not "other"
     assert "(other)" not in markup and "or other," not in markup
+
+
+# The short run's reading path, measured (SOURCE_DATE_EPOCH fixed, tests/helpers.py's SHORT flags): 2,899 words and
+# 32 paragraph pairs over SHARE_LIMIT before issue 22's rewrite (the explorer's caption repeated under every layer,
+# the look-for lines and the conv5/conv6 comparisons alike), 2,530 words and 2 pairs after it. The limits leave room
+# for a machine's other numbers to choose other sentences, not for a paragraph repeated per layer (six layers: 15
+# pairs) or a hundred and twenty words more.
+SHORT_RUN_WORDS = 2650
+SHORT_RUN_PAIRS = 4
+
+
+def test_short_run_reading_path_stays_within_its_measured_budget(built):
+    _, site = built
+    result = reading_path.measure((site / "index.html").read_text(encoding="utf-8"))
+    over = [(round(share, 2), result.paragraphs[i][:80], result.paragraphs[j][:80])
+            for share, i, j in result.pairs if share > reading_path.SHARE_LIMIT]
+    assert result.words <= SHORT_RUN_WORDS, result.words
+    assert len(over) <= SHORT_RUN_PAIRS, over

@@ -205,7 +205,6 @@ def explorer_context(findings: Findings | None, explore_meta: dict, plateau_end:
     described = {layer.name: layer for layer in findings.layers} if findings is not None else {}
     rows = {name: row_labels(described[name], groups[name]) if name in described else plain_rows(name, groups[name])
             for name in groups}
-    fixed_tanh = all(layer["kind"] == "fixed" and layer["domain"] == [-1.0, 1.0] for layer in layers)
     marks = curve_marks(findings)
     return {
         **step_context(explore_meta, data_base),
@@ -220,8 +219,8 @@ def explorer_context(findings: Findings | None, explore_meta: dict, plateau_end:
         "autoplay": moment(marks["plateau"], steps),
         "rows": rows,
         "views": {layer["name"]: layer_view_facts(layer) for layer in layers},
-        "scales": {"fixed_tanh": fixed_tanh, "any_signed": any(layer["domain"][0] < 0 for layer in layers),
-                   "any_unsigned": any(layer["domain"][0] >= 0 for layer in layers)},
+        # the colour bar's words; the colours themselves are said under "How to read the layers"
+        "scales": {"any_signed": any(layer["domain"][0] < 0 for layer in layers)},
         "any_grouped": any(len(layer["groups"]) > 1 for layer in layers),
         "group_size": int(explore_meta.get("group_size", 16)),
     }

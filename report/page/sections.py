@@ -171,9 +171,9 @@ def layer_section(entry: dict, said: dict, manifest: dict) -> dict:
         "name": name, "anchor": name, "channels": entry["channels"], "scale": layer_scale(entry),
         "shown": len(shown), "all_shown": len(shown) == entry["channels"],
         "title": say("page", "layer_title", name=name, channels=entry["channels"], height=height, width=width),
-        # the title says the channels and map size, the reading guide the tanh scale: only what is particular
-        "facts": " · ".join(part for part in (
-            None if layer_scale(entry)["kind"] == "tanh" else domain_caption(entry), pictured) if part),
+        # the title says the channels and map size, the reading guide every layer's colour scale (and the explorer's
+        # legend beside the grid says it again): only what is particular
+        "facts": pictured or "",
         "poster": {"src": f"{ASSETS}/{poster['path']}", "width": poster["width"], "height": poster["height"],
                    "last_step": manifest["steps"]["last"]},
         "post_saw": said["post"], "post_applies": said.get("post_applies", True),

@@ -20,6 +20,7 @@ from report.numbers.thresholds import appendix_rows
 from report.words.conclusion_text import conclusion_1_text, conclusion_2_text, conclusion_3_text
 from report.words.dataset_text import DIGIT_DATASETS, data_title
 from report.words.layer_text import layer_commentary
+from report.words.post_observations import POST_LIKE
 from report.words.training_text import training_sentences
 from report.words.wording import DIGIT_WORDS, IMAGE_WORDS, ImageWords
 
@@ -43,11 +44,12 @@ def commentary(findings: Findings, *, article: bool = True, dataset: dict | None
     regimes = {layer.regime for layer in findings.layers}
     # The post's yardsticks (its accuracy, plateau and readings of digits) compare only on MNIST-family data.
     yardstick = post_yardstick_applies((dataset or {}).get("name"))
+    like = {layer.name: layer for layer in findings.layers}  # the layer the post compared another with (POST_LIKE)
     return {
         "training": training_sentences(run, compare=article and yardstick),
         "plateau": bool(run.plateau.found),  # the curves' words: a plateau band only where there is one
         "layers": [layer_commentary(layer, findings.last_step, findings.steps, article=article, words=words,
-                                    post_applies=yardstick)
+                                    post_applies=yardstick, like=like.get(POST_LIKE.get(layer.name)))
                    for layer in findings.layers],
         "conclusions": [conclusion_1_text(run.conclusion_1, data_title(dataset)),
                         conclusion_2_text(run.conclusion_2), conclusion_3_text(run.conclusion_3)] if article else [],

@@ -37,15 +37,23 @@ def check_line(item: Check | ShareCheck) -> str:
     return say("conclusion", "check_line", item=item, accuracy_se=BORDERLINE_ACCURACY_SE)
 
 
-def _result(claim: int, numbers: Conclusion, evidence: list[str]) -> dict:
-    """Return a conclusion's display data from its computed verdict and its evidence, sentence by sentence."""
+def _result(claim: int, numbers: Conclusion, evidence: list[str], detail: list[str] | None = None) -> dict:
+    """Return a conclusion's display data from its computed verdict and its evidence, sentence by sentence.
+
+    detail: sentences of evidence a first reading can skip, folded with the checks under the verdict."""
     verdict = numbers.verdict
-    if numbers.borderline:
+    # the checks' own verdict; the headline holds only where every other way of measuring also holds (the variants)
+    definition = getattr(numbers, "definition_verdict", None) or verdict
+    if definition != verdict:
+        evidence.append(say("conclusion", "variants_partly"))
+    if numbers.borderline:  # the flips are of the checks' own verdict
         flips = [([_check_name(numbers.checks[i]) for i in flip.checks], flip.verdict) for flip in numbers.flips]
-        evidence.append(say("conclusion", "borderline", flips=flips))
+        evidence.append(say("conclusion", "borderline", flips=flips,
+                            definition=definition if definition != verdict else None))
     return {"claim": say("conclusion", "claim", number=claim, claimed=CLAIMED_ACCURACY), "verdict": verdict,
             "borderline": bool(numbers.borderline), "verdict_class": VERDICT_CLASSES[verdict],
-            "evidence": " ".join(evidence), "checks": [check_line(item) for item in numbers.checks]}
+            "evidence": " ".join(evidence), "detail": " ".join(detail or []),
+            "checks": [check_line(item) for item in numbers.checks]}
 
 
 def _check_name(item: Check) -> str:
@@ -63,10 +71,10 @@ def conclusion_1_text(numbers: EarlyLayersConclusion, data: str | None = None) -
         return _result(1, numbers, [say("conclusion", "no_early_layers")])
     evidence = [say("conclusion", "early_kinds", total=total, layers=numbers.layers, counts=numbers.counts,
                     edge_share=numbers.shares["edge"])]
-    if numbers.fitted_channels:
-        evidence.append(say("conclusion", "early_fits", fitted=numbers.fitted_channels, total=total,
-                            by_filter=numbers.by_basis.get("filter", 0), median_r=numbers.median_fit_r,
-                            edge_share=numbers.median_edge_share))
+    # how the labels were read from fitted filters: folded with the checks (the layers' sections give each filter)
+    detail = [say("conclusion", "early_fits", fitted=numbers.fitted_channels, total=total,
+                  by_filter=numbers.by_basis.get("filter", 0), median_r=numbers.median_fit_r,
+                  edge_share=numbers.median_edge_share)] if numbers.fitted_channels else []
     few, not_most, plain = (item.passes for item in numbers.checks[:3])
     reading = "contradicted" if not not_most else "few" if few and plain else "some"
     evidence.append(say("conclusion", "early_reading", reading=reading))
@@ -79,7 +87,7 @@ def conclusion_1_text(numbers: EarlyLayersConclusion, data: str | None = None) -
         evidence.append(say("conclusion", "no_accuracy"))
     else:
         evidence.append(say("conclusion", "accuracy_compared", accuracy=accuracy, claimed=CLAIMED_ACCURACY))
-    return _result(1, numbers, evidence)
+    return _result(1, numbers, evidence, detail)
 
 
 def conclusion_2_text(numbers: LateLayersConclusion) -> dict:
@@ -90,12 +98,14 @@ def conclusion_2_text(numbers: LateLayersConclusion) -> dict:
                     active=numbers.active_channels, share=numbers.unnamed_share, counts=numbers.counts),
                 say("conclusion", "late_overlap", by_layer=numbers.pair_mean_abs_r_by_layer,
                     entangled=numbers.checks[2].passes)]
-    if numbers.verdict == HOLDS:
+    # read from the checks themselves: where they hold but another way of measuring does not, _result says so
+    most, entangled = numbers.checks[0].passes, numbers.checks[2].passes
+    if numbers.verdict == HOLDS or (most and entangled):
         reading = "holds"
     elif numbers.verdict == DOES_NOT_HOLD:
         reading = "fails"
     else:
-        reading = "unnamed" if numbers.checks[0].passes else "entangled"
+        reading = "unnamed" if most else "entangled" if entangled else "some"
     evidence.append(say("conclusion", "late_reading", reading=reading))
     return _result(2, numbers, evidence)
 

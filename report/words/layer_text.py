@@ -30,7 +30,7 @@ from report.words.channel_text import (
     shape_range,
     why_not,
 )
-from report.words.post_observations import POST_OBSERVATIONS, comparison_sentences
+from report.words.post_observations import COUNTS_DUPLICATES, POST_OBSERVATIONS, comparison_sentences
 from report.words.regime_text import idle_reason, regime_sentences, units_sentence
 from report.words.wording import DIGIT_WORDS, ImageWords
 
@@ -242,22 +242,25 @@ def look_for(layer: LayerFindings, last_step: int, *, words: ImageWords = DIGIT_
                sides=sorted({ch.edge_side for ch in edges}), regions=gettext(words.regions), **story)
 
 
-def summary_sentences(layer: LayerFindings, *, counts: bool = True) -> list[str]:
+def summary_sentences(layer: LayerFindings, *, counts: bool = True, alike: bool = True) -> list[str]:
     """Say in a few words what is particular to this layer: its kinds of channel (when `counts`) and how alike its
-    channels are (when it settled is the look-for line's). The numbers behind each are in its evidence paragraphs."""
+    channels are (when `alike`; when it settled is the look-for line's). The numbers behind each are in its evidence
+    paragraphs."""
     channels, total = layer.channels, layer.num_channels
     sentences = []
+    one_kind = False  # the kinds sentence said "all N channels", so the next one can say "they"
     if counts and layer.spatial:
         live = [ch for ch in channels if not ch.dead]
         told = [(kind, sum(ch.kind == kind for ch in live)) for kind in SUMMARY_KINDS]
         told = [(kind, count) for kind, count in told + [("dead", len(channels) - len(live))] if count]
         if told:
             sentences.append(say("layer", "summary_kinds", total=total, told=told))
+            one_kind = len(told) == 1 and total > 1
     pairs = layer.pairs
-    if total > 1 and pairs is not None:
+    if alike and total > 1 and pairs is not None:
         reaching = pairs.pairs_at_threshold
         if reaching == pairs.pairs:
-            sentences.append(say("layer", "summary_all_duplicates", total=total))
+            sentences.append(say("layer", "summary_all_duplicates", total=total, they=one_kind))
         elif reaching == 0:
             sentences.append(say("layer", "summary_no_duplicates"))
         else:
@@ -266,18 +269,20 @@ def summary_sentences(layer: LayerFindings, *, counts: bool = True) -> list[str]
 
 
 def layer_commentary(layer: LayerFindings, last_step: int, steps: list[int] | None = None, *,
-                     article: bool = True, words: ImageWords = DIGIT_WORDS, post_applies: bool = True) -> dict:
+                     article: bool = True, words: ImageWords = DIGIT_WORDS, post_applies: bool = True,
+                     like: LayerFindings | None = None) -> dict:
     """Return the post's hypothesis and this run's sentences for one layer.
 
     `run` and `comparison` are lists of sentences; `paragraphs` groups them for the page: the kinds of
     channel, their similarity and settling, and the comparison with the post's reading (only when `article`:
     the run's model is the original post's, and `post_applies`: its data is MNIST's, which the post's readings are
-    of). `words` names what the probes show (report.words.commentary.image_words).
+    of). `words` names what the probes show (report.words.commentary.image_words). `like`: the layer the post said
+    this one behaves like (report.words.post_observations.POST_LIKE), so that the comparison can refer to it.
     """
     post = POST_OBSERVATIONS.get(layer.name) if article else None
     kinds = kind_sentences(layer, words=words)
     rest = similarity_sentences(layer) + [settling_sentence(layer, last_step, steps)]
-    comparison = comparison_sentences(layer) if article and post_applies else []
+    comparison = comparison_sentences(layer, like) if article and post_applies else []
     return {
         "name": layer.name,
         "resolution": f"{layer.height}x{layer.width}",
@@ -289,7 +294,8 @@ def layer_commentary(layer: LayerFindings, last_step: int, steps: list[int] | No
         "comparison": comparison,
         "paragraphs": [" ".join(group) for group in (kinds, rest, comparison) if group],
         # the page: a short summary and the comparison on the reading path, the rest folded as its evidence
-        "summary": " ".join(summary_sentences(layer, counts=not (comparison and post))),
+        "summary": " ".join(summary_sentences(layer, counts=not (comparison and post),
+                                              alike=not (comparison and layer.name in COUNTS_DUPLICATES))),
         "evidence": [" ".join(group) for group in (kinds, rest) if group],
         "channels": [{"label": say("layer", "label", index=ch.channel), "kind": ch.kind,
                       "text": channel_sentence(ch, last_step, layer.idle_limit if layer.scale else None, words=words)}

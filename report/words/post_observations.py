@@ -29,6 +29,10 @@ POST_EXPECTED = {
 
 POST_BLOB_STEP = 70  # the post's "blurry blobs by about step 70" (conv5)
 
+COUNTS_DUPLICATES = {"conv2"}  # layers whose comparison with the post already says how many are near-duplicates
+
+POST_LIKE = {"conv6": "conv5"}  # the post described conv6 as behaving like conv5: said "as in conv5" where it does
+
 POST_PLATEAU_STEPS = 60  # the post's metrics sat at chance for about the first 60 steps
 
 
@@ -49,8 +53,12 @@ class _Observations(Mapping):
 POST_OBSERVATIONS = _Observations()
 
 
-def comparison_sentences(layer: LayerFindings) -> list[str]:
-    """Hold the post's reading of this layer against the run's numbers."""
+def comparison_sentences(layer: LayerFindings, like: LayerFindings | None = None) -> list[str]:
+    """Hold the post's reading of this layer against the run's numbers.
+
+    like: the layer the post said this one behaves like (POST_LIKE), when the run has it; where both layers' maps
+    resembled the input and grew distinct alike, the second says so in one sentence instead of repeating the first's.
+    """
     expected = POST_EXPECTED.get(layer.name)
     if expected is None:
         return []
@@ -87,24 +95,43 @@ def comparison_sentences(layer: LayerFindings) -> list[str]:
         orientations = sorted({ch.best_edge for ch in detectors}, key=EDGE_KINDS.index)
         sentences.append(say("post", "angles", orientations=orientations, edges=_edge_channels(detectors)))
     if name in ("conv5", "conv6"):
-        sentences.extend(event_sentences(layer))
+        sentences.extend(event_sentences(layer, like if like is not None and POST_LIKE.get(name) == like.name
+                                         else None))
     return sentences
 
 
-def event_sentences(layer: LayerFindings) -> list[str]:
-    """Say when the layer's maps resembled the input and whether they became distinct from each other."""
-    # When the maps gained contrast is said by the layer's settling sentence (report.words.layer_text).
+def _when(layer: LayerFindings) -> str | None:
+    """Whether the layer's maps resembled the input close to, earlier or later than the post's step (None: never)."""
     resembles = layer.resembles_input_step
     if resembles is None:
-        when = None
-    elif abs(resembles - POST_BLOB_STEP) <= NEAR_STEPS:
-        when = "close"
-    else:
-        when = "earlier" if resembles < POST_BLOB_STEP else "later"
+        return None
+    if abs(resembles - POST_BLOB_STEP) <= NEAR_STEPS:
+        return "close"
+    return "earlier" if resembles < POST_BLOB_STEP else "later"
+
+
+def _final_pair(layer: LayerFindings) -> float:
+    """The mean |r| between the layer's channels at the last step."""
+    return layer.timeline["pair_mean_abs_r"][-1] if layer.timeline["pair_mean_abs_r"] else 0.0
+
+
+def event_sentences(layer: LayerFindings, like: LayerFindings | None = None) -> list[str]:
+    """Say when the layer's maps resembled the input and whether they became distinct from each other.
+
+    like: the layer the post compared this one with; when its maps resembled the input in the same way (close to,
+    earlier or later than the post's step, or never) and its channels became distinct, or not, alike, one sentence
+    says "as in" that layer with this layer's own steps and numbers.
+    """
+    # When the maps gained contrast is said by the layer's settling sentence (report.words.layer_text).
+    resembles, when = layer.resembles_input_step, _when(layer)
+    if (like is not None and layer.num_channels > 1 and like.num_channels > 1 and _when(like) == when
+            and (like.distinct_step is None) == (layer.distinct_step is None)):
+        return [say("post", "like_events", like=like.name, step=resembles, when=when, distinct=layer.distinct_step,
+                    final=_final_pair(layer))]
     sentences = [say("post", "resembled", step=resembles, min_r=RESEMBLES_MIN_R, blob=POST_BLOB_STEP, when=when)]
-    final_pair = layer.timeline["pair_mean_abs_r"][-1] if layer.timeline["pair_mean_abs_r"] else 0.0
     if layer.num_channels > 1:
-        sentences.append(say("post", "distinct", step=layer.distinct_step, final=final_pair, max_r=DISTINCT_MAX_R))
+        sentences.append(say("post", "distinct", step=layer.distinct_step, final=_final_pair(layer),
+                             max_r=DISTINCT_MAX_R))
     return sentences
 
 
