@@ -147,6 +147,13 @@ def test_the_article_of_a_compared_run_links_the_comparison_with_both_runs_numbe
     site, index = page
     summary = json.loads((site / "compare.json").read_text())
     assert [run["label"] for run in summary["runs"]] == ["a", "b"]
+    for row in summary["runs"]:  # the box's headline figures of each run, recomputed from its capture
+        capture = Capture.load(runs[row["label"]] / "capture.h5")
+        reached = [int(step) for step, value in zip(capture.test_steps, capture.test_accuracy) if value >= 0.9]
+        assert row["ninety_step"] == (reached[0] if reached else None)
+        widths = [capture.activations[name].shape[-1] for name in list(capture.activations)[:2]]
+        assert row["duplicates"]["pairs"] == sum(width * (width - 1) // 2 for width in widths)
+        assert 0 <= row["duplicates"]["reaching"] <= row["duplicates"]["pairs"]
     article = tmp_path / "nested" / "site-a"
     status, stderr = generate_in_process(capsys, "site", *RUN, *RUNS["a"], "--build-dir", str(runs["a"]),
                                          "--site-dir", str(article), "--compare-dir", str(site))

@@ -16,6 +16,7 @@ import json
 from report.capture_facts import is_article, model_info
 from report.numbers.findings import CHANNEL_KINDS
 from report.page.public_paths import public_config, public_meta
+from report.page.this_run import duplicate_share, ninety_step
 
 HASH_FIELDS = ("model_sha256", "data_sha256")  # differ exactly when the model or data file does, shown there
 
@@ -106,6 +107,9 @@ def differences(runs: list, findings: list, explores: list[dict]) -> dict:
                     "found": [bool(f.run.plateau.found) for f in findings],  # False: no plateau at all
                     "difference": difference(plateau)},
         "last_step": {"runs": last, "difference": difference(last)},
+        # the article's "This run and the post" box shows these for a compared run of the article's model
+        "ninety": [ninety_step(run.capture.test_steps, run.capture.test_accuracy) for run in runs],
+        "duplicates": [duplicate_share(f.layers) for f in findings],
         "analysis_images": [int(getattr(f.run, "analysis_images", 0) or 0) for f in findings],
         "layers": layer_rows(findings, explores),
         "conclusions": conclusion_rows(findings),

@@ -26,7 +26,8 @@ def summary(runs: list, table: dict) -> dict:
         rows.append({"label": run.label, "capture_sha256": file_sha256(check_build(run.build_dir).capture),
                      "model": table["models"][number], "dataset": table["datasets"][number],
                      "accuracy": table["accuracy"]["runs"][number], "plateau_step": table["plateau"]["runs"][number],
-                     "last_step": table["last_step"]["runs"][number]})
+                     "last_step": table["last_step"]["runs"][number], "ninety_step": table["ninety"][number],
+                     "duplicates": table["duplicates"][number]})
     return {"runs": rows, "differing_fields": [row["field"] for row in table["config"]]}
 
 

@@ -146,7 +146,10 @@ def _reference(compared: dict | None, dataset: str | None) -> dict | None:
     for run in compared.get("others") or []:
         if (run.get("model") or {}).get("article") and run.get("dataset") == dataset:
             return {"label": run.get("label"), "href": compared.get("href"), "accuracy": run.get("accuracy"),
-                    "plateau_step": run.get("plateau_step"), "last_step": run.get("last_step")}
+                    "plateau_step": run.get("plateau_step"), "last_step": run.get("last_step"),
+                    # absent from a comparison written before the box showed them: "not summarised"
+                    "summarised": "ninety_step" in run, "ninety_step": run.get("ninety_step"),
+                    "duplicates": run.get("duplicates")}
     return None
 
 
