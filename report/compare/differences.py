@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 from report.capture_facts import is_article, model_info
+from report.numbers.conclusions import headline_borderline
 from report.numbers.findings import CHANNEL_KINDS
 from report.page.public_paths import public_config, public_meta
 from report.page.this_run import duplicate_share, ninety_step
@@ -86,7 +87,7 @@ def conclusion_rows(findings: list) -> list[dict]:
         for f in findings:
             conclusion = getattr(f.run, f"conclusion_{number}")
             variants = list(getattr(conclusion, "variants", []) or [])
-            cells.append({"verdict": conclusion.verdict, "borderline": bool(getattr(conclusion, "borderline", False)),
+            cells.append({"verdict": conclusion.verdict, "borderline": headline_borderline(conclusion),
                           "variants": len(variants), "holding": int(getattr(conclusion, "variants_holding", 0) or 0)})
         rows.append({"number": number, "cells": cells, "agree": len({cell["verdict"] for cell in cells}) == 1})
     return rows

@@ -219,6 +219,15 @@ def _verdict_fields(checks: list[Check], outcome: Verdict | None, variants: list
             "variants": variants, "variants_holding": holding, "definition_verdict": outcome.verdict}
 
 
+def headline_borderline(numbers) -> bool:
+    """Return whether flipping the checks' borderline ones could change the headline verdict (after the variants).
+
+    The flips are of the checks' own verdict: "holds, borderline" there can still read "partly holds" either way
+    once a variant does not hold, and then the headline is not borderline."""
+    variants = getattr(numbers, "variants", None) or []
+    return any(combined_verdict(flip.verdict, variants)[0] != numbers.verdict for flip in numbers.flips or [])
+
+
 # --- Conclusion 1: few features in conv1-4, yet accurate --------------------------------------------
 
 

@@ -12,6 +12,7 @@ templates/words/conclusion.txt.j2; this module chooses which to say and with whi
 from __future__ import annotations
 
 from report.numbers.checks import DOES_NOT_HOLD, HOLDS, PARTLY, Check, ShareCheck
+from report.numbers.conclusions import headline_borderline
 from report.numbers.run_findings import (
     EarlyLayersConclusion,
     IdleChannel,
@@ -51,7 +52,7 @@ def _result(claim: int, numbers: Conclusion, evidence: list[str], detail: list[s
         evidence.append(say("conclusion", "borderline", flips=flips,
                             definition=definition if definition != verdict else None))
     return {"claim": say("conclusion", "claim", number=claim, claimed=CLAIMED_ACCURACY), "verdict": verdict,
-            "borderline": bool(numbers.borderline), "verdict_class": VERDICT_CLASSES[verdict],
+            "borderline": headline_borderline(numbers), "verdict_class": VERDICT_CLASSES[verdict],
             "evidence": " ".join(evidence), "detail": " ".join(detail or []),
             "checks": [check_line(item) for item in numbers.checks]}
 
