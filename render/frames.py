@@ -110,8 +110,12 @@ class Layout:
 
 
 def row_label_width(shown: Sequence[int], font_size: int) -> int:
-    """Return the even width of a left column that holds the channel indices `shown`."""
-    return _even(max(text_width(str(channel), font_size) for channel in shown) + 2 * LABEL_PAD)
+    """Return the even width of a left column that holds the numbers (1-based) of the channels `shown`.
+
+    At least two digits wide, so that layers of up to 99 channels have frames of one width (the page's compact
+    views line up)."""
+    return _even(max(text_width(text, font_size) for text in ["99", *(str(channel + 1) for channel in shown)])
+                 + 2 * LABEL_PAD)
 
 
 def layer_layout(shape: Sequence[int], *, cell: int = BASE_CELL, block: int | None = None,
@@ -121,10 +125,10 @@ def layer_layout(shape: Sequence[int], *, cell: int = BASE_CELL, block: int | No
     block = block_for(map_h, map_w, cell) if block is None else block
     rows = channels if shown is None else len(shown)
     layout = Layout(probes=probes, channels=rows, cell=block * map_h, cell_width=block * map_w)
-    if shown is None or rows == channels:
-        return layout
+    # Every row is labelled with its channel's number, as the page names it (1-based), so that a downloaded frame
+    # or video says which channel each row is.
     return Layout(probes=probes, channels=rows, cell=layout.cell, cell_width=layout.cell_w,
-                  label_column=row_label_width(shown, layout.font_size))
+                  label_column=row_label_width(range(channels) if shown is None else shown, layout.font_size))
 
 
 def enlarge(maps: np.ndarray, size: int) -> np.ndarray:
@@ -197,7 +201,7 @@ def _template(layout: Layout, probe_images: np.ndarray, scale: dict, label_room:
         canvas[y:y + layout.cell, x:x + layout.cell_w] = image
     _draw_band_bar(canvas, layout, scale, layout.margin + label_room + 8)
     for row, channel in enumerate(row_labels or ()):  # right-aligned, centred on the row
-        text = str(channel)
+        text = str(channel + 1)
         y, x = layout.cell_origin(row + 1, 0)
         top = y + (layout.cell - line_height(layout.font_size)) // 2
         left = x - LABEL_PAD - text_width(text, layout.font_size)
@@ -222,11 +226,12 @@ def layer_frames(values: np.ndarray, probe_images: np.ndarray, *, name: str, ste
         raise ValueError(f"{name}: {count} snapshots of {probes} probes, but {len(steps)} steps and "
                          f"{len(probe_images)} probe images; pass the capture's own steps and probes")
     every = shown is None or list(shown) == list(range(channels))
-    layout = layer_layout(shape, block=block, shown=None if every else shown)
+    shown = list(range(channels)) if every else list(shown)
+    layout = layer_layout(shape, block=block, shown=shown)
     factor = layout.cell // map_h
     last_step = int(steps[-1])
     label_room = text_width(step_label(name, last_step, last_step), layout.font_size)
-    template = _template(layout, np.asarray(probe_images, np.uint8), scale, label_room, None if every else shown)
+    template = _template(layout, np.asarray(probe_images, np.uint8), scale, label_room, shown)
     label_y = (layout.band - line_height(layout.font_size)) // 2
     top, left = layout.cell_origin(1, 0)
     rows = layout.channels

@@ -121,14 +121,17 @@ def test_the_plateau_is_found_and_a_spike_does_not_squash_the_loss_axis(capture)
 def test_videos_hold_two_pixels_per_activation_and_every_file_says_what_it_is_for(rendered):
     import imageio_ffmpeg
 
+    from render.frames import layer_layout
+
     out, manifest = rendered
     for layer in manifest["layers"]:
         side = layer["map_size"][0]
         reader = imageio_ffmpeg.read_frames(str(out / layer["files"]["mp4"]["path"]))
         width, height = next(reader)["size"]
         reader.close()
-        # 2 px margins, 2 px gutters, cells of 2 px per activation (a 7x7 map: 14 px)
-        assert width == 2 * 2 + manifest["probes"] * (2 * side + 2) - 2, layer["name"]
+        # 2 px margins, 2 px gutters, cells of 2 px per activation (a 7x7 map: 14 px), a column numbering the rows
+        labels = layer_layout((1, manifest["probes"], side, side, layer["channels"]), block=2).label_column
+        assert labels > 0 and width == 2 * 2 + labels + manifest["probes"] * (2 * side + 2) - 2, layer["name"]
         assert layer["files"]["mp4"]["block_px"] == 2 and layer["files"]["mp4"]["width"] == width
         assert layer["files"]["poster"]["width"] == layer["width"]  # the poster keeps full-size cells
         assert all(entry.get("purpose") for entry in layer["files"].values())
@@ -151,11 +154,18 @@ def test_the_default_shapes_render_as_before_every_channel_on_the_fixed_tanh_sca
         values = capture.activations[layer["name"]]
         _, probes, side, _, channels = values.shape
         block = 56 // side
-        assert layer["shown_channels"] == list(range(channels)) and layer["label_column_px"] == 0
-        assert layer["cell_size_px"] == [56, 56] and layer["block_px"] == block and layer["width"] == 582
+        layout = layer_layout(values.shape)
+        assert layer["shown_channels"] == list(range(channels)) and layer["label_column_px"] == layout.label_column > 0
+        assert layer["cell_size_px"] == [56, 56] and layer["block_px"] == block and layer["width"] == layout.width
         assert layer["files"]["colorbar"]["path"] == "colorbar.png" and layer["activation"] == "tanh"
         poster = np.asarray(Image.open(out / layer["files"]["poster"]["path"]).convert("RGB")).astype(int)
-        layout = layer_layout(values.shape)
+        labels = []
+        for c in range(channels):  # each row's left column holds ink (its channel's number), a different one per row
+            y, x = layout.cell_origin(c + 1, 0)
+            column = poster[y:y + 56, 2:x - 2]
+            assert column.min() < 120, (layer["name"], c)
+            labels.append(column.tobytes())
+        assert len(set(labels)) == channels
         for n in range(probes):
             y, x = layout.cell_origin(0, n)
             probe = poster[y:y + 56, x:x + 56]

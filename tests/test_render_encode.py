@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from render.encode import VideoWriter, fit_gif, gif_bytes, to_yuv420p, write_png
-from render.frames import BASE_CELL, Layout, block_for, layer_frames
+from render.frames import BASE_CELL, Layout, block_for, layer_frames, layer_layout
 from render.page_data import strided_indices
 from render.palette import colorize, to_rgb
 
@@ -47,7 +47,7 @@ def _cell_centre(frame, layout, row=1, column=0):
 @pytest.mark.parametrize("codec, suffix", [("h264", "mp4"), ("vp9", "webm")])
 def test_video_round_trip_keeps_frame_count_size_and_cell_colour(tmp_path, codec, suffix):
     values = _layer()
-    layout = Layout(probes=PROBES, channels=CHANNELS, cell=BASE_CELL)
+    layout = layer_layout(values.shape)  # the frames' own layout, with its column of row numbers
     path = tmp_path / f"conv5.{suffix}"
     with VideoWriter(path, (layout.width, layout.height), codec, fps=10) as writer:
         for frame in _frames(values):
@@ -61,7 +61,7 @@ def test_video_round_trip_keeps_frame_count_size_and_cell_colour(tmp_path, codec
 
 def test_h264_bytes_are_deterministic(tmp_path):
     values = _layer()
-    layout = Layout(probes=PROBES, channels=CHANNELS, cell=BASE_CELL)
+    layout = layer_layout(values.shape)  # the frames' own layout, with its column of row numbers
     written = []
     for name in ("a.mp4", "b.mp4"):
         with VideoWriter(tmp_path / name, (layout.width, layout.height)) as writer:
@@ -169,7 +169,7 @@ def test_an_impossible_budget_says_what_to_do():
 
 def test_the_mp4_starts_with_its_index_for_streaming(tmp_path):
     values = _layer(steps=2)
-    layout = Layout(probes=PROBES, channels=CHANNELS, cell=BASE_CELL)
+    layout = layer_layout(values.shape)  # the frames' own layout, with its column of row numbers
     with VideoWriter(tmp_path / "a.mp4", (layout.width, layout.height)) as writer:
         for frame in _frames(values):
             writer.write(frame)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from render.frames import BASE_CELL, Layout, enlarge, layer_frames, step_label
+from render.frames import BASE_CELL, Layout, enlarge, layer_frames, layer_layout, step_label
 from render.palette import (
     CENTER_INDEX,
     DIVERGING_SIZE,
@@ -93,7 +93,8 @@ def test_rows_are_channels_and_columns_are_probes_with_known_values():
     probes[1] = 255
     frames = list(layer_frames(values, probes, name="conv5", steps=[0, 1], scale=TANH))
     assert len(frames) == 2 and frames[1].dtype == np.uint8
-    layout = Layout(probes=3, channels=2, cell=BASE_CELL)
+    layout = layer_layout(values.shape)  # cells of BASE_CELL, a left column numbering the two rows
+    assert layout.cell == BASE_CELL and layout.label_column > 0
     assert frames[1].shape == (layout.height, layout.width)
     for n in range(3):
         y, x = layout.cell_origin(0, n)
@@ -112,7 +113,7 @@ def test_the_domain_is_fixed_across_frames():
     values[0, 0, ..., 0] = 0.25  # the same value at both steps in one cell; everything else differs
     values[1, 0, ..., 0] = 0.25
     frames = list(layer_frames(values, np.zeros((3, 28, 28), np.uint8), name="conv5", steps=[0, 1], scale=TANH))
-    y, x = Layout(probes=3, channels=2, cell=BASE_CELL).cell_origin(1, 0)
+    y, x = layer_layout(values.shape).cell_origin(1, 0)
     first, second = (frame[y:y + BASE_CELL, x:x + BASE_CELL] for frame in frames)
     assert np.array_equal(first, second)
     assert tuple(to_rgb(first[0, 0])) == tuple(colorize(np.float16(0.25), (-1, 1)))
@@ -123,7 +124,7 @@ def test_nan_cells_are_drawn_in_the_nan_colour():
     values[1, 2, 3, 3, 1] = np.nan
     frame = list(layer_frames(values, np.zeros((3, 28, 28), np.uint8), name="conv5", steps=[0, 1],
                               scale=TANH))[1]
-    y, x = Layout(probes=3, channels=2, cell=BASE_CELL).cell_origin(2, 2)
+    y, x = layer_layout(values.shape).cell_origin(2, 2)
     block = BASE_CELL // 7
     assert np.all(frame[y + 3 * block:y + 4 * block, x + 3 * block:x + 4 * block] == NAN_INDEX)
 
