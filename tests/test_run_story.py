@@ -111,6 +111,23 @@ def test_a_planted_plateau_is_found_with_its_step(probes):
     assert {"kind": "plateau", "step": flat + 1} in jump_points(findings, findings.steps)  # the jump button
 
 
+def test_the_settling_figure_marks_the_early_limit_only_where_the_page_states_conclusion_3(probes):
+    from report.figures.settling_figure import settling_svg
+
+    steps, flat = 80, 30
+    loss = np.r_[np.full(flat, CHANCE), np.linspace(2.2, 0.4, steps - flat)]
+    accuracy = np.r_[np.full(flat, 0.1), np.linspace(0.3, 0.9, steps - flat)]
+    findings = analyse(_capture(probes, loss, accuracy))
+    limit = findings.run.conclusion_3.early_limit
+    article, other = (settling_svg(findings, loss, early_line=line)[0].decode() for line in (True, False))
+    # the early limit is the only red (#b2182b) mark: a dashed line in each of the three panels, and its label
+    assert article.count("#b2182b") >= 3 and "#b2182b" not in other
+    own, theirs = settling_text(findings, article=True), settling_text(findings, article=False)
+    assert f"A dashed red line marks step {limit:g}" in own["alt"] and "conclusion 3" in own["caption"]
+    assert "dashed" not in theirs["alt"] + theirs["caption"] and "conclusion 3" not in theirs["caption"]
+    assert theirs["caption"].endswith("The grey band is the loss plateau.")
+
+
 def test_the_accuracy_ends_a_plateau_the_loss_alone_would_not_and_the_loss_alone_decides_without_it():
     loss = np.r_[np.full(40, CHANCE), np.linspace(2.2, 1.0, 40)]
     accuracy = np.r_[np.full(20, 0.1), np.full(60, 0.3)]  # learning shows in the accuracy from step 21

@@ -3,9 +3,9 @@
 `settling_svg(findings, train_loss)` returns the SVG bytes and the size in pixels of three panels over the
 recorded steps: per layer its linear CKA with its final state (solid) and its channels' median r with their
 final maps (dashed), with a dot at its settled step; its contrast (median spread as a share of the final one);
-and the training loss. The plateau's end and the early limit of conclusion 3 are marked. Same findings give
-the same bytes (report/figures/svg.py). Its words are `settling_labels()` (templates/words/figures.txt.j2, in the
-edition being written) unless it is given others.
+and the training loss. The plateau's end is marked, and the early limit of conclusion 3 where the page states
+it. Same findings give the same bytes (report/figures/svg.py). Its words are `settling_labels()`
+(templates/words/figures.txt.j2, in the edition being written) unless it is given others.
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ def settling_labels() -> dict:
     return {name: say("figures", name) for name in LABELS}
 
 
-def settling_figure(findings: Findings, train_loss: np.ndarray, labels: dict | None = None):
-    """Build the settling figure: CKA and median r, contrast, and the training loss over the steps."""
+def settling_figure(findings: Findings, train_loss: np.ndarray, labels: dict | None = None, early_line: bool = True):
+    """Build the settling figure: CKA and median r, contrast, and the training loss over the steps.
+
+    early_line: mark conclusion 3's early limit (only where the page states conclusion 3: no orphaned mark)."""
     from matplotlib.figure import Figure
 
     words = labels or settling_labels()
@@ -86,21 +88,23 @@ def settling_figure(findings: Findings, train_loss: np.ndarray, labels: dict | N
     for axes in (similarity, contrast, loss_axes):
         if start > 0:
             axes.axvspan(0, start, color="#000000", alpha=0.06, linewidth=0)
-        axes.axvline(limit, color="#b2182b", linewidth=0.9, linestyle="--")
+        if early_line:
+            axes.axvline(limit, color="#b2182b", linewidth=0.9, linestyle="--")
         axes.grid(True, color="#e4e4e4", linewidth=0.6)
         axes.set_xlim(steps[0], steps[-1])
     if start > 0:
         loss_axes.text(start / 2, 0.5, words["plateau"], transform=loss_axes.get_xaxis_transform(), ha="center",
                        va="center", color="#555555", fontsize=8, rotation=90)
-    loss_axes.text(limit, 0.95, " " + words["early_limit"], transform=loss_axes.get_xaxis_transform(), ha="left",
-                   va="top", color="#b2182b", fontsize=8)
+    if early_line:
+        loss_axes.text(limit, 0.95, " " + words["early_limit"], transform=loss_axes.get_xaxis_transform(),
+                       ha="left", va="top", color="#b2182b", fontsize=8)
     return figure
 
 
-def settling_svg(findings: Findings, train_loss: np.ndarray,
-                 labels: dict | None = None) -> tuple[bytes, tuple[int, int]]:
+def settling_svg(findings: Findings, train_loss: np.ndarray, labels: dict | None = None,
+                 early_line: bool = True) -> tuple[bytes, tuple[int, int]]:
     """Return the settling figure as SVG bytes and its (width, height) in pixels."""
     import matplotlib
 
     with matplotlib.rc_context(ANALYSIS_RC):
-        return figure_svg(settling_figure(findings, train_loss, labels))
+        return figure_svg(settling_figure(findings, train_loss, labels, early_line))

@@ -80,7 +80,8 @@ def write_analysis_figures(findings: Findings, train_loss: np.ndarray, folder: P
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    size = _svg_figure(folder, "settling.svg", lambda: settling_svg(findings, train_loss), settling_labels, drawn)
+    size = _svg_figure(folder, "settling.svg", lambda: settling_svg(findings, train_loss, early_line=article),
+                        settling_labels, drawn)
     stems = file_stems([layer.name for layer in findings.layers])  # as the renderer names the layer's files
     return {"settling": _figure(f"{ASSETS}/settling.svg", size, settling_text(findings, article)),
             "layers": {layer.name: _layer_figures(layer, stems[layer.name], folder, drawn)

@@ -9,7 +9,7 @@ words beside the files it writes. The words are templates/words/figure.txt.j2's;
 from __future__ import annotations
 
 from report.numbers.findings import ChannelFindings, Findings, LayerFindings
-from report.numbers.thresholds import DUPLICATE_MIN_R, EARLY_SHARE, INFORMATIVE_SHARE, SETTLED_MIN_CKA
+from report.numbers.thresholds import DUPLICATE_MIN_R, INFORMATIVE_SHARE, SETTLED_MIN_CKA
 from report.voice import say
 
 
@@ -22,11 +22,12 @@ def settling_text(findings: Findings, article: bool = True) -> dict:
     first = findings.layers[0].settling
     return {
         "alt": say("figure", "settling_alt", last_step=findings.last_step, settled=settled,
-                   learning_start=numbers.learning_start if found else None, early_limit=numbers.early_limit),
+                   learning_start=numbers.learning_start if found else None,
+                   early_limit=numbers.early_limit if article else None),
         "caption": say("figure", "settling_caption", probes=findings.num_probes,
                        all_probes=findings.num_probes >= 256, samples=first.samples if first else None,
                        first_layer=findings.layers[0].name, min_cka=SETTLED_MIN_CKA, informative=INFORMATIVE_SHARE,
-                       settled=settled, plateau=found, article=article, early_share=EARLY_SHARE),
+                       settled=settled, plateau=found, article=article),
     }
 
 
