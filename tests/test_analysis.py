@@ -297,6 +297,18 @@ def test_thresholds_are_named_constants_with_explanations():
         assert isinstance(text, str) and len(text) > 20
 
 
+def test_the_appendix_lists_only_thresholds_the_page_uses():
+    from report.numbers.thresholds import appendix_rows
+
+    article = {row["name"] for row in appendix_rows()}
+    relu_own = appendix_rows(bounded=False, unbounded=True, post=False)  # a user's ReLU model: no tanh, no post
+    names = {row["name"] for row in relu_own}
+    assert {"IDLE_MAX_STD", "SATURATION_LEVEL", "EARLY_SHARE", "CLAIMED_ACCURACY"} <= article
+    assert not names & {"IDLE_MAX_STD", "SATURATION_LEVEL", "EARLY_SHARE", "CLAIMED_ACCURACY", "MAJORITY_SHARE"}
+    assert {"IDLE_MAX_SCALE_SHARE", "DEAD_ZERO_SHARE", "COPY_MIN_R", "SETTLE_FLOOR"} <= names
+    assert not any("tanh" in row["meaning"] or "conclusion" in row["meaning"] for row in relu_own)
+
+
 def test_rejects_mismatched_shapes(probes):
     with pytest.raises(ValueError, match="expected activations shaped"):
         analyse_layer("conv1", np.zeros((3, NUM_PROBES, 28, 28)), np.arange(3), probes)

@@ -109,10 +109,10 @@ DEAD_ZERO_SHARE = _named("DEAD_ZERO_SHARE", 0.99)
 # One probe of ten changes a channel's share by up to a tenth; a fifth of that is close to the line.
 BORDERLINE_SHARE = _named("BORDERLINE_SHARE", 0.02)
 UNBOUNDED_ONLY = frozenset({"IDLE_MAX_SCALE_SHARE", "MOSTLY_ZERO_SHARE", "DEAD_ZERO_SHARE", "BORDERLINE_SHARE"})
-BOUNDED_ONLY = frozenset({"SATURATION_LEVEL", "SATURATED_MIN_SHARE"})
+BOUNDED_ONLY = frozenset({"SATURATION_LEVEL", "SATURATED_MIN_SHARE", "IDLE_MAX_STD"})
 # The thresholds that only the original post's observations and conclusions use.
 POST_ONLY = frozenset({"NEAR_STEPS", "MAJORITY_SHARE", "MINORITY_SHARE", "CLAIMED_ACCURACY",
-                       "ACCURATE_SHARE_OF_RANGE", "BORDERLINE_ACCURACY_SE", "BORDERLINE_STEPS"})
+                       "ACCURATE_SHARE_OF_RANGE", "BORDERLINE_ACCURACY_SE", "BORDERLINE_STEPS", "EARLY_SHARE"})
 
 
 def thresholds() -> dict[str, tuple[float, str]]:
