@@ -77,26 +77,31 @@ def choose_scale(values, activation: str | None = None, quantile: float = ROBUST
     nonfinite = int(counts[_INF_BITS:].sum())
     robust, largest, beyond = _quantile_and_beyond(counts, quantile)
     name = (activation or "").lower()
+    # basis: what the domain is based on, in English for the renderer's own captions; basis_terms: the same as a
+    # form and its values, which the article words in each edition (templates/words/scale.txt.j2)
     if name in _BOUNDED_DIVERGING and largest <= 1.0:
         kind, domain, basis = "fixed", [-1.0, 1.0], f"{name}'s range, -1 .. +1"
-        clipped = 0
+        terms, clipped = {"form": "fixed_range", "name": name, "span": "-1 .. +1"}, 0
     elif name in _BOUNDED_SEQUENTIAL and largest <= 1.0 and negatives == 0:
         kind, domain, basis = "fixed", [0.0, 1.0], f"{name}'s range, 0 .. 1"
-        clipped = 0
+        terms, clipped = {"form": "fixed_range", "name": name, "span": "0 .. 1"}, 0
     else:
         percent = f"{100 * quantile:g}"
         values_word = "|values|" if negatives else "values"
         basis = f"the {percent}th percentile of the run's {values_word}"
+        terms = {"form": "percentile", "percent": percent, "signed": bool(negatives)}
         if robust <= 0:  # a quantile that lands on 0 (mostly zeros): the largest value, else a unit scale
             one = "|value|" if negatives else "value"
             basis = (f"the run's largest {one} (its {percent}th percentile is 0)" if largest > 0
                      else "a unit scale: every value of the run is 0")
+            terms = dict(terms, form="largest") if largest > 0 else {"form": "unit"}
             robust, beyond = (largest if largest > 0 else 1.0), 0
         signed = negatives and name not in _NEARLY_NONNEGATIVE
         kind = "diverging" if signed else "sequential"
         domain = [-robust, robust] if signed else [0.0, robust]
         clipped = beyond
-    return {"kind": kind, "domain": domain, "basis": basis, "quantile": quantile if kind != "fixed" else None,
+    return {"kind": kind, "domain": domain, "basis": basis, "basis_terms": terms,
+            "quantile": quantile if kind != "fixed" else None,
             "largest_magnitude": largest, "negative_values": negatives,
             "clipped_values": int(clipped), "nonfinite_values": nonfinite}
 

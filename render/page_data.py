@@ -205,6 +205,7 @@ def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], ranki
             "name": name, "channels": int(channels), "map_size": [int(height), int(width)],
             "scale": level_scale(scale["domain"]), "kind": scale["kind"],
             "domain": [float(end) for end in scale["domain"]], "basis": scale.get("basis", ""),
+            "basis_terms": scale.get("basis_terms"),
             "fixed_table": fixed_table(scale).tolist(),
             "contrast_extents": contrast_extents(levels[name][kept]).tolist(),
             "groups": [{"channels": channels_of, "files": [files[name, probe, group] for probe in range(probes)]}

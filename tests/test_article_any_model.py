@@ -197,6 +197,31 @@ def test_the_render_stages_scales_are_used_as_they_are():
     assert widened.idle_limit == pytest.approx(2 * layer.idle_limit)
 
 
+@pytest.mark.parametrize("values, activation, form", [
+    (np.linspace(-0.9, 0.9, 101), "tanh", "fixed_range"),
+    (np.linspace(0.0, 0.9, 101), "sigmoid", "fixed_range"),
+    (np.linspace(-3.0, 5.0, 1001), "linear", "percentile"),
+    (np.linspace(0.0, 5.0, 1001), "relu", "percentile"),
+    (np.r_[np.zeros(10_000), 2.5], "relu", "largest"),
+    (np.r_[np.zeros(10_000), -2.5], None, "largest"),
+    (np.zeros(100), "relu", "unit"),
+])
+def test_a_scales_basis_reads_in_each_edition_as_the_renderer_states_it(values, activation, form):
+    from pipeline.scales import choose_scale
+    from report.voice import speaking
+    from report.words.wording import scale_basis
+
+    scale = choose_scale(np.asarray(values, np.float16)[None, :, None, None, None], activation)
+    assert scale["basis_terms"]["form"] == form
+    with speaking("en"):
+        english = scale_basis(scale)
+    with speaking("zh"):
+        chinese = scale_basis(scale)
+    # the renderer's own English text (render/legend.py's captions) and the article's English say the same thing
+    assert english == scale["basis"]
+    assert chinese != english and re.search(r"[\u4e00-\u9fff]", chinese)
+
+
 def test_commentary_for_another_model_compares_nothing_with_the_post():
     findings = analyse(builder_capture(steps=6))
     said = commentary(findings, article=False)

@@ -47,7 +47,7 @@ def svg_bytes(figure) -> bytes:
     with warnings.catch_warnings():
         # Text stays text (svg.fonttype none): the reader's browser draws Chinese labels in its own fonts, so a
         # glyph DejaVu Sans lacks only makes matplotlib's layout estimate its width.
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        warnings.filterwarnings("ignore", message=r"Glyph \d+")  # "Glyph 20013 (...) missing from font(s) ..."
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return compact_svg(buffer.getvalue().decode("utf-8")).encode("utf-8")
 

@@ -146,7 +146,7 @@ def domain_caption(entry: dict) -> str:
     scale = entry["scale"]
     low, high = (float(end) for end in scale["domain"])
     fixed = scale["kind"] == "fixed"
-    scale = dict(scale, basis=scale_basis(scale["basis"])) if scale.get("basis") else scale
+    scale = dict(scale, basis=scale_basis(scale))
     return say("page", "domain_caption", scale=scale, activation=entry.get("activation"),
                low="0" if fixed and low == 0 else f"{low:+g}" if fixed else f"{low:.3g}",
                high=f"{high:+g}" if fixed else f"{high:.3g}")

@@ -48,7 +48,7 @@ def _by_filter(channel: ChannelFindings) -> bool:
 
 def edge_phrase(channel: ChannelFindings, words: ImageWords = DIGIT_WORDS) -> str:
     """Describe a channel's edge orientation and side, with the number that decided it (filter score or r)."""
-    return say("channel", "edge_phrase", ch=channel, regions=gettext(words.regions), by_filter=_by_filter(channel))
+    return say("channel", "edge_phrase", ch=channel, regions=words.regions, by_filter=_by_filter(channel))
 
 
 def kind_label(channel: ChannelFindings) -> str:
@@ -88,7 +88,7 @@ def channel_sentence(channel: ChannelFindings, last_step: int, idle_limit: float
         timing = "changing" if channel.pattern_step >= last_step else "settled"
     return say("channel", "channel_sentence", ch=channel, reading=reading,
                limit=IDLE_MAX_STD if idle_limit is None else f"{idle_limit:.3g}",
-               regions=gettext(words.regions), limits=_LIMITS,
+               regions=words.regions, limits=_LIMITS,
                close=abs(channel.copy_r) >= CLOSE_COPY_MIN_R, inverted=sign < 0,
                zero=kind == "idle" and channel.zero_share == 1.0 and channel.saturated_share is None,
                weak_fit=bool(fit) and not _by_filter(channel) and reading not in ("idle", "saturated", "unit"),

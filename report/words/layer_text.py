@@ -19,7 +19,7 @@ from report.numbers.thresholds import (
     SATURATION_LEVEL,
     SETTLED_MIN_CKA,
 )
-from report.voice import gettext, say
+from report.voice import say
 from report.words.channel_text import (
     channel_sentence,
     channel_table,
@@ -56,7 +56,7 @@ def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> 
         shaped = all(ch.kind_basis == "filter" for ch in copies)
         inverted = sum((ch.filter.blob if shaped else ch.copy_r) < 0 for ch in copies)
         sentences.append(say("layer", "copies", count=len(copies), total=total, rs=[ch.copy_r for ch in copies],
-                             inverted=inverted, bright=gettext(words.bright),
+                             inverted=inverted, bright=words.bright,
                              shapes=shape_range(copies) if shaped else None))
     elif working:
         closest = max(working, key=lambda ch: abs(ch.copy_r))
@@ -239,7 +239,7 @@ def look_for(layer: LayerFindings, last_step: int, *, words: ImageWords = DIGIT_
     return say("layer", "look_for", pattern=pattern, contrast=contrast, settled=settled, half=INFORMATIVE_SHARE,
                idle=[ch.channel for ch in layer.channels if ch.kind == "idle" and not ch.dead],
                dead=[ch for ch in layer.channels if ch.dead], edges=[ch.channel for ch in edges],
-               sides=sorted({ch.edge_side for ch in edges}), regions=gettext(words.regions), **story)
+               sides=sorted({ch.edge_side for ch in edges}), regions=words.regions, **story)
 
 
 def summary_sentences(layer: LayerFindings, *, counts: bool = True, alike: bool = True) -> list[str]:

@@ -9,10 +9,9 @@ report.words.commentary.image_words picks one for a run's dataset.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from report.voice import N_, edition, environment, percent, r_value, say, share_percent, signed
+from report.voice import edition, environment, percent, r_value, say, share_percent, signed
 
 __all__ = ["DIGIT_WORDS", "IMAGE_WORDS", "ImageWords", "channel_label", "number", "ordinal", "percent", "r_value",
            "scale_basis", "series", "share_percent", "signed"]
@@ -20,16 +19,28 @@ __all__ = ["DIGIT_WORDS", "IMAGE_WORDS", "ImageWords", "channel_label", "number"
 
 @dataclass(frozen=True)
 class ImageWords:
-    """How the commentary names the bright parts of the probes, where the copy and edge maps are positive."""
+    """How the commentary names the bright parts of the probes, where the copy and edge maps are positive.
 
-    regions: str  # what an edge map's positive side borders: "top side of <regions>"
-    bright: str  # where an inverted copy is negative: "negative on <bright>"
+    Each field names a macro of templates/words/common.txt.j2; `regions` and `bright` return its words."""
+
+    regions_macro: str  # what an edge map's positive side borders: "top side of <regions>"
+    bright_macro: str  # where an inverted copy is negative: "negative on <bright>"
+
+    @property
+    def regions(self) -> str:
+        """Return what an edge map's positive side borders, in the edition written."""
+        return say("common", self.regions_macro)
+
+    @property
+    def bright(self) -> str:
+        """Return where an inverted copy is negative, in the edition written."""
+        return say("common", self.bright_macro)
 
 
 # The analysis compares channels with the input's brightness (report.numbers.reference_maps), so an edge is the side
 # of a region brighter than its surroundings. On MNIST the bright parts are the ink of the strokes.
-DIGIT_WORDS = ImageWords(regions=N_("strokes"), bright=N_("the ink"))
-IMAGE_WORDS = ImageWords(regions=N_("bright regions"), bright=N_("the bright parts of the image"))
+DIGIT_WORDS = ImageWords(regions_macro="digit_regions", bright_macro="digit_bright")
+IMAGE_WORDS = ImageWords(regions_macro="image_regions", bright_macro="image_bright")
 
 
 def number(count: int) -> str:
@@ -52,19 +63,7 @@ def channel_label(index: int) -> str:
     return say("common", "channel", index=index)
 
 
-# The four ways pipeline/scales.py (the render stage, English) says what a colour scale's domain is based on.
-_BASES = (
-    (re.compile(r"(?P<name>[\w-]+)'s range, (?P<span>.+)"), "fixed_range"),
-    (re.compile(r"the (?P<percent>[\d.]+)th percentile of the run's (?P<signed>\|)?values\|?"), "percentile"),
-    (re.compile(r"the run's largest (?P<signed>\|)?value\|? \(its (?P<percent>[\d.]+)th percentile is 0\)"), "largest"),
-    (re.compile(r"a unit scale: every value of the run is 0"), "unit"),
-)
-
-
-def scale_basis(text: str) -> str:
-    """Say a scale's basis (as the renderer wrote it) in the edition written; text of another form stays as it is."""
-    for pattern, macro in _BASES:
-        found = pattern.fullmatch(text or "")
-        if found:
-            return say("scale", macro, **found.groupdict())
-    return text
+def scale_basis(scale: dict) -> str | None:
+    """Say what a colour scale's domain is based on (pipeline/scales.py's basis_terms) in the edition written."""
+    terms = dict(scale.get("basis_terms") or {})
+    return say("scale", terms.pop("form"), **terms) if terms else scale.get("basis")
