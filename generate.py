@@ -1,7 +1,7 @@
 """Command line for the stages: capture (train + record), render (animations), site (article), share (one file).
 
 `python generate.py compare BUILD_A BUILD_B [...] --site-dir DIR` compares finished runs on one page
-(report/compare/; `python generate.py compare --help`); `generate.py sweep --seeds 0-4` trains over seeds (sweep/).
+(compare/; `python generate.py compare --help`); `generate.py sweep --seeds 0-4` trains over seeds (sweep/).
 
 Run `python generate.py site` for the whole job (what `make site` does), or one stage:
 `python generate.py capture --steps 20 --dataset bundled`. Every config field can be set with its
@@ -248,10 +248,10 @@ def os_error_line(error: OSError) -> str:
 
 
 def subcommand(name: str, argv: list[str]) -> int:
-    """`generate.py compare` (report/compare/cli.py) or `sweep` (sweep/cli.py); errors as main's, in one line."""
+    """`generate.py compare` (compare/cli.py) or `sweep` (sweep/cli.py); errors as main's, in one line."""
     if name == "compare":
-        from report.compare.cli import parse_arguments as parse
-        from report.compare.cli import run as go
+        from compare.cli import parse_arguments as parse
+        from compare.cli import run as go
     else:
         from sweep.cli import run as go
 

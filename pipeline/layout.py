@@ -28,6 +28,7 @@ ASSETS_NAME = "assets"
 MANIFEST_NAME = "manifest.json"
 RENDER_KEY_NAME = "render-key.json"
 ERROR_LOG_NAME = "error.log"
+COMPARE_SUMMARY_NAME = "compare.json"  # a comparison page's runs (compare/summary.py writes it, report/ reads it)
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,13 @@ def read_json(path: Path) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def read_compare_summary(folder: Path) -> dict | None:
+    """Return a comparison folder's compare.json, or None without two or more runs named by archive sha256."""
+    data = read_json(Path(folder) / COMPARE_SUMMARY_NAME)
+    runs = data.get("runs")
+    if not isinstance(runs, list) or len(runs) < 2 or not all(
+            isinstance(run, dict) and isinstance(run.get("capture_sha256"), str) for run in runs):
+        return None
+    return data

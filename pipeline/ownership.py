@@ -30,7 +30,7 @@ NOTE = ("This folder was written by generate.py and is replaced or rewritten by 
 LEGACY_TEXT = ("This folder was written by generate.py (Watch a neural network learn to see) and is replaced or "
                "rewritten by every build: keep no files of your own in it.\n")
 BUILD, SITE, ASSETS, SHARE = "build", "site", "assets", "share"  # SHARE: the folder of the one-file report
-COMPARE = "compare"  # the comparison page of several runs (report/compare/)
+COMPARE = "compare"  # the comparison page of several runs (compare/)
 KINDS = (BUILD, SITE, ASSETS, SHARE, COMPARE)
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 

@@ -78,7 +78,7 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, 
             if public_url:
                 context["og_image"]["src"] = public_url + context["og_image"]["src"]
             if edition == SOURCE:
-                # The comparison page's own script and styles (report/compare/) are not the article's.
+                # The comparison page's own script and styles (compare/) are not the article's.
                 copies += [(path, f"static/{path.name}") for path in sorted(STATIC.iterdir())
                            if path.is_file() and not path.name.startswith("compare")]
                 write_static_page(staging, copies, "article.html.j2", context)

@@ -3,7 +3,7 @@
     compared = compared_context(layout, Path("site-compare"))   # None: no comparison of this run there
 
 A comparison counts only when its folder was written by this tool (its marker says "compare"), its
-compare.json (report/compare/summary.py) lists this run's archive by sha256, and it compares this run with at
+compare.json (compare/summary.py) lists this run's archive by sha256, and it compares this run with at
 least one other. The link is relative from the site folder, so it works where both folders are kept side by side
 (the repository, a shared folder) and on a host that publishes both. templates/partials/compared.html.j2 owns the
 words.
@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 
 from pipeline.files import file_sha256
+from pipeline.layout import read_compare_summary
 from pipeline.ownership import COMPARE, read_marker
-from report.compare.summary import read_summary
 
 
 def compared_context(layout, compare_dir: Path | None) -> dict | None:
@@ -24,7 +24,7 @@ def compared_context(layout, compare_dir: Path | None) -> dict | None:
     if compare_dir is None or not (Path(compare_dir) / "index.html").is_file() or not layout.capture.is_file():
         return None
     marker = read_marker(Path(compare_dir))
-    summary = read_summary(Path(compare_dir)) if marker is not None and marker.kind == COMPARE else None
+    summary = read_compare_summary(Path(compare_dir)) if marker is not None and marker.kind == COMPARE else None
     if summary is None:
         return None
     mine = file_sha256(layout.capture)

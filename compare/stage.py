@@ -20,14 +20,14 @@ import sys
 import time
 from pathlib import Path
 
+from compare import align as alignment
+from compare.curves import overlay_panels, run_metrics
+from compare.differences import differences
+from compare.runs import Run, check_build, load_run, run_labels
+from compare.summary import write_summary
 from pipeline.build_lock import hold
 from pipeline.folders import check_output, clear_pending, replacing
 from pipeline.ownership import COMPARE
-from report.compare import align as alignment
-from report.compare.curves import overlay_panels, run_metrics
-from report.compare.differences import differences
-from report.compare.runs import Run, check_build, load_run, run_labels
-from report.compare.summary import write_summary
 from report.page.explorer import script_json
 from report.stage import STATIC, build_date, readable_by_all, total_bytes, write_static_page
 from report.voice import long_date

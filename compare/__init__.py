@@ -1,6 +1,6 @@
 """The comparison page: several finished runs side by side under one step control (`generate.py compare`).
 
-    index = report.compare.stage.run([Path("build-a"), Path("build-b")], Path("site-compare"), align="step")
+    index = compare.stage.run([Path("build-a"), Path("build-b")], Path("site-compare"), align="step")
 
 It reads what the stages already wrote into each build folder (the capture through capture/, the render
 manifest and the explorer's data chunks from build/assets/) and analyses each capture again

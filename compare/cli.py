@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from report.compare.align import ALIGNS
+from compare.align import ALIGNS
 
 DESCRIPTION = ("Compare finished runs side by side: one step control over every run's layers, their loss and "
                "accuracy curves overlaid, and a table of their differences, written as one static page.")
@@ -34,7 +34,7 @@ def parse_arguments(argv: list[str], parser_class=argparse.ArgumentParser) -> ar
 
 def run(arguments: argparse.Namespace) -> Path:
     """Write the comparison page; return its index.html (ValueError: bad input, nothing written)."""
-    from report.compare.stage import run as compare
+    from compare.stage import run as compare
 
     return compare([Path(build) for build in arguments.builds], Path(arguments.site_dir), arguments.align,
                    wait=arguments.wait, progress=not arguments.quiet)
