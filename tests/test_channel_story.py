@@ -80,7 +80,7 @@ def read_analysis(path) -> dict:
 
 def story_data(site) -> dict:
     text = (site / "assets" / "story.js").read_text()
-    return json.loads(re.fullmatch(r"\(window\.Explorer = window\.Explorer \|\| \{\}\)\.storyData = (.*);\n", text,
+    return json.loads(re.fullmatch(r"\(window\.Explorer=window\.Explorer\|\|\{\}\)\.storyData=(.*);\n", text,
                                    re.S).group(1))
 
 
@@ -95,9 +95,12 @@ def test_the_strips_hold_each_channels_true_top_k_windows_and_the_series_are_the
         name, story = layer["name"], data["layers"][layer["name"]]
         r, spread = archive["r"][name][kept], archive["spread"][name][kept]
         for channel in range(layer["num_channels"]):
-            got = np.array([np.nan if v is None else v for v in story["r"][channel]])
+            got = np.array([np.nan if v is None else v / 1000 for v in story["r"][channel]])
             assert np.allclose(got, r[:, channel], atol=5e-4, equal_nan=True), (name, channel)
-            assert np.allclose(story["spread"][channel], spread[:, channel], rtol=5e-3, atol=0), (name, channel)
+            top = story["top"][channel]  # the spread in thousandths of its largest (none where it is 0)
+            assert top == pytest.approx(spread[:, channel].max(), rel=5e-3)
+            got = [0.0 if v is None else top * v / 1000 for v in story["spread"][channel]]
+            assert np.allclose(got, spread[:, channel], rtol=0, atol=top * 1.5e-3), (name, channel)
             fit = layer["channels"][channel]["filter"]
             assert (story["channels"][channel]["filter"] is None) == (fit is None)
             if fit is not None:

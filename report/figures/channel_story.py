@@ -6,8 +6,9 @@ lazily loaded assets/story.js, and `strips` {file stem: the layer's patch strip 
   trajectory is measured here on the probes' kept snapshots, the patches come from the probes);
   "images": how many images the numbers are measured on; "resamples": the bootstrap's (0 on the probes);
 - "steps": the trajectory's steps (the replayed grid, or the kept snapshots), at most MAX_POINTS of them;
-- "layers": {name: {"r": per channel its Pearson r with its own final map at each step (3 decimals, null where
-  undefined: a constant map), "spread": its standard deviation (3 significant digits), "patches": {"src", "cell",
+- "layers": {name: {"r": per channel its Pearson r with its own final map at each step, in thousandths (null where
+  undefined: a constant map), "spread": its standard deviation in thousandths of "top" (per channel its largest,
+  3 significant digits), so that the file is short integers, "patches": {"src", "cell",
   "gutter", "count"} or null (no input window: report/numbers/receptive_fields.py could not work it out),
   "channels": per channel {"filter": {"src", "size", "r", "in_sample"} or null, "share": the share of resamples that
   give its kind, or null}}};
@@ -37,10 +38,16 @@ def thinned(count: int, most: int = MAX_POINTS) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, count - 1, most)).astype(int))
 
 
-def _rounded(values: np.ndarray, significant: bool) -> list:
-    """Return values as 3-decimal (or 3-significant-digit) floats, None where not finite."""
-    return [None if not math.isfinite(v) else float(f"{v:.3g}") if significant else round(v, 3)
+def thousandths(values: np.ndarray, top: float = 1.0) -> list:
+    """Return values / top in whole thousandths, None where not finite (or where top is 0: a constant series)."""
+    return [None if not (math.isfinite(v) and top > 0) else round(1000 * v / top)
             for v in np.asarray(values, np.float64).tolist()]
+
+
+def _top(values: np.ndarray) -> float:
+    """Return the largest finite value to 3 significant digits (0.0 when there is none)."""
+    finite = np.asarray(values, np.float64)[np.isfinite(values)]
+    return float(f"{finite.max():.3g}") if finite.size else 0.0
 
 
 def probe_series(activations: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,8 +106,9 @@ def channel_story(capture, findings: Findings, stems: dict[str, str]) -> tuple[d
             picks = top_patches(final, TOP_K)
             strips[stem] = patch_strip(images, picks, window)
             patches = {"src": f"patches-{stem}.png", "cell": window.size, "gutter": GUTTER, "count": picks.count}
-        layers[layer.name] = {"r": [_rounded(column, False) for column in np.asarray(r).T],
-                              "spread": [_rounded(column, True) for column in np.asarray(spread).T],
+        tops = [_top(column) for column in np.asarray(spread).T]
+        layers[layer.name] = {"r": [thousandths(column) for column in np.asarray(r).T], "top": tops,
+                              "spread": [thousandths(column, top) for column, top in zip(np.asarray(spread).T, tops)],
                               "patches": patches, "channels": _channels(layer, stem)}
     return {"source": "analysis" if record is not None else "probes", "images": int(len(images)),
             "resamples": int(record.resamples) if record is not None else 0,

@@ -101,7 +101,7 @@ def write_channel_story(capture, findings: Findings, folder: Path) -> str:
         write_png(pixels, Path(folder) / f"patches-{stem}.png")
     text = json.dumps(data, separators=(",", ":"), sort_keys=True, allow_nan=False)
     write_bytes_atomically(Path(folder) / STORY_FILE,
-                           f"(window.Explorer = window.Explorer || {{}}).storyData = {text};\n".encode())
+                           f"(window.Explorer=window.Explorer||{{}}).storyData={text};\n".encode())
     return STORY_FILE
 
 

@@ -90,12 +90,14 @@
   // Draw the r and spread panels of one channel; the step cursor is placed by moveMarker.
   function drawChart(data, layer, channel) {
     var svg = element("[data-story-chart]"), at = axis(), steps = data.steps;
-    var r = data.layers[layer].r[channel], spread = data.layers[layer].spread[channel];
+    var facts = data.layers[layer], top = facts.top[channel];
+    // story.js holds thousandths (of 1 for r, of the channel's largest spread for its spread)
+    var r = facts.r[channel].map(function (value) { return value === null ? null : value / 1000; });
+    var spread = facts.spread[channel].map(function (value) { return value === null ? null : top * value / 1000; });
     var title = svg.querySelector("title");
     Array.from(svg.childNodes).forEach(function (child) { if (child !== title) { svg.removeChild(child); } });
     svg.setAttribute("viewBox", "0 0 " + WIDTH + " " + HEIGHT);
     var low = Math.min.apply(null, finite(r).concat([0])) < 0 ? -1 : 0;
-    var top = Math.max.apply(null, finite(spread).concat([0]));
     var high = top > 0 ? top : 1;
     function yR(value) { return R_PANEL[1] - (R_PANEL[1] - R_PANEL[0]) * (value - low) / (1 - low); }
     function yS(value) { return SPREAD_PANEL[1] - (SPREAD_PANEL[1] - SPREAD_PANEL[0]) * value / high; }
