@@ -228,6 +228,15 @@
     if (opener && document.contains(opener) && opener.offsetParent !== null) { opener.focus(); }
   }
 
+  function addImage(box, className, attribute) {
+    var image = document.createElement("img");
+    image.className = className;
+    image.setAttribute(attribute, "");
+    image.alt = "";
+    box.appendChild(image);
+    return image;
+  }
+
   // Turn each row label into a button (without the script the labels stay plain text: there is no panel).
   function bindRows() {
     document.querySelectorAll("[data-explorer-layer] .xl-rows li").forEach(function (row) {
@@ -246,6 +255,8 @@
     panel = document.getElementById("explorer-story");
     if (!panel || typeof panel.show !== "function") { return; }
     bindRows();
+    addImage(element("[data-story-filter-box]"), "xs-filter", "data-story-filter").hidden = true;
+    addImage(element("[data-story-patches]"), "xs-patches-image", "data-story-patches-image");
     element("[data-story-close]").addEventListener("click", close);
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && panel.open) { event.preventDefault(); close(); }
