@@ -17,7 +17,13 @@ from report.capture_facts import is_article, model_info, recorded_layers
 from report.findings_cache import cached_findings
 from report.page.appendix import download, rebuild_command, reproducibility_facts
 from report.page.explorer import channel_links, explorer_context
-from report.page.figure_files import write_analysis_figures, write_probe_strip, write_xor_figure
+from report.page.figure_files import (
+    STORY_FILE,
+    write_analysis_figures,
+    write_channel_story,
+    write_probe_strip,
+    write_xor_figure,
+)
 from report.page.layer_views import layer_views
 from report.page.moment import moment_context
 from report.page.public_paths import placeholders, public_config, public_meta
@@ -84,6 +90,9 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: datetime.date
     plateau_end = int(findings.run.plateau.steps)
     explorer = explorer_context(findings, json.loads((layout.assets / explore["meta"]["path"]).read_text()),
                                 plateau_end, f"{ASSETS}/")
+    if not first:  # one story.js serves every edition: numbers and file names only
+        write_channel_story(capture, findings, staging / ASSETS)
+    explorer["story"] = STORY_FILE  # relative to the explorer's data base, as its chunks are
     for layer, numbers in zip(layers, findings.layers):
         layer["rows"] = explorer["rows"][layer["name"]]
         layer["uncertain"] = uncertain_labels(numbers)

@@ -7,6 +7,8 @@ Use: `write_analysis_figures(findings, train_loss, folder)` writes, into `folder
 It returns their descriptions: {"settling": figure, "layers": {name: {"pairs": figure or None, "filters":
 {channel: image}}}}, each with src, width, height and alt (and a caption for the figures), the words from
 report/words/figure_text.py (the words drawn inside the figures are templates/words/figures.txt.j2's).
+`write_channel_story(capture, findings, folder)` writes the explorer's channel panel's data, `story.js`, and a
+patch strip `patches-<layer>.png` per layer with an input window (report/figures/channel_story.py).
 `write_xor_figure(path)` writes the XOR figure and returns its facts; `write_probe_strip(probe_images, path)`
 the probe strip, returning its (width, height). This is the only module of report/figures' drawings that touches
 files; the same findings give the same bytes (the SVGs by report/figures/svg.py, the PNGs without a timestamp by
@@ -15,6 +17,7 @@ pipeline/images.py).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,7 @@ import numpy as np
 from pipeline.files import write_bytes_atomically
 from pipeline.images import write_png
 from pipeline.names import file_stems
+from report.figures.channel_story import channel_story
 from report.figures.filter_image import filter_pixels
 from report.figures.heat_map import heat_map_labels, heat_map_svg
 from report.figures.probe_strip import probe_strip
@@ -32,6 +36,8 @@ from report.numbers.findings import Findings, LayerFindings
 from report.page.sections import ASSETS
 from report.voice import SOURCE, speaking
 from report.words.figure_text import filter_alt, heat_map_text, settling_text
+
+STORY_FILE = "story.js"
 
 
 def _figure(src: str, size: tuple[int, int], words: dict) -> dict:
@@ -86,6 +92,18 @@ def write_analysis_figures(findings: Findings, train_loss: np.ndarray, folder: P
     return {"settling": _figure(f"{ASSETS}/settling.svg", size, settling_text(findings, article)),
             "layers": {layer.name: _layer_figures(layer, stems[layer.name], folder, drawn)
                        for layer in findings.layers}}
+
+
+def write_channel_story(capture, findings: Findings, folder: Path) -> str:
+    """Write the channel panel's data (a script the page loads on a click) and the patch strips; return its name."""
+    stems = file_stems([layer.name for layer in findings.layers])
+    data, strips = channel_story(capture, findings, stems)
+    for stem, pixels in strips.items():
+        write_png(pixels, Path(folder) / f"patches-{stem}.png")
+    text = json.dumps(data, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    write_bytes_atomically(Path(folder) / STORY_FILE,
+                           f"(window.Explorer=window.Explorer||{{}}).storyData={text};\n".encode())
+    return STORY_FILE
 
 
 def write_xor_figure(path: Path, drawn: Path | None = None) -> dict:
