@@ -29,7 +29,7 @@ from pipeline.ownership import SHARE
 from render.page_data import write_page_data
 from report.capture_facts import is_article, model_info
 from report.page.explorer import step_context
-from report.page.inline import inline_context, share_context
+from report.page.inline import inline_context, share_context, story_script
 from report.stage import build_date, environment
 from report.words.wording import ordinal
 
@@ -77,12 +77,13 @@ def page(capture, manifest: dict, layout: Layout, public_url: str | None,
         files.update({path.relative_to(scratch).as_posix(): path
                       for path in Path(scratch).rglob("*") if path.is_file()})
         context = inline_context(context, files, public_url)
+        story = story_script(files.get(f"assets/{context['explorer'].get('story')}"), files)
     site_meta = json.loads((layout.assets / manifest["explore"]["meta"]["path"]).read_text())
     context["explorer"].update(step_context(site_meta, ""))
-    rest = len(template.render(**context, share=share_context([], public_url)).encode("utf-8"))
+    rest = len(template.render(**context, share=share_context([], public_url, story)).encode("utf-8"))
     meta, chunks = explorer_data(capture, manifest, layout, BUDGET_BYTES - rest - SLACK_BYTES)
     context["explorer"].update(step_context(meta, ""))
-    return template.render(**context, share=share_context(chunks, public_url)), meta
+    return template.render(**context, share=share_context(chunks, public_url, story)), meta
 
 
 def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, sweep_dir: Path | None = None) -> Path:

@@ -99,6 +99,30 @@ def test_file_alone_passes_axe_and_vnu(alone, driver):
     assert harness.run_vnu([alone]) == []
 
 
+def test_file_alone_opens_a_channels_story_with_its_images_inside(shared, alone, driver):
+    build, site, _ = shared
+    findings = json.loads((site / "assets" / "findings.json").read_text())
+    layer = findings["layers"][1]
+    number = next(ch["channel"] + 1 for ch in layer["channels"] if ch["filter"] is not None)
+    page.open_at(driver, harness.file_url(alone))
+    button = driver.find_element("css selector", f"#{layer['name']}-ch{number} .xl-open")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", button)
+    page.wait_for(lambda: driver.execute_script(
+        "return !!document.getElementById('explorer-story').open && !document.querySelector('[data-story-body]').hidden"
+        " && Array.from(document.querySelectorAll('#explorer-story img:not([hidden])')).every("
+        "i => i.complete && i.naturalWidth > 0)"), what="the channel's story, its images loaded")
+    sources = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#explorer-story img:not([hidden])')).map(i => i.src)")
+    # the filter and the patch strip, both inside the file: the same bytes as the site's PNGs
+    assert len(sources) == 2 and all(source.startswith("data:image/png;base64,") for source in sources)
+    import base64
+
+    site_files = {(site / "assets" / f"filters/{layer['name']}-{number}.png").read_bytes(),
+                  (site / "assets" / f"patches-{layer['name']}.png").read_bytes()}
+    assert {base64.b64decode(source.split(",", 1)[1]) for source in sources} == site_files
+    assert requested(driver) == {harness.file_url(alone)}
+
+
 def test_without_javascript_the_file_alone_shows_its_posters(alone, driver):
     driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     try:

@@ -21,7 +21,9 @@ MIME = {".png": "image/png", ".svg": "image/svg+xml", ".json": "application/json
 LEFT_OUT = (".mp4", ".webm", ".keras")  # too big to travel inside one HTML file: the published site has them
 # The explorer's scripts in the order templates/partials/explorer_head.html.j2 loads them on the site.
 EXPLORER_SCRIPTS = ("explorer-data.js", "explorer-draw.js", "explorer-control.js", "explorer-tooltip.js",
-                    "explorer-legend.js", "explorer-views.js")
+                    "explorer-legend.js", "explorer-views.js", "explorer-channel.js")
+# An image a channel's story names (report/figures/channel_story.py), relative to the explorer's assets/.
+STORY_IMAGE = re.compile(r'"src":"([^"]+)"')
 # What would end an inline <script> or <style> early, or change how the HTML parser reads it.
 UNSAFE_INLINE = re.compile(r"</(script|style)|<!--", re.IGNORECASE)
 
@@ -67,12 +69,22 @@ def inline_context(context: dict, files: dict[str, Path], public_url: str | None
     return inlined
 
 
-def share_context(chunks: list[bytes], public_url: str | None) -> dict:
-    """Return the templates' `share`: favicon, inline styles and scripts, the explorer's chunks, the site's address."""
+def story_script(path: Path | None, files: dict[str, Path]) -> Markup | None:
+    """Return the channel story's script (assets/story.js) with every image it names as a data: URI, or None."""
+    if path is None:
+        return None
+    text = STORY_IMAGE.sub(lambda found: f'"src":"{data_uri(files["assets/" + found.group(1)])}"',
+                           Path(path).read_text(encoding="utf-8"))
+    return inline_text(text, "the channel story's data")
+
+
+def share_context(chunks: list[bytes], public_url: str | None, story: Markup | None = None) -> dict:
+    """Return the templates' `share`: favicon, inline styles and scripts, the explorer's chunks, the channel story's
+    data (story_script), the site's address."""
     def static(name: str) -> Markup:
         return inline_text((STATIC / name).read_text(encoding="utf-8"), f"templates/static/{name}")
 
     return {"favicon": data_uri(STATIC / "favicon.svg"), "site_css": static("site.css"),
             "explorer_css": static("explorer.css"), "scripts": [static(name) for name in EXPLORER_SCRIPTS],
             "chunks": [inline_text(chunk.decode("ascii"), "an explorer data chunk") for chunk in chunks],
-            "public_url": public_url}
+            "story": story, "public_url": public_url}

@@ -26,6 +26,7 @@
   // Load story.js once; resolve with its data.
   function load() {
     if (loading) { return loading; }
+    if (X.storyData) { loading = Promise.resolve(X.storyData); return loading; }  // inline: the one-file report
     var src = X.meta.base + panel.getAttribute("data-story-src");
     loading = new Promise(function (resolve, reject) {
       var script = document.createElement("script");
@@ -143,17 +144,18 @@
   }
 
   function showFilter(data, layer, channel) {
-    var fit = data.layers[layer].channels[channel].filter, image = element("[data-story-filter]");
-    var words = [];
+    var fit = data.layers[layer].channels[channel].filter, box = element("[data-story-filter-box]");
+    var words = [], image;
     if (fit) {
+      image = imageIn(box, "xs-filter", "data-story-filter");
       image.src = X.meta.base + fit.src;
       image.alt = X.say("storyFilterAlt", {channel: channel + 1, size: fit.size});
       image.hidden = false;
       words.push(X.say(fit.in_sample ? "storyFilterInSample" : "storyFilter", {size: fit.size, r: fit.r.toFixed(2)}));
       if (!(fit.r >= data.filterMin)) { words.push(X.say("storyFilterPoor", {min: data.filterMin})); }
     } else {
-      image.hidden = true;
-      image.removeAttribute("src");
+      image = box.querySelector("[data-story-filter]");
+      if (image) { box.removeChild(image); }
       words.push(X.say("storyFilterNone"));
     }
     element("[data-story-filter-text]").textContent = words.join(" ");
@@ -162,7 +164,7 @@
   // Show the channel's row of the layer's patch strip: the image scaled to the box's width, shifted up.
   function showPatches(data, layer, channel) {
     var patches = data.layers[layer].patches, box = element("[data-story-patches]");
-    var image = element("[data-story-patches-image]"), text = element("[data-story-patches-text]");
+    var text = element("[data-story-patches-text]");
     if (!patches) {
       box.hidden = true;
       text.textContent = X.say("storyPatchesNone");
@@ -170,6 +172,7 @@
     }
     var pitch = patches.cell + patches.gutter, width = patches.count * pitch - patches.gutter;
     box.style.aspectRatio = width + " / " + patches.cell;
+    var image = imageIn(box, "xs-patches-image", "data-story-patches-image");
     image.style.marginTop = (-100 * channel * pitch / width).toFixed(4) + "%";
     image.src = X.meta.base + patches.src;
     image.alt = X.say("storyPatchesAlt", {channel: channel + 1, count: patches.count});
@@ -228,12 +231,17 @@
     if (opener && document.contains(opener) && opener.offsetParent !== null) { opener.focus(); }
   }
 
-  function addImage(box, className, attribute) {
-    var image = document.createElement("img");
-    image.className = className;
-    image.setAttribute(attribute, "");
-    image.alt = "";
-    box.appendChild(image);
+  // The panel's image in `box`, made when first given a source: an <img> without one is not valid HTML, and a
+  // page checker (or a reader's tool) would find it broken before the panel is ever opened.
+  function imageIn(box, className, attribute) {
+    var image = box.querySelector("[" + attribute + "]");
+    if (!image) {
+      image = document.createElement("img");
+      image.className = className;
+      image.setAttribute(attribute, "");
+      image.alt = "";
+      box.appendChild(image);
+    }
     return image;
   }
 
@@ -255,8 +263,6 @@
     panel = document.getElementById("explorer-story");
     if (!panel || typeof panel.show !== "function") { return; }
     bindRows();
-    addImage(element("[data-story-filter-box]"), "xs-filter", "data-story-filter").hidden = true;
-    addImage(element("[data-story-patches]"), "xs-patches-image", "data-story-patches-image");
     element("[data-story-close]").addEventListener("click", close);
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && panel.open) { event.preventDefault(); close(); }
