@@ -27,7 +27,7 @@
   function load() {
     if (loading) { return loading; }
     if (X.storyData) { loading = Promise.resolve(X.storyData); return loading; }  // inline: the one-file report
-    var src = X.meta.base + panel.getAttribute("data-story-src");
+    var src = X.meta.base + panel.getAttribute("data-story-file");
     loading = new Promise(function (resolve, reject) {
       var script = document.createElement("script");
       script.src = src;
