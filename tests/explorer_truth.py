@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from render.frames import BASE_CELL, PAPER_LEVEL, Layout, layer_frames
+from render.frames import BASE_CELL, PAPER_LEVEL, layer_frames, layer_layout
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_INDEX, PALETTE, grey_indices, value_indices
 
 
@@ -50,7 +50,7 @@ def renderer_indices(values: np.ndarray, probe_images: np.ndarray, steps: list[i
     frame = next(layer_frames(values, probe_images, name="layer", steps=steps,
                               scale={"kind": "fixed", "domain": [-1.0, 1.0]},
                               indices=[t]))  # (frame H, frame W)
-    layout = Layout(probes=probes, channels=channels, cell=BASE_CELL)
+    layout = layer_layout(values.shape)  # the frame's own layout (cells of BASE_CELL, a column of row numbers)
     block = BASE_CELL // height
     out = np.zeros((channels, probes, height, width), np.int64)
     for c in range(channels):
