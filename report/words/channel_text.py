@@ -60,9 +60,9 @@ def copy_bar(layer: LayerFindings) -> float:
 
 def bar_digits(layer: LayerFindings) -> int:
     """Return the decimals a layer's copy bar and the r held against it are said with: 3 where some channel's |r|
-    with the input and the bar are the same to 2 decimals (else a channel "at 0.95" would fall "below 0.95")."""
+    with the input is below the bar but the same to 2 decimals (else a channel "at 0.95" would fall "below 0.95")."""
     bar = copy_bar(layer)
-    return 3 if any(r_value(ch.copy_r) == r_value(bar) for ch in layer.channels) else 2
+    return 3 if any(abs(ch.copy_r) < bar and r_value(ch.copy_r) == r_value(bar) for ch in layer.channels) else 2
 
 
 def below_bar(channel: ChannelFindings, bar: float) -> bool:
