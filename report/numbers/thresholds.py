@@ -39,8 +39,8 @@ CLOSE_COPY_MIN_R = _named("CLOSE_COPY_MIN_R", 0.9)
 COPY_BASELINE_QUANTILE = _named("COPY_BASELINE_QUANTILE", 0.9)
 # The object's 0/1 mask (its silhouette) is every pixel at least this share of the full brightness range above the
 # image's darkest pixel: MNIST's and Fashion-MNIST's backgrounds are exactly 0 and anti-aliased borders stay below
-# about a tenth. Moving it between 0.05 and 0.2 changes the mask's r with the input at a layer's resolution by at
-# most 0.03 on either (measured on the analysis images of the default and Fashion-MNIST runs).
+# about a tenth. Moving it to 0.05 or to 0.2 changes the mask's r with the input at any layer's resolution by at most
+# 0.03 on either (measured on the analysis images of the default and the Fashion-MNIST seed-2 runs).
 SILHOUETTE_LEVEL = _named("SILHOUETTE_LEVEL", 0.1)
 # A silhouette matches the mask better than the input by more than an r's own uncertainty (BORDERLINE_R).
 SILHOUETTE_MARGIN = _named("SILHOUETTE_MARGIN", 0.02)
