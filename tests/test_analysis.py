@@ -63,7 +63,7 @@ def test_sobel_signs_follow_the_documented_sides():
 def test_input_maps_use_the_model_input_scale(probes):
     maps = maps_at(probes, 28)
     assert maps["copy"].max() == pytest.approx(1.0)
-    assert set(maps) == {"copy", *EDGE_KINDS}
+    assert set(maps) == {"copy", "silhouette", *EDGE_KINDS}
 
 
 # --- Channel kinds ------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def test_idle_and_saturated_channels(probes):
     assert kinds == ["idle", "idle", "saturated", "saturated"]
     assert layer.channels[0].spread == pytest.approx(0.0, abs=1e-6)
     assert layer.channels[2].saturated_share == 1.0
-    assert layer.counts == {"copy": 0, "edge": 0, "other": 0, "idle": 2, "saturated": 2}
+    assert layer.counts == {"copy": 0, "silhouette": 0, "edge": 0, "other": 0, "idle": 2, "saturated": 2}
     assert layer.median_settle_step is not None  # the saturated channels are active
 
 

@@ -1,8 +1,11 @@
 """Labels measured on the analysis set, their bootstrap stability and the conclusions' variants (issue 21).
 
 Synthetic analysis records whose channels are known by construction: an exact copy of the input, a Sobel edge
-of it, a near-duplicate pair given different labels, a channel whose copy r sits exactly at COPY_MIN_R (a coin
-flip under resampling), and a 7x7 channel that copies the max-pooled input but not the mean-pooled one.
+of it, a near-duplicate pair given different labels, a channel whose copy r sits exactly at the layer's copy bar
+(COPY_MIN_R, or what random positive blurs reach where higher: a coin flip under resampling), and a 7x7 channel
+that copies the max-pooled input but not the mean-pooled one. The planted channels are drawn on noise images, where
+a random positive 3x3 blur is no copy (its |r| with the input stays far below COPY_MIN_R), so the bar is COPY_MIN_R
+and no channel other than the exact copy is a near-duplicate of it.
 Independent recomputations use np.corrcoef and a materialised resample (np.repeat of the images).
 """
 
@@ -22,6 +25,7 @@ from report.numbers.filters import fit_filters
 from report.numbers.findings import CHANNEL_KINDS, Findings
 from report.numbers.receptive_fields import Window
 from report.numbers.reference_maps import area_pool, correlate_same, input_maps
+from report.numbers.robust.baseline import layer_baselines
 from report.numbers.robust.final_measures import MeasureSetup, measure_final
 from report.numbers.robust.stability import resampled_inputs
 from report.numbers.thresholds import COPY_MIN_R, KIND_SURE_SHARE
@@ -45,9 +49,21 @@ def _orthogonal_noise(rng, shape, against: list[np.ndarray]) -> np.ndarray:
     return (noise / np.linalg.norm(noise)).reshape(shape)
 
 
+def noise_images(seed: int, count: int) -> np.ndarray:
+    """Draw (count, 28, 28) uint8 images of independent uniform pixels."""
+    return np.random.default_rng(seed).integers(0, 256, (count, 28, 28)).astype(np.uint8)
+
+
+def copy_bar_at_28(images: np.ndarray) -> float:
+    """Return the copy bar of a 28x28 layer with a 3x3 window on these images (report/numbers/robust/baseline.py)."""
+    return layer_baselines(images, Window(3, 1, -1), 28, 28, {"mean": input_maps(images, 28, 28)})["mean"].copy_bar
+
+
 def planted_maps(images: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Return (N, 28, 28, 5) maps: copy, vertical edge, a near-duplicate pair (copy r 0.72 and 0.68), a coin flip."""
+    """Return (N, 28, 28, 5) maps: copy, vertical edge, a near-duplicate pair (copy r 0.02 above and below the
+    layer's copy bar), a coin flip (copy r at the bar)."""
     rng = np.random.default_rng(seed)
+    bar = copy_bar_at_28(images)
     scaled = images.astype(np.float64) / 255.0
     refs = input_maps(images, 28, 28)
     copy = _unit(refs["copy"])
@@ -56,9 +72,10 @@ def planted_maps(images: np.ndarray, seed: int = 0) -> np.ndarray:
     w = _orthogonal_noise(rng, scaled.shape, [copy, v] + edges)
     z = _orthogonal_noise(rng, scaled.shape, [copy, v, w] + edges)
     size = np.sqrt(copy.size) * 0.2  # unit vectors scaled to a spread of 0.2
-    first = 0.72 * copy + np.sqrt(1 - 0.72 ** 2) * v
-    second = 0.68 * copy + 0.69 * v + np.sqrt(1 - 0.68 ** 2 - 0.69 ** 2) * w
-    coin = COPY_MIN_R * copy + np.sqrt(1 - COPY_MIN_R ** 2) * z
+    high, low = bar + 0.02, bar - 0.02
+    first = high * copy + np.sqrt(1 - high ** 2) * v
+    second = low * copy + 0.9 * np.sqrt(1 - low ** 2) * v + np.sqrt(0.19 * (1 - low ** 2)) * w  # |r| >= 0.9 with first
+    coin = bar * copy + np.sqrt(1 - bar ** 2) * z
     return np.stack([scaled, 0.25 * correlate_same(scaled, SOBEL_VERTICAL), size * first, size * second,
                      size * coin], axis=-1)
 
@@ -84,8 +101,8 @@ def _series(channels: int, steps: np.ndarray, settle_at: int = 1) -> dict:
 
 @pytest.fixture(scope="module")
 def planted():
-    images = make_probes(seed=11, count=IMAGES)
-    probes = make_probes(seed=12, count=10)
+    images = noise_images(seed=11, count=IMAGES)
+    probes = noise_images(seed=12, count=10)
     final = planted_maps(images)
     probe_series = np.repeat(planted_maps(probes, seed=1)[None], 3, axis=0).astype(np.float16)
     context = _context(final, images, window=Window(3, 1, -1), window_source="model")
@@ -116,6 +133,7 @@ def test_near_duplicates_with_different_kinds_are_both_unsure(planted):
 
 def test_a_copy_r_at_its_threshold_is_a_coin_flip(planted):
     coin = planted.layer.channels[4]
+    assert planted.layer.copy_baseline.copy_bar == COPY_MIN_R > planted.layer.copy_baseline.copy_high
     assert coin.copy_r == pytest.approx(COPY_MIN_R, abs=1e-3)
     assert 0.2 < coin.kind_stability < 0.8 and not coin.kind_sure
     assert coin.kind_runner_up in {"copy", "other"} - {coin.kind}
@@ -223,7 +241,7 @@ def _run(images: np.ndarray, probes: np.ndarray, late: bool):
 
 @pytest.fixture(scope="module")
 def late_run():
-    return analyse(_run(make_probes(seed=31, count=200), make_probes(seed=32, count=10), late=True))
+    return analyse(_run(noise_images(seed=31, count=200), noise_images(seed=32, count=10), late=True))
 
 
 def test_the_run_says_what_it_measured_on(late_run):
@@ -275,7 +293,7 @@ def test_findings_json_round_trips_the_new_fields(late_run):
 
 
 def test_without_an_analysis_set_the_probes_measure_as_before(planted):
-    probes = make_probes(seed=12, count=10)
+    probes = noise_images(seed=12, count=10)
     series = np.repeat(planted_maps(probes, seed=1)[None], 3, axis=0).astype(np.float16)
     layer = analyse_layer("conv1", series, np.arange(3), probes, LayerContext(window=Window(3, 1, -1)))
     assert all(ch.kind_stability is None and ch.kind_on_probes == ch.kind for ch in layer.channels)

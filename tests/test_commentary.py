@@ -215,9 +215,8 @@ def test_findings_read_back_from_json_say_the_same(probes):
     for again, first in zip(said["layers"], from_object["layers"]):
         assert [again[key] for key in ("paragraphs", "look_for", "channels", "table")] == \
             [first[key] for key in ("paragraphs", "look_for", "channels", "table")]
-    assert from_object["layers"][0]["run"][1] == ("The only channel copies the input (a filter closer to a blob than "
-                                                  "to an oriented difference, edge share 0.00; |r| = 1.00 with the "
-                                                  "input).")
+    assert ("The only channel copies the input (a filter closer to a blob than to an oriented difference, edge share "
+            "0.00; |r| = 1.00 with the input).") in from_object["layers"][0]["run"]
 
 
 def test_unknown_layer_has_no_post_reading(probes):

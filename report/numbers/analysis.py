@@ -19,7 +19,8 @@ the per-step timeline stays on the probes (the page's pictures), and `on_probes`
 the probes alone give. Without it everything is measured on the probes (run.analysis_source "probes").
 
 - Per channel, at the final step, over all images x positions: Pearson r with the pooled input (`copy_r`;
-  negative means an inverted copy) and with each edge map (`edge_r`); `linear_r`, the multiple correlation of
+  negative means an inverted copy), with the pooled silhouette mask (`silhouette_r`) and with each edge map
+  (`edge_r`); `linear_r`, the multiple correlation of
   the best 3x3 linear filter (plus offset) of the pooled input; its spread (standard deviation) and the share
   of values with |tanh| > SATURATION_LEVEL; where the images give enough samples per weight, `filter`: the
   least-squares linear filter of the input over the layer's receptive field, its out-of-sample fit r and its
@@ -29,7 +30,9 @@ the probes alone give. Without it everything is measured on the probes (run.anal
 - Settling, per channel: `settle_step` is the first step from which the channel's whole map stays within
   max(SETTLE_TOLERANCE x its final spread, SETTLE_FLOOR) of its final map, as an RMS difference;
   `pattern_step` the first from which its map keeps a correlation of at least PATTERN_MIN_R with its final map.
-- Per layer: counts per kind, medians of the active (non-idle) channels' settle and pattern steps, the signed
+- Per layer: its baseline (`copy_baseline`, report/numbers/robust/baseline.py: what random positive blurs over
+  its window reach, and so the bars a copy and a silhouette must pass), counts per kind, medians of the active
+  (non-idle) channels' settle and pattern steps, the signed
   r between its channels' final maps (`pair_r`), the pairs reaching DUPLICATE_MIN_R and the complete-linkage
   groups of near-duplicates, each channel's best match in the previous layer (area-averaged to this
   resolution), each channel's kind under the conclusions' other definitions (`variant_kinds`), and a per-step
@@ -258,6 +261,7 @@ def analyse_layer(name: str, series: np.ndarray, steps: np.ndarray, probe_images
         research=layer_research(record.series, record.steps) if record is not None else None,
         on_probes=probe_view(probe, probe_settling, probe_settle) if record is not None else None,
         variant_kinds=layer_variant_kinds(maps, images, measured, idle_limit),
+        copy_baseline=measured.baselines.get("mean"),
     )
 
 

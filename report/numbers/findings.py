@@ -19,7 +19,7 @@ from report.numbers.research_checks import LayerResearch
 from report.numbers.run_findings import RunFindings
 
 # The kinds a channel can be given (report/numbers/channel_kinds.py), in the order the counts list them.
-CHANNEL_KINDS = ("copy", "edge", "other", "idle", "saturated")
+CHANNEL_KINDS = ("copy", "silhouette", "edge", "other", "idle", "saturated")
 # findings.json keeps this many significant digits: every number the page shows has at most three.
 JSON_DIGITS = 6
 
@@ -76,6 +76,7 @@ class ChannelFindings:
     # probe values at every recorded step from dead_step to the end (and of its final values on the analysis images)
     dead: bool = False
     dead_step: int | None = None  # the first step from which it stays so (None: not dead)
+    silhouette_r: float = 0.0  # Pearson r with the pooled silhouette mask (report/numbers/reference_maps.py)
 
 
 @dataclass
@@ -116,6 +117,27 @@ class FilterWindow:
     stride: int
     offset: int
     source: str  # "model" (the layer table) or "fallback" (a 3x3 filter at the layer's resolution)
+
+
+@dataclass
+class CopyBaseline:
+    """What a random positive blur of the input over the layer's window gives (report/numbers/robust/baseline.py).
+
+    The |r| of each blur with the pooled input ("copy") and with the pooled silhouette mask: their median and their
+    COPY_BASELINE_QUANTILE quantile; the bars a channel's |r| must reach to be a copy or a silhouette
+    (report/numbers/channel_kinds.py's copy_bars).
+    """
+
+    window: int  # the blurs' side in input pixels (the layer's receptive field, or the fallback window)
+    kernels: int  # how many random positive blurs
+    images: int  # measured on this many images
+    copy_median: float
+    copy_high: float  # the COPY_BASELINE_QUANTILE quantile
+    silhouette_median: float
+    silhouette_high: float
+    silhouette_input_r: float  # r between the pooled input and the pooled silhouette mask
+    copy_bar: float  # max(COPY_MIN_R, copy_high)
+    silhouette_bar: float | None  # max(COPY_MIN_R, silhouette_high); None: the mask is the input's picture here
 
 
 @dataclass
@@ -188,6 +210,7 @@ class LayerFindings:
     on_probes: ProbeView | None = None  # None: measured on the probes anyway
     # Each channel's kind under the conclusions' other definitions (report/numbers/robust/variants.py)
     variant_kinds: dict[str, list[str]] = field(default_factory=dict)
+    copy_baseline: CopyBaseline | None = None  # None: no picture (1x1 maps), or findings of older code
 
 
 @dataclass

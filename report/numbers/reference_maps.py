@@ -1,7 +1,8 @@
 """Build the maps a channel is compared with (the input and its edges at the layer's resolution), and compare.
 
-Use: `input_maps(probe_images, height, width)` returns {"copy": pooled input, <edge kind>: edge map}, each
-(N, height, width); `standardise` and `linear_fit_r` are the correlation tools report.numbers.analysis measures with.
+Use: `input_maps(probe_images, height, width)` returns {"copy": pooled input, "silhouette": pooled silhouette mask,
+<edge kind>: edge map}, each (N, height, width); `silhouette_mask(images)` the 0/1 mask itself; `standardise` and
+`linear_fit_r` are the correlation tools report.numbers.analysis measures with.
 
 The probe images (grey, or a colour probe's brightness: report.capture_facts.grey_probes) are scaled to [0, 1]
 (the model is fed x / 255) and brought to each layer's resolution by area averaging (2x2 blocks for 14x14, 4x4
@@ -14,11 +15,17 @@ the same on any image): `horizontal` (positive where ink lies below background, 
 negative at its underside), `vertical` (positive at the left edge of a stroke, negative at its right edge),
 `diagonal_rising` ("/" edges; positive on the upper-left side of a stroke, negative lower-right) and
 `diagonal_falling` ("\\" edges; positive upper-right, negative lower-left).
+
+The silhouette: 1 where a pixel is at least SILHOUETTE_LEVEL of the full brightness range (255) above its image's
+darkest pixel, else 0: where the object is, whatever its brightness. It is brought to each layer's resolution as
+the input is (the mean of a block: the share of the block the object covers; or its maximum).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from report.numbers.thresholds import SILHOUETTE_LEVEL
 
 EDGE_KINDS = ("horizontal", "vertical", "diagonal_rising", "diagonal_falling")
 # The side of a bright region (an MNIST stroke) where each signed edge map is positive, and where negative.
@@ -71,11 +78,18 @@ def correlate_same(images: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return np.tensordot(np.asarray(kernel, np.float64).ravel(), shifted_stack(images), axes=1)
 
 
+def silhouette_mask(images: np.ndarray) -> np.ndarray:
+    """Return (N, S, S) grey uint8 images' 0/1 object masks: SILHOUETTE_LEVEL of 255 or more above the darkest pixel."""
+    values = np.asarray(images, np.float64)
+    darkest = values.min(axis=(1, 2), keepdims=True)
+    return (values - darkest >= SILHOUETTE_LEVEL * 255.0).astype(np.float64)
+
+
 def input_maps(probe_images: np.ndarray, height: int, width: int, pooling: str = "mean") -> dict[str, np.ndarray]:
-    """Return the pooled input ("copy") and its signed edge maps (EDGE_KINDS) at one resolution, each (N, H, W)."""
+    """Return the pooled input ("copy"), silhouette mask and signed edge maps (EDGE_KINDS) at one resolution."""
     scaled = np.asarray(probe_images, np.float64) / 255.0  # the model's input scale
     pooled = area_pool(scaled, height, width, pooling)
-    maps = {"copy": pooled}
+    maps = {"copy": pooled, "silhouette": area_pool(silhouette_mask(probe_images), height, width, pooling)}
     for kind in EDGE_KINDS:
         maps[kind] = correlate_same(pooled, _SOBEL[kind])
     return maps

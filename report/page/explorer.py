@@ -32,15 +32,17 @@ DEFAULT_SPEED = 10
 
 
 def row_kind_word(kind: str) -> str:
-    """Return the one word a row label gives an analysis kind (copy, edge, unnamed, idle, saturated)."""
-    return {"copy": gettext("copy"), "edge": gettext("edge"), "idle": gettext("idle"),
-            "saturated": gettext("saturated")}.get(kind, gettext("unnamed"))
+    """Return the one word a row label gives an analysis kind (copy, silhouette, edge, unnamed, idle, saturated)."""
+    return {"copy": gettext("copy"), "silhouette": gettext("silhouette"), "edge": gettext("edge"),
+            "idle": gettext("idle"), "saturated": gettext("saturated")}.get(kind, gettext("unnamed"))
 
 
 def short_kind(channel: ChannelFindings) -> str:
     """Return a channel's kind in a few characters for its row label: copy, inv. copy, edge /, idle, ..."""
     if channel.kind == "copy":
         return gettext("copy") if channel.copy_r >= 0 else gettext("inv. copy")
+    if channel.kind == "silhouette":
+        return gettext("silhouette") if channel.silhouette_r >= 0 else gettext("inv. silhouette")
     if channel.kind == "edge":
         return f"{gettext('edge')} {EDGE_GLYPHS[channel.best_edge]}"
     if getattr(channel, "dead", False):
@@ -82,6 +84,9 @@ def long_kind(channel: ChannelFindings) -> str:
     if channel.kind == "copy":
         return say("explorer", "kind_title", kind="copy" if channel.copy_r >= 0 else "inverted copy",
                    r=channel.copy_r)
+    if channel.kind == "silhouette":
+        return say("explorer", "kind_title", kind="silhouette" if channel.silhouette_r >= 0 else "inverted silhouette",
+                   r=channel.silhouette_r)
     if channel.kind == "edge":
         return say("explorer", "kind_title", kind="edge", direction=channel.best_edge, r=channel.best_edge_r)
     if getattr(channel, "dead", False):

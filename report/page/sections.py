@@ -11,6 +11,7 @@ import math
 
 from report.capture_facts import class_count, image_shape, is_article, model_info, probe_colour, recorded_layers
 from report.numbers.thresholds import (
+    COPY_BASELINE_QUANTILE,
     COPY_MIN_R,
     DUPLICATE_MIN_R,
     EDGE_MIN_R,
@@ -18,6 +19,7 @@ from report.numbers.thresholds import (
     INFORMATIVE_SHARE,
     PLATEAU_TOLERANCE,
     SETTLED_MIN_CKA,
+    SILHOUETTE_MARGIN,
 )
 from report.page.appendix import download
 from report.page.explorer import paragraphs_with_links
@@ -127,6 +129,7 @@ def reading_section(manifest: dict, colorbar_src: str, colorbar: dict, article: 
         "all_tanh": all_tanh, "article": article,
         # the numbers of "How the layers are measured": every layer's commentary refers back to it
         "methods": {"copy_r": COPY_MIN_R, "edge_r": EDGE_MIN_R, "duplicate_r": DUPLICATE_MIN_R,
+                    "baseline_share": percent(COPY_BASELINE_QUANTILE), "silhouette_margin": SILHOUETTE_MARGIN,
                     "cka": SETTLED_MIN_CKA, "faint": percent(FAINT_MAX_SHARE),
                     "informative": percent(INFORMATIVE_SHARE), "filter_rule": filter_rule()},
         "scales": [{"kind": kind, "layers": series([item["name"] for item in items]), "members": items,

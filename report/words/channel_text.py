@@ -15,6 +15,7 @@ from report.numbers.thresholds import (
     BORDERLINE_R,
     BORDERLINE_SHAPE,
     CLOSE_COPY_MIN_R,
+    COPY_BASELINE_QUANTILE,
     COPY_MIN_R,
     DEAD_ZERO_SHARE,
     EDGE_MIN_R,
@@ -32,8 +33,8 @@ TABLE_HEADINGS = (N_("Channel"), N_("Kind"), N_("r with input"), N_("Best edge")
                   N_("Values from step"))
 # The column a layer's regime (report.numbers.regimes) puts where a tanh layer shows its saturated share.
 VALUE_COLUMNS = {"bounded": N_("Saturated"), "non-negative": N_("Exactly 0"), "signed": N_("Negative")}
-KIND_LABELS = {"copy": N_("copy"), "edge": N_("edge"), "other": N_("unnamed"), "idle": N_("idle"),
-               "saturated": N_("saturated")}
+KIND_LABELS = {"copy": N_("copy"), "silhouette": N_("silhouette"), "edge": N_("edge"), "other": N_("unnamed"),
+               "idle": N_("idle"), "saturated": N_("saturated")}
 # The thresholds a channel's sentence quotes.
 _LIMITS = {"saturation": SATURATION_LEVEL, "shape_min": SHAPE_MIN_SCORE, "filter_min": FILTER_MIN_R,
            "borderline_shape": BORDERLINE_SHAPE, "borderline_r": BORDERLINE_R}
@@ -44,6 +45,30 @@ _LIMITS = {"saturation": SATURATION_LEVEL, "shape_min": SHAPE_MIN_SCORE, "filter
 def _by_filter(channel: ChannelFindings) -> bool:
     """Whether the channel's kind was read from its fitted filter's shape."""
     return channel.kind_basis == "filter" and channel.filter is not None
+
+
+def _blob(channel: ChannelFindings) -> bool:
+    """Whether the channel's kind was read from a filter whose shape is a blob (not an edge, not neither)."""
+    fit = channel.filter
+    return _by_filter(channel) and max(abs(fit.blob), abs(fit.edge)) >= SHAPE_MIN_SCORE and fit.edge_share <= 0.5
+
+
+def copy_bar(layer: LayerFindings) -> float:
+    """Return the |r| a copy needs in this layer: its baseline's bar, or COPY_MIN_R (findings without a baseline)."""
+    return layer.copy_baseline.copy_bar if layer.copy_baseline is not None else COPY_MIN_R
+
+
+def bar_digits(layer: LayerFindings) -> int:
+    """Return the decimals a layer's copy bar and the r held against it are said with: 3 where some channel's |r|
+    with the input is below the bar but the same to 2 decimals (else a channel "at 0.95" would fall "below 0.95")."""
+    bar = copy_bar(layer)
+    return 3 if any(abs(ch.copy_r) < bar and r_value(ch.copy_r) == r_value(bar) for ch in layer.channels) else 2
+
+
+def below_bar(channel: ChannelFindings, bar: float) -> bool:
+    """Whether an unnamed channel matches the input at COPY_MIN_R or more, but not at the layer's copy bar."""
+    return channel.kind == "other" and channel.kind_basis in ("filter", "correlation") and \
+        COPY_MIN_R <= abs(channel.copy_r) < bar
 
 
 def edge_phrase(channel: ChannelFindings, words: ImageWords = DIGIT_WORDS) -> str:
@@ -66,22 +91,39 @@ def _reading(channel: ChannelFindings) -> str:
     if kind == "saturated":
         return "saturated"
     if _by_filter(channel):
-        return f"filter_{kind}" if kind in ("copy", "edge") else "filter_other"
-    return kind if kind in ("copy", "edge") else "other"
+        if kind in ("copy", "silhouette", "edge"):
+            return f"filter_{kind}"
+        return "filter_blob" if _blob(channel) else "filter_other"
+    return kind if kind in ("copy", "silhouette", "edge") else "other"
+
+
+def _borderline_reason(channel: ChannelFindings) -> str | None:
+    """Return what a borderline label is close to: a filter's edge share, or an r's threshold (None: not borderline).
+
+    A blob's kind between copy, silhouette and unnamed is decided by its r, not by its shape.
+    """
+    if not channel.kind_borderline:
+        return None
+    if channel.kind_basis != "filter":
+        return "correlation"
+    by_r = _blob(channel) and {channel.kind, channel.kind_alternative} <= {"copy", "silhouette", "other"}
+    return "correlation" if by_r else "filter"
 
 
 def channel_sentence(channel: ChannelFindings, last_step: int, idle_limit: float | None = None, *,
-                     words: ImageWords = DIGIT_WORDS) -> str:
+                     words: ImageWords = DIGIT_WORDS, bar: float = COPY_MIN_R, digits: int = 2) -> str:
     """Describe one channel in a sentence: its kind with the numbers that decided it, and when it settled.
 
     idle_limit: the layer's idle spread when it is not IDLE_MAX_STD (a layer without tanh's fixed range);
-    words: what the probes show (report.words.wording.DIGIT_WORDS on MNIST).
+    words: what the probes show (report.words.wording.DIGIT_WORDS on MNIST); bar: the layer's copy bar (copy_bar),
+    said with `digits` decimals, as the r held against it (bar_digits).
     """
     if channel.dead:
         return say("channel", "dead", ch=channel, share=DEAD_ZERO_SHARE)
     kind, fit = channel.kind, channel.filter
     reading = _reading(channel)
-    sign = fit.blob if reading == "filter_copy" else channel.copy_r  # negative: an inverted copy
+    # negative: an inverted copy (or silhouette)
+    sign = fit.blob if reading == "filter_copy" else channel.silhouette_r if "silhouette" in reading else channel.copy_r
     if kind == "idle":
         timing = None
     else:
@@ -92,9 +134,8 @@ def channel_sentence(channel: ChannelFindings, last_step: int, idle_limit: float
                close=abs(channel.copy_r) >= CLOSE_COPY_MIN_R, inverted=sign < 0,
                zero=kind == "idle" and channel.zero_share == 1.0 and channel.saturated_share is None,
                weak_fit=bool(fit) and not _by_filter(channel) and reading not in ("idle", "saturated", "unit"),
-               borderline=("filter" if channel.kind_basis == "filter" else "correlation")
-               if channel.kind_borderline else None,
-               timing=timing)
+               borderline=_borderline_reason(channel), timing=timing,
+               bar=bar if reading == "filter_blob" or below_bar(channel, bar) else None, digits=digits)
 
 
 def _share_cell(share: float) -> str:
@@ -154,10 +195,10 @@ def filter_rows(layer: LayerFindings) -> list[dict]:
             continue
         if ch.dead:
             reading = "dead"
-        elif ch.kind_basis == "filter" and ch.kind in ("edge", "copy"):
+        elif ch.kind_basis == "filter" and ch.kind in ("edge", "copy", "silhouette"):
             reading = "inverted_copy" if ch.kind == "copy" and fit.blob < 0 else ch.kind
         elif ch.kind_basis == "filter":
-            reading = "neither"
+            reading = "blob" if _blob(ch) else "neither"
         else:
             reading = "correlation"
         alternative = gettext(KIND_LABELS[ch.kind_alternative]) if ch.kind_borderline and not ch.dead else None
@@ -175,17 +216,35 @@ def filter_rule() -> str:
     return say("channel", "filter_rule", filter_min=FILTER_MIN_R, shape_min=SHAPE_MIN_SCORE, margin=BORDERLINE_SHAPE)
 
 
+def baseline_sentence(layer: LayerFindings) -> str | None:
+    """Say what a random positive blur over the layer's window reaches, where that raises its copy bar (else None)."""
+    baseline = layer.copy_baseline
+    if baseline is None or baseline.copy_bar <= COPY_MIN_R:
+        return None
+    return say("channel", "baseline", height=layer.height, width=layer.width, baseline=baseline,
+               share=COPY_BASELINE_QUANTILE, digits=bar_digits(layer))
+
+
 # --- Layers ----------------------------------------------------------------------------------------
 
 
-def why_not(channel: ChannelFindings, kind: str) -> str:
-    """Say why a channel whose best match is given is not of `kind` ("copy" or "edge")."""
+def why_not(channel: ChannelFindings, kind: str, bar: float = COPY_MIN_R, digits: int = 2) -> str:
+    """Say why a channel whose best match is given is not of `kind` ("copy" or "edge"); bar: the layer's copy bar,
+    said with `digits` decimals."""
     if kind == "copy":
         if abs(channel.copy_r) < COPY_MIN_R:
             return say("channel", "why_not", reason="weak", limit=COPY_MIN_R)
+        if abs(channel.copy_r) < bar:
+            return say("channel", "why_not", reason="below_bar", limit=bar, digits=digits)
+        if channel.kind == "silhouette":
+            return say("channel", "why_not", reason="silhouette_closer", r=channel.silhouette_r)
+        if _by_filter(channel) and not _blob(channel):  # read from its filter, which is no blob
+            return say("channel", "why_not", reason="not_blob")
         return say("channel", "why_not", reason="edge_stronger")
     if abs(channel.best_edge_r) < EDGE_MIN_R:
         return say("channel", "why_not", reason="weak", limit=EDGE_MIN_R)
+    if channel.kind == "silhouette":
+        return say("channel", "why_not", reason="silhouette_closer", r=channel.silhouette_r)
     return say("channel", "why_not", reason="copy_closer", r=channel.copy_r)
 
 

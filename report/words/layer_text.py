@@ -21,8 +21,12 @@ from report.numbers.thresholds import (
 )
 from report.voice import say
 from report.words.channel_text import (
+    bar_digits,
+    baseline_sentence,
+    below_bar,
     channel_sentence,
     channel_table,
+    copy_bar,
     edge_phrase,
     filter_rows,
     filter_rule,
@@ -35,11 +39,12 @@ from report.words.regime_text import idle_reason, regime_sentences, units_senten
 from report.words.wording import DIGIT_WORDS, ImageWords
 
 PEAK_FLOOR = 0.01  # a largest value below this is said as "below 0.01"
-SUMMARY_KINDS = ("copy", "edge", "other", "idle", "saturated")  # the order the summary counts them in
+SUMMARY_KINDS = ("copy", "silhouette", "edge", "other", "idle", "saturated")  # the order the summary counts them in
 
 
 def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> list[str]:
-    """Say how many of the layer's channels are copies, edge detectors, unnamed, idle or saturated."""
+    """Say how many of the layer's channels are copies, silhouettes, edge detectors, unnamed, idle or saturated, and
+    what a copy needs where the layer's baseline raises its bar."""
     channels, total = layer.channels, layer.num_channels
     by_kind = {kind: [ch for ch in channels if ch.kind == kind and not ch.dead] for kind in CHANNEL_KINDS}
     working = [ch for ch in channels if ch.kind not in ("idle", "saturated") and not ch.dead]
@@ -50,18 +55,26 @@ def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> 
     if not layer.spatial:  # 1x1 maps: nothing to compare with the picture
         sentences.append(units_sentence(layer))
         working = []
+    bar, digits = copy_bar(layer), bar_digits(layer)
+    baseline = baseline_sentence(layer) if working else None
+    if baseline:
+        sentences.append(baseline)
 
     copies = by_kind["copy"]
     if copies:
         shaped = all(ch.kind_basis == "filter" for ch in copies)
         inverted = sum((ch.filter.blob if shaped else ch.copy_r) < 0 for ch in copies)
         sentences.append(say("layer", "copies", count=len(copies), total=total, rs=[ch.copy_r for ch in copies],
-                             inverted=inverted, bright=words.bright,
+                             inverted=inverted, bright=words.bright, digits=digits,
                              shapes=shape_range(copies) if shaped else None))
     elif working:
         closest = max(working, key=lambda ch: abs(ch.copy_r))
         sentences.append(say("layer", "no_copy", closest=closest.channel, r=closest.copy_r,
-                             why=why_not(closest, "copy")))
+                             why=why_not(closest, "copy", bar, digits)))
+    silhouettes = by_kind["silhouette"]
+    if silhouettes:
+        sentences.append(say("layer", "silhouettes", count=len(silhouettes), total=total,
+                             rs=[ch.silhouette_r for ch in silhouettes], copies=[ch.copy_r for ch in silhouettes]))
 
     edges = by_kind["edge"]
     if edges:
@@ -70,12 +83,17 @@ def kind_sentences(layer: LayerFindings, *, words: ImageWords = DIGIT_WORDS) -> 
     elif working and not all(ch.kind_basis == "filter" for ch in working):
         strongest = max(working, key=lambda ch: abs(ch.best_edge_r))
         sentences.append(say("layer", "no_edge", strongest=strongest.channel, kind=strongest.best_edge,
-                             r=strongest.best_edge_r, why=why_not(strongest, "edge")))
+                             r=strongest.best_edge_r, why=why_not(strongest, "edge", bar, digits)))
     elif working:
         edgiest = max(working, key=lambda ch: ch.filter.edge_share)
         sentences.append(say("layer", "no_edge_filter", edgiest=edgiest.channel, share=edgiest.filter.edge_share))
 
     others = by_kind["other"] if layer.spatial else []
+    blurs = [ch for ch in others if below_bar(ch, bar)]
+    if blurs:
+        sentences.append(say("layer", "blurs", count=len(blurs), total=total, rs=[ch.copy_r for ch in blurs],
+                             bar=bar, digits=digits))
+    others = [ch for ch in others if ch not in blurs]
     if others:
         sentences.append(say("layer", "others", count=len(others), total=total,
                              best=[max(abs(ch.copy_r), abs(ch.best_edge_r)) for ch in others]))
@@ -298,7 +316,8 @@ def layer_commentary(layer: LayerFindings, last_step: int, steps: list[int] | No
                                               alike=not (comparison and layer.name in COUNTS_DUPLICATES))),
         "evidence": [" ".join(group) for group in (kinds, rest) if group],
         "channels": [{"label": say("layer", "label", index=ch.channel), "kind": ch.kind,
-                      "text": channel_sentence(ch, last_step, layer.idle_limit if layer.scale else None, words=words)}
+                      "text": channel_sentence(ch, last_step, layer.idle_limit if layer.scale else None, words=words,
+                                               bar=copy_bar(layer), digits=bar_digits(layer))}
                      for ch in layer.channels],
         "table": channel_table(layer),
         "filters": filter_rows(layer),

@@ -64,7 +64,8 @@ def _channel(name: str, c: int, measured: FinalMeasures, sure: dict, steps: tupl
         most_similar_channel=similar, most_similar_r=similar_r,
         previous_layer_channel=previous_channel, previous_layer_r=previous_r,
         kind_basis=label.basis, filter=measured.fits[c] if measured.fits is not None else None,
-        zero_share=float(measured.zero_share[c]), negative_share=float(measured.negative_share[c]), **sure)
+        zero_share=float(measured.zero_share[c]), negative_share=float(measured.negative_share[c]),
+        silhouette_r=float(measured.silhouette_r[c]), **sure)
 
 
 def _certainty(measured: FinalMeasures, stability: KindStability, probe: FinalMeasures, edge_scale: dict) -> list:

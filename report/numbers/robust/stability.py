@@ -4,7 +4,8 @@ Use: `kind_stability(measures, counts, idle_limit)` takes a layer's `FinalMeasur
 (report/numbers/robust/final_measures.py) and the (B+1, A) resample counts (capture/bootstrap.py, row 0 the
 full set) and returns `KindStability`: per resample b >= 1, every number the label uses (copy r, best edge r,
 spread, saturated share, the filter's out-of-sample fit r) is recomputed from per-image sums weighted by
-counts[b]; the filter's weights, and so its shape scores, stay those fitted on the full set. The label is then
+counts[b]; the filter's weights, and so its shape scores, stay those fitted on the full set, and the layer's
+baseline (report/numbers/robust/baseline.py) that of the full set. The label is then
 decided by the same rule (report/numbers/channel_kinds.py); `stability` is the share of resamples that give
 the headline kind, `runner_up` the most frequent other kind (ties: CHANNEL_KINDS order) and its share.
 `duplicate_conflicts(pairs, kinds)` lists per channel the channels of its layer at |r| >= DUPLICATE_MIN_R
@@ -47,7 +48,9 @@ def resampled_inputs(measures: FinalMeasures, counts: np.ndarray) -> LabelInputs
     return LabelInputs(copy_abs=np.abs(weighted_r(sums.copy, counts)), edge_abs=edge_abs,
                        spread=weighted_spread(sums.copy, counts), saturated=saturated,
                        fit_r=weighted_r(sums.fit, counts) if sums.fit is not None else None,
-                       blob=shape("blob"), edge=shape("edge"), edge_share=shape("edge_share"))
+                       blob=shape("blob"), edge=shape("edge"), edge_share=shape("edge_share"),
+                       silhouette_abs=np.abs(weighted_r(sums.silhouette, counts)),
+                       baseline=measures.baselines.get("mean"))
 
 
 def resampled_kinds(measures: FinalMeasures, counts: np.ndarray, idle_limit: float) -> np.ndarray:
