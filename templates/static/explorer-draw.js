@@ -8,7 +8,7 @@
 // symmetric red-white-blue scale whose end is the largest such |difference| in the layer's loaded data (diffExtent).
 // Levels at a step with exponent k > 0 are 2^k times finer than the fixed scale's (explorer-data.js): "fixed" colours
 // them through the renderer's table for that exponent, "contrast" stretches them as they are, and differences are
-// taken in the layer's finest unit (X.diffUnit: one level at its largest exponent).
+// taken in the layer's finest unit (diffUnit: one level at its largest exponent).
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
