@@ -17,6 +17,7 @@ from capture.archive import Capture
 from pipeline.files import file_sha256
 from pipeline.layout import RENDER_KEY_NAME, Layout, read_json
 from pipeline.ownership import BUILD, read_marker
+from render.page_data import FORMAT_VERSION
 
 
 @dataclass
@@ -76,6 +77,9 @@ def load_run(build: Path, label: str) -> Run:
         raise ValueError(f"{build}: its render manifest has no explorer data (rendered by an older version): "
                          f"{_render_hint(build)}")
     explore = json.loads(_checked_file(layout, explore_entry["meta"]).read_text())
+    if explore.get("format_version") != FORMAT_VERSION:  # the page's scripts read this version's files only
+        raise ValueError(f"{build}: its explorer data are of format {explore.get('format_version')}, not this "
+                         f"version's {FORMAT_VERSION}: {_render_hint(build)}")
     chunks = {str(entry["path"]): _checked_file(layout, entry) for entry in explore_entry.get("chunks", [])}
     capture = Capture.load(layout.capture)
     if [layer["name"] for layer in explore["layers"]] != capture.layer_names:

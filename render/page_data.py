@@ -18,13 +18,21 @@ render/page_levels.py).
             (capture/step_blocks.py): memory does not grow with the run.
 
 `explore.json` (beside them) holds what the page needs to draw them: the kept steps, the stride, the
-palette, each layer's 256-entry level -> palette-index table for its fixed colour scale (the renderer's own
-`scale_indices`: a sequential layer uses the white-to-blue half), its largest |level - 128| per kept step
-(for the per-layer contrast scale), its channel groups and their files, and the probe images (grey levels
-or RGB). Measured on the default run (291 steps, 31.9 MB of levels; `python -m bench.explorer_encoding`):
-step-delta (T, C, H, W) chunks deflated with zlib's RLE strategy take 2.98 MB (3.98 MB as base64) in 0.25 s,
-against 6.1 MB for the levels as recorded, 3.1 MB for pixel-major time series, and 2.83 MB / 2.63 MB for
-ordinary zlib levels 6 / 9, which take 6x / 80x as long. Same capture -> same bytes.
+palette, and per layer: its exponent at each kept step (render/page_levels.py), its 256-entry level ->
+palette-index table for its fixed colour scale (the renderer's own `scale_indices`: a sequential layer uses
+the white-to-blue half) at exponent 0 (`fixed_table`) and, for each exponent up to its largest, the same
+table for that exponent's levels (`fine_tables`: indices into `level_tables`, which holds each such table
+once as base64, so layers on one scale share them), its largest |level - 128| per kept step (for the
+per-layer contrast scale), its channel groups and their files, and the probe images (grey levels or RGB).
+Same capture -> same bytes.
+
+Measured (issue 22) with write_page_data on the default run (291 steps of 6 tanh layers, 10 probes) and
+Fashion-MNIST seed 2: on the fixed scale alone, conv2-conv6 span 1-3 levels a side through their first ~60
+steps (conv4 at step 30: 3 colours under contrast). With exponents for at least 16 distinct levels, conv4 at
+step 30 takes exponent 5 and 18 colours. Step deltas of those fine levels cost 1.2-1.5 bits per value in zlib;
+predicting each fine step's residuals within its maps (LOCO-I) cuts that by 25-30%, and 7-bit text instead
+of base64 (8/7 instead of 4/3 of the zlib bytes) pays for the rest: the chunks take 3.89 MB and 4.58 MB
+(3.98 MB and 4.65 MB before, in base64), and writing them takes 0.55 s and 0.62 s of CPU (0.47 s and 0.50 s).
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from capture.schema import DATA_BUDGET_BYTES
-from capture.step_blocks import take_steps
+from capture.step_blocks import step_blocks
 from pipeline.files import write_bytes_atomically
 from pipeline.names import file_stems
 from pipeline.scales import MAX_SHOWN_CHANNELS
@@ -52,11 +60,12 @@ from render.page_levels import (
     encode_chunk,
     fixed_table,
     level_scale,
-    quantise,
+    quantise_steps,
+    scale_tables,
 )
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_INDEX, PALETTE, grey_indices
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 GROUP_SIZE = MAX_SHOWN_CHANNELS  # the page's first view of a layer shows what its video shows
 # All chunk bytes together. GitHub Pages publishes sites up to 1 GB (files up to 100 MB) with a soft
 # All levels decoded (1 byte per value kept): 4x the default run's 31.9 MB, so that run keeps every step,
@@ -104,15 +113,26 @@ def _check(capture, scales: dict, rankings: dict) -> None:
                             f"{images.dtype}: convert them for display first")
 
 
-def _encode(levels: dict, groups: dict, indices: list[int], workers: int) -> dict:
-    """Return {(layer, probe, group): chunk script bytes} of the kept snapshots."""
-    jobs = [(name, probe, group) for name in levels for probe in range(levels[name].shape[1])
+def read_levels(values, indices: list[int], scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return (levels, exponents) of a layer's selected snapshots, read a block of steps at a time."""
+    levels, exponents = None, np.zeros(len(indices), np.int8)
+    for positions, block in step_blocks(values, indices):
+        block_levels, exponents[positions] = quantise_steps(block, scale)
+        if levels is None:  # the only whole-length array: blocks are converted as they come
+            levels = np.empty((len(indices), *block_levels.shape[1:]), np.uint8)
+        levels[positions] = block_levels
+    return (quantise_steps(np.asarray(values[:0]), scale)[0] if levels is None else levels), exponents
+
+
+def _encode(levels: dict, groups: dict, indices: list[int], workers: int, inline: bool = False) -> dict:
+    """Return {(layer, probe, group): chunk script} of the kept snapshots; levels: {layer: (levels, exponents)}."""
+    jobs = [(name, probe, group) for name in levels for probe in range(levels[name][0].shape[1])
             for group in range(len(groups[name]))]
 
     def encode(job):
         name, probe, group = job
-        chunk = levels[name][indices, probe][..., groups[name][group]]  # (T', H, W, c)
-        return chunk_script(name, probe, group, encode_chunk(chunk))
+        chunk = levels[name][0][indices, probe][..., groups[name][group]]  # (T', H, W, c)
+        return chunk_script(name, probe, group, encode_chunk(chunk, levels[name][1][indices]), inline)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:  # zlib lets go of the GIL
         return dict(zip(jobs, pool.map(encode, jobs)))
@@ -129,12 +149,13 @@ def levels_stride(shapes: list[tuple], budget: int) -> int:
     return min(stride, max(count - 1, 1))
 
 
-def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: int) -> tuple[int, dict]:
+def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: int,
+                  inline: bool = False) -> tuple[int, dict]:
     """Return (the smallest stride whose chunk scripts fit `budget` bytes, those scripts)."""
     def size(scripts: dict) -> int:
         return sum(len(text) for text in scripts.values())
 
-    scripts = _encode(levels, groups, strided_indices(count, 1), workers)
+    scripts = _encode(levels, groups, strided_indices(count, 1), workers, inline)
     total, fits, fails = size(scripts), (1, scripts), 0
     if total <= budget or count <= 2:
         return fits
@@ -142,7 +163,7 @@ def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: 
     stride = 1
     while fits is None:  # grow by the bytes' excess (they shrink about as 1 / stride), then search between
         stride = min(count - 1, max(stride + 1, math.ceil(stride * total / budget)))
-        scripts = _encode(levels, groups, strided_indices(count, stride), workers)
+        scripts = _encode(levels, groups, strided_indices(count, stride), workers, inline)
         total = size(scripts)
         if total <= budget or stride == count - 1:  # first and last only: the fewest the page can have
             fits = (stride, scripts)
@@ -150,7 +171,7 @@ def choose_stride(levels: dict, groups: dict, count: int, budget: int, workers: 
             fails = stride
     while fits[0] - fails > 1:  # the smallest fitting stride, taking bytes as falling with the stride
         middle = (fits[0] + fails) // 2
-        scripts = _encode(levels, groups, strided_indices(count, middle), workers)
+        scripts = _encode(levels, groups, strided_indices(count, middle), workers, inline)
         if size(scripts) <= budget:
             fits = (middle, scripts)
         else:
@@ -168,10 +189,11 @@ def probe_pixels(images: np.ndarray) -> tuple[str, str]:
 
 def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], rankings: dict[str, list[int]], *,
                     workers: int = 2, budget_bytes: int | None = None,
-                    levels_budget_bytes: int | None = None) -> dict:
+                    levels_budget_bytes: int | None = None, inline: bool = False) -> dict:
     """Write every layer's chunk scripts and explore.json into out_dir; return the manifest's "explore" entry.
 
-    scales: {layer: pipeline.scales.choose_scale dict}, rankings: {layer: channels, most active first}.
+    scales: {layer: pipeline.scales.choose_scale dict}, rankings: {layer: channels, most active first};
+    inline: the chunks are for an HTML page (the one-file report), so their payloads are base64.
     """
     _check(capture, scales, rankings)
     budget_bytes = DATA_BUDGET_BYTES if budget_bytes is None else budget_bytes  # read now: tests may patch them
@@ -184,11 +206,10 @@ def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], ranki
     # steps, first and last included), then take the smallest multiple whose chunks fit the bytes budget.
     base = levels_stride([np.shape(capture.activations[name]) for name in names], levels_budget_bytes)
     read = strided_indices(count, base)
-    levels = {name: take_steps(capture.activations[name], read,
-                               lambda block, name=name: quantise(block, level_scale(scales[name]["domain"])))
+    levels = {name: read_levels(capture.activations[name], read, level_scale(scales[name]["domain"]))
               for name in names}
     groups = {name: channel_groups(rankings[name]) for name in names}
-    multiple, scripts = choose_stride(levels, groups, len(read), budget_bytes, workers)
+    multiple, scripts = choose_stride(levels, groups, len(read), budget_bytes, workers, inline)
     kept = strided_indices(len(read), multiple)  # positions in `read`
     stride, indices = base * multiple, [read[position] for position in kept]
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -197,17 +218,18 @@ def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], ranki
         path = out_dir / CHUNK_NAME.format(layer=stems[name], probe=probe, group=group)
         write_bytes_atomically(path, text)
         files[name, probe, group] = {"path": path.name, "bytes": len(text)}
-    layers = []
+    layers, tables = [], []  # tables: each boosted level table once (layers on one scale share theirs)
     for name in names:
-        _, probes, height, width, channels = levels[name].shape
-        scale = scales[name]
+        _, probes, height, width, channels = levels[name][0].shape
+        scale, exponents = scales[name], levels[name][1][kept]
         layers.append({
             "name": name, "channels": int(channels), "map_size": [int(height), int(width)],
             "scale": level_scale(scale["domain"]), "kind": scale["kind"],
             "domain": [float(end) for end in scale["domain"]], "basis": scale.get("basis", ""),
             "basis_terms": scale.get("basis_terms"),
             "fixed_table": fixed_table(scale).tolist(),
-            "contrast_extents": contrast_extents(levels[name][kept]).tolist(),
+            "fine_tables": [_place(tables, table) for table in scale_tables(scale, int(exponents.max(initial=0)))],
+            "exponents": exponents.tolist(), "contrast_extents": contrast_extents(levels[name][0][kept]).tolist(),
             "groups": [{"channels": channels_of, "files": [files[name, probe, group] for probe in range(probes)]}
                        for group, channels_of in enumerate(groups[name])]})
     images = np.asarray(capture.probe_images, np.uint8)
@@ -223,13 +245,20 @@ def write_page_data(capture, out_dir: str | Path, scales: dict[str, dict], ranki
             "probe_color": color, "probe_pixels": pixels, "probe_labels": labels,
             "probe_names": [str(class_names[label]) if 0 <= label < len(class_names) else str(label)
                             for label in labels],
-            "paper": [PAPER_LEVEL] * 3, "curves": _curves(capture), "layers": layers}
+            "paper": [PAPER_LEVEL] * 3, "curves": _curves(capture), "layers": layers, "level_tables": tables}
     text = json.dumps(meta, separators=(",", ":"), sort_keys=True) + "\n"
     write_bytes_atomically(out_dir / META_NAME, text.encode("ascii"))
     chunks = [dict(files[job]) for job in scripts]
     return {"format_version": FORMAT_VERSION, "stride": stride, "snapshots": count, "steps_shown": len(steps),
             "budget_bytes": budget_bytes, "bytes": sum(chunk["bytes"] for chunk in chunks),
             "meta": {"path": META_NAME, "bytes": len(text)}, "chunks": chunks}
+
+
+def _place(items: list, item) -> int:
+    """Return the index of item in items, appending it first when it is not there."""
+    if item not in items:
+        items.append(item)
+    return items.index(item)
 
 
 def _rounded(values) -> list:

@@ -27,6 +27,7 @@ from pipeline.folders import replacing
 from pipeline.layout import Layout
 from pipeline.ownership import SHARE
 from render.page_data import write_page_data
+from render.page_levels import inline_script
 from report.capture_facts import is_article, model_info
 from report.page.explorer import step_context
 from report.page.inline import inline_context, share_context, story_script
@@ -47,17 +48,20 @@ def file_name(capture) -> str:
 
 
 def explorer_data(capture, manifest: dict, layout: Layout, budget: int) -> tuple[dict, list[bytes]]:
-    """Return the explore.json and chunk scripts the file holds: the site's when they fit `budget`, else sparser."""
+    """Return the explore.json and chunk scripts the file holds: the site's when they fit `budget`, else sparser.
+
+    Inside the one HTML file the chunks' payloads are base64 (render/page_levels.py): its parser refuses the
+    control characters of the site's 7-bit text."""
     explore, assets = manifest["explore"], layout.assets
     budget -= INLINE_SCRIPT_BYTES * len(explore["chunks"])
-    if explore["bytes"] <= budget:
-        return (json.loads((assets / explore["meta"]["path"]).read_text()),
-                [(assets / chunk["path"]).read_bytes() for chunk in explore["chunks"]])
+    scripts = [inline_script((assets / chunk["path"]).read_bytes()) for chunk in explore["chunks"]]
+    if sum(len(script) for script in scripts) <= budget:
+        return json.loads((assets / explore["meta"]["path"]).read_text()), scripts
     layers = manifest["layers"]
     with tempfile.TemporaryDirectory(prefix="share-data-") as folder:
         entry = write_page_data(capture, folder, {layer["name"]: layer["scale"] for layer in layers},
                                 {layer["name"]: layer["channel_ranking"] for layer in layers},
-                                budget_bytes=max(budget, 1))
+                                budget_bytes=max(budget, 1), inline=True)
         return (json.loads((Path(folder) / entry["meta"]["path"]).read_text()),
                 [(Path(folder) / chunk["path"]).read_bytes() for chunk in entry["chunks"]])
 

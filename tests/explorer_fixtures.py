@@ -29,7 +29,10 @@ def served(built):
 
 
 def assert_grid_shows(shot: dict, values_t: np.ndarray, expected_index) -> None:
-    """Check a layer grid: every block one colour, equal to the expected palette colour; gutters paper."""
+    """Check a layer grid: every block one colour, equal to the expected palette colour; gutters paper.
+
+    expected_index(levels, exponent): the palette indices of the step's (C, N, H, W) levels at its exponent.
+    """
     grid = shot["canvases"][0]
     probes, height, width, channels = values_t.shape
     pixels = truth.decode_png(grid["png"])
@@ -38,8 +41,8 @@ def assert_grid_shows(shot: dict, values_t: np.ndarray, expected_index) -> None:
     blocks = truth.cell_blocks(pixels, grid["cell"], grid["gutter"], channels, probes, height)
     centre = blocks[..., blocks.shape[-3] // 2, blocks.shape[-2] // 2, :]  # (C, N, H, W, 3)
     assert (blocks == centre[..., None, None, :]).all(), "a block is not one colour: not nearest-neighbour"
-    levels = truth.levels(values_t).transpose(3, 0, 1, 2)  # (C, N, H, W)
-    expected = truth.PALETTE[expected_index(levels)]
+    levels, exponent = truth.step_levels(values_t)
+    expected = truth.PALETTE[expected_index(levels.transpose(3, 0, 1, 2), exponent)]  # (C, N, H, W, 3)
     wrong = np.argwhere((centre != expected).any(-1))
     assert wrong.size == 0, f"{len(wrong)} activations differ, first (channel, probe, y, x) {wrong[0].tolist()}"
     assert (truth.gutter_pixels(pixels, grid["cell"], grid["gutter"], channels, probes) == truth.PAPER_RGB).all()

@@ -1,7 +1,9 @@
 """What the explorer's canvases must show, computed straight from the capture archive with numpy and render/palette.py.
 
-The levels are recomputed here from the documented rule (128 + round(v * 127), NaN -> 0; render/page_data.py's
-docstring), not imported from the code that writes them, and compared with what the page drew.
+The levels are recomputed here from the documented rules (render/page_levels.py's docstring: 128 + round(v / (scale
+/ 2^k) * 127), NaN -> 0, each step's exponent k the smallest giving 16 distinct levels where the values fit; the
+chunks' coding and their 7-bit text, pipeline/seven_bit.py), not imported from the code that writes them, and
+compared with what the page drew.
 """
 
 from __future__ import annotations
@@ -16,18 +18,38 @@ from PIL import Image
 from render.frames import BASE_CELL, PAPER_LEVEL, layer_frames, layer_layout
 from render.palette import CENTER_INDEX, DIVERGING_SIZE, NAN_INDEX, PALETTE, grey_indices, value_indices
 
+FINE_LEVELS, MAX_EXPONENT = 16, 7  # the documented exponent rule
+UNSAFE = (0, 10, 13, 34, 60, 92)  # the 7-bit values a chunk's text pairs with the next (pipeline/seven_bit.py)
 
-def levels(values: np.ndarray) -> np.ndarray:
-    """Return the 8-bit levels of tanh activations: 128 + round(v * 127) in 1..255, 0 for NaN/inf."""
+
+def step_exponent(values: np.ndarray, scale: float = 1.0) -> int:
+    """Return one step's exponent by the documented rule: while the layer's finite levels at k take fewer than 16
+    distinct values and its largest |value| fits scale / 2^(k+1), k grows (at most 7; 0 when every value is 0)."""
     values = np.asarray(values, np.float64)
-    finite = np.isfinite(values)
-    scaled = np.rint(np.clip(np.where(finite, values, 0.0), -1, 1) * 127) + 128
-    return np.where(finite, scaled, 0).astype(np.int64)
+    finite = values[np.isfinite(values)]
+    top = np.abs(finite).max() if finite.size else 0.0
+    k = 0
+    while (k < MAX_EXPONENT and 0 < top <= scale / 2 ** (k + 1)
+           and len(np.unique(levels_of(finite, scale / 2 ** k))) < FINE_LEVELS):
+        k += 1
+    return k
 
 
-def fixed_indices(level: np.ndarray) -> np.ndarray:
-    """Return the renderer's palette index of each level on the fixed tanh scale (-1 .. +1)."""
-    values = np.where(level == 0, np.nan, (level - 128) / 127.0)
+def step_levels(values: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, int]:
+    """Return (levels, exponent) of one step's activations (all of a layer's probes and channels)."""
+    k = step_exponent(values, scale)
+    return levels_of(values, scale / 2 ** k), k
+
+
+def run_levels(values: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, list[int]]:
+    """Return ((T, ...) levels, exponents) of a layer's steps."""
+    steps = [step_levels(values[t], scale) for t in range(len(values))]
+    return np.stack([levels for levels, _ in steps]), [k for _, k in steps]
+
+
+def fixed_indices(level: np.ndarray, exponent: int = 0) -> np.ndarray:
+    """Return the renderer's palette index of each level at an exponent on the fixed tanh scale (-1 .. +1)."""
+    values = np.where(level == 0, np.nan, (level - 128) / (127.0 * 2 ** exponent))
     return value_indices(values.astype(np.float32), (-1.0, 1.0)).astype(np.int64)
 
 
@@ -60,19 +82,112 @@ def renderer_indices(values: np.ndarray, probe_images: np.ndarray, steps: list[i
     return out
 
 
-def read_chunk(path, steps: int) -> tuple[str, int, int, np.ndarray]:
-    """Return (layer, probe, group, (steps, values) levels) of a chunk script, decoded by its documented format."""
+def from_text(text: str) -> bytes:
+    """Return the bytes of a chunk's 7-bit text: 7 bits per character below 128; a character c from 256 up holds
+    UNSAFE[(c - 256) // 128] and then (c - 256) % 128, or (quotient 6) that last value alone."""
+    groups = []
+    for character in text:
+        code = ord(character)
+        if code < 128:
+            assert code not in UNSAFE, f"an unsafe character {code} stands as itself"
+            groups.append(code)
+            continue
+        pair, group = divmod(code - 256, 128)
+        groups += [UNSAFE[pair], group] if pair < len(UNSAFE) else [group]
+    bits = "".join(format(group, "07b") for group in groups)
+    return bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits) - 7, 8))
+
+
+def to_text(data: bytes) -> str:
+    """Return the 7-bit text of bytes (from_text's inverse), pairing each unsafe group with the one after it."""
+    bits = "".join(format(byte, "08b") for byte in data)
+    bits += "0" * (-len(bits) % 7)
+    groups = [int(bits[i:i + 7], 2) for i in range(0, len(bits), 7)]
+    out, i = [], 0
+    while i < len(groups):
+        if groups[i] not in UNSAFE:
+            out.append(chr(groups[i]))
+            i += 1
+        elif i + 1 < len(groups):
+            out.append(chr(256 + 128 * UNSAFE.index(groups[i]) + groups[i + 1]))
+            i += 2
+        else:
+            out.append(chr(256 + 128 * len(UNSAFE) + groups[i]))
+            i += 1
+    return "".join(out)
+
+
+def _median(left, up, corner):
+    """LOCO-I's prediction: the median of left, up and left + up - corner."""
+    return np.median(np.stack([left, up, left + up - corner]), axis=0).astype(np.int64)
+
+
+def _wrap(values):
+    """Return integers mod 256 as -128..127."""
+    return (np.asarray(values, np.int64) + 128) % 256 - 128
+
+
+def _rescaled(previous: np.ndarray, shift: int) -> np.ndarray:
+    """Return the prediction of a step from the levels before it: offsets from 128 times 2^shift (round half up)."""
+    offsets = previous.astype(np.int64) - 128
+    scaled = offsets * 2 ** shift if shift >= 0 else np.floor(offsets / 2 ** -shift + 0.5).astype(np.int64)
+    return (128 + scaled) % 256
+
+
+def code_levels(levels: np.ndarray, exponents) -> np.ndarray:
+    """Return the uint8 residuals of (T, C, H, W) levels by the documented prediction (before zlib)."""
+    levels = np.asarray(levels, np.int64)
+    out = np.zeros(levels.shape, np.int64)
+    for t in range(len(levels)):
+        predicted = 128 if t == 0 else _rescaled(levels[t - 1], exponents[t] - exponents[t - 1])
+        residual = _wrap(levels[t] - predicted)  # (C, H, W)
+        if exponents[t] > 0:
+            guess = np.zeros_like(residual)
+            guess[:, 0, 1:] = residual[:, 0, :-1]
+            guess[:, 1:, 0] = residual[:, :-1, 0]
+            guess[:, 1:, 1:] = _median(residual[:, 1:, :-1], residual[:, :-1, 1:], residual[:, :-1, :-1])
+            residual = residual - guess
+        out[t] = residual % 256
+    return out.astype(np.uint8)
+
+
+def decode_levels(residuals: np.ndarray, exponents, map_size) -> np.ndarray:
+    """Return the (T, C, H, W) levels of (T, values) uint8 residuals, undoing the documented prediction."""
+    height, width = map_size
+    residuals = _wrap(residuals.reshape(len(residuals), -1, height, width))
+    levels = np.zeros(residuals.shape, np.int64)
+    for t in range(len(residuals)):
+        residual = residuals[t].copy()
+        if exponents[t] > 0:  # reading order: each value's prediction comes from values already decoded
+            for y in range(height):
+                for x in range(width):
+                    if y and x:
+                        guess = _median(residual[:, y, x - 1], residual[:, y - 1, x], residual[:, y - 1, x - 1])
+                    else:
+                        guess = residual[:, y, x - 1] if x else residual[:, y - 1, x] if y else 0
+                    residual[:, y, x] = _wrap(residual[:, y, x] + guess)
+        predicted = 128 if t == 0 else _rescaled(levels[t - 1], exponents[t] - exponents[t - 1])
+        levels[t] = (predicted + residual) % 256
+    return levels
+
+
+def read_chunk(path, meta: dict) -> tuple[str, int, int, np.ndarray]:
+    """Return (layer, probe, group, (steps, values) levels) of a chunk script, decoded by its documented format
+    with its layer's exponents and map size in `meta` (the explore.json the chunk belongs to)."""
     import json
     import re
     import zlib
 
-    text = Path(path).read_text("ascii")
+    text = Path(path).read_bytes().decode("utf-8")
     match = re.fullmatch(r'\(window\.explorerChunks = window\.explorerChunks \|\| \[\]\)\.push\((\[.*\])\);\n', text,
                          re.S)
     assert match, f"{path} is not a chunk script"
-    layer, probe, group, payload = json.loads(match.group(1))
-    deltas = np.frombuffer(zlib.decompress(base64.b64decode(payload)), np.uint8)
-    return layer, probe, group, np.cumsum(deltas.reshape(steps, -1), axis=0) % 256  # undo the step deltas
+    layer, probe, group, payload, *coding = json.loads(match.group(1), strict=False)
+    data = base64.b64decode(payload) if coding == ["base64"] else from_text(payload)  # base64: inside an HTML page
+    entry = next(entry for entry in meta["layers"] if entry["name"] == layer)
+    exponents = entry["exponents"]
+    residuals = np.frombuffer(zlib.decompress(data), np.uint8).reshape(len(exponents), -1)
+    return layer, probe, group, decode_levels(residuals, exponents, entry["map_size"]).reshape(len(exponents), -1)
 
 
 def decode_png(data_url: str) -> np.ndarray:
@@ -125,13 +240,14 @@ def levels_of(values: np.ndarray, scale: float) -> np.ndarray:
     return np.where(finite, scaled, 0).astype(np.int64)
 
 
-def scale_table(scale: dict) -> np.ndarray:
-    """Return the palette index of each of the 256 levels under a layer's scale (render.palette.scale_indices)."""
+def scale_table(scale: dict, exponent: int = 0) -> np.ndarray:
+    """Return the palette index of each of the 256 levels at an exponent under a layer's scale
+    (render.palette.scale_indices)."""
     from render.palette import scale_indices
 
     level = np.arange(256)
     top = max(abs(scale["domain"][0]), abs(scale["domain"][1]))
-    values = np.where(level == 0, np.nan, (level - 128) * top / 127.0)
+    values = np.where(level == 0, np.nan, (level - 128) * top / (127.0 * 2 ** exponent))
     return scale_indices(values.astype(np.float32), scale).astype(np.int64)
 
 
@@ -142,18 +258,16 @@ def ranking(values: np.ndarray) -> list[int]:
     return sorted(range(activity.size), key=lambda c: (-activity[c], c))
 
 
-def chunk_script_size(layer: str, probe: int, group: int, levels: np.ndarray) -> int:
-    """Return the bytes of the chunk script of (T, H, W, c) levels, by the documented format."""
+def chunk_script_size(layer: str, probe: int, group: int, levels: np.ndarray, exponents) -> int:
+    """Return the bytes of the chunk script of (T, H, W, c) levels at their exponents, by the documented format."""
     import json
     import zlib
 
-    ordered = np.ascontiguousarray(np.asarray(levels, np.uint8).transpose(0, 3, 1, 2))
-    deltas = ordered.copy()
-    deltas[1:] = ordered[1:] - ordered[:-1]
+    residuals = code_levels(np.asarray(levels).transpose(0, 3, 1, 2), list(exponents))
     packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
-    payload = base64.b64encode(packer.compress(deltas.tobytes()) + packer.flush()).decode("ascii")
-    head = "(window.explorerChunks = window.explorerChunks || []).push("
-    return len(f"{head}{json.dumps([layer, probe, group, payload])});\n")
+    payload = to_text(packer.compress(residuals.tobytes()) + packer.flush())
+    head = f"(window.explorerChunks = window.explorerChunks || []).push({json.dumps([layer, probe, group])[:-1]}"
+    return len(f'{head}, "{payload}"]);\n'.encode())
 
 
 def grid_blocks(pixels: np.ndarray, info: dict, rows: int, cols: int, map_size) -> np.ndarray:

@@ -18,6 +18,7 @@ import pytest
 
 from capture.archive import Capture
 from pipeline.config import Config
+from pipeline.files import file_sha256
 from pipeline.ownership import COMPARE, SITE, Marker, new_id, read_marker, write_marker
 from tests import harness
 from tests.explorer_browser import wait_for
@@ -220,6 +221,15 @@ def test_refusals_leave_every_file_as_it_was(runs, tmp_path, capsys):
     (stale / "assets" / "render-key.json").write_text("{}\n")
     status, stderr = generate_in_process(capsys, "compare", a, str(stale), "--site-dir", str(target))
     assert_one_error_line(status, stderr, "rendered assets", "generate.py render")
+    older = tmp_path / "older"  # rendered by a version whose explorer files the page no longer reads
+    shutil.copytree(runs["b"], older)
+    meta_path = older / "assets" / "explore.json"
+    meta_path.write_text(json.dumps(dict(json.loads(meta_path.read_text()), format_version=2)))
+    manifest = json.loads((older / "assets" / "manifest.json").read_text())
+    manifest["explore"]["meta"].update(bytes=meta_path.stat().st_size, sha256=file_sha256(meta_path))
+    (older / "assets" / "manifest.json").write_text(json.dumps(manifest))
+    status, stderr = generate_in_process(capsys, "compare", a, str(older), "--site-dir", str(target))
+    assert_one_error_line(status, stderr, "explorer data are of format 2", "generate.py render")
     status, stderr = generate_in_process(capsys, "compare", a, "--site-dir", str(target))
     assert_one_error_line(status, stderr, "at least two build folders")
     status, stderr = generate_in_process(capsys, "compare", a, a, "--site-dir", str(target))

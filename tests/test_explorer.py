@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import time
@@ -14,6 +15,7 @@ from selenium.webdriver.common.keys import Keys
 
 from tests import explorer_browser as page
 from tests import explorer_fixtures as fixtures
+from tests import explorer_truth as truth
 from tests import harness
 from tests.explorer_fixtures import LAYER
 from tests.harness.tools import script
@@ -207,11 +209,13 @@ def test_hovering_a_cell_tells_its_channel_probe_step_and_value(built, run, driv
     ActionChains(driver).move_to_element_with_offset(canvas, *offset).perform()
     tip = page.wait_for(lambda: driver.execute_script(
         "const tip = document.querySelector('.x-tip'); return tip && !tip.hidden && tip.textContent"), what="a tooltip")
-    # 8-bit levels on a scale of 1 are steps of 1/127: the value has two decimals, not three
-    value = float(re.search(r"value ([+\u2212]?\d\.\d{2})\b", tip).group(1).replace("\u2212", "-"))
+    # 8-bit levels on a scale of 1 are steps of 1/127 (two decimals, not three), 2^k times finer at exponent k
+    unit = 1 / (127 * 2 ** truth.step_exponent(run[name][t]))
+    places = round(-math.log10(unit))
+    value = float(re.search(rf"value ([+\u2212]?\d\.\d{{{places}}})\b", tip).group(1).replace("\u2212", "-"))
     assert f"{name} · channel 2" in tip and "probe 4" in tip and f"step {run['steps'][t]}" in tip
     assert "row 6, column 10" in tip
-    assert abs(value - float(run[name][t, probe, y, x, channel])) <= 0.5 / 127 + 0.005, tip
+    assert abs(value - float(run[name][t, probe, y, x, channel])) <= unit / 2 + 0.5 * 10 ** -places, tip
 
 
 def test_with_reduced_motion_nothing_moves_and_play_starts_slowest(built, run, driver, served):

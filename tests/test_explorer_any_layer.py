@@ -5,6 +5,8 @@ its pixels compared with numpy truth recomputed from the capture (tests/explorer
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 from selenium.webdriver.common.by import By
@@ -64,20 +66,25 @@ def test_every_channel_is_in_the_data_at_the_smallest_stride_that_fits(anyrun):
     for layer in meta["layers"]:
         values = capture.activations[layer["name"]]
         scale = anyrun["scales"][layer["name"]]
-        levels = truth.levels_of(values, max(abs(end) for end in scale["domain"]))  # (T, N, H, W, C)
+        levels, exponents = truth.run_levels(values, max(abs(end) for end in scale["domain"]))  # (T, N, H, W, C)
+        exponents = np.asarray(exponents)
+        assert layer["exponents"] == exponents[kept].tolist()
         assert layer["fixed_table"] == truth.scale_table(scale).tolist()
+        assert [list(base64.b64decode(meta["level_tables"][index])) for index in layer["fine_tables"]] == \
+            [truth.scale_table(scale, k).tolist() for k in range(1, exponents[kept].max() + 1)]
         groups = expected_groups(values)
         assert [group["channels"] for group in layer["groups"]] == groups
         for g, group in enumerate(layer["groups"]):
             for probe, file in enumerate(group["files"]):
                 name, chunk_probe, chunk_group, decoded = truth.read_chunk(anyrun["site"] / "assets" / file["path"],
-                                                                           len(kept))
+                                                                           meta)
                 assert (name, chunk_probe, chunk_group) == (layer["name"], probe, g)
                 want = levels[kept, probe][..., groups[g]]  # (T', H, W, c)
                 assert (decoded == want.transpose(0, 3, 1, 2).reshape(len(kept), -1)).all(), (name, probe, g)
                 for k in (stride, stride - 1):
+                    rows = strided(count, k)
                     sizes[k] = sizes.get(k, 0) + truth.chunk_script_size(
-                        name, probe, g, levels[strided(count, k), probe][..., groups[g]])
+                        name, probe, g, levels[rows, probe][..., groups[g]], exponents[rows])
     assert sizes[stride] == entry["bytes"] <= BUDGET < sizes[stride - 1]
     assert meta["probe_names"] == CLASS_NAMES and meta["probe_color"] == "rgb"
     kinds = {layer["name"]: layer["kind"] for layer in meta["layers"]}
@@ -93,9 +100,9 @@ def assert_view_shows(driver, anyrun, name: str, group: int, t: int, indices=Non
     shot = page.read_view(driver, LAYER.format(name), [".xl-grid", ".xl-probes"])
     grid = shot["canvases"][0]
     kept = strided(len(capture.steps), meta["stride"])
-    levels = truth.levels_of(values[kept[t]], max(abs(end) for end in scale["domain"]))  # (N, H, W, C)
+    levels, exponent = truth.step_levels(values[kept[t]], max(abs(end) for end in scale["domain"]))  # (N, H, W, C)
     shown = truth.grid_blocks(truth.decode_png(grid["png"]), grid, len(channels), levels.shape[0], values.shape[2:4])
-    index = truth.scale_table(scale)[levels] if indices is None else indices(levels)
+    index = truth.scale_table(scale, exponent)[levels] if indices is None else indices(levels)
     expected = truth.PALETTE[index.transpose(3, 0, 1, 2)[channels]]  # (c, N, H, W, 3)
     wrong = np.argwhere((shown != expected).any(-1))
     assert wrong.size == 0, f"{name} group {group}: {len(wrong)} values differ, first {wrong[0].tolist()}"
@@ -159,7 +166,7 @@ def test_contrast_scale_of_a_sequential_layer(anyrun, driver, served):
     driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
     scale = anyrun["scales"][RELU]
     values = anyrun["capture"].activations[RELU][strided(meta["snapshots"], meta["stride"])[t]]
-    extent = truth.step_extent(truth.levels_of(values, scale["domain"][1]))
+    extent = truth.step_extent(truth.step_levels(values, scale["domain"][1])[0])
     assert_view_shows(driver, anyrun, RELU, 0, t, lambda levels: truth.contrast_indices(levels, extent))
     legend = driver.find_element(By.CSS_SELECTOR, f'[data-explorer-legend="{RELU}"]').text
     assert legend.startswith("Contrast scale: full blue at"), legend

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -25,13 +26,15 @@ def test_data_files_hold_the_capture_levels(built, run):
     assert meta["steps"] == run["steps"] and meta["stride"] == 1  # the default budget holds a short run whole
     for layer in meta["layers"]:
         values = run[layer["name"]]  # (T, N, H, W, C)
-        levels = truth.levels(values)
+        levels, exponents = truth.run_levels(values)
+        assert layer["exponents"] == exponents
         assert layer["fixed_table"] == truth.fixed_indices(np.arange(256)).tolist()
+        assert [list(base64.b64decode(meta["level_tables"][index])) for index in layer["fine_tables"]] == \
+            [truth.fixed_indices(np.arange(256), k).tolist() for k in range(1, max(exponents) + 1)]
         assert layer["contrast_extents"] == [truth.step_extent(step) for step in levels]
         assert [group["channels"] for group in layer["groups"]] == [list(range(values.shape[-1]))]
         for probe, entry in enumerate(layer["groups"][0]["files"]):
-            layer_name, chunk_probe, group, decoded = truth.read_chunk(site_dir / "assets" / entry["path"],
-                                                                       levels.shape[0])
+            layer_name, chunk_probe, group, decoded = truth.read_chunk(site_dir / "assets" / entry["path"], meta)
             assert (layer_name, chunk_probe, group) == (layer["name"], probe, 0)
             assert (decoded == levels[:, probe].transpose(0, 3, 1, 2).reshape(levels.shape[0], -1)).all()
 
@@ -87,11 +90,13 @@ def test_contrast_scale_follows_its_rule_and_the_legend_says_so(built, run, driv
     driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
     assert page.state(driver)["mode"] == "contrast"
     for name in run["names"]:
-        extent = truth.step_extent(truth.levels(run[name][t]))
+        levels, exponent = truth.step_levels(run[name][t])
+        extent = truth.step_extent(levels)
         shot = page.read_view(driver, LAYER.format(name), [".xl-grid"])
-        assert_grid_shows(shot, run[name][t], lambda levels, extent=extent: truth.contrast_indices(levels, extent))
+        assert_grid_shows(shot, run[name][t], lambda levels, k, extent=extent: truth.contrast_indices(levels, extent))
         legend = driver.find_element(By.CSS_SELECTOR, f'[data-explorer-legend="{name}"]').text
-        assert legend.startswith("Contrast scale") and f"{extent / 127:.2g}".lstrip("0") in legend, legend
+        top = extent / (127 * 2 ** exponent)  # the step's largest |value|, in its levels
+        assert legend.startswith("Contrast scale") and f"{top:.2g}".lstrip("0") in legend, legend
     driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
     legend = (By.CSS_SELECTOR, f'[data-explorer-legend="{run["names"][0]}"]')
     # The legends are rewritten with the next drawn frame, not inside the click handler: wait for it.
@@ -107,6 +112,7 @@ def test_compact_view_shows_the_chosen_probe_through_every_layer(built, run, dri
         selectors = [f'[data-explorer-compact-layer="{name}"]' for name in run["names"]]
         shot = page.read_view(driver, "[data-explorer-compact]", selectors)
         for name, grid, selector in zip(run["names"], shot["canvases"], selectors):
+            levels, exponent = truth.step_levels(run[name][t])  # the step's exponent is the whole layer's
             values = run[name][t, probe]  # (H, W, C)
             height, _, channels = values.shape
             # the page chooses each block's columns (one row of blocks when the window allows); reading order
@@ -115,6 +121,28 @@ def test_compact_view_shows_the_chosen_probe_through_every_layer(built, run, dri
             pixels = truth.decode_png(grid["png"])
             blocks = truth.cell_blocks(pixels, grid["cell"], grid["gutter"], rows, columns, height)
             centre = blocks[..., blocks.shape[-3] // 2, blocks.shape[-2] // 2, :]  # (rows, cols, H, W, 3)
-            expected = truth.PALETTE[truth.fixed_indices(truth.levels(values).transpose(2, 0, 1))]
+            expected = truth.PALETTE[truth.fixed_indices(levels[probe].transpose(2, 0, 1), exponent)]
             shown = centre.reshape(rows * columns, height, height, 3)[:channels]
             assert (shown == expected).all(), (name, probe)
+
+
+def test_contrast_draws_the_shapes_of_a_faint_step_in_many_colours(built, run, driver, served):
+    """Issue 22: a step whose layer spans a few levels of its fixed scale (the faintest in the run, found from the
+    archive) still shows its shapes under contrast: every level the step's exponent gives, at least 12 colours."""
+    steps = run["steps"]
+    extent, name, t = min((truth.step_extent(truth.levels_of(run[name][t], 1.0)), name, t)
+                          for name in run["names"] for t in range(len(steps)))
+    assert extent <= 3, "the run has no faint step to check"  # its fixed scale holds at most 7 colours there
+    levels, exponent = truth.step_levels(run[name][t])
+    expected = truth.contrast_indices(levels, truth.step_extent(levels))
+    colours = len(np.unique(expected))
+    assert exponent > 0 and colours >= 12, (name, steps[t], exponent, colours)
+    page.open_at(driver, served + f"index.html#step={steps[t]}")
+    driver.find_element(By.CSS_SELECTOR, "[data-explorer-contrast]").click()
+    shot = page.read_view(driver, LAYER.format(name), [".xl-grid"])
+    assert_grid_shows(shot, run[name][t], lambda levels, k: truth.contrast_indices(levels, truth.step_extent(levels)))
+    grid = shot["canvases"][0]
+    pixels = truth.decode_png(grid["png"])
+    shown = truth.cell_blocks(pixels, grid["cell"], grid["gutter"], levels.shape[3], levels.shape[0],
+                              levels.shape[1])[..., 0, 0, :]
+    assert len(np.unique(shown.reshape(-1, 3), axis=0)) == colours

@@ -6,6 +6,7 @@ decoded from the page's own data files, the keyboard tooltip, and the phone's ba
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from types import SimpleNamespace
@@ -204,19 +205,28 @@ def chunk_levels(site_dir, meta: dict, layer_index: int, probe: int, group: int)
     """Return a chunk's (T, c*H*W) levels, decoded from its file by the documented format."""
     layer = meta["layers"][layer_index]
     name, chunk_probe, chunk_group, levels = truth.read_chunk(
-        site_dir / "assets" / layer["groups"][group]["files"][probe]["path"], len(meta["steps"]))
+        site_dir / "assets" / layer["groups"][group]["files"][probe]["path"], meta)
     assert (name, chunk_probe, chunk_group) == (layer["name"], probe, group)
     return levels.astype(np.int64)
 
 
-def differences(levels: np.ndarray, show: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return (T, F) level differences (t minus the step before, or minus the last) and where either is NaN."""
-    other = np.concatenate([levels[:1], levels[:-1]]) if show == "change" else np.repeat(levels[-1:], len(levels), 0)
-    return levels - other, (levels == 0) | (other == 0)
+def fine_units(levels: np.ndarray, exponents: list[int]) -> np.ndarray:
+    """Return (T, F) levels as offsets from 128 in units of one level at the largest exponent."""
+    shifts = max(exponents) - np.asarray(exponents)
+    return (levels - 128) * (2 ** shifts)[:, None]
 
 
-def largest(levels: np.ndarray, show: str) -> int:
-    d, nan = differences(levels, show)
+def differences(levels: np.ndarray, exponents: list[int], show: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return (T, F) differences (t minus the step before, or minus the last; in fine_units) and where either
+    is NaN."""
+    units = fine_units(levels, exponents)
+    pick = (lambda a: np.concatenate([a[:1], a[:-1]])) if show == "change" else (
+        lambda a: np.repeat(a[-1:], len(a), 0))
+    return units - pick(units), (levels == 0) | (pick(levels) == 0)
+
+
+def largest(levels: np.ndarray, exponents: list[int], show: str) -> int:
+    d, nan = differences(levels, exponents, show)
     return int(np.abs(np.where(nan, 0, d)).max())
 
 
@@ -243,10 +253,12 @@ def check_compact_difference(driver, site_dir, meta: dict, t: int, show: str) ->
     assert sorted(driver.execute_script("return Explorer.data.keys()")) == keys, "a chunk arrived while reading"
     for index, (name, grid) in enumerate(zip(names, shot["canvases"])):
         layer = meta["layers"][index]
+        exponents = layer["exponents"]
         loaded = [tuple(int(v) for v in key.split("/")) for key in keys]
-        extent = max([1] + [largest(chunk_levels(site_dir, meta, i, p, g), show) for i, p, g in loaded if i == index])
+        extent = max([1] + [largest(chunk_levels(site_dir, meta, i, p, g), exponents, show)
+                            for i, p, g in loaded if i == index])
         levels = chunk_levels(site_dir, meta, index, 0, 0)
-        d, nan = differences(levels, show)
+        d, nan = differences(levels, exponents, show)
         expected = np.clip(CENTER_INDEX + (2 * CENTER_INDEX * d[t] + extent) // (2 * extent), 0, DIVERGING_SIZE - 1)
         expected = np.where(nan[t], NAN_INDEX, expected)
         height, width = layer["map_size"]
@@ -259,7 +271,8 @@ def check_compact_difference(driver, site_dir, meta: dict, t: int, show: str) ->
             got = shown[slot // cols, slot % cols]
             assert (got == want).all(), (name, show, t, slot, int((got != want).any(-1).sum()))
         words = driver.find_element(By.CSS_SELECTOR, f'[data-explorer-scale="{name}"]').text
-        assert float(words.lstrip("\u00b1")) == pytest.approx(extent * layer["scale"] / meta["half_range"], rel=0.05)
+        unit = layer["scale"] / meta["half_range"] / 2 ** max(exponents)
+        assert float(words.lstrip("\u00b1")) == pytest.approx(extent * unit, rel=0.05)
         assert words.startswith("\u00b1")
 
 
@@ -307,9 +320,10 @@ def test_the_keyboard_reaches_every_value_with_the_data_precision(built, run, dr
         "const tip = document.querySelector('.x-tip'); return tip && !tip.hidden && tip.textContent"), what="a tooltip")
     assert f"{name} · channel 2" in tip and "probe 4" in tip and "row 6, column 10" in tip, tip
     number = re.search(r"value ([+\u2212]?\d+\.(\d+))", tip)
-    assert len(number.group(2)) == 2, tip  # 8-bit data on a scale of 1: steps of 1/127, two decimals
+    unit = 1 / (127 * 2 ** truth.step_exponent(run[name][t]))  # one level of the step, on a scale of 1
+    assert len(number.group(2)) == round(-math.log10(unit)), tip  # 1/127 at exponent 0: two decimals
     value = float(number.group(1).replace("\u2212", "-"))
-    assert abs(value - float(run[name][t, 3, 5, 9, 1])) <= 0.5 / 127 + 0.005, tip
+    assert abs(value - float(run[name][t, 3, 5, 9, 1])) <= unit / 2 + 0.5 * 10 ** -len(number.group(2)), tip
     spoken = driver.execute_script("return document.querySelector('.x-sr[aria-live]').textContent")
     assert "row 6, column 10" in spoken
     cursor = driver.execute_script("return document.querySelector('.x-kcursor').getBoundingClientRect().toJSON()")

@@ -217,13 +217,15 @@ def test_data_that_do_not_fit_keep_every_kth_snapshot_of_the_sites_levels(shared
     assert [layer["fixed_table"] for layer in meta["layers"]] == [layer["fixed_table"] for layer in site_meta["layers"]]
     site_chunks = {}
     for chunk in manifest["explore"]["chunks"]:
-        layer, probe, group, levels = truth.read_chunk(build / "assets" / chunk["path"], len(site_meta["steps"]))
+        layer, probe, group, levels = truth.read_chunk(build / "assets" / chunk["path"], site_meta)
         site_chunks[layer, probe, group] = levels
     assert len(chunks) == len(site_chunks)
     rows = [site_meta["steps"].index(step) for step in meta["steps"]]
+    for layer, site_layer in zip(meta["layers"], site_meta["layers"]):  # each kept step keeps its exponent
+        assert layer["exponents"] == [site_layer["exponents"][row] for row in rows]
     for number, text in enumerate(chunks):
         (tmp_path / f"{number}.js").write_bytes(text)
-        layer, probe, group, levels = truth.read_chunk(tmp_path / f"{number}.js", len(meta["steps"]))
+        layer, probe, group, levels = truth.read_chunk(tmp_path / f"{number}.js", meta)
         assert (levels == site_chunks[layer, probe, group][rows]).all()
 
 

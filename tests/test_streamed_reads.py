@@ -152,14 +152,16 @@ def test_page_levels_are_thinned_before_reading_when_they_pass_their_budget(long
     assert len(strided_indices(301, base)) * per_step <= budget < len(strided_indices(301, base - 1)) * per_step
     assert entry["stride"] == base  # the bytes budget is loose here: the levels budget alone decides
     kept = strided_indices(301, entry["stride"])
+    meta = json.loads((tmp_path / entry["meta"]["path"]).read_text())
     for name in names:
         scale = max(abs(end) for end in scales[name]["domain"])
-        want = truth.levels_of(values[name], scale)[kept]  # (T', N, H, W, C)
+        want, exponents = truth.run_levels(values[name][kept], scale)  # (T', N, H, W, C)
+        assert next(layer for layer in meta["layers"] if layer["name"] == name)["exponents"] == exponents
         groups = [sorted(rankings[name][i:i + 16]) for i in range(0, len(rankings[name]), 16)]
         for g, channels_of in enumerate(groups):
             for probe in range(3):
                 path = tmp_path / f"explore-{name}-{probe}-{g}.js"
-                _, _, _, decoded = truth.read_chunk(path, len(kept))
+                _, _, _, decoded = truth.read_chunk(path, meta)
                 expected = want[:, probe][..., channels_of].transpose(0, 3, 1, 2).reshape(len(kept), -1)
                 assert (decoded == expected).all(), (name, probe, g)
     assert all(layer.largest <= CHUNK_ROWS for layer in layers.values())

@@ -15,7 +15,7 @@
 
   function blockScale(run, layerIndex, t) {
     var meta = run.meta, layer = meta.layers[layerIndex];
-    var top = state.mode === "contrast" ? layer.contrast_extents[t] * layer.scale / meta.half_range : layer.scale;
+    var top = state.mode === "contrast" ? layer.contrast_extents[t] * X.levelUnit(meta, layerIndex, t) : layer.scale;
     return layer.domain[0] >= 0 ? "0 to " + top.toPrecision(2) : "\u00b1" + top.toPrecision(2);
   }
 

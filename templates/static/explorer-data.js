@@ -1,7 +1,10 @@
 // Explorer data: the page's inline explore.json, and each (layer, probe, channel group) chunk of 8-bit
-// activation levels, loaded on demand as a classic <script> (file:// allows those, not the fetch API), inflated
-// with DecompressionStream and its step-delta coding undone. Format: render/page_data.py. The one-file report
-// (report/share.py) holds every chunk's script inline, so its chunks are registered before they are needed.
+// activation levels, loaded on demand as a classic <script> (file:// allows those, not the fetch API), read
+// from its 7-bit text (fromText), inflated with DecompressionStream and its prediction undone (undoCoding).
+// A level stands for (level - 128) * X.levelUnit(meta, layer, t): each step has its own exponent, so the
+// faint early steps of a deep layer keep fine levels (render/page_levels.py; the files: render/page_data.py).
+// The one-file report (report/share.py) holds every chunk's script inline, so its chunks are registered before
+// they are needed.
 // A page may hold several runs' data (the comparison page, report/compare/): X.parseMeta and X.createData make
 // one store per explore.json; the article's own is X.meta and X.data. The reader's words are the page's too:
 // X.say(key, values) returns the message `key` of the page's <script type="application/json" id="explorer-words">
@@ -58,6 +61,12 @@
       typeof Blob === "function" && !!window.HTMLCanvasElement;
   }
 
+  // One level of a layer at snapshot t, as a value: the layer's scale / 127, halved per step of its exponent.
+  function levelUnit(meta, layerIndex, t) {
+    var layer = meta.layers[layerIndex];
+    return layer.scale / meta.half_range / Math.pow(2, layer.exponents[t]);
+  }
+
   function fromBase64(text) {
     var binary = atob(text);
     var bytes = new Uint8Array(binary.length);
@@ -65,22 +74,91 @@
     return bytes;
   }
 
+  // The bytes a chunk's 7-bit text holds (pipeline/seven_bit.py): each character below 128 is 7 bits; one
+  // from 256 up is 256 + 128 q + g, the unsafe 7-bit value UNSAFE[q] and then g (q = 6: g alone, at the end).
+  var UNSAFE = [0, 10, 13, 34, 60, 92];
+  function fromText(text) {
+    var out = new Uint8Array(Math.floor(text.length * 14 / 8) + 1), size = 0, held = 0, bits = 0;
+    function take(group) {
+      held = (held << 7) | group;
+      bits += 7;
+      if (bits >= 8) {
+        bits -= 8;
+        out[size++] = held >> bits;
+        held &= (1 << bits) - 1;
+      }
+    }
+    for (var i = 0; i < text.length; i++) {
+      var code = text.charCodeAt(i);
+      if (code < 128) { take(code); continue; }
+      code -= 256;
+      if (code >> 7 < UNSAFE.length) { take(UNSAFE[code >> 7]); }
+      take(code & 127);
+    }
+    return out.subarray(0, size);
+  }
+
   function inflate(bytes) {
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
     return new Response(stream).arrayBuffer().then(function (buffer) { return new Uint8Array(buffer); });
   }
 
-  // Each step was stored minus the one before (mod 256): add them back up, in place.
-  function undoDeltas(levels, frameSize) {
-    for (var i = frameSize; i < levels.length; i++) { levels[i] = levels[i] + levels[i - frameSize]; }
+  function int8(byte) { return byte << 24 >> 24; }
+
+  // Undo the map coding of one height x width map at `start`, in reading order: add back each residual's
+  // prediction from its decoded left, upper and upper-left neighbours (LOCO-I's median; the first row from
+  // the left, the first column from above). Uint8Array stores wrap mod 256.
+  function undoMap(levels, start, height, width) {
+    for (var y = 0; y < height; y++) {
+      for (var x = 0; x < width; x++) {
+        var i = start + y * width + x, guess = 0;
+        if (y && x) {
+          var left = int8(levels[i - 1]), up = int8(levels[i - width]), corner = int8(levels[i - width - 1]);
+          guess = Math.min(Math.max(left + up - corner, Math.min(left, up)), Math.max(left, up));
+        } else if (x) {
+          guess = int8(levels[i - 1]);
+        } else if (y) {
+          guess = int8(levels[i - width]);
+        }
+        levels[i] += guess;
+      }
+    }
+  }
+
+  // Undo a chunk's coding, in place: step 0 was stored minus 128, each later step minus the one before
+  // rescaled to its exponent (offsets from 128 doubled per step up, halved rounding half up per step down), and
+  // a step with exponent > 0 also map by map (undoMap). All mod 256.
+  function undoCoding(levels, frameSize, exponents, map) {
+    var area = map[0] * map[1];
+    for (var t = 0, offset = 0; offset < levels.length; t++, offset += frameSize) {
+      var k = exponents[t], i;
+      if (k > 0) {
+        for (i = 0; i < frameSize; i += area) { undoMap(levels, offset + i, map[0], map[1]); }
+      }
+      var end = offset + frameSize, shift = t ? k - exponents[t - 1] : 0;
+      if (t === 0) {
+        for (i = offset; i < end; i++) { levels[i] += 128; }
+      } else if (shift === 0) {
+        for (i = offset; i < end; i++) { levels[i] += levels[i - frameSize]; }
+      } else if (shift > 0) {
+        for (i = offset; i < end; i++) { levels[i] += 128 + ((levels[i - frameSize] - 128) << shift); }
+      } else {
+        var half = 1 << (-shift - 1);
+        for (i = offset; i < end; i++) { levels[i] += 128 + ((levels[i - frameSize] - 128 + half) >> -shift); }
+      }
+    }
     return levels;
   }
 
-  // Take the chunk a loaded (or inline) script pushed onto window.explorerChunks (and drop its text).
+  // Take the bytes of the chunk a loaded (or inline) script pushed onto window.explorerChunks (and drop its
+  // text): 7-bit text, or base64 where the entry says so (a chunk inside an HTML page, the one-file report).
   function takeRegistered(name, probe, group) {
     var queue = window.explorerChunks || [];
     for (var i = 0; i < queue.length; i++) {
-      if (queue[i][0] === name && queue[i][1] === probe && queue[i][2] === group) { return queue.splice(i, 1)[0][3]; }
+      if (queue[i][0] === name && queue[i][1] === probe && queue[i][2] === group) {
+        var entry = queue.splice(i, 1)[0];
+        return entry[4] === "base64" ? fromBase64(entry[3]) : fromText(entry[3]);
+      }
     }
     return null;
   }
@@ -114,16 +192,16 @@
       var layer = meta.layers[layerIndex], entry = layer.groups[group];
       var file = entry.files[probe].path, inline = takeRegistered(layer.name, probe, group);
       var loaded = inline !== null ? Promise.resolve(inline) : loadScript(meta.base + file).then(function () {
-        var text = takeRegistered(layer.name, probe, group);
-        if (text === null) { throw new Error(say("registeredNothing", {file: file})); }
-        return text;
+        var bytes = takeRegistered(layer.name, probe, group);
+        if (bytes === null) { throw new Error(say("registeredNothing", {file: file})); }
+        return bytes;
       });
-      pending[id] = loaded.then(function (text) { return inflate(fromBase64(text)); }).then(function (levels) {
+      pending[id] = loaded.then(inflate).then(function (levels) {
         var expected = meta.steps.length * entry.frameSize;
         if (levels.length !== expected) {
           throw new Error(say("wrongSize", {file: file, count: levels.length, expected: expected}));
         }
-        chunks[id] = undoDeltas(levels, entry.frameSize);
+        chunks[id] = undoCoding(levels, entry.frameSize, layer.exponents, layer.map_size);
         delete pending[id];
         return chunks[id];
       }, function (error) { delete pending[id]; throw error; });
@@ -138,11 +216,14 @@
     // Return the "layer/probe/group" keys of the loaded chunks (layer as its index).
     function keys() { return Object.keys(chunks); }
 
-    return {chunk: chunk, need: need, loadedBytes: loadedBytes, undoDeltas: undoDeltas, keys: keys};
+    return {chunk: chunk, need: need, loadedBytes: loadedBytes, undoCoding: undoCoding, keys: keys};
   }
 
   X.supported = supported();
   X.parseMeta = parseMeta;
+  X.levelUnit = levelUnit;
+  X.fromBase64 = fromBase64;
+  X.fromText = fromText;
   X.createData = createData;
   X.meta = X.supported ? readMeta() : null;
   X.data = createData(X.meta);

@@ -4,8 +4,11 @@
 // pixels per activation). Maps may be any size, square or not; probe images grey or RGB. X.createDraw(meta, data)
 // makes the same for another explore.json (a page with several runs, report/compare/); the article's is X.draw.
 // Besides a step's values ("fixed" or "contrast"), a mode "change/fixed", "change/contrast", "from-final/fixed" or
-// "from-final/contrast" draws the difference of two steps' decoded levels (the one before, or the last) on a
+// "from-final/contrast" draws the difference of two steps' decoded values (the one before, or the last) on a
 // symmetric red-white-blue scale whose end is the largest such |difference| in the layer's loaded data (diffExtent).
+// Levels at a step with exponent k > 0 are 2^k times finer than the fixed scale's (explorer-data.js): "fixed" colours
+// them through the renderer's table for that exponent, "contrast" stretches them as they are, and differences are
+// taken in the layer's finest unit (diffUnit: one level at its largest exponent).
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
@@ -19,16 +22,27 @@
   // The drawing of one explore.json (`meta`, X.parseMeta's) from its chunks (`data`, X.createData's).
   function createDraw(meta, data) {
     var palette = meta.palette.map(packed);  // palette index -> RGBA as one 32-bit pixel
-    var fixedTables = meta.layers.map(function (layer) {
-      return Uint32Array.from(layer.fixed_table, function (index) { return palette[index]; });
-    });
+    var fixedTables = meta.layers.map(function () { return []; });  // [layer][exponent] -> level -> pixel
     var contrastTable = new Uint32Array(256);
+    // Per layer, its largest exponent: differences are counted in one level at that exponent.
+    var topExponents = meta.layers.map(function (layer) { return Math.max.apply(null, [0].concat(layer.exponents)); });
+
+    // The level -> pixel table of a layer's fixed scale at an exponent (the renderer's palette indices, shipped).
+    function fixedTable(layerIndex, exponent) {
+      var tables = fixedTables[layerIndex], layer = meta.layers[layerIndex];
+      if (!tables[exponent]) {
+        var indices = exponent === 0 ? layer.fixed_table
+          : X.fromBase64(meta.level_tables[layer.fine_tables[exponent - 1]]);
+        tables[exponent] = Uint32Array.from(indices, function (index) { return palette[index]; });
+      }
+      return tables[exponent];
+    }
 
     // Return the level -> pixel table of a layer at snapshot t under "fixed" or "contrast".
     // Contrast: 0 stays white and the step's largest |level - 128| (all probes) reaches the table's end,
     // rounding half up: index = 95 + floor((190 k + m) / (2 m)), exact in doubles for these integers.
     function table(layerIndex, t, mode) {
-      if (mode !== "contrast") { return fixedTables[layerIndex]; }
+      if (mode !== "contrast") { return fixedTable(layerIndex, meta.layers[layerIndex].exponents[t]); }
       var m = meta.layers[layerIndex].contrast_extents[t], centre = meta.center_index, top = meta.table_size - 1;
       for (var level = 0; level < 256; level++) {
         var k = level - meta.zero_level;
@@ -39,10 +53,18 @@
       return contrastTable;
     }
 
-    // The activation value a level stands for in a layer (NaN for the NaN level).
-    function value(layerIndex, level) {
+    // The activation value a level stands for in a layer at snapshot t (NaN for the NaN level).
+    function value(layerIndex, level, t) {
       if (level === meta.nan_level) { return NaN; }
-      return (level - meta.zero_level) * meta.layers[layerIndex].scale / meta.half_range;
+      return (level - meta.zero_level) * X.levelUnit(meta, layerIndex, t);
+    }
+
+    // Per layer and snapshot, how far left a level's offset shifts into the layer's finest unit.
+    function shiftOf(layerIndex, t) { return topExponents[layerIndex] - meta.layers[layerIndex].exponents[t]; }
+
+    // The value of one unit of a layer's differences (diffExtent): one level at its largest exponent.
+    function diffUnit(layerIndex) {
+      return meta.layers[layerIndex].scale / meta.half_range / Math.pow(2, topExponents[layerIndex]);
     }
 
     // Difference modes: "change" (snapshot t minus t - 1; none at t = 0) or "from-final" (t minus the last).
@@ -52,21 +74,24 @@
     }
     function reference(kind, t) { return kind === "change" ? Math.max(0, t - 1) : meta.steps.length - 1; }
 
-    // Per chunk, the largest |level difference| at each snapshot (NaN levels left out), computed once.
+    // Per chunk, the largest |difference| at each snapshot in the layer's finest unit (NaN levels left out),
+    // computed once.
     var chunkStats = typeof WeakMap === "function" ? new WeakMap() : null;
-    function statsOf(levels, frameSize) {
+    function statsOf(levels, frameSize, layerIndex) {
       var known = chunkStats && chunkStats.get(levels);
       if (known) { return known; }
-      var count = meta.steps.length, nan = meta.nan_level, lastOffset = (count - 1) * frameSize;
-      var stats = {change: new Int16Array(count), "from-final": new Int16Array(count)};
+      var count = meta.steps.length, nan = meta.nan_level, zero = meta.zero_level, lastOffset = (count - 1) * frameSize;
+      var stats = {change: new Int32Array(count), "from-final": new Int32Array(count)};
+      var lastScale = 1 << shiftOf(layerIndex, count - 1);
       for (var t = 0; t < count; t++) {
         var offset = t * frameSize, previous = Math.max(0, t - 1) * frameSize, change = 0, fromFinal = 0;
+        var scale = 1 << shiftOf(layerIndex, t), beforeScale = 1 << shiftOf(layerIndex, Math.max(0, t - 1));
         for (var i = 0; i < frameSize; i++) {
           var level = levels[offset + i];
           if (level === nan) { continue; }
-          var before = levels[previous + i], last = levels[lastOffset + i];
-          if (before !== nan) { change = Math.max(change, Math.abs(level - before)); }
-          if (last !== nan) { fromFinal = Math.max(fromFinal, Math.abs(level - last)); }
+          var now = (level - zero) * scale, before = levels[previous + i], last = levels[lastOffset + i];
+          if (before !== nan) { change = Math.max(change, Math.abs(now - (before - zero) * beforeScale)); }
+          if (last !== nan) { fromFinal = Math.max(fromFinal, Math.abs(now - (last - zero) * lastScale)); }
         }
         stats.change[t] = change;
         stats["from-final"][t] = fromFinal;
@@ -75,15 +100,15 @@
       return stats;
     }
 
-    // The end of a layer's difference scale, in levels (at least 1): the largest |difference| of `kind` in
-    // every chunk of the layer loaded so far, over the whole run, or (contrast) at snapshot t only.
+    // The end of a layer's difference scale, in its finest unit (at least 1): the largest |difference| of `kind`
+    // in every chunk of the layer loaded so far, over the whole run, or (contrast) at snapshot t only.
     function diffExtent(layerIndex, kind, t, contrast) {
       var layer = meta.layers[layerIndex], top = 0;
       for (var g = 0; g < layer.groups.length; g++) {
         for (var p = 0; p < layer.groups[g].files.length; p++) {
           var levels = data.chunk(layerIndex, p, g);
           if (!levels) { continue; }
-          var series = statsOf(levels, layer.groups[g].frameSize)[kind];
+          var series = statsOf(levels, layer.groups[g].frameSize, layerIndex)[kind];
           if (contrast) { top = Math.max(top, series[t]); continue; }
           for (var s = 0; s < series.length; s++) { top = Math.max(top, series[s]); }
         }
@@ -121,14 +146,12 @@
       if (source.state !== state) {
         var pixels = source.pixels, size = entry.frameSize, offset = t * size, i;
         if (kind) {
-          var other = reference(kind, t) * size, nan = meta.nan_level, nanPixel = palette[meta.nan_index];
-          var lookup = new Uint32Array(2 * meta.half_range * 2 + 1);  // d + 2 * half_range -> pixel
-          for (var d = -2 * meta.half_range; d <= 2 * meta.half_range; d++) {
-            lookup[d + 2 * meta.half_range] = palette[diffIndex(d, extent)];
-          }
+          var r = reference(kind, t), other = r * size, nan = meta.nan_level, nanPixel = palette[meta.nan_index];
+          var zero = meta.zero_level, scaleA = 1 << shiftOf(layerIndex, t), scaleB = 1 << shiftOf(layerIndex, r);
           for (i = 0; i < size; i++) {
             var a = levels[offset + i], b = levels[other + i];
-            pixels[i] = a === nan || b === nan ? nanPixel : lookup[a - b + 2 * meta.half_range];
+            pixels[i] = a === nan || b === nan ? nanPixel
+              : palette[diffIndex((a - zero) * scaleA - (b - zero) * scaleB, extent)];
           }
         } else {
           var lut = table(layerIndex, t, mode);
@@ -302,7 +325,7 @@
     function levelOf(layerIndex, cell, x, y, t) { return levelAt(layerIndex, {cell: cell, x: x, y: y}, t); }
 
     return {Grid: Grid, table: table, value: value, levelAt: levelAt, levelOf: levelOf, palette: palette,
-      diffKind: diffKind, diffExtent: diffExtent, diffIndex: diffIndex, reference: reference};
+      diffKind: diffKind, diffExtent: diffExtent, diffIndex: diffIndex, diffUnit: diffUnit, reference: reference};
   }
 
   // Return where a pointer event falls along a curve figure's x axis, as a share in [0, 1] of the axis from its

@@ -12,7 +12,7 @@
   // A layer's scale: fixed for the run, or (contrast) its largest |value| at the snapshot shown.
   function extent(layerIndex, t, mode) {
     var layer = meta.layers[layerIndex];
-    return mode === "contrast" ? layer.contrast_extents[t] * layer.scale / meta.half_range : layer.scale;
+    return mode === "contrast" ? layer.contrast_extents[t] * X.levelUnit(meta, layerIndex, t) : layer.scale;
   }
 
   function sequential(layer) { return layer.domain[0] >= 0; }  // no negative values: white (0) to blue
@@ -22,10 +22,9 @@
   });
   var allSequential = meta.layers.every(sequential);
 
-  // The end of a layer's difference scale as a value (from levels: one level is scale / half_range).
+  // The end of a layer's difference scale as a value (in units of X.draw.diffUnit).
   function diffTop(layerIndex, show, t, mode) {
-    var levels = X.draw.diffExtent(layerIndex, show, t, mode === "contrast");
-    return (levels * meta.layers[layerIndex].scale / meta.half_range).toPrecision(2);
+    return (X.draw.diffExtent(layerIndex, show, t, mode === "contrast") * X.draw.diffUnit(layerIndex)).toPrecision(2);
   }
 
   function lastStep() { return meta.steps[meta.steps.length - 1]; }

@@ -2,7 +2,8 @@
 // it follows the step while it is shown. A layer's grid is also a keyboard stop: focused, it shows a cursor on
 // one activation, which the arrow keys move (shift + arrow: one cell), with the same facts in the tooltip and
 // in a polite live region; Escape hides it. Values are written with the precision the 8-bit data have: one
-// level is a layer's scale / 127, so the decimals are those of that step (about two significant digits).
+// level is a layer's scale / 127 at the fixed scale, halved per step of the snapshot's exponent (X.levelUnit),
+// so the decimals are those of that step (about two significant digits of the scale, more in faint early steps).
 (function () {
   "use strict";
   var X = window.Explorer = window.Explorer || {};
@@ -41,10 +42,10 @@
     return row ? row.getAttribute("data-kind") : "";
   }
 
-  // The decimals that one level of a layer's data resolves (at least 0): 2 for a scale of 1 (1/127 = 0.008).
-  function decimals(layerIndex) {
-    var step = meta.layers[layerIndex].scale / meta.half_range;
-    return Math.max(0, Math.round(-Math.log10(step)));
+  // The decimals that one level of a layer's data at snapshot t resolves (at least 0): 2 for a scale of 1
+  // (1/127 = 0.008), 3 at exponent 4 (1/2032).
+  function decimals(layerIndex, t) {
+    return Math.max(0, Math.round(-Math.log10(X.levelUnit(meta, layerIndex, t))));
   }
 
   function signed(value, places) {
@@ -58,8 +59,8 @@
     var probeText = X.say("tipProbe", {number: probe + 1, name: meta.probe_names[probe]});
     if (grid.spec.layer < 0) { return [X.say("tipInput"), probeText]; }
     var layerIndex = grid.spec.layer, layer = meta.layers[layerIndex], kind = kindOf(layer.name, hit.cell.channel);
-    var level = X.draw.levelAt(layerIndex, hit, t), places = decimals(layerIndex);
-    var number = level === null ? NaN : X.draw.value(layerIndex, level);
+    var level = X.draw.levelAt(layerIndex, hit, t), places = decimals(layerIndex, t);
+    var number = level === null ? NaN : X.draw.value(layerIndex, level, t);
     var value = level === null ? X.say("tipLoading") : isNaN(number) ? X.say("tipNotANumber") : signed(number, places);
     var channel = {layer: layer.name, channel: hit.cell.channel + 1, kind: kind};
     var lines = [X.say(kind ? "tipChannelKind" : "tipChannel", channel),
@@ -68,8 +69,9 @@
     var show = X.control ? X.control.state.show : "value";
     if (level !== null && show && show !== "value") {
       var r = X.draw.reference(show, t), other = X.draw.levelAt(layerIndex, hit, r);
-      var then = other === null ? NaN : X.draw.value(layerIndex, other);
-      var difference = isNaN(number) || isNaN(then) ? X.say("tipNotANumber") : signed(number - then, places);
+      var then = other === null ? NaN : X.draw.value(layerIndex, other, r);
+      var difference = isNaN(number) || isNaN(then) ? X.say("tipNotANumber")
+        : signed(number - then, Math.min(places, decimals(layerIndex, r)));  // as precise as the coarser of the two
       lines.push(X.say(show === "change" ? "tipChange" : "tipFromFinal", {step: meta.steps[r], value: difference}));
     }
     return lines;
