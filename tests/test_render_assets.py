@@ -118,6 +118,26 @@ def test_the_plateau_is_found_and_a_spike_does_not_squash_the_loss_axis(capture)
     assert loss_axes.get_xlabel() and loss_axes.get_legend() is not None
 
 
+def test_the_curves_png_is_the_figure_in_a_palette_of_at_most_256_colours(capture, rendered):
+    import io
+
+    from PIL import Image
+
+    from render.curves import PNG_DPI, curves_figure
+
+    out, manifest = rendered
+    written = Image.open(out / "curves.png")
+    assert written.mode == "P" and (out / "curves.png").stat().st_size == manifest["curves"]["png"]["bytes"]
+    assert written.size == (manifest["curves"]["png"]["width"], manifest["curves"]["png"]["height"])
+    # the figure drawn again by matplotlib in full colour: the palette keeps its picture
+    buffer = io.BytesIO()
+    curves_figure(capture).savefig(buffer, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    truth = np.asarray(Image.open(buffer).convert("RGB"), np.int16)
+    shown = np.asarray(written.convert("RGB"), np.int16)
+    difference = np.abs(shown - truth)
+    assert shown.shape == truth.shape and difference.mean() < 1.0 and np.percentile(difference, 99.9) <= 24
+
+
 def test_videos_hold_two_pixels_per_activation_and_every_file_says_what_it_is_for(rendered):
     import imageio_ffmpeg
 
