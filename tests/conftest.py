@@ -1,5 +1,5 @@
-"""Fixtures shared by the test modules: one short real run per test run, one browser per test process, folders
-to refuse into.
+"""Fixtures shared by the test modules: one short real run per test run (and one of examples/relu_glorot.py), one
+browser per test process, folders to refuse into.
 
 Helpers (the generate.py launcher, file trees, refusals) are in tests/helpers.py; this file defines fixtures and
 the order of the test files.
@@ -23,18 +23,20 @@ import pytest
 
 from pipeline.ownership import BUILD, Marker, new_id, write_marker
 from tests import harness
-from tests.helpers import generate
+from tests.helpers import generate, run_in_process
 
 # The order xdist hands test files out in (`make test`: two workers, --no-loadscope-reorder), then the other files
 # in their usual order. test_distribute.py's runs (two or three TensorFlow processes at once) and the long CPU-bound
 # files slow each other down more than twice when they run side by side, so the distributed runs go first, beside
 # the browser tests (which mostly wait), and the longest of the rest follow, longest first (times from --durations).
-FIRST = ("test_distribute.py", "test_explorer.py", "test_site.py", "test_explorer_any_layer.py",
-         "test_output_safety.py", "test_resume.py", "test_recorder_any_model.py", "test_capture.py",
-         "test_cli_errors.py", "test_model_data_errors.py", "test_share.py", "test_ownership.py",
-         "test_site_own_model.py", "test_recorder_strategy.py", "test_private_paths.py", "test_archive_validation.py",
-         "test_streamed_reads.py", "test_truthful_default_run.py", "test_user_model.py", "test_article_any_model.py",
-         "test_browser_harness.py", "test_explorer_pixels.py")
+# test_run_story.py comes well before test_this_run.py: it makes the relu_glorot run that both read.
+FIRST = ("test_distribute.py", "test_explorer.py", "test_output_safety.py", "test_recorder_any_model.py",
+         "test_resume.py", "test_cli_errors.py", "test_sweep.py", "test_ownership.py", "test_capture.py",
+         "test_share.py", "test_explorer_any_layer.py", "test_truthful_default_run.py", "test_private_paths.py",
+         "test_model_data_errors.py", "test_site_own_model.py", "test_run_story.py", "test_site.py",
+         "test_explorer_screen.py", "test_recorder_strategy.py", "test_analysis_replay.py", "test_compare.py",
+         "test_editions.py", "test_archive_validation.py", "test_article_any_model.py", "test_browser_harness.py",
+         "test_streamed_reads.py", "test_user_model.py", "test_explorer_pixels.py")
 
 
 def pytest_collection_modifyitems(items):
@@ -69,23 +71,49 @@ def driver(browser):
     return browser
 
 
+def made_once(tmp_path_factory, name: str, make) -> tuple:
+    """Return (build, site) of the run `make(build, site)` writes, made once per test run: under xdist, the first
+    worker that asks makes it under the run's shared temporary folder while the others wait on a lock."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the workers' common folder
+    root = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (shared / f"{name}.done").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            make(root / "build", root / "site")
+            (shared / f"{name}.done").write_text("built\n")
+    return root / "build", root / "site"
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """The short real run (tests/helpers.py's SHORT flags) built once through the command line: (build, site).
 
     Tests read it, or copy it (`run_copy`) before they change anything.
     """
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the workers' common folder
-    root = shared / "short-run"
-    with open(shared / "short-run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (shared / "short-run.done").exists():
-            shutil.rmtree(root, ignore_errors=True)
-            result = generate("site", root / "build", root / "site")
-            assert result.returncode == 0, result.stderr
-            (shared / "short-run.done").write_text("built\n")
-    return root / "build", root / "site"
+    def make(build, site):
+        result = generate("site", build, site)
+        assert result.returncode == 0, result.stderr
+
+    return made_once(tmp_path_factory, "short-run", make)
+
+
+@pytest.fixture(scope="session")
+def relu_run(tmp_path_factory):
+    """A short real run of examples/relu_glorot.py (ReLU, Glorot initialisation) on the bundled data, 40 steps,
+    measured on the probes, built once (generate.main in the process that first asks): (build, site).
+
+    test_run_story.py reads its page sentence by sentence, test_this_run.py its box and its phone-width page;
+    tests only read it.
+    """
+    def make(build, site):
+        result = run_in_process("site", "--quiet", "--model", "examples/relu_glorot.py:build", "--dataset",
+                                "bundled", "--steps", "40", "--set", "analysis_images=0", "--build-dir", str(build),
+                                "--site-dir", str(site))
+        assert result.returncode == 0, result.stderr
+
+    return made_once(tmp_path_factory, "relu-run", make)
 
 
 @pytest.fixture

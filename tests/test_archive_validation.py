@@ -1,8 +1,9 @@
 """An archive whose values are wrong is refused in one line before anything is rendered or written (issue 19, item 6).
 
 One real short run is built through generate.py; each test forges one thing in its build/capture.h5 with
-h5py (what a damaged disk, another tool or a diverged run would leave), runs `generate.py site` again, and
-checks the one `error:` line and that every file of the build and the site is byte for byte what it was.
+h5py (what a damaged disk, another tool or a diverged run would leave), runs `generate.py site` again (generate.main
+in this process: a refusal needs no process of its own), and checks the one `error:` line and that every file of
+the build and the site is byte for byte what it was.
 The forged archive is put back afterwards, so the tests share the one run.
 """
 
@@ -18,7 +19,14 @@ import pytest
 
 from capture.archive import Capture
 from capture.schema import DATA_BUDGET_BYTES
-from tests.helpers import assert_one_error_line, assert_refused, generate, generate_in_process, short_arguments, tree
+from tests.helpers import (
+    assert_one_error_line,
+    assert_refused,
+    generate_here,
+    generate_in_process,
+    short_arguments,
+    tree,
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +64,7 @@ def refused_without_change(run, *words: str) -> None:
     """`generate.py site` exits 2 with one error line holding `words`, and no file of the build or site changes."""
     build, site = run
     before = files(build, site)
-    assert_refused(generate("site", build, site), str(build / "capture.h5"), *words)
+    assert_refused(generate_here("site", build, site), str(build / "capture.h5"), *words)
     assert files(build, site) == before
 
 
@@ -131,7 +139,7 @@ def test_nan_activations_in_one_layer_are_refused_before_anything_is_rendered(ru
 def test_a_run_that_diverges_stops_in_one_line_and_leaves_the_previous_run_whole(run):
     build, site = run
     before = files(build, site)
-    result = generate("site", build, site, "--set", "learning_rate=1e12")
+    result = generate_here("site", build, site, "--set", "learning_rate=1e12")
     assert_refused(result, "training stopped: train_loss is NaN from step", "the run diverged",
                    "--set learning_rate=... (it was 1e+12")
     assert files(build, site) == before

@@ -1,8 +1,8 @@
 """Bad input: one-line error naming the fix, exit status 2, existing outputs untouched.
 
 Most cases run generate.main in this process (TensorFlow, where a check needs it, is imported once); the real
-command line runs for mistyped flags, unwritable folders, damaged archives, data refused before TensorFlow is
-imported, and the memory estimate against a real run's peak.
+command line runs where a process of its own is the point: mistyped flags (argparse's exit), data refused before
+TensorFlow is imported, `python -m render` on a damaged archive, and the memory estimate against a real run's peak.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tests.helpers import (
     generate_in_process,
     rewrite_capture,
     run_generate,
+    run_in_process,
 )
 
 
@@ -34,8 +35,8 @@ def refused_in_process(capsys, *arguments: str) -> str:
 
 
 def capture_command(*arguments: str) -> subprocess.CompletedProcess:
-    """Run `generate.py capture --quiet ARGUMENTS` in its own process."""
-    return run_generate("capture", "--quiet", *arguments, timeout=300)
+    """Run `generate.py capture --quiet ARGUMENTS` as generate.main in this process; return its CompletedProcess."""
+    return run_in_process("capture", "--quiet", *arguments)
 
 
 @pytest.mark.parametrize("arguments, words", [
@@ -170,13 +171,14 @@ def test_a_damaged_or_inconsistent_capture_is_refused_and_kept(change, words, bu
         rewrite_capture(archive, **change)
     before = folder_bytes(build_dir_with_outputs)
     # The archive is read lazily: a damaged chunk shows when its snapshots are read, so that case renders the
-    # archive itself (python -m render); the others are refused when generate.py opens it.
+    # archive itself (python -m render, its own command line); the others are refused when generate.py opens it.
     rendered = build_dir_with_outputs.parent / "rendered"
-    command = ([sys.executable, "-m", "render", str(archive), str(rendered), "--quiet"]
-               if change == "damaged-deflate" else
-               generate_command("render", "--quiet", "--build-dir", str(build_dir_with_outputs), "--dataset",
-                                "bundled"))
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    if change == "damaged-deflate":
+        result = subprocess.run([sys.executable, "-m", "render", str(archive), str(rendered), "--quiet"], cwd=REPO,
+                                capture_output=True, text=True, timeout=300)
+    else:
+        result = run_in_process("render", "--quiet", "--build-dir", str(build_dir_with_outputs), "--dataset",
+                                "bundled")
     assert_refused(result, "capture.h5", *words)
     assert folder_bytes(build_dir_with_outputs) == before
 
@@ -185,8 +187,8 @@ def test_an_unwritable_site_folder_is_found_before_training(tmp_path, build_dir_
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     before = folder_bytes(build_dir_with_outputs)
-    result = run_generate("site", "--quiet", "--dataset", "bundled", "--build-dir", str(build_dir_with_outputs),
-                          "--site-dir", str(blocker / "site"), timeout=300)
+    result = run_in_process("site", "--quiet", "--dataset", "bundled", "--build-dir", str(build_dir_with_outputs),
+                            "--site-dir", str(blocker / "site"))
     assert_refused(result, "--site-dir", "not writable")
     assert "training" not in result.stderr
     assert folder_bytes(build_dir_with_outputs) == before and blocker.read_text() == "not a folder"
@@ -251,19 +253,24 @@ def write_inputs(folder: Path, train: int, test: int, shape: tuple, layers: int,
     return ["--data", str(folder / "data.npz"), "--model", f"{folder / 'model.py'}:build"]
 
 
+@pytest.fixture(scope="module")
+def huge_inputs(tmp_path_factory) -> list[str]:
+    """64 images of 2000x2000 and three 8-channel convolutions at full size: about 60 GB at batch 64 (the kernel
+    killed such a run, exit 137 and no message); the .npz of zeros is 0.3 MB. Written once: the runs only read it."""
+    return write_inputs(tmp_path_factory.mktemp("huge"), 64, 4, (2000, 2000, 1), layers=3, width=8)
+
+
 @pytest.mark.parametrize("layers, words", [
     ("pooled", ["--batch-size", "training step"]),  # the batch is what does not fit: a smaller one would
     ("conv", ["--layers", "archive chunk"]),  # 2000x2000x8 recorded: no batch size fits
 ])
-def test_images_too_large_for_memory_are_refused_before_training(layers, words, tmp_path, build_dir_with_outputs,
+def test_images_too_large_for_memory_are_refused_before_training(layers, words, huge_inputs, build_dir_with_outputs,
                                                                   capsys):
     import psutil
 
-    # 64 images of 2000x2000 and three 8-channel convolutions at full size: about 60 GB at batch 64 (the kernel
-    # killed such a run, exit 137 and no message); the .npz of zeros is 0.3 MB.
     if psutil.virtual_memory().available > 50e9:
         pytest.skip("this machine has the memory to try it: the refusal needs one with less than 50 GB free")
-    inputs = write_inputs(tmp_path, 64, 4, (2000, 2000, 1), layers=3, width=8)
+    inputs = huge_inputs
     before = folder_bytes(build_dir_with_outputs)
     message = refused_in_process(capsys, "--build-dir", str(build_dir_with_outputs), *inputs, "--batch-size", "64",
                                  "--layers", layers)

@@ -2,7 +2,7 @@
 
 Run A records every conv layer for 6 steps; run B (another seed) records conv1 and conv3 for 10 steps, so the page
 must hold A's last frame past step 6, pair the layers by position only where their shapes agree, and show A's
-layers that B lacks. Both runs are trained at once in their own processes; the comparison itself runs in process.
+layers that B lacks. Both runs are trained and the comparison made in process (generate.main, one after the other).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import html
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
 
@@ -22,7 +21,7 @@ from pipeline.files import file_sha256
 from pipeline.ownership import COMPARE, SITE, Marker, new_id, read_marker, write_marker
 from tests import harness
 from tests.explorer_browser import wait_for
-from tests.helpers import REPO, assert_one_error_line, generate_command, generate_in_process, run_env, screenshots_dir
+from tests.helpers import assert_one_error_line, generate_in_process, run_in_process, screenshots_dir
 
 RUN = ["--quiet", "--dataset", "bundled", "--batch-size", "64", "--set", "test_every=2", "--set", "test_subset=200"]
 if "analysis_images" in {field.name for field in dataclasses.fields(Config)}:
@@ -47,15 +46,12 @@ return Array.from(document.querySelectorAll('[data-run] canvas')).map(function (
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Two short runs rendered into their own build folders, trained side by side: {"a": build, "b": build}."""
+    """Two short runs rendered into their own build folders: {"a": build, "b": build}."""
     root = tmp_path_factory.mktemp("compare-runs")
     builds = {name: root / name for name in RUNS}
-    started = {name: subprocess.Popen(generate_command("render", *RUN, *RUNS[name], "--build-dir", str(builds[name])),
-                                      cwd=REPO, env=run_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True) for name in RUNS}
-    for process in started.values():
-        _, stderr = process.communicate(timeout=600)
-        assert process.returncode == 0, stderr
+    for name in RUNS:
+        result = run_in_process("render", *RUN, *RUNS[name], "--build-dir", str(builds[name]))
+        assert result.returncode == 0, result.stderr
     return builds
 
 

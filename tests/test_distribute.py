@@ -21,8 +21,10 @@ import pytest
 
 from tests.helpers import REPO, run_in_process
 
+# The analysis set's replay on 20 images with 10 resamples: its path runs under each strategy, the statistics
+# (which the default's 1,000 images and 200 resamples make the longest part of such a short run) are not checked.
 SHORT = ["--quiet", "--dataset", "bundled", "--steps", "4", "--batch-size", "64", "--set", "test_every=2",
-         "--set", "test_subset=100"]
+         "--set", "test_subset=100", "--set", "analysis_images=20", "--set", "bootstrap=10"]
 
 TWO_CPUS = textwrap.dedent("""
     import sys
@@ -152,8 +154,8 @@ def test_two_workers_train_together_and_only_the_chief_writes(tmp_path, one_devi
 
 def test_a_lost_worker_stops_the_chief_in_one_line_and_no_site_is_written(tmp_path):
     chief, worker = tmp_path / "chief" / "build", tmp_path / "worker" / "build"
-    # The worker is killed (SIGKILL) right after its first 64-step chunk, so the chief is mid-run.
-    results = two_workers("site", [chief, worker], "--steps", "100", worker_env={
+    # The worker is killed (SIGKILL) right after its first 64-step chunk, so the chief is mid-run (of 80 steps).
+    results = two_workers("site", [chief, worker], "--steps", "80", worker_env={
         "GENERATE_CRASH_AT": "capture-chunk-flushed", "TMPDIR": str(tmp_path)})
     assert results[1].returncode == -9
     assert results[0].returncode == 2, results[0].stderr

@@ -1,9 +1,13 @@
 """Streaming capture at scale: a killed run keeps its flushed chunks, `--resume` finishes it, a full disk says so.
 
-Each run is a real `generate.py capture` subprocess (150 steps of 32 bundled images: two full 64-snapshot
-chunks and a last one of 23); only the refusal of a too-small disk runs generate.main in this process. The kill
-is a real SIGKILL, sent by the project's crash hook (`GENERATE_CRASH_AT=capture-chunk-flushed`,
-pipeline/files.py) right after the first chunk and its checkpoint are on disk.
+Each run is a real `generate.py capture` (150 steps of 32 bundled images: two full 64-snapshot chunks and a last
+one of 23; the analysis set's replay on 100 images with 20 bootstrap resamples, which exercises the same
+checkpointed grid as the default 1,000 and 200 in a tenth of the time). The killed run and the second run of the
+same config are processes of their own, so that the kill is real and the same bytes come out of another process;
+the others run generate.main in this process (run_in_process: TensorFlow imported once). The kill is a real
+SIGKILL, sent by the project's crash hook (`GENERATE_CRASH_AT=capture-chunk-flushed`, pipeline/files.py) right
+after the first chunk and its checkpoint are on disk; the run that resumes it is another process than the one
+killed.
 
 What the resumed run equals, against an uninterrupted run with the same seed:
 - bitwise: every snapshot (float16), the steps, the test points, model.keras, and the analysis group (the
@@ -31,20 +35,27 @@ from capture.partial import read_state
 from capture.schema import CaptureError
 from model.analysis_replay import grid_steps
 from pipeline.config import Config
-from tests.helpers import generate_in_process, run_generate
+from tests.helpers import generate_in_process, run_generate, run_in_process
 
 ARGS = ["--steps", "150", "--batch-size", "32", "--dataset", "bundled", "--quiet", "--set", "test_every=20",
-        "--set", "test_subset=200"]
+        "--set", "test_subset=200", "--set", "analysis_images=100", "--set", "bootstrap=20"]
 
 
 def capture(build: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The capture with ARGS as a generate.py process of its own."""
     return run_generate("capture", *ARGS, "--build-dir", str(build), *extra, env=env)
+
+
+def capture_here(build: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The same capture as generate.main in this process."""
+    return run_in_process("capture", *ARGS, "--build-dir", str(build), *extra, env=env)
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     build = tmp_path_factory.mktemp("whole")
-    assert capture(build).returncode == 0
+    result = capture_here(build)
+    assert result.returncode == 0, result.stderr
     return build
 
 
@@ -70,7 +81,7 @@ def test_killed_run_keeps_exactly_its_first_chunk(killed, uninterrupted):
 
 
 def test_resume_finishes_and_equals_the_uninterrupted_run(killed, uninterrupted):
-    result = capture(killed, "--resume")
+    result = capture_here(killed, "--resume")
     assert result.returncode == 0, result.stderr
     assert "resuming from step 63" in result.stderr
     resumed, whole = Capture.load(killed / "capture.h5"), Capture.load(uninterrupted / "capture.h5")
@@ -92,12 +103,12 @@ def test_resume_finishes_and_equals_the_uninterrupted_run(killed, uninterrupted)
 
 
 def test_same_config_gives_the_same_archive_bytes(uninterrupted, tmp_path):
-    assert capture(tmp_path).returncode == 0
+    assert capture(tmp_path).returncode == 0  # another process than the uninterrupted run's
     assert (tmp_path / "capture.h5").read_bytes() == (uninterrupted / "capture.h5").read_bytes()
 
 
 def test_resume_says_why_it_cannot(tmp_path, uninterrupted):
-    nothing = capture(tmp_path / "empty", "--resume")
+    nothing = capture_here(tmp_path / "empty", "--resume")
     assert nothing.returncode == 2 and "no interrupted run" in nothing.stderr
     assert len(nothing.stderr.strip().splitlines()) == 1
 
@@ -157,7 +168,7 @@ def test_disk_full_while_writing_is_one_line_and_keeps_flushed_chunks(tmp_path):
     (GENERATE_FAIL_WRITE_AT_CHUNK=1), since the free-space check before training refuses any disk that is
     too small from the start (test above)."""
     build = tmp_path / "build"
-    result = capture(build, env={FAIL_WRITE_VARIABLE: "1"})
+    result = capture_here(build, env={FAIL_WRITE_VARIABLE: "1"})
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and "chunk 1" in lines[-1] and "--resume" in lines[-1], lines

@@ -2,8 +2,9 @@
 post's yardsticks are said only where the run's own numbers make them true.
 
 The rules are checked on made-up captures whose truth is planted (tests/analysis_fixtures.py), and once on a real
-short run of examples/relu_glorot.py (ReLU and Glorot initialisation: no plateau, a dead conv3 channel), whose page
-is read sentence by sentence against numbers recomputed here with numpy from its capture.h5.
+short run of examples/relu_glorot.py (ReLU and Glorot initialisation: no plateau, a dead conv3 channel; the test
+run's one such run, tests/conftest.py's relu_run, which tests/test_this_run.py reads too), whose page is read
+sentence by sentence against numbers recomputed here with numpy from its capture.h5.
 Run: .venv/bin/python -m pytest tests/test_run_story.py -p no:cacheprovider -n 0 -q
 """
 
@@ -40,7 +41,7 @@ from report.words.layer_text import layer_commentary
 from report.words.training_text import training_sentences
 from tests.analysis_fixtures import make_capture, make_probes, maps_at, stack_channels
 from tests.commentary_fixtures import kinds_layer
-from tests.helpers import page_text, run_generate
+from tests.helpers import page_text
 
 CHANCE = math.log(10)
 PLATEAU_WORDS = ("stayed at chance", "left its plateau", "Loss leaves its plateau", "grey band is the loss plateau",
@@ -293,23 +294,21 @@ def test_on_fashion_mnist_the_page_compares_no_digit_observation(probes):
 
 
 @pytest.fixture(scope="module")
-def relu_run(tmp_path_factory):
+def relu_story(relu_run):
+    """The shared relu_glorot run (tests/conftest.py: 40 steps on the bundled data, measured on the probes): its
+    capture, its page's text and each layer section's text."""
     from capture.archive import Capture
 
-    root = tmp_path_factory.mktemp("relu-story")
-    result = run_generate("site", "--quiet", "--model", "examples/relu_glorot.py:build", "--dataset", "bundled",
-                          "--steps", "40", "--set", "analysis_images=0", "--build-dir", str(root / "build"),
-                          "--site-dir", str(root / "site"), timeout=900)
-    assert result.returncode == 0, result.stderr
-    index = root / "site" / "index.html"
+    build, site = relu_run
+    index = site / "index.html"
     sections = {name: re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body)))
                 for name, body in re.findall(r'<section id="([^"]*)" class="layer".*?>(.*?)</section>',
                                              index.read_text(), flags=re.S)}
-    return Capture.load(root / "build" / "capture.h5"), page_text(index), sections
+    return Capture.load(build / "capture.h5"), page_text(index), sections
 
 
-def test_relu_run_plateau_sentence_recomputes(relu_run):
-    capture, text, _ = relu_run
+def test_relu_run_plateau_sentence_recomputes(relu_story):
+    capture, text, _ = relu_story
     loss, accuracy = capture.train_loss.astype(np.float64), capture.train_accuracy.astype(np.float64)
     limit = 0.1 + max(PLATEAU_ACCURACY_MARGIN, PLATEAU_ACCURACY_SE * math.sqrt(0.09 / capture.config["batch_size"]))
     at_chance = (np.abs(loss - CHANCE) <= PLATEAU_TOLERANCE) & (accuracy <= limit)
@@ -329,8 +328,8 @@ def test_relu_run_plateau_sentence_recomputes(relu_run):
     assert "This run has no loss plateau" in text and "The run has no loss plateau, so there is no grey band" in text
 
 
-def test_relu_run_contrast_sentences_recompute(relu_run):
-    capture, _, sections = relu_run
+def test_relu_run_contrast_sentences_recompute(relu_story):
+    capture, _, sections = relu_story
     steps = capture.steps.tolist()
     for name, series in capture.activations.items():
         values = np.asarray(series, np.float64)
@@ -352,8 +351,8 @@ def test_relu_run_contrast_sentences_recompute(relu_run):
                 assert (relative >= INFORMATIVE_SHARE).all(), (name, relative.min())
 
 
-def test_relu_run_dead_channels_recompute(relu_run):
-    capture, _, sections = relu_run
+def test_relu_run_dead_channels_recompute(relu_story):
+    capture, _, sections = relu_story
     steps = np.asarray(capture.steps)
     for name, series in capture.activations.items():
         values = np.asarray(series)
@@ -370,8 +369,8 @@ def test_relu_run_dead_channels_recompute(relu_run):
                 assert not row.group(1).startswith("dead"), (name, channel)
 
 
-def test_relu_run_notice_and_data_sentence_tell_the_true_cause(relu_run):
-    capture, text, _ = relu_run
+def test_relu_run_notice_and_data_sentence_tell_the_true_cause(relu_story):
+    capture, text, _ = relu_story
     assert capture.meta["dataset"]["name"] == "bundled" and capture.meta["dataset"]["notice"] == ""
     assert "could not be loaded" not in text and "Expect slightly lower" not in text
     assert "the subset was chosen for this run (--dataset bundled)" in text

@@ -1,7 +1,8 @@
 """The box "This run and the post" at the top of the article (report/page/this_run.py, partials/this_run.html.j2).
 
 Its numbers are recomputed here from the archive (h5py, numpy) and the model file (zipfile, json), not through
-report/; one real short run of examples/relu_glorot.py checks a user's model, and its page at phone width.
+report/; the test run's short real run of examples/relu_glorot.py (tests/conftest.py's relu_run) checks a user's
+model, and its page at phone width.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import h5py
 import numpy as np
 
 from tests import harness
-from tests.helpers import SHORT, run_in_process
+from tests.helpers import SHORT
 
 DUPLICATE_MIN_R = 0.9  # report/numbers/thresholds.py, restated
 
@@ -116,12 +117,8 @@ def test_box_on_the_short_run_of_the_article_model(built):
     assert "make compare" in (site / "index.html").read_text()  # no run of the article's model beside it
 
 
-def test_box_on_a_relu_glorot_run_and_its_phone_page(tmp_path, driver):
-    build, site = tmp_path / "build", tmp_path / "site"
-    result = run_in_process("site", "--quiet", "--model", "examples/relu_glorot.py:build", "--dataset", "bundled",
-                            "--steps", "30", "--set", "analysis_images=0", "--build-dir", str(build),
-                            "--site-dir", str(site))
-    assert result.returncode == 0, result.stderr
+def test_box_on_a_relu_glorot_run_and_its_phone_page(relu_run, driver):
+    build, site = relu_run  # tests/conftest.py: 40 steps of examples/relu_glorot.py on the bundled data
     rows = box_rows(site)
     assert rows["activation"][1] == "ReLU (conv1–conv6)" and rows["activation"][2].startswith("tanh")
     assert rows["initialiser"][1] == "GlorotUniform (conv1–conv6)"

@@ -1,5 +1,6 @@
 // check_page: open the folded <details> around every <img> (a lazy image in a closed one loads when the reader
-// opens it), scroll each into view (so lazy ones load), wait for them, report each one, fold them again.
+// opens it), scroll each one not yet loaded into view (so lazy ones load; one scrolled to starts its neighbours
+// too, and those already loaded need no scroll), wait for them, report each one, fold them again.
 // Arguments: timeout in ms, then Selenium's callback.
 const [timeoutMs, done] = [arguments[0], arguments[arguments.length - 1]];
 const sleep = ms => new Promise(r => setTimeout(r, ms));
@@ -13,6 +14,7 @@ const frame = () => Promise.race([new Promise(r => requestAnimationFrame(() => r
     }
   }
   for (const img of imgs) {            // lazy images start loading once near the viewport
+    if (img.complete) continue;
     img.scrollIntoView({block: 'center', inline: 'center'});
     await frame(); await frame();
   }
