@@ -15,15 +15,23 @@ beside the browser tests rather than beside other training.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 
-import pytest
+# numpy's OpenBLAS on one thread in the test processes and in every process they start (set before numpy is first
+# imported; a value the caller set is kept). Two xdist workers on two cores keep both cores busy already, and
+# OpenBLAS's idle threads spin: beside other processes the default run's filter refit
+# (test_truthful_default_run.py) took 27 s threaded and 7 s on one thread. The product's own analysis runs on one
+# thread already (pipeline/blas_threads.py).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import fcntl  # noqa: E402 - after the thread count above
+import shutil  # noqa: E402
+
+import pytest  # noqa: E402
 
 from pipeline.ownership import BUILD, Marker, new_id, write_marker
 from tests import harness
-from tests.helpers import generate, run_in_process
+from tests.helpers import generate_here, run_in_process
 
 # The order xdist hands test files out in (`make test`: two workers, --no-loadscope-reorder), then the other files
 # in their usual order. test_distribute.py's runs (two or three TensorFlow processes at once) and the long CPU-bound
@@ -88,12 +96,15 @@ def made_once(tmp_path_factory, name: str, make) -> tuple:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """The short real run (tests/helpers.py's SHORT flags) built once through the command line: (build, site).
+    """The short real run (tests/helpers.py's SHORT flags) built once through the command line's generate.main, in
+    the test process that first asks (which imports TensorFlow and compiles the page templates once for its later
+    runs, where a process of its own would do both again): (build, site).
 
-    Tests read it, or copy it (`run_copy`) before they change anything.
+    Tests read it, or copy it (`run_copy`) before they change anything. test_output_safety.py builds the same run
+    again into fresh folders and compares the two sites byte for byte.
     """
     def make(build, site):
-        result = generate("site", build, site)
+        result = generate_here("site", build, site)
         assert result.returncode == 0, result.stderr
 
     return made_once(tmp_path_factory, "short-run", make)
