@@ -3,8 +3,9 @@
 TensorFlow's devices are fixed when it initialises, so the cases run in one child process
 (`python tests/test_recorder_strategy.py`) that splits the CPU into two logical devices before
 anything imports TensorFlow; each test reads its case's result. Every case compares snapshot k
-with a fresh forward pass of the model holding step k's weights (tests/test_recorder_any_model.py's
-check), for a model built in the strategy's scope and `fit` called outside it or inside it.
+with a fresh forward pass of the model holding step k's weights (tests/recorder_models.py's check, which
+tests/test_recorder_any_model.py uses too), for a model built in the strategy's scope and `fit` called outside it
+or inside it.
 (`steps_per_execution` > 1 is not covered here: Keras 3.15 itself fails under MirroredStrategy with it,
 recorder or not, with "You must feed a value for placeholder tensor 'while/body/.../Placeholder_1'".)
 """
@@ -48,9 +49,8 @@ def run_case(strategy, inside, in_graph, kind, options):
     """Train with the recorder and a weight log; return "ok" or what failed."""
     import contextlib
 
-    import test_recorder_any_model as cases
-
     from model.recorder import ActivationRecorder
+    from tests import recorder_models as cases
 
     names = ["block/conv", "head"] if kind == "subclassed" else ["conv", "head"]
     build = cases.subclassed_model if kind == "subclassed" else cases.conv_model
@@ -80,7 +80,6 @@ def run_case(strategy, inside, in_graph, kind, options):
 
 def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.path.insert(0, str(REPO / "tests"))
     from model.quiet import import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()
