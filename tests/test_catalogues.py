@@ -5,7 +5,6 @@ added without a translation fails here even when nobody ran `make messages`.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -13,8 +12,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from report.voice import LOCALES, SOURCE, catalogue_path
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[\s,;:]+[A-Za-z][A-Za-z'’-]*){7,}")  # 8 English words in a row
 HAN = re.compile(r"[\u4e00-\u9fff]")
