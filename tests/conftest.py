@@ -40,8 +40,8 @@ from tests.helpers import generate_here, run_in_process
 # test_run_story.py comes well before test_this_run.py: it makes the relu_glorot run that both read.
 FIRST = ("test_distribute.py", "test_explorer.py", "test_output_safety.py", "test_recorder_any_model.py",
          "test_resume.py", "test_cli_errors.py", "test_sweep.py", "test_ownership.py", "test_capture.py",
-         "test_share.py", "test_explorer_any_layer.py", "test_truthful_default_run.py", "test_private_paths.py",
-         "test_model_data_errors.py", "test_site_own_model.py", "test_run_story.py", "test_site.py",
+         "test_share.py", "test_explorer_any_layer.py", "test_private_paths.py", "test_model_data_errors.py",
+         "test_site_own_model.py", "test_run_story.py", "test_site.py", "test_truthful_default_run.py",
          "test_explorer_screen.py", "test_recorder_strategy.py", "test_analysis_replay.py", "test_compare.py",
          "test_editions.py", "test_archive_validation.py", "test_article_any_model.py", "test_browser_harness.py",
          "test_streamed_reads.py", "test_user_model.py", "test_explorer_pixels.py")

@@ -155,9 +155,10 @@ def test_default_run_channel_numbers_recompute(default_run):
 def test_default_run_filter_fits_recompute(default_run):
     """Refit every filter with plain numpy on the analysis images (ridge by the normal equations, solved directly
     rather than through the eigendecomposition report/numbers/filters.py uses; five folds by image index mod 5,
-    each fold predicted from the others). Each fold's products X'X and X'Y are summed once; the other folds' normal
-    equations are the totals less the held-out fold's sums, centred by their means (the same equations as centring
-    the kept rows first, in a quarter of the arithmetic)."""
+    each fold predicted from the others; the windows cut with numpy's sliding_window_view, not by index as the
+    product cuts them). Each fold's products X'X and X'Y are summed once; the other folds' normal equations are the
+    totals less the held-out fold's sums, centred by their means (the same equations as centring the kept rows
+    first, in a quarter of the arithmetic)."""
     arrays, findings, said = default_run
     images = arrays["analysis/images"].astype(np.float64) / 255
     for layer, text in zip(findings.layers, said["layers"]):
@@ -168,11 +169,10 @@ def test_default_run_filter_fits_recompute(default_run):
         n, h, w, c = final.shape
         pad = size + abs(offset)
         padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad)))
-        design = np.stack([padded[:, stride * i + offset + pad:stride * i + offset + pad + size,
-                                  stride * j + offset + pad:stride * j + offset + pad + size].reshape(n, -1)
-                           for i in range(h) for j in range(w)], axis=1)  # (A, H*W, size^2)
+        first = offset + pad  # the first window's top-left corner in the padded image
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (size, size), axis=(1, 2))  # every window
+        design = windows[:, first:first + stride * h:stride, first:first + stride * w:stride].reshape(n, h * w, -1)
         share = layer.channels[0].filter.ridge
-        energy = (design ** 2).sum() / size ** 2
         folds = np.arange(n) % min(n, 5)
         sums = {}  # fold: (X'X, X'Y, column sums of X and of Y, rows) of the fold's own rows
         for fold in np.unique(folds):
@@ -180,6 +180,7 @@ def test_default_run_filter_fits_recompute(default_run):
             y = final[folds == fold].reshape(-1, c)
             sums[fold] = (x.T @ x, x.T @ y, x.sum(0), y.sum(0), len(x))
         totals = [sum(parts) for parts in zip(*sums.values())]
+        energy = np.trace(totals[0]) / size ** 2  # the sum of every window pixel's square, per weight
         predicted = np.zeros((n, h * w, c))
         for fold, held_out in sums.items():
             keep = folds != fold
