@@ -1,5 +1,7 @@
 """A channel's story (issue 22): the patches are the true top-k, their crops the input's windows, the series the
-archive's; checked against the short real run's archive, read independently with h5py (tests/archive_arrays.py)."""
+archive's; checked against the short real run's archive, read independently with h5py (tests/archive_arrays.py).
+The story of a run without an analysis set is read on the test run's relu_glorot run (tests/conftest.py's relu_run,
+made with analysis_images=0)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,6 @@ from report.numbers.receptive_fields import Window
 from tests import explorer_browser as page
 from tests import explorer_fixtures as fixtures
 from tests import harness
-from tests.helpers import generate
 
 served = fixtures.served  # `built` comes from conftest.py
 
@@ -196,10 +197,8 @@ def test_the_open_story_is_axe_clean_and_fits_a_phone_and_a_laptop(built, driver
             driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def test_without_an_analysis_set_the_story_says_so_and_measures_on_the_probes(tmp_path, driver):
-    build, site = tmp_path / "build", tmp_path / "site"
-    result = generate("site", build, site, "--set", "analysis_images=0", "--languages", "en")
-    assert result.returncode == 0, result.stderr
+def test_without_an_analysis_set_the_story_says_so_and_measures_on_the_probes(relu_run, driver):
+    _, site = relu_run  # tests/conftest.py: a real run with analysis_images=0 (examples/relu_glorot.py, 40 steps)
     data = story_data(site)
     assert data["source"] == "probes" and data["resamples"] == 0
     with harness.serve_directory(site) as base:
