@@ -31,7 +31,7 @@ import pytest  # noqa: E402
 
 from pipeline.ownership import BUILD, Marker, new_id, write_marker
 from tests import harness
-from tests.helpers import generate_here, run_in_process
+from tests.helpers import default_archive_path, generate_here, run_in_process
 
 # The order xdist hands test files out in (`make test`: two workers, --no-loadscope-reorder), then the other files
 # in their usual order. test_distribute.py's runs (two or three TensorFlow processes at once) and the long CPU-bound
@@ -125,6 +125,25 @@ def relu_run(tmp_path_factory):
         assert result.returncode == 0, result.stderr
 
     return made_once(tmp_path_factory, "relu-run", make)
+
+
+@pytest.fixture(scope="session")
+def default_archive(tmp_path_factory):
+    """The default run's capture.h5: build/capture.h5 (or $WATCH_CAPTURE) when the default config made it (`make
+    site` writes it, and CI's .ci/run runs `make site` before `make test`), else the default run (290 steps, seed 0)
+    trained once per test run on the bundled data, as an offline `make site` does (a minute on two cores).
+
+    test_truthful_default_run.py and test_copy_baseline.py read it; tests only read it.
+    """
+    found = default_archive_path()
+    if found is not None:
+        return found
+
+    def make(build, site):
+        result = run_in_process("capture", "--quiet", "--dataset", "bundled", "--build-dir", str(build))
+        assert result.returncode == 0, result.stderr
+
+    return made_once(tmp_path_factory, "default-run", make)[0] / "capture.h5"
 
 
 @pytest.fixture

@@ -145,6 +145,26 @@ def screenshots_dir() -> Path:
     return REPO / "build" / "screenshots"
 
 
+def default_archive_path() -> Path | None:
+    """Return build/capture.h5 (or $WATCH_CAPTURE) when the default config made it (`make site` on MNIST or the
+    bundled subset, 290 steps, seed 0) and this version reads it, else None."""
+    import json
+
+    from capture.archive import Capture
+    from pipeline.config import Config
+
+    path = Path(os.environ.get("WATCH_CAPTURE", REPO / "build" / "capture.h5"))
+    if not path.exists():
+        return None
+    try:
+        config = json.loads(Capture.load(path).config_json)
+    except ValueError:  # CaptureError: an archive this version cannot read is not used
+        return None
+    dataset = config.get("dataset")
+    default = Config(dataset=dataset) if dataset in ("auto", "mnist", "bundled") else Config()
+    return path if config == json.loads(default.to_json()) else None
+
+
 def rewrite_capture(path: Path, **changes) -> None:
     """Write a valid-looking HDF5 archive, then replace some of its members (texts as JSON strings, or arrays)."""
     import h5py

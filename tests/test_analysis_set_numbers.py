@@ -14,7 +14,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from analysis_fixtures import make_probes
 
 from capture.analysis_record import AnalysisRecord
 from report.numbers.analysis import LayerAnalysis, LayerContext, analyse, analyse_layer
@@ -29,6 +28,7 @@ from report.numbers.robust.baseline import layer_baselines
 from report.numbers.robust.final_measures import MeasureSetup, measure_final
 from report.numbers.robust.stability import resampled_inputs
 from report.numbers.thresholds import COPY_MIN_R, KIND_SURE_SHARE
+from tests.analysis_fixtures import make_probes
 
 IMAGES, RESAMPLES, SEED = 400, 200, 3
 SOBEL_VERTICAL = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float64)

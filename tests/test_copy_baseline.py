@@ -6,7 +6,8 @@ np.random.default_rng(BASELINE_SEED)). Here the blurs are made again another way
 analysis' gathered windows), on the archive's analysis images, with the input pooled by reshaping blocks and the
 silhouette mask thresholded by hand; every label of the copy / silhouette rule and the page's sentences about the
 bar must follow from these numbers. The default run's archive is build/capture.h5 (or WATCH_CAPTURE, else trained
-once, as tests/test_truthful_default_run.py does); COPY_BASELINE_CAPTURES (paths joined by the OS path separator)
+once per test run: tests/conftest.py's default_archive, which tests/test_truthful_default_run.py reads too);
+COPY_BASELINE_CAPTURES (paths joined by the OS path separator)
 adds other archives, such as a Fashion-MNIST run, to the same checks. Synthetic cases: a channel that is exactly the
 silhouette mask is a silhouette where the mask and the input differ, a copy where they are the same picture; a
 channel that is exactly a blur of the input is a copy only where random blurs over its window stay below it.
@@ -20,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from analysis_fixtures import make_probes
 
 from report.numbers.channel_kinds import LabelInputs, LabelRule, LayerTerms, copy_bars, kind_codes, label_channel
 from report.numbers.filters import FilterFit
@@ -39,6 +39,7 @@ from report.numbers.thresholds import (
     SILHOUETTE_LEVEL,
     SILHOUETTE_MARGIN,
 )
+from tests.analysis_fixtures import make_probes
 
 # --- An independent baseline ---------------------------------------------------------------------------
 
@@ -121,25 +122,15 @@ def _captures() -> list[str]:
 
 
 @pytest.fixture(scope="module", params=_captures())
-def measured_run(request, tmp_path_factory):
-    """Return (capture, findings, commentary, dataset) of the default run or an archive named in the environment."""
+def measured_run(request):
+    """Return (capture, findings, commentary, dataset) of the default run (tests/conftest.py's default_archive) or
+    an archive named in the environment."""
     from capture.archive import Capture
     from report.numbers.analysis import analyse
     from report.words.commentary import commentary
-    from tests.helpers import run_generate
-    from tests.test_truthful_default_run import default_capture
 
-    if request.param == "default":
-        found = default_capture()
-        if found is None:
-            build = tmp_path_factory.mktemp("default-run")
-            result = run_generate("capture", "--quiet", "--dataset", "bundled", "--build-dir", str(build),
-                                  timeout=900)
-            assert result.returncode == 0, result.stderr
-            found = Capture.load(build / "capture.h5"), build / "capture.h5"
-        capture = found[0]
-    else:
-        capture = Capture.load(Path(request.param))
+    path = request.getfixturevalue("default_archive") if request.param == "default" else Path(request.param)
+    capture = Capture.load(path)
     assert capture.analysis is not None, "these checks need the analysis images"
     findings = analyse(capture)
     dataset = (capture.meta or {}).get("dataset")

@@ -1,22 +1,20 @@
 """The default run's claims, recomputed from its archive with plain numpy, and the verdict colours in Chromium.
 
 The archive is build/capture.h5 (or WATCH_CAPTURE) when the default config made it: `make site` writes it, and
-CI (.ci/run) runs `make site` before `make test`. Otherwise the default run is trained here once, on the bundled
-data (half a minute to a minute).
+CI (.ci/run) runs `make site` before `make test`. Otherwise the default run is trained once per test run, on the
+bundled data (tests/conftest.py's default_archive, which tests/test_copy_baseline.py reads too).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline.config import Config
 from report.numbers.analysis import analyse
 from report.numbers.checks import DOES_NOT_HOLD, HOLDS, PARTLY, VERDICTS
 from report.numbers.conclusions import EARLY_LAYERS, LATE_LAYERS
@@ -34,9 +32,8 @@ from report.numbers.thresholds import (
 from report.words.commentary import commentary
 from report.words.conclusion_text import VERDICT_CLASSES
 from tests.archive_arrays import read_archive
-from tests.helpers import REPO, run_generate
+from tests.helpers import REPO
 
-DEFAULT_DATASETS = ("auto", "mnist", "bundled")  # the default run's data: full MNIST, or the bundled subset of it
 SHAPES = {"conv1": (28, 28, 4), "conv2": (28, 28, 4), "conv3": (14, 14, 8),
           "conv4": (14, 14, 8), "conv5": (7, 7, 16), "conv6": (7, 7, 16)}
 
@@ -44,37 +41,15 @@ SHAPES = {"conv1": (28, 28, 4), "conv2": (28, 28, 4), "conv3": (14, 14, 8),
 # --- The default run's archive, recomputed with plain numpy --------------------------------------------
 
 
-def default_capture():
-    """Return (capture, path) of build/capture.h5 (or WATCH_CAPTURE) when the default config made it, else None."""
-    from capture.archive import Capture
-
-    path = Path(os.environ.get("WATCH_CAPTURE", REPO / "build" / "capture.h5"))
-    if not path.exists():
-        return None
-    try:
-        capture = Capture.load(path)
-    except ValueError:  # CaptureError: an archive this version cannot read is not used
-        return None
-    config = json.loads(capture.config_json)
-    dataset = config.get("dataset")
-    default = Config(dataset=dataset) if dataset in DEFAULT_DATASETS else Config()
-    return (capture, path) if config == json.loads(default.to_json()) else None
-
-
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
+def default_run(default_archive):
+    """The default run's arrays (read with h5py), its findings and the page's words (tests/conftest.py's
+    default_archive: build/capture.h5 from `make site`, or the default run trained once per test run)."""
     from capture.archive import Capture
 
-    found = default_capture()
-    if found is None:  # train the default run (290 steps, seed 0) on the bundled data, as an offline make site does
-        build = tmp_path_factory.mktemp("default-run")
-        result = run_generate("capture", "--quiet", "--dataset", "bundled", "--build-dir", str(build), timeout=900)
-        assert result.returncode == 0, result.stderr
-        found = Capture.load(build / "capture.h5"), build / "capture.h5"
-    capture, path = found
-    findings = analyse(capture)
-    arrays = read_archive(path)
-    arrays.update(read_analysis(path), path=str(path))
+    findings = analyse(Capture.load(default_archive))
+    arrays = read_archive(default_archive)
+    arrays.update(read_analysis(default_archive), path=str(default_archive))
     return arrays, findings, commentary(findings)
 
 
