@@ -146,6 +146,24 @@ def default_archive(tmp_path_factory):
     return made_once(tmp_path_factory, "default-run", make)[0] / "capture.h5"
 
 
+@pytest.fixture(scope="session")
+def default_findings(default_archive, tmp_path_factory):
+    """report/numbers/analysis.py's findings on the default run's archive, computed once per test run (ten seconds)
+    and handed to the other test process through a pickle: test_truthful_default_run.py and test_copy_baseline.py
+    check them."""
+    import pickle
+
+    from capture.archive import Capture
+    from report.numbers.analysis import analyse
+
+    def make(build, _site):
+        build.mkdir(parents=True)
+        (build / "findings.pickle").write_bytes(pickle.dumps(analyse(Capture.load(default_archive))))
+
+    build, _ = made_once(tmp_path_factory, "default-findings", make)
+    return pickle.loads((build / "findings.pickle").read_bytes())
+
+
 @pytest.fixture
 def run_copy(built, tmp_path):
     """A private copy of the short run: (build, site)."""

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from report.numbers.analysis import analyse
 from report.numbers.checks import DOES_NOT_HOLD, HOLDS, PARTLY, VERDICTS
 from report.numbers.conclusions import EARLY_LAYERS, LATE_LAYERS
 from report.numbers.findings import CHANNEL_KINDS
@@ -42,12 +41,10 @@ SHAPES = {"conv1": (28, 28, 4), "conv2": (28, 28, 4), "conv3": (14, 14, 8),
 
 
 @pytest.fixture(scope="module")
-def default_run(default_archive):
+def default_run(default_archive, default_findings):
     """The default run's arrays (read with h5py), its findings and the page's words (tests/conftest.py's
     default_archive: build/capture.h5 from `make site`, or the default run trained once per test run)."""
-    from capture.archive import Capture
-
-    findings = analyse(Capture.load(default_archive))
+    findings = default_findings
     arrays = read_archive(default_archive)
     arrays.update(read_analysis(default_archive), path=str(default_archive))
     return arrays, findings, commentary(findings)
