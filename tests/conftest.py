@@ -1,10 +1,10 @@
-"""Fixtures shared by the test modules: one short real run per test run (and one of examples/relu_glorot.py), one
-browser per test process, folders to refuse into.
+"""Fixtures shared by the test modules: one short real run per test run (and one of examples/relu_glorot.py), the
+default run's archive and findings, one browser per test process, folders to refuse into.
 
 Helpers (the generate.py launcher, file trees, refusals) are in tests/helpers.py; this file defines fixtures and
 the order of the test files.
 
-Under pytest-xdist (`make test` runs two workers) the short run is still made once: the first worker that needs it
+Under pytest-xdist (`make test` runs two workers) each of these runs is still made once: the first worker that needs it
 builds it under the run's shared temporary folder while the other waits on a lock, then both read it. Each worker
 starts its own browser, once.
 
@@ -117,8 +117,8 @@ def relu_run(tmp_path_factory):
     """A short real run of examples/relu_glorot.py (ReLU, Glorot initialisation) on the bundled data, 40 steps,
     measured on the probes, built once (generate.main in the process that first asks): (build, site).
 
-    test_run_story.py reads its page sentence by sentence, test_this_run.py its box and its phone-width page;
-    tests only read it.
+    test_run_story.py reads its page sentence by sentence, test_this_run.py its box and its phone-width page,
+    test_channel_story.py the story of a run without an analysis set; tests only read it.
     """
     def make(build, site):
         result = run_in_process("site", "--quiet", "--model", "examples/relu_glorot.py:build", "--dataset",
