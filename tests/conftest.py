@@ -34,19 +34,20 @@ from tests import harness
 from tests.helpers import default_archive_path, generate_here, run_in_process
 
 # The order xdist hands test files out in (`make test`: two workers, --no-loadscope-reorder), then the other files
-# in their usual order. test_distribute.py's runs (two or three TensorFlow processes at once) and the long CPU-bound
-# files slow each other down more than twice when they run side by side, so the distributed runs go first, beside
-# the browser tests (which mostly wait), and the longest of the rest follow, longest first (times from --durations).
-# test_run_story.py makes the relu_glorot run that test_channel_story.py and test_this_run.py read too, and
-# test_truthful_default_run.py and test_copy_baseline.py share the default run's findings: they come close together.
+# in their usual order: longest first (times from --durations), so that the two workers finish together, with the
+# browser files (explorer, explorer_screen, share, site, explorer_any_layer, editions, channel_story, explorer_pixels,
+# browser_harness: Chromium draws while the test process waits) spread out between the CPU-bound ones, so that the
+# other worker has a CPU-bound file beside each. test_distribute.py's runs (two or three TensorFlow processes at
+# once) go first, beside the shared short run's build and test_explorer.py's browser tests. test_run_story.py makes
+# the relu_glorot run that test_channel_story.py and test_this_run.py read too, and test_truthful_default_run.py and
+# test_copy_baseline.py share the default run's findings: they come close together.
 FIRST = ("test_distribute.py", "test_explorer.py", "test_output_safety.py", "test_recorder_any_model.py",
-         "test_resume.py", "test_cli_errors.py", "test_sweep.py", "test_ownership.py", "test_capture.py",
-         "test_share.py", "test_explorer_any_layer.py", "test_private_paths.py", "test_model_data_errors.py",
-         "test_site_own_model.py", "test_run_story.py", "test_truthful_default_run.py", "test_copy_baseline.py",
-         "test_site.py", "test_channel_story.py", "test_explorer_screen.py", "test_recorder_strategy.py",
-         "test_analysis_replay.py", "test_compare.py", "test_editions.py", "test_archive_validation.py",
-         "test_article_any_model.py", "test_browser_harness.py", "test_streamed_reads.py", "test_user_model.py",
-         "test_explorer_pixels.py")
+         "test_resume.py", "test_explorer_screen.py", "test_cli_errors.py", "test_capture.py", "test_share.py",
+         "test_ownership.py", "test_sweep.py", "test_site.py", "test_private_paths.py", "test_model_data_errors.py",
+         "test_explorer_any_layer.py", "test_site_own_model.py", "test_run_story.py", "test_truthful_default_run.py",
+         "test_copy_baseline.py", "test_editions.py", "test_recorder_strategy.py", "test_analysis_replay.py",
+         "test_channel_story.py", "test_compare.py", "test_archive_validation.py", "test_explorer_pixels.py",
+         "test_article_any_model.py", "test_streamed_reads.py", "test_browser_harness.py", "test_user_model.py")
 
 
 def pytest_collection_modifyitems(items):
