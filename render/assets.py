@@ -118,14 +118,18 @@ def render_capture(capture: Capture, out_dir: str | os.PathLike, settings: Rende
     # encodes, so both cores stay busy. Results keep the model's layer order.
     with ThreadPoolExecutor(max_workers=LAYER_WORKERS) as pool:
         entries = list(pool.map(render_one, layers))
-    colorbars: dict[str, str] = {}  # one file per distinct legend (caption + scale), named by its first layer
+    colorbars: dict[str, tuple] = {}  # one file per distinct legend (caption + scale), named by its first layer
     for name, entry in zip(layers, entries):
         timings[name] = entry.pop("_timings")
         legend = json.dumps([entry["domain_caption"], entry["scale"]["kind"], entry["domain"]])
         if legend not in colorbars:
-            colorbars[legend] = _colorbar_name(entry)
-            write_png(colorbar_frame(entry["scale"], entry["activation"]), out_dir / colorbars[legend])
-        entry["files"]["colorbar"] = files_entry(out_dir / colorbars[legend], purpose=PURPOSES["colorbar"])
+            frame = colorbar_frame(entry["scale"], entry["activation"])
+            colorbars[legend] = (_colorbar_name(entry), frame.shape)
+            write_png(frame, out_dir / colorbars[legend][0])
+        path, (height, width) = out_dir / colorbars[legend][0], colorbars[legend][1]
+        # its own size, so that the page's <img> keeps the legend's proportions
+        entry["files"]["colorbar"] = dict(files_entry(path, purpose=PURPOSES["colorbar"]), width=int(width),
+                                          height=int(height))
     started = time.perf_counter()
     curves = write_curves(capture, out_dir)
     for kind in ("svg", "png"):

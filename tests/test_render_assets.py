@@ -178,6 +178,8 @@ def test_the_default_shapes_render_as_before_every_channel_on_the_fixed_tanh_sca
         assert layer["shown_channels"] == list(range(channels)) and layer["label_column_px"] == layout.label_column > 0
         assert layer["cell_size_px"] == [56, 56] and layer["block_px"] == block and layer["width"] == layout.width
         assert layer["files"]["colorbar"]["path"] == "colorbar.png" and layer["activation"] == "tanh"
+        legend = Image.open(out / "colorbar.png")  # the page's <img> takes the legend's own size from here
+        assert (layer["files"]["colorbar"]["width"], layer["files"]["colorbar"]["height"]) == legend.size
         poster = np.asarray(Image.open(out / layer["files"]["poster"]["path"]).convert("RGB")).astype(int)
         labels = []
         for c in range(channels):  # each row's left column holds ink (its channel's number), a different one per row
