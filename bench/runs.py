@@ -10,10 +10,11 @@ from common import CODE, OUT, PY, ROOT, VENV, Workload, fresh, read_json, say
 from procs import measure, wait_for_quiet
 
 # The parts of the working tree a run needs (copied to bench/out/code, and again for item 4's tree):
-# the project's packages (every top-level folder with an __init__.py but the tests and the bench) and these.
+# the project's packages (every top-level folder with an __init__.py but the tests and the bench) and these (locale:
+# the Chinese edition's catalogue, which make site reads).
 TREE_PARTS = ("generate.py", "Makefile", "requirements.txt", "requirements.in", "pyproject.toml", "templates",
-              "data") + tuple(sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in
-                                     ("tests", "bench")))
+              "data", "locale", "babel.cfg") + tuple(sorted(p.parent.name for p in ROOT.glob("*/__init__.py")
+                                                            if p.parent.name not in ("tests", "bench")))
 KEPT = ("wall_s", "cpu_s", "maxrss_mb", "tree_peak_mb", "load_before", "load_after", "log", "foreign_cores")
 
 
