@@ -186,9 +186,11 @@ def step_context(explore_meta: dict, data_base: str) -> dict:
     initial = last_step  # the trained network; the jump buttons lead to where the change happens
     stride = int(explore_meta.get("stride", 1))
     return {
-        # the scales' bases in the edition written (the renderer's English text is only its own captions')
-        "meta_json": script_json(dict(explore_meta, layers=[dict(layer, basis=scale_basis(layer))
-                                                             for layer in explore_meta["layers"]])),
+        # the scales' bases in the edition written (the renderer's English text is only its own captions'); the
+        # terms they are worded from stay out of the page, whose scripts never read them
+        "meta_json": script_json(dict(explore_meta, layers=[
+            {**{key: value for key, value in layer.items() if key != "basis_terms"}, "basis": scale_basis(layer)}
+            for layer in explore_meta["layers"]])),
         "data_base": data_base,
         "slider_max": len(steps) - 1, "initial_index": steps.index(initial), "initial_step": initial,
         "last_step": last_step, "stride": stride,
