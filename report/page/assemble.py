@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from report.capture_facts import is_article, model_info, recorded_layers
+from report.figure_cache import FigureCache
 from report.findings_cache import cached_findings
 from report.page.appendix import download, rebuild_command, reproducibility_facts
 from report.page.explorer import channel_links, explorer_context
@@ -41,7 +42,7 @@ from report.page.sections import (
 from report.page.seeds import seeds_context
 from report.page.this_run import this_run_context
 from report.published_model import write_published_model
-from report.voice import long_date, say
+from report.voice import edition, long_date, say
 from report.words.commentary import commentary
 from report.words.dataset_text import data_title, dataset_notice, subject
 from report.words.wording import number, ordinal, percent
@@ -70,13 +71,18 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: datetime.date
         capture, layout, {layer["name"]: layer["scale"] for layer in manifest.get("layers", []) if "scale" in layer})
     dataset = meta["dataset"]
     said = commentary(findings, article=article, dataset=dataset)
-    xor_facts = write_xor_figure(staging / ASSETS / "xor.svg", drawn)
-    probes_size = write_probe_strip(capture.probe_images, staging / ASSETS / "probes.png")
     findings_path = (drawn or staging / ASSETS) / "findings.json"
+    figures = None  # the first edition draws its figures, or reads them back from the build folder's cache
     if not first:
-        findings_path.write_text(findings.to_json())
+        findings_text = findings.to_json()
+        findings_path.write_text(findings_text)
+        figures = FigureCache.open(layout.build_dir, findings_text, capture.train_loss, article, edition())
+    xor_facts = write_xor_figure(staging / ASSETS / "xor.svg", drawn, figures)
+    probes_size = write_probe_strip(capture.probe_images, staging / ASSETS / "probes.png")
     analysis_figures = write_analysis_figures(findings, capture.train_loss, staging / ASSETS, article=article,
-                                              drawn=drawn)
+                                              drawn=drawn, cache=figures)
+    if figures is not None:
+        figures.save()
     model_copy = (drawn or staging / ASSETS) / "model.keras"
     if not first:
         write_published_model(layout.model, model_copy)  # without the optimizer's state (report/published_model.py)

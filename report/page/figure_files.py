@@ -25,6 +25,7 @@ import numpy as np
 from pipeline.files import write_bytes_atomically
 from pipeline.images import write_png
 from pipeline.names import file_stems
+from report.figure_cache import FigureCache
 from report.figures.channel_story import channel_story
 from report.figures.filter_image import filter_pixels
 from report.figures.heat_map import heat_map_labels, heat_map_svg
@@ -45,11 +46,15 @@ def _figure(src: str, size: tuple[int, int], words: dict) -> dict:
     return {"src": src, "width": size[0], "height": size[1], **words}
 
 
-def _svg_figure(folder: Path, name: str, draw, labels, drawn: Path | None) -> tuple[int, int]:
-    """Write SVG `name` into `folder`, drawn by `draw()`, or (`drawn`: the source edition's folder of figures) that
-    edition's drawing with this edition's `labels()`, which takes milliseconds instead of matplotlib's seconds."""
+def _svg_figure(folder: Path, name: str, draw, labels, drawn: Path | None,
+                cache: FigureCache | None) -> tuple[int, int]:
+    """Write SVG `name` into `folder`, drawn by `draw()` (or read back from `cache`, which keeps what was drawn), or
+    (`drawn`: the source edition's folder of figures) that edition's drawing with this edition's `labels()`, which
+    takes milliseconds instead of matplotlib's seconds."""
     if drawn is None:
-        svg, size = draw()
+        svg, size = (cache.get(name) if cache is not None else None) or draw()
+        if cache is not None:
+            cache.put(name, svg, size)
     else:
         with speaking(SOURCE):
             source = labels()
@@ -59,11 +64,13 @@ def _svg_figure(folder: Path, name: str, draw, labels, drawn: Path | None) -> tu
     return size
 
 
-def _layer_figures(layer: LayerFindings, stem: str, folder: Path, drawn: Path | None) -> dict:
+def _layer_figures(layer: LayerFindings, stem: str, folder: Path, drawn: Path | None,
+                   cache: FigureCache | None) -> dict:
     """Write one layer's heat map and filter images; return their descriptions."""
     entry = {"pairs": None, "filters": {}}
     if layer.num_channels > 1 and layer.pair_r:
-        size = _svg_figure(folder, f"pairs-{stem}.svg", lambda: heat_map_svg(layer), heat_map_labels, drawn)
+        size = _svg_figure(folder, f"pairs-{stem}.svg", lambda: heat_map_svg(layer), heat_map_labels, drawn,
+                            cache)
         entry["pairs"] = _figure(f"{ASSETS}/pairs-{stem}.svg", size, heat_map_text(layer))
     fitted = [ch for ch in layer.channels if ch.filter is not None]
     if fitted:
@@ -77,20 +84,21 @@ def _layer_figures(layer: LayerFindings, stem: str, folder: Path, drawn: Path | 
     return entry
 
 
-def write_analysis_figures(findings: Findings, train_loss: np.ndarray, folder: Path, *,
-                           article: bool = True, drawn: Path | None = None) -> dict:
+def write_analysis_figures(findings: Findings, train_loss: np.ndarray, folder: Path, *, article: bool = True,
+                           drawn: Path | None = None, cache: FigureCache | None = None) -> dict:
     """Write the settling figure, the heat maps and the filter images into `folder`; describe them.
 
     article: the run's model is the original post's, so the captions may name its conclusion 3.
     drawn: the folder where the source edition wrote them (another edition relabels those drawings).
+    cache: report/figure_cache.py's drawings of these findings, read instead of drawn, and given what is drawn.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     size = _svg_figure(folder, "settling.svg", lambda: settling_svg(findings, train_loss, early_line=article),
-                        settling_labels, drawn)
+                        settling_labels, drawn, cache)
     stems = file_stems([layer.name for layer in findings.layers])  # as the renderer names the layer's files
     return {"settling": _figure(f"{ASSETS}/settling.svg", size, settling_text(findings, article)),
-            "layers": {layer.name: _layer_figures(layer, stems[layer.name], folder, drawn)
+            "layers": {layer.name: _layer_figures(layer, stems[layer.name], folder, drawn, cache)
                        for layer in findings.layers}}
 
 
@@ -106,13 +114,15 @@ def write_channel_story(capture, findings: Findings, folder: Path) -> str:
     return STORY_FILE
 
 
-def write_xor_figure(path: Path, drawn: Path | None = None) -> dict:
+def write_xor_figure(path: Path, drawn: Path | None = None, cache: FigureCache | None = None) -> dict:
     """Write the XOR figure (input space and learned hidden space) as SVG; return its fold facts for the caption.
 
-    drawn: the folder where the source edition wrote it (another edition relabels that drawing)."""
+    drawn: the folder where the source edition wrote it (another edition relabels that drawing); cache: as for
+    write_analysis_figures."""
     network = learn_xor()
     facts = fold_facts(network)
-    _svg_figure(Path(path).parent, Path(path).name, lambda: (xor_svg(network, facts), None), xor_labels, drawn)
+    _svg_figure(Path(path).parent, Path(path).name, lambda: (xor_svg(network, facts), None), xor_labels, drawn,
+                cache)
     return facts
 
 
