@@ -31,19 +31,32 @@ def analysis_fingerprint() -> str:
     return fingerprint(paths)
 
 
+def findings_key(layout, scales: dict) -> dict:
+    """Return what the findings of layout's capture depend on: its sha256, the analysis code, the colour scales."""
+    return {"capture_sha256": file_sha256(layout.capture), "analysis": analysis_fingerprint(),
+            "scales": json.loads(json.dumps(scales, sort_keys=True))}
+
+
+def stored_findings(layout, scales: dict) -> Findings | None:
+    """Return build/findings.json's findings when they were measured from this capture with this code, else None."""
+    stored = read_json(Path(layout.build_dir) / CACHE_NAME)
+    if stored.get("key") != findings_key(layout, scales) or not isinstance(stored.get("findings"), dict):
+        return None
+    try:
+        return Findings.from_dict(stored["findings"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a file of another structure: measure again
+
+
 def cached_findings(capture, layout, scales: dict) -> Findings:
     """Return the capture's findings: build/findings.json's when its key matches, else measured and stored."""
-    path = Path(layout.build_dir) / CACHE_NAME
     if not Path(layout.capture).is_file():  # a capture not read from this build's archive: nothing to key it by
         return Findings.from_dict(json.loads(analyse(capture, scales).to_json()))
-    key = {"capture_sha256": file_sha256(layout.capture), "analysis": analysis_fingerprint(),
-           "scales": json.loads(json.dumps(scales, sort_keys=True))}
-    stored = read_json(path)
-    if stored.get("key") == key and isinstance(stored.get("findings"), dict):
-        try:
-            return Findings.from_dict(stored["findings"])
-        except (KeyError, TypeError, ValueError):
-            pass  # a file of another structure: measure again
+    stored = stored_findings(layout, scales)
+    if stored is not None:
+        return stored
     data = json.loads(analyse(capture, scales).to_json())
-    write_text_atomically(path, json.dumps({"key": key, "findings": data}, sort_keys=True, separators=(",", ":")))
+    write_text_atomically(Path(layout.build_dir) / CACHE_NAME,
+                          json.dumps({"key": findings_key(layout, scales), "findings": data}, sort_keys=True,
+                                     separators=(",", ":")))
     return Findings.from_dict(data)

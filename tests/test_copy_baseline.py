@@ -40,6 +40,7 @@ from report.numbers.thresholds import (
     SILHOUETTE_MARGIN,
 )
 from tests.analysis_fixtures import make_probes
+from tests.helpers import STORED_ROUNDING
 
 # --- An independent baseline ---------------------------------------------------------------------------
 
@@ -155,10 +156,11 @@ def test_the_baseline_recomputes_from_the_analysis_images(measured_run):
                     "silhouette_high": np.quantile(mask_rs, COPY_BASELINE_QUANTILE),
                     "silhouette_input_r": _r(copy, mask)}
         for key, value in expected.items():
-            assert getattr(baseline, key) == pytest.approx(value, abs=1e-9), (layer.name, key)
-        assert baseline.copy_bar == pytest.approx(max(COPY_MIN_R, expected["copy_high"]), abs=1e-9)
+            assert getattr(baseline, key) == pytest.approx(value, **STORED_ROUNDING), (layer.name, key)
+        assert baseline.copy_bar == pytest.approx(max(COPY_MIN_R, expected["copy_high"]), **STORED_ROUNDING)
         if abs(expected["silhouette_input_r"]) < PATTERN_MIN_R:
-            assert baseline.silhouette_bar == pytest.approx(max(COPY_MIN_R, expected["silhouette_high"]), abs=1e-9)
+            assert baseline.silhouette_bar == pytest.approx(max(COPY_MIN_R, expected["silhouette_high"]),
+                                                           **STORED_ROUNDING)
         else:
             assert baseline.silhouette_bar is None
 
@@ -177,7 +179,8 @@ def test_every_label_follows_the_recomputed_bars(measured_run):
                 continue
             copy_abs, silhouette_abs = abs(_r(final[..., channel.channel], copy)), \
                 abs(_r(final[..., channel.channel], mask))
-            assert channel.silhouette_r == pytest.approx(_r(final[..., channel.channel], mask), abs=1e-9)
+            assert channel.silhouette_r == pytest.approx(_r(final[..., channel.channel], mask),
+                                                          **STORED_ROUNDING)
             assert channel.kind == _expected_kind(channel, copy_abs, silhouette_abs, bars), \
                 (layer.name, channel.channel, copy_abs, silhouette_abs, bars)
             if channel.kind == "copy":

@@ -27,7 +27,8 @@ from report.words.dataset_text import dataset_sentence
 from tests.helpers import REPO, run_in_process
 
 SECRET = "secret-folder-name"
-COMMON = ["--steps", "4", "--batch-size", "100", "--set", "test_every=2"]
+COMMON = ["--steps", "4", "--batch-size", "100", "--set", "test_every=2", "--set", "analysis_images=100",
+          "--set", "bootstrap=20"]
 
 
 def write_idx(path, values: np.ndarray) -> None:

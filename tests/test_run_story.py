@@ -295,7 +295,7 @@ def test_on_fashion_mnist_the_page_compares_no_digit_observation(probes):
 
 @pytest.fixture(scope="module")
 def relu_story(relu_run):
-    """The shared relu_glorot run (tests/conftest.py: 40 steps on the bundled data, measured on the probes): its
+    """The shared relu_glorot run (tests/conftest.py: 40 steps of 256 on the bundled data, measured on the probes): its
     capture, its page's text and each layer section's text."""
     from capture.archive import Capture
 

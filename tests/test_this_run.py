@@ -118,11 +118,12 @@ def test_box_on_the_short_run_of_the_article_model(built):
 
 
 def test_box_on_a_relu_glorot_run_and_its_phone_page(relu_run, driver):
-    build, site = relu_run  # tests/conftest.py: 40 steps of examples/relu_glorot.py on the bundled data
+    build, site = relu_run  # tests/conftest.py: 40 steps of 256 of examples/relu_glorot.py on the bundled data
     rows = box_rows(site)
     assert rows["activation"][1] == "ReLU (conv1–conv6)" and rows["activation"][2].startswith("tanh")
     assert rows["initialiser"][1] == "GlorotUniform (conv1–conv6)"
-    assert {"activation", "initialiser", "model", "steps", "dataset"} == differing(rows)
+    assert {"activation", "initialiser", "model", "steps", "dataset", "batch_size"} == differing(rows)
+    assert rows["batch_size"][1:3] == ["256", "1,024"]
     assert rows["model"][1].startswith("relu_glorot, from ")
     inits, _ = model_facts(build / "model.keras")
     assert {init["class_name"] for init in inits} == {"GlorotUniform"}

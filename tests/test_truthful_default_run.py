@@ -31,7 +31,7 @@ from report.numbers.thresholds import (
 from report.words.commentary import commentary
 from report.words.conclusion_text import VERDICT_CLASSES
 from tests.archive_arrays import read_archive
-from tests.helpers import REPO
+from tests.helpers import REPO, STORED_ROUNDING
 
 SHAPES = {"conv1": (28, 28, 4), "conv2": (28, 28, 4), "conv3": (14, 14, 8),
           "conv4": (14, 14, 8), "conv5": (7, 7, 16), "conv6": (7, 7, 16)}
@@ -120,7 +120,7 @@ def test_default_run_channel_numbers_recompute(default_run):
         for channel, row in enumerate(text["table"]["rows"]):
             r = np.corrcoef(final[..., channel].ravel(), pooled.ravel())[0, 1]
             assert row[2] == f"{r:+.2f}".replace("-", "\u2212"), (layer.name, channel)
-            assert layer.channels[channel].copy_r == pytest.approx(r, abs=1e-9)
+            assert layer.channels[channel].copy_r == pytest.approx(r, **STORED_ROUNDING)
             assert row[7] == f"{final[..., channel].std():.3f}"
 
 
