@@ -6,8 +6,8 @@
     snapshots.finish()                                                     # the final step's weights too
     final, series = replay(model, layer_names, stored_shapes, snapshots.snapshots, inputs, counts)
 
-The replay runs the recorder's own extractor (model/recorder.py, so functional, Sequential and subclassed
-models all work) on the analysis images at each grid step's weights, computes capture/replay_stats.py's
+The replay reads the layers' outputs as the recorder does (model/layer_tap.py, so functional, Sequential and subclassed
+models all work) for the analysis images at each grid step's weights, computes capture/replay_stats.py's
 statistics against the last step and the previous grid step, and puts the final weights back exactly. It
 holds three sets of activations of every recorded layer at a time (the final, the previous and this step's).
 """
@@ -24,7 +24,7 @@ from capture.analysis_record import AnalysisRecord
 from capture.bootstrap import STREAM, resample_counts
 from capture.replay_stats import step_series
 from model.data_arrays import display_images
-from model.recorder import ActivationRecorder, _compiled
+from model.layer_tap import LayerTap, as_probe_inputs
 from pipeline.blas_threads import one_blas_thread
 
 GRID_POINTS = 32  # the automatic grid's most points: a replay each (~0.15 s for the default run on 2 cores), which
@@ -115,29 +115,24 @@ class WeightSnapshots(keras.callbacks.Callback):
 
 
 class Replayer:
-    """The recorder's extractor for `layer_names` on `model`, run on any inputs in batches (a context manager)."""
+    """The recorder's LayerTap for `layer_names` on `model`, run on any inputs in batches (a context manager)."""
 
     def __init__(self, model, layer_names, stored_shapes: dict, example_inputs: np.ndarray):
         self.stored_shapes = stored_shapes
-        self._recorder = ActivationRecorder(example_inputs[:REPLAY_BATCH], list(layer_names))
-        self._recorder.set_model(model)
-        self._recorder._hooks = []  # the hooked path (subclassed models) wraps layers' calls until close()
-        try:
-            self._extract = _compiled(self._recorder._build_extractor())
-        except BaseException:
-            self._recorder._unhook()
-            raise
+        # the hooked path (subclassed models) wraps layers' calls until close()
+        self._tap = LayerTap(model, list(layer_names), as_probe_inputs(example_inputs[:REPLAY_BATCH]))
+        self._extract = self._tap.compiled()
 
     def activations(self, inputs: np.ndarray) -> dict[str, np.ndarray]:
         """Return each layer's (n, H, W, C) float32 outputs for `inputs`, with the model's weights as they are."""
         parts = [self._extract(inputs[start:start + REPLAY_BATCH]) for start in range(0, len(inputs), REPLAY_BATCH)]
         return {name: np.concatenate([np.asarray(part[index], np.float32) for part in parts]).reshape(
                     len(inputs), *self.stored_shapes[name])
-                for index, name in enumerate(self._recorder.layer_names)}
+                for index, name in enumerate(self._tap.layer_names)}
 
     def close(self) -> None:
         """Put the hooked layers' own `call` back."""
-        self._recorder._unhook()
+        self._tap.close()
 
     def __enter__(self):
         return self

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from capture.schema import ARCHIVE_KEYS
-from model.recorder import _children
+from model.layer_tap import children
 from model.user_model import ModelError
 
 KEYWORD_KINDS = {"conv": keras.layers.Conv2D, "dense": keras.layers.Dense}
@@ -40,7 +40,7 @@ def flat_layers(model) -> list[tuple[str, keras.layers.Layer]]:
     found = []
 
     def visit(layer, prefix):
-        for child in _children(layer):
+        for child in children(layer):
             found.append((f"{prefix}{child.name}", child))
             visit(child, f"{prefix}{child.name}/")
 

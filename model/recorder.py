@@ -3,11 +3,12 @@
 `ActivationRecorder` is a Keras callback: pass it to `fit`, then call `recorder.result()` for the
 recorded steps (T,) and each layer's (T, N, ...) float16 snapshots, where snapshot k is what
 `model(probes, training=False)` computes inside that layer after step k (step 0: before training).
-One file, Keras and numpy only (TensorFlow is imported when the TensorFlow backend is used), so it
-can be copied into a notebook::
+Keras and numpy only (TensorFlow is imported when the TensorFlow backend is used); how it reaches the
+layers (a sub-model, or hooks on their `call`) is model/layer_tap.py's, so the two files, copied into a
+folder `model/` beside a notebook, are all it needs::
 
     import keras, numpy as np
-    from recorder import ActivationRecorder
+    from model.recorder import ActivationRecorder
 
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, name="conv"),
                               keras.layers.Flatten(), keras.layers.Dense(10, name="head")])
@@ -48,17 +49,16 @@ compiled extractor is called after each step instead; that path needs `steps_per
 
 from __future__ import annotations
 
-import functools
 import warnings
 
 import keras
 import numpy as np
 
+from model.layer_tap import LayerTap, RecorderError, as_probe_inputs, probe_tensors, refuse
+
+__all__ = ["CONV_LAYERS", "ActivationRecorder", "RecorderError", "RecorderWarning"]  # RecorderError: layer_tap's
+
 CONV_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "conv6")
-
-
-class RecorderError(ValueError):
-    """A model, input or setting the recorder cannot record exactly; raised when `fit` starts."""
 
 
 class RecorderWarning(UserWarning):
@@ -92,7 +92,7 @@ class ActivationRecorder(keras.callbacks.Callback):
             raise ValueError(f"layer_names must be one layer name or a sequence of names, got {layer_names!r}")
         if len(set(names)) != len(names):
             raise ValueError(f"layer_names repeats a name: {names}")
-        self.probe_inputs = _as_probe_inputs(probe_images)  # (N, ...) model inputs, or a list/dict of them
+        self.probe_inputs = as_probe_inputs(probe_images)  # (N, ...) model inputs, or a list/dict of them
         self.layer_names = names
         self.total_steps = total_steps
         self.every = int(every)
@@ -118,23 +118,19 @@ class ActivationRecorder(keras.callbacks.Callback):
         self.total_steps = self._given_total if self._given_total is not None else (
             None if fit_steps is None else self.start_step + fit_steps)
         if self._given_in_graph and not tensorflow:
-            _refuse(f"in_graph=True needs the TensorFlow backend (this is {keras.backend.backend()}); "
+            refuse(f"in_graph=True needs the TensorFlow backend (this is {keras.backend.backend()}); "
                     "use in_graph=False with steps_per_execution=1")
         if self.total_steps is None and (self._given_in_graph or spe > 1):
-            _refuse("the number of steps is unknown (an input of unknown length): pass total_steps=... "
+            refuse("the number of steps is unknown (an input of unknown length): pass total_steps=... "
                     "(an estimate is fine), or use in_graph=False with steps_per_execution=1")
         self.in_graph = self._given_in_graph if self._given_in_graph is not None else (
             tensorflow and self.total_steps is not None)
         if not self.in_graph and spe > 1:
-            _refuse(f"steps_per_execution={spe} runs {spe} steps per callback, so the per-step path "
+            refuse(f"steps_per_execution={spe} runs {spe} steps per callback, so the per-step path "
                     "(in_graph=False) cannot see them: compile with steps_per_execution=1, or use "
                     "in_graph=True (TensorFlow backend)")
-        self._hooks = []
-        try:
-            self._extractor = self._build_extractor()
-        except BaseException:
-            self._unhook()
-            raise
+        self._tap = LayerTap(self.model, self.layer_names, self.probe_inputs)  # refuses what it cannot record
+        self._extractor = self._tap
         start = self.start_step
         self._planned = ([step for step in self.planned_steps() if step > start or start == 0]
                          if self.total_steps is not None else None)
@@ -145,7 +141,7 @@ class ActivationRecorder(keras.callbacks.Callback):
         if self.in_graph:
             self._hook_train_step(spe)
         else:
-            self._extract = _compiled(self._extractor)
+            self._extract = self._tap.compiled()
             if start == 0:
                 self._store(0, self._extract(self.probe_inputs))
 
@@ -211,7 +207,7 @@ class ActivationRecorder(keras.callbacks.Callback):
         self._last = steps[-1] if steps else self._last
         if final and self._last != done:  # ended off the stride, or past total_steps
             outs = [keras.ops.convert_to_numpy(out).astype(np.float16)
-                    for out in self._extractor(self._probe_tensors(), training=False)]
+                    for out in self._extractor(probe_tensors(self.probe_inputs), training=False)]
             values = {name: np.concatenate([values[name], out[np.newaxis]])
                       for name, out in zip(self.layer_names, outs)}
             steps, self._last = [*steps, done], done
@@ -233,96 +229,16 @@ class ActivationRecorder(keras.callbacks.Callback):
 
     def _unhook(self):
         """Put the hooked layers' own `call` methods back."""
-        for layer, saved in self._hooks:
-            del layer.call
-            if saved is not None:
-                layer.call = saved
-        self._hooks = []
-
-    def _build_extractor(self):
-        """Return a callable (inputs, training) -> [one tensor per layer name], checked on the probes."""
-        layers = [_find_layer(self.model, name) for name in self.layer_names]
-        inputs = _model_inputs(self.model)
-        extractor = None
-        single = all(len(getattr(layer, "_inbound_nodes", ())) <= 1 for layer in layers)  # not shared
-        if inputs is not None and single and "/" not in "".join(self.layer_names):
-            try:  # a functional graph: a sub-model up to the layers, the original fast path
-                outputs = [layer.output for layer in layers]
-                if all(isinstance(out, keras.KerasTensor) for out in outputs):
-                    model = keras.Model(inputs=inputs, outputs=outputs)
-
-                    def extractor(probes, training=False):
-                        outs = model(probes, training=training)
-                        return list(outs) if isinstance(outs, (list, tuple)) else [outs]  # one output: bare tensor
-
-            except (AttributeError, ValueError):  # a layer used several times, or not in the graph
-                extractor = None
-        if extractor is None:
-            try:  # build every layer first: a layer's first call may run its sublayers symbolically
-                self.model(self._probe_tensors(), training=False)
-            except Exception:  # noqa: BLE001 - reported below, with the checked call
-                pass
-            extractor = self._hooked_forward(layers)
-        try:
-            first = extractor(self._probe_tensors(), training=False)
-        except RecorderError:
-            raise
-        except Exception as error:  # noqa: BLE001 - any failure here is the probes not fitting the model
-            _refuse(f"the model cannot run on the probes ({type(error).__name__}: {_first_line(error)}); "
-                    "pass one array for a one-input model, or a list or dict of arrays matching its inputs")
-        for name, out in zip(self.layer_names, first):
-            if not hasattr(out, "shape") or len(out.shape) == 0 or out.shape[0] != _probe_count(self.probe_inputs):
-                _refuse(f"layer {name!r} does not return one tensor with a row per probe; "
-                        "record layers whose call returns one tensor")
-        self._first = first
-        return extractor
-
-    def _hooked_forward(self, layers):
-        """Wrap each layer's `call` so a full `model(probes)` pass also hands back the layers' outputs."""
-        captured = {"on": None}
-        for index, layer in enumerate(layers):
-            saved = layer.__dict__.get("call")
-            original = layer.call
-
-            def hooked(*args, _original=original, _index=index, **kwargs):
-                out = _original(*args, **kwargs)
-                if captured["on"] is not None and not isinstance(out, keras.KerasTensor):  # the probes' pass only
-                    captured["on"][_index].append(out)
-                return out
-
-            layer.call = functools.wraps(original)(hooked)
-            self._hooks.append((layer, saved))
-        model, names = self.model, self.layer_names
-
-        def extractor(probes, training=False):
-            captured["on"] = [[] for _ in layers]
-            try:
-                model(probes, training=training)
-                calls = captured["on"]
-            finally:
-                captured["on"] = None
-            for name, outs in zip(names, calls):
-                if len(outs) != 1:
-                    _refuse(f"layer {name!r} ran {len(outs)} times in one forward pass; record a layer that "
-                            "runs once per pass (a shared layer's outputs are ambiguous)")
-            return [outs[0] for outs in calls]
-
-        return extractor
-
-    def _probe_tensors(self):
-        if keras.backend.backend() != "tensorflow":
-            return self.probe_inputs
-        import tensorflow as tf
-
-        return keras.tree.map_structure(tf.constant, self.probe_inputs)
+        if getattr(self, "_tap", None) is not None:
+            self._tap.close()
 
     def _hook_train_step(self, steps_per_execution: int = 1):
         """Wrap the model's train step so it also writes the probes' activations into variables."""
         import tensorflow as tf
 
-        probes = self._probe_tensors()
+        probes = probe_tensors(self.probe_inputs)
         extractor = self._extractor
-        first = self._first
+        first = self._tap.first
         strategy = self.model.distribute_strategy
         rows_total = len(self._planned)
         # With a sink the buffers are a ring: a flush takes whole chunks out after an execution, which may
@@ -379,89 +295,8 @@ class ActivationRecorder(keras.callbacks.Callback):
         return np.array(self.steps, np.int32), {name: values[:count] for name, values in self.snapshots.items()}
 
 
-def _refuse(message: str):
-    raise RecorderError(f"ActivationRecorder: {message}")
-
-
-def _first_line(error) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:200] if text else ""
-
 
 def _fit_steps(params) -> int | None:
     """Return epochs x steps per epoch of this `fit`, or None for an input of unknown length."""
     steps, epochs = (params or {}).get("steps"), (params or {}).get("epochs")
     return None if steps is None or epochs is None else int(steps) * int(epochs)
-
-
-def _as_probe_inputs(probes):
-    """Return the probes as float32 arrays (signed integer arrays kept), alone or in their list/dict."""
-    def convert(value):
-        array = np.asarray(value)
-        return array if np.issubdtype(array.dtype, np.signedinteger) else array.astype(np.float32)
-
-    if isinstance(probes, dict):
-        converted = {key: convert(value) for key, value in probes.items()}
-    elif isinstance(probes, (list, tuple)) and probes and all(hasattr(value, "shape") for value in probes):
-        converted = [convert(value) for value in probes]
-    else:
-        converted = np.asarray(probes, np.float32)
-    leaves = keras.tree.flatten(converted)
-    if not leaves or any(leaf.ndim == 0 for leaf in leaves) or len({len(leaf) for leaf in leaves}) != 1:
-        raise ValueError("probe_images must be an array (N, ...) or a list/dict of arrays with the same N, "
-                         f"got shapes {[leaf.shape for leaf in leaves]}")
-    return converted
-
-
-def _probe_count(probes) -> int:
-    return len(keras.tree.flatten(probes)[0])
-
-
-def _model_inputs(model):
-    """Return a functional model's input structure, or None (a subclassed model has none)."""
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        return None
-    return inputs or None
-
-
-def _children(layer) -> list:
-    if isinstance(getattr(layer, "layers", None), list):
-        return layer.layers
-    flatten = getattr(layer, "_flatten_layers", None)
-    return list(flatten(include_self=False, recursive=False)) if flatten else []
-
-
-def _find_layer(model, path: str):
-    """Return the layer at "outer/inner" (names of nested layers joined by "/"), or refuse."""
-    layer = model
-    parts = path.split("/")
-    for depth, part in enumerate(parts):
-        matches = [child for child in _children(layer) if child.name == part]
-        if not matches:
-            where = "the model" if depth == 0 else repr("/".join(parts[:depth]))
-            nested = [found for found in _layer_paths(model) if found.split("/")[-1] == parts[-1]]
-            hint = f"; did you mean {' or '.join(map(repr, nested[:3]))}?" if nested else (
-                f"; its layers: {', '.join(child.name for child in _children(layer))[:200]}")
-            _refuse(f"no layer {part!r} in {where}{hint} (name a layer inside a sub-model as 'outer/inner')")
-        layer = matches[0]
-    return layer
-
-
-def _layer_paths(layer, prefix: str = "") -> list[str]:
-    paths = []
-    for child in _children(layer):
-        path = f"{prefix}{child.name}"
-        paths += [path, *_layer_paths(child, path + "/")]
-    return paths
-
-
-def _compiled(extractor):
-    """Wrap a model call in tf.function on the TensorFlow backend (eager calls cost ~15% of a step)."""
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        probe_call = tf.function(lambda inputs: extractor(inputs, training=False), reduce_retracing=True)
-        return lambda inputs: [out.numpy() for out in probe_call(keras.tree.map_structure(tf.constant, inputs))]
-    return lambda inputs: [keras.ops.convert_to_numpy(out) for out in extractor(inputs, training=False)]

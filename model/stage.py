@@ -29,7 +29,8 @@ from pipeline.layout import Layout
 # Every model/*.py whose code decides what the capture holds (config.py only parses: its values are in the config),
 # and every file of the capture package (capture/*.py: the archive's layout, writers and checks).
 CODE_FILES = ("architecture.py", "callbacks.py", "data.py", "data_arrays.py", "distribute.py",
-              "keras_file.py", "layers.py", "recorder.py", "setup.py", "train.py", "user_model.py")
+              "layer_tap.py", "layers.py", "recorder.py", "setup.py", "train.py", "user_model.py")
+KERAS_FILE = Path(__file__).resolve().parent.parent / "pipeline" / "keras_file.py"  # how model.keras is written
 CAPTURE_PACKAGE = Path(__file__).resolve().parent.parent / "capture"
 # The archive's share of the raw float16 bytes: 0.36-0.43 measured (shuffle + gzip-1; bench/archive_formats.py at
 # 5973e53); twice that is needed while the final file is assembled beside the partial archive's chunks.
@@ -43,7 +44,7 @@ class ResumeError(ValueError):
 def code_fingerprint() -> str:
     """Return a hash of the training and capture code, so an archive made by other code is not reused."""
     folder = Path(__file__).resolve().parent
-    return fingerprint([*(folder / name for name in CODE_FILES), *sorted(CAPTURE_PACKAGE.glob("*.py"))])
+    return fingerprint([*(folder / name for name in CODE_FILES), KERAS_FILE, *sorted(CAPTURE_PACKAGE.glob("*.py"))])
 
 
 def reusable_capture(config, layout: Layout) -> tuple[Capture | None, str]:
@@ -198,7 +199,7 @@ def run(config, layout: Layout, *, progress: bool = True, timings: dict | None =
 
 def save_model_atomically(model, capture: Capture, path: Path) -> None:
     """Save the model deterministically beside `path`, note its sha256 in the capture's meta, rename it in."""
-    from model.keras_file import normalise_keras_file
+    from pipeline.keras_file import normalise_keras_file
 
     temporary = path.with_name(f".{path.stem}.tmp{os.getpid()}.keras")  # Keras insists on the .keras suffix
     try:

@@ -18,8 +18,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from model.keras_file import archive_problem
 from pipeline.config import model_file
+from pipeline.keras_file import archive_problem
 
 ACCURACY_NAMES = ("accuracy", "acc")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")

@@ -249,9 +249,9 @@ def test_the_docstring_example_runs_as_written():
     lines = doc.split("::\n\n", 1)[1].splitlines()
     end = next(index for index, line in enumerate(lines) if line and not line.startswith("    "))
     code = "\n".join(line[4:] for line in lines[:end])
-    assert "from recorder import ActivationRecorder" in code  # the file copied next to a notebook
+    assert "from model.recorder import ActivationRecorder" in code  # its two files copied next to a notebook
     namespace = {}
-    exec(code.replace("from recorder import", "from model.recorder import"), namespace)
+    exec(code, namespace)
     steps, activations = namespace["steps"], namespace["activations"]
     assert steps.tolist() == list(range(17))
     assert activations["conv"].shape == (17, 5, 26, 26, 4) and activations["head"].shape == (17, 5, 10)
