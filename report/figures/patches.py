@@ -51,7 +51,7 @@ def crop(image: np.ndarray, window: Window, row: int, column: int) -> np.ndarray
     """Return the (size, size[, 3]) input pixels behind the activation at (row, column); zero outside the image."""
     image = np.asarray(image, np.uint8)
     size, height, width = window.size, image.shape[0], image.shape[1]
-    top, left = window.stride * row + window.offset, window.stride * column + window.offset
+    top, left = window.start(row), window.start(column)
     out = np.zeros((size, size) + image.shape[2:], np.uint8)
     rows = slice(max(top, 0), min(top + size, height))
     columns = slice(max(left, 0), min(left + size, width))

@@ -10,6 +10,7 @@ The drawing's words are `xor_labels()` (templates/words/figures.txt.j2, in the e
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,7 @@ class XorNetwork:
         return 1 / (1 + np.exp(-(self.hidden(inputs) @ self.output_weights + self.output_bias)))
 
 
+@functools.cache  # the same network every time: trained once per process, not once per edition and run
 def learn_xor(seed: int = 0, steps: int = 4000, learning_rate: float = 0.5) -> XorNetwork:
     """Train a 2-2-1 network on the four XOR points with full-batch gradient descent."""
     rng = np.random.default_rng(seed)

@@ -98,11 +98,11 @@ def significant(values: np.ndarray, digits: int) -> np.ndarray:
 def window_patches(images: np.ndarray, window: Window, height: int, width: int) -> np.ndarray:
     """Return each output position's input window as (N, height * width, size * size), in the images' dtype."""
     images = np.asarray(images)
-    size, stride, offset = window.size, window.stride, window.offset
+    size, offset = window.size, window.offset
     pad = max(size, abs(offset)) + size
     padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad)))
-    rows = np.arange(height) * stride + offset + pad  # (H,)
-    cols = np.arange(width) * stride + offset + pad  # (W,)
+    rows = window.start(np.arange(height)) + pad  # (H,)
+    cols = window.start(np.arange(width)) + pad  # (W,)
     index_rows = rows[:, None] + np.arange(size)[None, :]  # (H, size)
     index_cols = cols[:, None] + np.arange(size)[None, :]  # (W, size)
     patches = padded[:, index_rows[:, None, :, None], index_cols[None, :, None, :]]  # (N, H, W, size, size)

@@ -8,6 +8,7 @@ else here computes or rounds a number.
 
 from __future__ import annotations
 
+import functools
 import json
 import types
 import typing
@@ -266,6 +267,12 @@ def _read(kind, data):
     if typing.get_origin(kind) is dict:
         return {key: _read(typing.get_args(kind)[1], item) for key, item in data.items()}
     if is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
+        hints = _field_types(kind)
         return kind(**{name: _read(hints[name], value) for name, value in data.items()})
     return data
+
+
+@functools.cache
+def _field_types(kind) -> dict:
+    """Return a dataclass's field types (resolved once: typing.get_type_hints is most of reading findings.json)."""
+    return typing.get_type_hints(kind)

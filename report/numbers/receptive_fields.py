@@ -43,6 +43,11 @@ class Window:
     stride: int
     offset: int
 
+    def start(self, index):
+        """Return the first input row (or column) of output position `index`'s window (an int or an array)."""
+        return index * self.stride + self.offset
+
+
 def _pair(value, default: int | None) -> tuple[int, int] | None:
     """Return an int or a pair (Keras writes sizes as [3, 3]) as a pair, or (default, default) for None."""
     if value is None:
