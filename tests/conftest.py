@@ -4,12 +4,12 @@ default run's archive and findings, one browser per test process, folders to ref
 Helpers (the generate.py launcher, file trees, refusals) are in tests/helpers.py; this file defines fixtures and
 the order of the test files.
 
-Under pytest-xdist (`make test` runs two workers) each of these runs is still made once: the first worker that needs it
-builds it under the run's shared temporary folder while the other waits on a lock, then both read it. Each worker
+Under pytest-xdist (`make test` runs three workers) each of these runs is still made once: the first worker that needs it
+builds it under the run's shared temporary folder while the others wait on a lock, then all read it. Each worker
 starts its own browser, once.
 
 Test files are handed to the workers in the order FIRST gives (`make test` passes --no-loadscope-reorder, so that
-xdist keeps it): the long files early, so that the two workers finish together, and the distributed-training runs
+xdist keeps it): the long files early, so that the workers finish together, and the distributed-training runs
 beside the browser tests rather than beside other training.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 # numpy's OpenBLAS on one thread in the test processes and in every process they start (set before numpy is first
-# imported; a value the caller set is kept). Two xdist workers on two cores keep both cores busy already, and
+# imported; a value the caller set is kept). The xdist workers keep both cores busy already, and
 # OpenBLAS's idle threads spin: beside other processes the default run's filter refit
 # (test_truthful_default_run.py) took 27 s threaded and 7 s on one thread. The product's own analysis runs on one
 # thread already (pipeline/blas_threads.py).
@@ -33,8 +33,8 @@ from pipeline.ownership import BUILD, Marker, new_id, write_marker
 from tests import harness
 from tests.helpers import default_archive_path, generate_here, run_in_process
 
-# The order xdist hands test files out in (`make test`: two workers, --no-loadscope-reorder), then the other files
-# in their usual order: longest first (times from --durations), so that the two workers finish together, with the
+# The order xdist hands test files out in (`make test`: three workers, --no-loadscope-reorder), then the other files
+# in their usual order: longest first (times from --durations), so that the workers finish together, with the
 # browser files (explorer, explorer_screen, share, site, explorer_any_layer, editions, channel_story, explorer_pixels,
 # browser_harness: Chromium draws while the test process waits) spread out between the CPU-bound ones, so that the
 # other worker has a CPU-bound file beside each. test_distribute.py's runs (two or three TensorFlow processes at
