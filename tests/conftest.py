@@ -4,9 +4,9 @@ default run's archive and findings, one browser per test process, folders to ref
 Helpers (the generate.py launcher, file trees, refusals) are in tests/helpers.py; this file defines fixtures and
 the order of the test files.
 
-Under pytest-xdist (`make test` runs three workers) each of these runs is still made once: the first worker that needs it
-builds it under the run's shared temporary folder while the others wait on a lock, then all read it. Each worker
-starts its own browser, once.
+Under pytest-xdist (`make test` runs three workers) each of these runs is still made once: the first worker that
+needs it builds it under the run's shared temporary folder while the others wait on a lock, then all read it. Each
+worker starts its own browser, once.
 
 Test files are handed to the workers in the order FIRST gives (`make test` passes --no-loadscope-reorder, so that
 xdist keeps it): the long files early, so that the workers finish together, and the distributed-training runs
