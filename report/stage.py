@@ -23,10 +23,11 @@ from pipeline.files import crash_point, file_sha256
 from pipeline.folders import replacing
 from pipeline.layout import RENDER_KEY_NAME, Layout, read_json
 from pipeline.ownership import SITE
+from report.compiled_templates import CACHE_NAME as COMPILED_NAME
 from report.editions import edition_folder, edition_links, point_at_shared_assets, shared_copies
 from report.page.sections import ASSETS
 from report.published_model import source_sha256
-from report.voice import LOCALES, SOURCE, close_cjk_gaps, speaking
+from report.voice import COMPILED, LOCALES, SOURCE, close_cjk_gaps, speaking
 from report.voice import environment as voice_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +67,8 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, 
 
     started = time.perf_counter()
     site_dir = layout.site_dir
+    kept = layout.build_dir / COMPILED_NAME
+    COMPILED.load(kept)  # the templates the last run compiled (report/compiled_templates.py)
     with replacing(site_dir, SITE, layout.build_dir, "site") as staging:
         first = None
         for edition in editions:
@@ -89,6 +92,7 @@ def run(capture, manifest: dict, layout: Layout, public_url: str | None = None, 
         check_one_commit(capture, layout, staging)
         readable_by_all(staging)
         crash_point("site-staged")
+    COMPILED.save(kept)
     seconds = time.perf_counter() - started
     layout.record_timing("site", {"build_seconds": round(seconds, 2)})
     print(f"site: wrote {site_dir / 'index.html'} ({total_bytes(site_dir) / 1e6:.1f} MB in all) "

@@ -15,8 +15,10 @@ import contextlib
 import contextvars
 import functools
 import gettext as gettext_module
+import hashlib
 import io
 import re
+import sys
 from pathlib import Path
 
 import jinja2
@@ -26,6 +28,8 @@ from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+
+from report.compiled_templates import CompiledTemplates
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO_ROOT / "templates"
@@ -63,29 +67,14 @@ def _escaped(name: str | None) -> bool:
     return name is None or not name.endswith(".txt.j2")
 
 
-class _CompiledOnce(jinja2.BytecodeCache):
-    """Jinja2's bytecode cache kept in this process's memory and shared by every edition's environment.
-
-    The environments have the same settings and differ only in their catalogue, filters and globals, which a
-    compiled template looks up from its environment when it is loaded, so a template is compiled once per process
-    instead of once per edition (1.5 s of a site build). Not Jinja2's file cache: that would outlive a change to
-    the settings below, which its key (the template's name and source) does not see.
-    """
-
-    def __init__(self):
-        self._code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        """Fill the bucket with the code compiled for this template (a changed source is compiled again)."""
-        if bucket.key in self._code:
-            bucket.bytecode_from_string(self._code[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        """Keep the code just compiled."""
-        self._code[bucket.key] = bucket.bytecode_to_string()
+def _settings_stamp() -> str:
+    """Return a hash of what a compiled template depends on besides its source: this file's settings of the
+    environments, and Jinja2's and Python's versions."""
+    text = Path(__file__).read_bytes() + f"{jinja2.__version__} {sys.version_info[:2]}".encode()
+    return hashlib.sha256(text).hexdigest()[:16]
 
 
-_COMPILED = _CompiledOnce()
+COMPILED = CompiledTemplates(_settings_stamp())  # every edition's environment compiles into it (one process)
 
 
 @functools.cache
@@ -93,7 +82,7 @@ def environment(edition: str = SOURCE) -> jinja2.Environment:
     """Return the Jinja2 environment of one edition: its catalogue installed, its locale's filters, strict names."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=_escaped,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             extensions=["jinja2.ext.i18n"], bytecode_cache=_COMPILED)
+                             extensions=["jinja2.ext.i18n"], bytecode_cache=COMPILED)
     env.policies["ext.i18n.trimmed"] = True  # a message's line breaks and indents are not part of it
     env.install_gettext_translations(translations(edition), newstyle=True)
     env.filters.update(_filters(edition))
