@@ -148,7 +148,7 @@ def write_page(runs: list[Run], findings: list, align: str, staging: Path) -> No
 
 def run(builds: list[Path], site_dir: Path, align: str = "step", *, wait: bool = False, progress: bool = True) -> Path:
     """Check, read and analyse every run, then write the comparison page into `site_dir`; return its index.html."""
-    from report.findings_cache import cached_findings
+    from report.findings_cache import cached_findings, manifest_scales
 
     started = time.perf_counter()
     if align not in alignment.ALIGNS:
@@ -160,9 +160,8 @@ def run(builds: list[Path], site_dir: Path, align: str = "step", *, wait: bool =
         for run_ in runs:
             if progress:
                 print(f"compare: analysing {run_.label} ({run_.build_dir})", file=sys.stderr)
-            scales = {layer["name"]: layer["scale"] for layer in run_.manifest.get("layers", [])}
             # The run's own build/findings.json when its article measured the same archive (else measured and kept).
-            findings.append(cached_findings(run_.capture, check_build(run_.build_dir), scales))
+            findings.append(cached_findings(run_.capture, check_build(run_.build_dir), manifest_scales(run_.manifest)))
         clear_pending(builds[0])  # what a killed comparison left beside its page
         with replacing(site_dir, COMPARE, builds[0], "compare") as staging:
             write_page(runs, findings, align, staging)

@@ -31,6 +31,11 @@ def analysis_fingerprint() -> str:
     return fingerprint(paths)
 
 
+def manifest_scales(manifest: dict) -> dict:
+    """Return {layer: the colour scale the render stage chose} from its manifest: the scales findings are keyed by."""
+    return {layer["name"]: layer["scale"] for layer in manifest.get("layers", []) if "scale" in layer}
+
+
 def findings_key(layout, scales: dict) -> dict:
     """Return what the findings of layout's capture depend on: its sha256, the analysis code, the colour scales."""
     return {"capture_sha256": file_sha256(layout.capture), "analysis": analysis_fingerprint(),
@@ -39,24 +44,28 @@ def findings_key(layout, scales: dict) -> dict:
 
 def stored_findings(layout, scales: dict) -> Findings | None:
     """Return build/findings.json's findings when they were measured from this capture with this code, else None."""
-    stored = read_json(Path(layout.build_dir) / CACHE_NAME)
-    if stored.get("key") != findings_key(layout, scales) or not isinstance(stored.get("findings"), dict):
+    return _stored(Path(layout.build_dir) / CACHE_NAME, findings_key(layout, scales))
+
+
+def _stored(path: Path, key: dict) -> Findings | None:
+    """Return the findings stored in `path` under `key`, or None (another key, or a file of another structure)."""
+    stored = read_json(path)
+    if stored.get("key") != key or not isinstance(stored.get("findings"), dict):
         return None
     try:
         return Findings.from_dict(stored["findings"])
     except (KeyError, TypeError, ValueError):
-        return None  # a file of another structure: measure again
+        return None
 
 
 def cached_findings(capture, layout, scales: dict) -> Findings:
     """Return the capture's findings: build/findings.json's when its key matches, else measured and stored."""
     if not Path(layout.capture).is_file():  # a capture not read from this build's archive: nothing to key it by
         return Findings.from_dict(json.loads(analyse(capture, scales).to_json()))
-    stored = stored_findings(layout, scales)
+    path, key = Path(layout.build_dir) / CACHE_NAME, findings_key(layout, scales)
+    stored = _stored(path, key)
     if stored is not None:
         return stored
     data = json.loads(analyse(capture, scales).to_json())
-    write_text_atomically(Path(layout.build_dir) / CACHE_NAME,
-                          json.dumps({"key": findings_key(layout, scales), "findings": data}, sort_keys=True,
-                                     separators=(",", ":")))
+    write_text_atomically(path, json.dumps({"key": key, "findings": data}, sort_keys=True, separators=(",", ":")))
     return Findings.from_dict(data)

@@ -160,14 +160,12 @@ def default_findings(default_archive, tmp_path_factory):
 
     from capture.archive import Capture
     from pipeline.layout import Layout, read_json
-    from report.findings_cache import stored_findings
+    from report.findings_cache import manifest_scales, stored_findings
     from report.numbers.analysis import analyse
 
     layout = Layout(default_archive.parent, default_archive.parent / "unused-site")
     if layout.capture == default_archive:
-        scales = {layer["name"]: layer["scale"] for layer in read_json(layout.manifest).get("layers", [])
-                  if "scale" in layer}
-        stored = stored_findings(layout, scales)
+        stored = stored_findings(layout, manifest_scales(read_json(layout.manifest)))
         if stored is not None:
             return stored
 

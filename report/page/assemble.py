@@ -15,7 +15,7 @@ from pathlib import Path
 
 from report.capture_facts import is_article, model_info, recorded_layers
 from report.figure_cache import FigureCache
-from report.findings_cache import cached_findings
+from report.findings_cache import cached_findings, manifest_scales
 from report.page.appendix import download, rebuild_command, reproducibility_facts
 from report.page.explorer import channel_links, explorer_context
 from report.page.figure_files import (
@@ -67,8 +67,7 @@ def assemble(capture, manifest: dict, layout, staging: Path, date: datetime.date
     article = is_article(meta)
     model = model_info(meta)
     drawn = first["assets"] if first else None
-    findings = first["findings"] if first else cached_findings(
-        capture, layout, {layer["name"]: layer["scale"] for layer in manifest.get("layers", []) if "scale" in layer})
+    findings = first["findings"] if first else cached_findings(capture, layout, manifest_scales(manifest))
     dataset = meta["dataset"]
     said = commentary(findings, article=article, dataset=dataset)
     findings_path = (drawn or staging / ASSETS) / "findings.json"

@@ -27,6 +27,7 @@ from report.numbers.channel_kinds import copy_bars
 from report.numbers.filters import window_patches
 from report.numbers.findings import CopyBaseline
 from report.numbers.receptive_fields import Window
+from report.numbers.reference_maps import standardise
 from report.numbers.thresholds import COPY_BASELINE_QUANTILE
 
 BASELINE_KERNELS = 64  # enough that the 0.9 quantile moves by less than BORDERLINE_R between seeds
@@ -86,14 +87,6 @@ def blur_correlations(images: np.ndarray, window: Window, height: int, width: in
     return {name: _r_from_sums(total, count) for name, total in sums.items()}
 
 
-def _unit(values: np.ndarray) -> np.ndarray:
-    """Return values flattened, centred and scaled to norm 1 (0 where constant)."""
-    flat = np.asarray(values, np.float64).reshape(-1)
-    flat = flat - flat.mean()
-    norm = float(np.sqrt(flat @ flat))
-    return flat / norm if norm > 0 else flat
-
-
 def layer_baselines(images: np.ndarray, window: Window, height: int, width: int,
                     references: dict[str, dict[str, np.ndarray]]) -> dict[str, CopyBaseline]:
     """Return {name: the layer's CopyBaseline against that set's "copy" and "silhouette" maps} (see the docstring)."""
@@ -104,7 +97,9 @@ def layer_baselines(images: np.ndarray, window: Window, height: int, width: int,
         copy_rs, silhouette_rs = rs[f"{name}/copy"], rs[f"{name}/silhouette"]
         copy_high = float(np.quantile(copy_rs, COPY_BASELINE_QUANTILE))
         silhouette_high = float(np.quantile(silhouette_rs, COPY_BASELINE_QUANTILE))
-        between = float(_unit(maps["copy"]) @ _unit(maps["silhouette"]))
+        copy_unit, silhouette_unit = (standardise(np.ravel(maps[key]).astype(np.float64), axis=0)[0]
+                                      for key in ("copy", "silhouette"))
+        between = float(copy_unit @ silhouette_unit)
         copy_bar, silhouette_bar = copy_bars(copy_high, silhouette_high, between)
         out[name] = CopyBaseline(window=int(window.size), kernels=len(copy_rs), images=int(len(images)),
                                  copy_median=float(np.median(copy_rs)), copy_high=copy_high,
