@@ -281,6 +281,10 @@ class ActivationRecorder(keras.callbacks.Callback):
             return logs
 
         self.model.train_step = train_step_and_record
+        optimizer = self.model.optimizer
+        if optimizer is not None and not optimizer.built:  # else the step's first trace creates its variables,
+            with strategy.scope():  # and TensorFlow traces the step a second time
+                optimizer.build(self.model.trainable_variables)
         self.model.make_train_function(force=True)
 
     def _store(self, step, outputs):
