@@ -87,17 +87,14 @@ def stream_numbers(capture, partial: Path, writes: list, last_stamp: float) -> d
 
 
 def step_timer():
-    """Return a callback that timestamps the end of every step (added to every mode alike)."""
+    """Return a callback whose `stamps` are the start of training and the end of every step (in every mode alike)."""
     import keras
 
-    class StepTimer(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.stamps = [time.perf_counter()]
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.stamps.append(time.perf_counter())
-
-    return StepTimer()
+    stamps = []
+    timer = keras.callbacks.LambdaCallback(on_train_begin=lambda logs: stamps.append(time.perf_counter()),
+                                           on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
+    timer.stamps = stamps
+    return timer
 
 
 def run_fit(arguments) -> dict:

@@ -125,9 +125,14 @@ def mtimes(folder: Path) -> dict[str, int]:
     return {str(path.relative_to(folder)): path.stat().st_mtime_ns for path in folder.rglob("*") if path.is_file()}
 
 
+# Small bookkeeping every run may rewrite: timings, manifests, the findings and figures stores, templates.zip (the
+# compiled templates, which a template edit changes by design), and the hidden lock and ownership marker.
+BOOKKEEPING = (".json", "templates.zip")
+
+
 def redone(old: dict, new: dict) -> list[str]:
-    """Return the files written again between two mtimes() but small JSON bookkeeping (timings, manifests)."""
-    return sorted(k for k in new if old.get(k) != new[k] and not k.endswith(".json"))
+    """Return the files written again between two mtimes(), bookkeeping aside."""
+    return sorted(k for k in new if old.get(k) != new[k] and not k.endswith(BOOKKEEPING) and not k.startswith("."))
 
 
 def template_rebuild(report: Report, site_result: dict, steps: int) -> None:

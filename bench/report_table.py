@@ -22,9 +22,7 @@ WHY_OVER = {
 
 def fmt(value: float) -> str:
     """Format a number with sensible precision."""
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 100):
-        return f"{int(value):,}"
-    if abs(value) >= 100:
+    if isinstance(value, int) or abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"

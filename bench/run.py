@@ -87,12 +87,9 @@ def measure(report: Report, options) -> None:
             site_weight(report, Path(first["site"]))
         if 6 in items:
             site_memory(report)
-    if 7 in items:
-        run_length(report, options)
-    if 8 in items:
-        capture_variants(report, options)
-    if 9 in items:
-        seed_sweep(report, options)
+    for item, measure_item in ((7, run_length), (8, capture_variants), (9, seed_sweep)):
+        if item in items:
+            measure_item(report, options)
 
 
 def main(argv: list[str] | None = None) -> int:
