@@ -172,3 +172,43 @@ def test_in_graph_and_per_step_recording_agree(dataset):
     for name in config.layer_names:
         np.testing.assert_allclose(per_step[name].astype(np.float32), in_graph.activations[name].astype(np.float32),
                                    atol=1e-3, rtol=0)
+
+
+def traced_fit(model, build_first: bool, eagerly: bool = False) -> int:
+    """Fit `model` for two steps of a small tf.data pipeline; return how many times Python ran its train step (once
+    per trace in a tf.function, once per step when run eagerly)."""
+    import tensorflow as tf
+
+    from model.train import build_state_from_spec
+
+    images = np.random.default_rng(0).random((32, 8, 8), dtype=np.float32)
+    labels = np.random.default_rng(1).integers(0, 3, 32)
+    batches = tf.data.Dataset.from_tensor_slices((images, labels)).batch(16, drop_remainder=True)
+    model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"], run_eagerly=eagerly)
+    traces, original = [], model.train_step
+    model.train_step = lambda data: traces.append(1) or original(data)  # Python runs only while TF traces
+    if build_first:
+        build_state_from_spec(model, batches.element_spec)
+    history = model.fit(batches, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    return len(traces)
+
+
+def test_the_train_step_is_traced_once_and_a_model_keras_cannot_build_still_trains():
+    def dense():
+        return keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(), keras.layers.Dense(3)])
+
+    assert traced_fit(dense(), build_first=False) == 2  # Keras alone: the first trace creates variables
+    assert traced_fit(dense(), build_first=True) == 1
+
+    class NeedsValues(keras.Model):  # its call reads a concrete value, which a symbolic build does not have
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(3)
+
+        def call(self, inputs):
+            flat = keras.ops.reshape(inputs, (-1, 64))
+            return self.dense(flat) if float(keras.ops.convert_to_numpy(keras.ops.sum(flat))) > -1 else flat
+
+    assert traced_fit(NeedsValues(), build_first=True, eagerly=True) == 2  # the failed build left fit to build it
