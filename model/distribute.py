@@ -7,15 +7,15 @@
 
 `--strategy none` (the default) trains on one device; `auto` picks mirrored when more than one GPU
 is visible; `multiworker` trains on every machine of the cluster that the TF_CONFIG environment
-variable describes (tf.distribute.MultiWorkerMirroredStrategy, with the two mends for Keras 3
+variable describes (tf.distribute.MultiWorkerMirroredStrategy, with the mends for Keras 3
 below). The batch size is always the global batch: tf.distribute splits each batch over
 the replicas, and the recorder reads this worker's replica 0 (the replicas hold the same weights).
 Only the chief writes the archive, the model and the site.
 
-The mends (`apply_distribute_fixes`, at the end of this file):
-    apply_distribute_fixes(model, strategy, pipeline.element_spec)  # just before model.fit(pipeline)
+The mends (`apply_fit_mends`, at the end of this file):
+    apply_fit_mends(model, strategy, pipeline.element_spec)  # just before model.fit(pipeline); None: one device
 
-Keras 3.15's TensorFlow trainer, reproduced here on 2 logical CPUs and with two local workers:
+Keras 3.15's TensorFlow trainer, reproduced here on one device, on 2 logical CPUs and with two local workers:
 1. Under any strategy, `fit` first draws a batch from the training iterator only to learn its shapes
    (`_maybe_symbolic_build`), so training then starts on a different batch than it does on one device,
    and under MultiWorkerMirroredStrategy that draw itself fails: `strategy.reduce("MEAN", batch)` on the
@@ -23,12 +23,17 @@ Keras 3.15's TensorFlow trainer, reproduced here on 2 logical CPUs and with two 
    keras-team/keras#20585). The mend builds from the pipeline's element spec instead: the same shapes
    and dtypes, no batch drawn, no collective call. A mirrored run then trains on the same batches in
    the same order as a run on one device (tests/test_distribute.py compares their losses).
+   On one device `fit` builds nothing before training: the optimizer's and the metrics' variables are created
+   by the train step's first trace, and TensorFlow, having seen variables created there, traces the step a
+   second time (about half a CPU-second of every run). The same build from the spec makes that one trace, with
+   the same variables and values (tests/test_capture.py counts the traces). A model that cannot be built
+   symbolically is left to that first trace, as Keras leaves it.
 2. Under MultiWorkerMirroredStrategy `reduce_per_replica` averages each step's scalar metric values
    with `strategy.reduce("MEAN", v, axis=0)`, which fails to build ("Invalid reduction dimension 0 for
    input with 0 dimensions"). The mend reduces across the replicas (axis=None): the mean over replicas
    that the function's single-machine branch computes.
 
-Written by hand because no released Keras has these fixes; without a strategy nothing is changed.
+Written by hand because no released Keras has these fixes.
 """
 
 from __future__ import annotations
@@ -142,15 +147,17 @@ def lost_workers_reported(config):
 
 # --- Mends to Keras 3 under tf.distribute (see the module docstring) ---------------------------------------
 
-def apply_distribute_fixes(model, strategy, element_spec) -> None:
-    """Mend Keras' first build and multi-worker metric reduction for `model` (a no-op without a strategy)."""
-    if strategy is None:
-        return
+def apply_fit_mends(model, strategy, element_spec) -> None:
+    """Mend Keras' first build (`strategy` None: on one device) and multi-worker metric reduction for `model`."""
     import tensorflow as tf
 
     def symbolic_build_from_spec(self, iterator=None, data_batch=None):
         with self.distribute_strategy.scope():
-            self._symbolic_build(data_batch=element_spec if iterator is not None else data_batch)
+            try:
+                self._symbolic_build(data_batch=element_spec if iterator is not None else data_batch)
+            except (RuntimeError, ValueError, TypeError, NotImplementedError):
+                if strategy is not None:  # Keras' own build under a strategy raises these too
+                    raise
 
     model._maybe_symbolic_build = types.MethodType(symbolic_build_from_spec, model)
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):

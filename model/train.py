@@ -39,7 +39,7 @@ from model.callbacks import (
     compiled_forward,
     evaluate,
 )
-from model.distribute import apply_distribute_fixes
+from model.distribute import apply_fit_mends
 from model.recorder import ActivationRecorder
 from model.setup import RunSetup, prepare_run
 
@@ -109,20 +109,6 @@ def test_subset(dataset, config) -> np.ndarray:
     return np.sort(np.random.default_rng(config.seed).permutation(len(dataset.x_test))[:count])
 
 
-def build_state_from_spec(model, element_spec) -> None:
-    """Create the optimizer's, loss's and metrics' variables from the batches' spec, before `fit` on one device.
-
-    Keras does this itself under a strategy (model/distribute.py); on one device it leaves them to the train
-    step's first trace, and TensorFlow, having seen variables created there, traces the step again: about half a
-    CPU-second of every run. The variables and their values are the same, and so is the archive (compared byte for
-    byte on the test run). `_symbolic_build` is the Keras method that the strategy path calls.
-    """
-    try:
-        model._symbolic_build(data_batch=element_spec)
-    except (RuntimeError, ValueError, TypeError, NotImplementedError):
-        pass  # a model that cannot be built symbolically is built by the first trace, as Keras does on one device
-
-
 def train(config, dataset, progress: bool = True, record: bool = True, evaluate_test: bool = True,
           extra_callbacks=(), setup: RunSetup | None = None, stream: Stream | None = None) -> Trained:
     """Train for `config.steps` steps; return the capture, the trained model and the seconds `fit` took.
@@ -178,9 +164,7 @@ def train(config, dataset, progress: bool = True, record: bool = True, evaluate_
     try:
         if config.steps > start:
             batches = training_batches(dataset, config, setup.classes, setup.label_format, skip=start)
-            apply_distribute_fixes(model, strategy, batches.element_spec)
-            if strategy is None:
-                build_state_from_spec(model, batches.element_spec)
+            apply_fit_mends(model, strategy, batches.element_spec)  # one trace of the step; see model/distribute.py
             model.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=0,
                       shuffle=False)  # the pipeline shuffles, seeded
     except BaseException:

@@ -35,8 +35,8 @@ x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
 y = (x[:, 0] > 0).astype("int32")
 data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16).repeat()
 if os.environ.get("MEND_KERAS") == "1":
-    from model.distribute import apply_distribute_fixes
-    apply_distribute_fixes(model, strategy, data.element_spec)
+    from model.distribute import apply_fit_mends
+    apply_fit_mends(model, strategy, data.element_spec)
 model.fit(data, epochs=1, steps_per_epoch=3, verbose=0)
 print(json.dumps({"trained_steps": int(model.optimizer.iterations.numpy()),
                   "replicas": strategy.num_replicas_in_sync}))

@@ -174,12 +174,12 @@ def test_in_graph_and_per_step_recording_agree(dataset):
                                    atol=1e-3, rtol=0)
 
 
-def traced_fit(model, build_first: bool, eagerly: bool = False) -> int:
+def traced_fit(model, mended: bool, eagerly: bool = False) -> int:
     """Fit `model` for two steps of a small tf.data pipeline; return how many times Python ran its train step (once
     per trace in a tf.function, once per step when run eagerly)."""
     import tensorflow as tf
 
-    from model.train import build_state_from_spec
+    from model.distribute import apply_fit_mends
 
     images = np.random.default_rng(0).random((32, 8, 8), dtype=np.float32)
     labels = np.random.default_rng(1).integers(0, 3, 32)
@@ -188,8 +188,8 @@ def traced_fit(model, build_first: bool, eagerly: bool = False) -> int:
                   metrics=["accuracy"], run_eagerly=eagerly)
     traces, original = [], model.train_step
     model.train_step = lambda data: traces.append(1) or original(data)  # Python runs only while TF traces
-    if build_first:
-        build_state_from_spec(model, batches.element_spec)
+    if mended:
+        apply_fit_mends(model, None, batches.element_spec)  # on one device
     history = model.fit(batches, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     return len(traces)
@@ -199,8 +199,8 @@ def test_the_train_step_is_traced_once_and_a_model_keras_cannot_build_still_trai
     def dense():
         return keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(), keras.layers.Dense(3)])
 
-    assert traced_fit(dense(), build_first=False) == 2  # Keras alone: the first trace creates variables
-    assert traced_fit(dense(), build_first=True) == 1
+    assert traced_fit(dense(), mended=False) == 2  # Keras alone: the first trace creates variables
+    assert traced_fit(dense(), mended=True) == 1
 
     class NeedsValues(keras.Model):  # its call reads a concrete value, which a symbolic build does not have
         def __init__(self):
@@ -211,4 +211,4 @@ def test_the_train_step_is_traced_once_and_a_model_keras_cannot_build_still_trai
             flat = keras.ops.reshape(inputs, (-1, 64))
             return self.dense(flat) if float(keras.ops.convert_to_numpy(keras.ops.sum(flat))) > -1 else flat
 
-    assert traced_fit(NeedsValues(), build_first=True, eagerly=True) == 2  # the failed build left fit to build it
+    assert traced_fit(NeedsValues(), mended=True, eagerly=True) == 2  # the failed build left fit to build it
